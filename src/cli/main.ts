@@ -1,0 +1,246 @@
+/**
+ * The CLI adapter: argv -> the same option parsers and use cases as the actions. The only place
+ * besides the actions' wrappers that turns errors into exit codes (0 ok, 1 check failed, 2 usage).
+ */
+import { backup } from '../core/backup.js';
+import { runtimeDeps } from '../core/deps.js';
+import { formatBytes, formatDuration } from '../core/duration.js';
+import { CheckFailed, ConfigError, exitCodeOf, messageOf } from '../core/errors.js';
+import { ConsoleLogger } from '../core/logger.js';
+import {
+  OptionReader,
+  OPTION_SPECS,
+  parseBackupOptions,
+  parseListOptions,
+  parseVerifyOptions,
+  specsFor,
+  type Command,
+  type RawOptions,
+} from '../core/options.js';
+import { listBundles, verify, type VerifyResult } from '../core/verify.js';
+import { DBDRILL_VERSION } from '../core/version.js';
+
+const COMMANDS: Command[] = ['backup', 'verify', 'drill', 'prune', 'list'];
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ParsedArgs {
+  command: Command;
+  raw: RawOptions;
+  json: boolean;
+  verbose: boolean;
+}
+
+export function parseArgs(argv: string[]): ParsedArgs | { help: string } | { version: true } {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') return { help: usage() };
+  if (command === '--version' || command === '-V') return { version: true };
+  if (!COMMANDS.includes(command as Command)) {
+    throw new ConfigError(`unknown command "${command}"; expected one of: ${COMMANDS.join(', ')} (see dbdrill --help)`);
+  }
+  const cmd = command as Command;
+  const specs = specsFor(cmd);
+  const raw: RawOptions = {};
+  let json = false;
+  let verbose = false;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--help' || arg === '-h') return { help: usage(cmd) };
+    if (arg === '--json') {
+      json = true;
+      continue;
+    }
+    if (arg === '--verbose' || arg === '-v') {
+      verbose = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) {
+      throw new ConfigError(`unexpected argument "${arg}"; options are --name value (see dbdrill ${cmd} --help)`);
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const spec = specs.find((s) => s.name === flag);
+    if (!spec) {
+      const other = OPTION_SPECS.find((s) => s.name === flag);
+      throw new ConfigError(
+        other
+          ? `--${flag} does not apply to "${cmd}" (it is for: ${other.commands.join(', ')})`
+          : `unknown option --${flag} for "${cmd}"; see dbdrill ${cmd} --help`,
+      );
+    }
+    let value: string;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else if (spec.kind === 'boolean' && (i + 1 >= rest.length || rest[i + 1].startsWith('--') || !/^(true|false|yes|no|1|0|on|off)$/i.test(rest[i + 1]))) value = 'true';
+    else {
+      if (i + 1 >= rest.length) throw new ConfigError(`--${flag} needs a value: ${spec.description}`);
+      value = rest[++i];
+    }
+    if (spec.kind === 'list') raw[flag] = [...((raw[flag] as string[] | undefined) ?? []), value];
+    else raw[flag] = value;
+  }
+  return { command: cmd, raw, json, verbose };
+}
+
+export function usage(command?: Command): string {
+  if (!command) {
+    return [
+      `dbdrill ${DBDRILL_VERSION}: backups are only real once restored.`,
+      '',
+      'Usage: dbdrill <command> [--option value ...] [--json] [--verbose]',
+      '',
+      'Commands:',
+      '  backup   dump a database with its secret files into one bundle in a store',
+      '  verify   prove a bundle is readable, layer by layer',
+      '  drill    restore the newest bundle into a scratch database, boot the app, time it',
+      '  prune    delete old bundles by a grandfather-father-son policy',
+      '  list     the bundles of a name, newest first',
+      '',
+      'Exit codes: 0 ok, 1 a check failed, 2 bad usage or configuration.',
+      'dbdrill <command> --help lists its options.',
+    ].join('\n');
+  }
+  const lines = [`Usage: dbdrill ${command} [options]`, ''];
+  for (const s of specsFor(command)) {
+    const flag = `--${s.name}${s.kind === 'boolean' ? '' : s.kind === 'list' ? ' <value> (repeatable)' : ' <value>'}`;
+    lines.push(`  ${flag}`);
+    lines.push(`      ${s.description}${s.default ? ` Default: ${s.default}.` : ''}`);
+  }
+  lines.push('  --json      print one JSON object on stdout', '  --verbose   debug output on stderr');
+  return lines.join('\n');
+}
+
+/** Runs the CLI; returns the exit code. Never throws. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const logger = new ConsoleLogger({ write: (line) => io.stderr(line + '\n') });
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs(argv);
+  } catch (err) {
+    logger.error(messageOf(err));
+    return exitCodeOf(err);
+  }
+  if ('help' in parsed) {
+    io.stdout(parsed.help + '\n');
+    return 0;
+  }
+  if ('version' in parsed) {
+    io.stdout(DBDRILL_VERSION + '\n');
+    return 0;
+  }
+  const { command, raw, json } = parsed;
+  const verboseLogger = new ConsoleLogger({ write: (line) => io.stderr(line + '\n'), verbose: parsed.verbose });
+  for (const spec of specsFor(command)) {
+    if (spec.secret) for (const v of [raw[spec.name]].flat()) if (v) maskUrlOrValue(verboseLogger, v);
+  }
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    verboseLogger.warning(`received ${sig}; stopping and cleaning up`);
+    controller.abort(sig);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const deps = runtimeDeps(verboseLogger, (n) => `--${n}`, controller.signal);
+  const reader = new OptionReader(raw, (n) => `--${n}`);
+  const print = (obj: unknown) => {
+    if (json) io.stdout(verboseLogger.redactor.redact(JSON.stringify(obj, null, 2)) + '\n');
+  };
+  try {
+    switch (command) {
+      case 'backup': {
+        const result = await backup(deps, parseBackupOptions(reader));
+        verboseLogger.info(
+          `backup ok: ${result.bundle} (${formatBytes(result.sizeBytes)}, ${result.tables} tables, ${result.rows} rows, ${result.secretFiles} secret file(s), ${formatDuration(result.durationSeconds)})`,
+        );
+        print(result);
+        return 0;
+      }
+      case 'verify': {
+        const result = await verify(deps, parseVerifyOptions(reader));
+        verboseLogger.info(`verified: ${result.bundle}`);
+        print(verifyJson(result));
+        return 0;
+      }
+      case 'list': {
+        const options = parseListOptions(reader);
+        const store = deps.openStore(options.store);
+        const bundles = await listBundles(store, options.name);
+        const now = deps.clock.now().getTime();
+        const rows = bundles.map((b) => ({
+          key: b.key,
+          createdAt: b.timestamp.toISOString(),
+          ageSeconds: Math.round((now - b.timestamp.getTime()) / 1000),
+          sizeBytes: b.sizeBytes,
+        }));
+        if (json) print({ ok: true, store: store.displayUri, name: options.name, bundles: rows });
+        else {
+          if (rows.length === 0) io.stdout(`no bundles named "${options.name}" in ${store.displayUri}\n`);
+          for (const r of rows) io.stdout(`${r.key}\t${formatDuration(r.ageSeconds)} old\t${formatBytes(r.sizeBytes)}\n`);
+        }
+        return 0;
+      }
+      default:
+        throw new ConfigError(`"${command}" is not available in this build yet`);
+    }
+  } catch (err) {
+    if (err instanceof CheckFailed && err.result) {
+      const r = err.result as VerifyResult;
+      print('layers' in r ? verifyJson(r) : r);
+    } else if (json) {
+      print({ ok: false, error: messageOf(err), exitCode: exitCodeOf(err) });
+    }
+    verboseLogger.error(messageOf(err));
+    if (!(err instanceof ConfigError || err instanceof CheckFailed) && parsed.verbose && err instanceof Error) {
+      verboseLogger.debug(err.stack ?? '');
+    }
+    return exitCodeOf(err);
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+export function verifyJson(r: VerifyResult): Record<string, unknown> {
+  return {
+    ok: r.ok,
+    bundle: r.bundle,
+    ageSeconds: r.ageSeconds,
+    problems: r.problems,
+    kind: r.kind,
+    encrypted: r.encrypted,
+    layers: r.layers,
+    manifest: r.manifest
+      ? { name: r.manifest.name, endedAt: r.manifest.endedAt, components: r.manifest.components.length }
+      : undefined,
+    dump: r.pgDump
+      ? {
+          archiveVersion: r.pgDump.archiveVersion,
+          compression: r.pgDump.compression,
+          database: r.pgDump.database,
+          serverVersion: r.pgDump.serverVersion,
+          pgDumpVersion: r.pgDump.pgDumpVersion,
+          tocEntries: r.pgDump.tocEntries,
+          dataBlocks: r.pgDump.dataBlocks,
+          rows: r.pgDump.rows,
+        }
+      : undefined,
+  };
+}
+
+/** Registers a secret value; for URLs, the password part alone. */
+export function maskUrlOrValue(logger: { addSecret(v: string): void }, value: string): void {
+  try {
+    const u = new URL(value);
+    if (u.password) {
+      logger.addSecret(decodeURIComponent(u.password));
+      return;
+    }
+    if (u.protocol) return;
+  } catch {
+    /* not a URL: mask the whole value */
+  }
+  logger.addSecret(value);
+}

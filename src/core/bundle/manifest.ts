@@ -1,0 +1,135 @@
+/**
+ * The recovery-point manifest: the first member of every bundle. It records everything a later
+ * verify or drill must compare against (sizes, hashes, exact row counts taken in the dump's own
+ * snapshot) and nothing secret (secret files appear by name, size and hash only).
+ */
+export const MANIFEST_MEMBER = 'manifest.json';
+export const MANIFEST_FORMAT = 'dbdrill-bundle';
+export const MANIFEST_FORMAT_VERSION = 1;
+
+export interface MemberRecord {
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+  role: 'dump' | 'secret';
+  /** For dumps: which component it belongs to. */
+  component?: string;
+}
+
+export interface TableCount {
+  schema: string;
+  name: string;
+  /** 'table' rows are compared exactly; 'partitioned' and 'matview' counts are informative. */
+  kind: 'table' | 'partitioned' | 'matview';
+  rows: number | null;
+}
+
+export interface PostgresComponent {
+  id: string;
+  engine: 'postgres';
+  member: string;
+  database: string;
+  host: string;
+  port: number;
+  serverVersion: string;
+  serverVersionNum: number;
+  systemIdentifier: string | null;
+  tool: { name: 'pg_dump'; version: string; path: string; options: string[]; via: 'local' | 'docker' };
+  snapshot: string;
+  startedAt: string;
+  endedAt: string;
+  tables: TableCount[];
+  roles: string[];
+}
+
+export interface SecretsRecord {
+  /** sha256 over the sorted (path, sha256) pairs: identifies the secret set without revealing it. */
+  fingerprint: string;
+  files: { path: string; sizeBytes: number }[];
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  formatVersion: number;
+  dbdrillVersion: string;
+  name: string;
+  startedAt: string;
+  endedAt: string;
+  components: Component[];
+  members: MemberRecord[];
+  secrets: SecretsRecord | null;
+  encryption: { kind: 'age'; recipients: number; passphrase: boolean } | null;
+}
+
+export interface MongoComponent {
+  id: string;
+  engine: 'mongodb';
+  member: string;
+  database: string | null;
+  host: string;
+  serverVersion?: string;
+  tool: { name: 'mongodump'; version: string; path: string; options: string[]; via: 'local' | 'docker' };
+  startedAt: string;
+  endedAt: string;
+  collections: { ns: string; documents: number }[];
+}
+
+export type Component = PostgresComponent | MongoComponent;
+
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const SAFE_MEMBER_RE = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9._@+=, -][A-Za-z0-9._@+=,/ -]*$/;
+
+/** Member paths that may be extracted without escaping the work directory. */
+export function isSafeMemberPath(path: string): boolean {
+  return SAFE_MEMBER_RE.test(path) && !path.includes('//') && path.length <= 255;
+}
+
+/** Validates a parsed manifest; returns the problems (empty when valid). */
+export function validateManifest(value: unknown): string[] {
+  const problems: string[] = [];
+  if (!value || typeof value !== 'object') return ['manifest is not a JSON object'];
+  const m = value as Partial<Manifest>;
+  if (m.format !== MANIFEST_FORMAT) problems.push(`format is "${String(m.format)}", expected "${MANIFEST_FORMAT}"`);
+  if (typeof m.formatVersion !== 'number') problems.push('formatVersion is missing');
+  else if (m.formatVersion > MANIFEST_FORMAT_VERSION) {
+    problems.push(`formatVersion ${m.formatVersion} is newer than this dbdrill understands (${MANIFEST_FORMAT_VERSION}); upgrade dbdrill`);
+  }
+  for (const key of ['name', 'startedAt', 'endedAt', 'dbdrillVersion'] as const) {
+    if (typeof m[key] !== 'string') problems.push(`${key} is missing`);
+  }
+  if (typeof m.endedAt === 'string' && Number.isNaN(Date.parse(m.endedAt))) problems.push('endedAt is not a date');
+  if (!Array.isArray(m.members) || m.members.length === 0) problems.push('members is missing or empty');
+  else {
+    for (const member of m.members) {
+      if (!member || typeof member.path !== 'string' || !isSafeMemberPath(member.path)) {
+        problems.push(`member path ${JSON.stringify(member?.path)} is unsafe or missing`);
+      }
+      if (typeof member?.sizeBytes !== 'number' || member.sizeBytes < 0) problems.push(`member ${member?.path}: bad sizeBytes`);
+      if (typeof member?.sha256 !== 'string' || !SHA256_RE.test(member.sha256)) problems.push(`member ${member?.path}: bad sha256`);
+    }
+  }
+  if (!Array.isArray(m.components) || m.components.length === 0) problems.push('components is missing or empty');
+  else {
+    for (const c of m.components) {
+      const engine = (c as { engine?: unknown })?.engine;
+      if (engine !== 'postgres' && engine !== 'mongodb') problems.push(`component ${c?.id}: unknown engine`);
+      else if (!m.members?.some((x) => x.path === c.member)) problems.push(`component ${c.id}: member ${c.member} not listed`);
+    }
+  }
+  return problems;
+}
+
+/** A short, non-secret summary (for store metadata, `list` and logs). */
+export function manifestSummary(m: Manifest): Record<string, string> {
+  const pg = m.components.find((c): c is PostgresComponent => c.engine === 'postgres');
+  const rows = pg ? pg.tables.filter((t) => t.kind === 'table').reduce((n, t) => n + (t.rows ?? 0), 0) : 0;
+  return {
+    'dbdrill-format-version': String(m.formatVersion),
+    'dbdrill-name': m.name,
+    'dbdrill-ended-at': m.endedAt,
+    'dbdrill-engines': m.components.map((c) => c.engine).join(','),
+    'dbdrill-tables': String(pg?.tables.length ?? 0),
+    'dbdrill-rows': String(rows),
+    'dbdrill-encrypted': String(!!m.encryption),
+  };
+}

@@ -1,0 +1,27 @@
+import { systemClock, type Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import { NodeProcessRunner, type ProcessRunner } from './process.js';
+import { openStore } from './stores/open-store.js';
+import type { Store } from './stores/store.js';
+
+/** The production wiring of core's ports; adapters build this once, tests build their own. */
+export interface RuntimeDeps {
+  logger: Logger;
+  runner: ProcessRunner;
+  clock: Clock;
+  openStore: (uri: string) => Store;
+  signal?: AbortSignal;
+  label: (input: string) => string;
+  searchRoots?: string[];
+}
+
+export function runtimeDeps(logger: Logger, label: (input: string) => string, signal?: AbortSignal): RuntimeDeps {
+  return {
+    logger,
+    runner: new NodeProcessRunner(logger),
+    clock: systemClock,
+    openStore: (uri) => openStore(uri, { logger }),
+    signal,
+    label,
+  };
+}

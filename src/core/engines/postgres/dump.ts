@@ -1,0 +1,233 @@
+/**
+ * pg_dump with exact row counts from the same snapshot: a REPEATABLE READ transaction exports
+ * its snapshot, pg_dump imports it (--snapshot), and the counts run inside the exporting
+ * transaction while pg_dump works. A restored database can then be compared row for row.
+ */
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+
+import type { Clock } from '../../clock.js';
+import { ConfigError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { ProcessRunner } from '../../process.js';
+import type { PostgresComponent, TableCount } from '../../bundle/manifest.js';
+import { findClientTool } from '../../provision/pg-binaries.js';
+import { connectPg, libpqEnv, majorOf, parsePgUrl, quoteIdent } from './connection.js';
+
+export interface DumpDeps {
+  runner: ProcessRunner;
+  logger: Logger;
+  clock: Clock;
+}
+
+export interface DumpOptions {
+  databaseUrl: string;
+  /** How the URL is named in messages (`database-url` or `--database-url`). */
+  urlInput: string;
+  workDir: string;
+  pgBinDir?: string;
+  dockerContainer?: string;
+  searchRoots?: string[];
+  signal?: AbortSignal;
+  /** Component id, also the member base name. */
+  id?: string;
+}
+
+export interface DumpResult {
+  component: PostgresComponent;
+  dumpPath: string;
+}
+
+const TABLES_SQL = `
+SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relispopulated AS populated
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'm')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY 1, 2`;
+
+const ROLES_SQL = `
+SELECT DISTINCT r.rolname FROM pg_roles r WHERE r.oid IN (
+  SELECT relowner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+  UNION SELECT nspowner FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%'
+  UNION SELECT proowner FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
+ORDER BY 1`;
+
+export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promise<DumpResult> {
+  const { logger, clock } = deps;
+  const target = parsePgUrl(options.databaseUrl, options.urlInput);
+  const id = options.id ?? 'postgres';
+  const client = await connectPg(options.databaseUrl, options.urlInput, { applicationName: 'dbdrill backup' });
+  let inTransaction = false;
+  try {
+    const info = await client.query<{ v: string; n: string; db: string }>(
+      `SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_database() AS db`,
+    );
+    const serverVersion = info.rows[0].v.split(' ')[0];
+    const serverVersionNum = Number(info.rows[0].n);
+    const serverMajor = Math.floor(serverVersionNum / 10000);
+    let systemIdentifier: string | null = null;
+    try {
+      const r = await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()');
+      systemIdentifier = r.rows[0]?.id ?? null;
+    } catch {
+      logger.warning(
+        'cannot read the cluster system identifier (pg_control_system() not permitted); the drill will check the source by host and database name only',
+      );
+    }
+    logger.info(`PostgreSQL ${serverVersion} at ${target.host}:${target.port}, database "${info.rows[0].db}"`);
+
+    const tool = await resolvePgDump(deps, options, serverMajor, serverVersion);
+    logger.info(`using ${tool.display} (${tool.version})`);
+
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    inTransaction = true;
+    const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
+    const relations = (
+      await client.query<{ schema: string; name: string; relkind: string; populated: boolean }>(TABLES_SQL)
+    ).rows;
+    const roles = (await client.query<{ rolname: string }>(ROLES_SQL)).rows.map((r) => r.rolname);
+
+    const dumpPath = join(options.workDir, `${id}.dump`);
+    const dumpOptions = ['--format=custom', `--snapshot=${snapshot}`];
+    const startedAt = clock.now();
+    const dumping = runPgDump(deps, options, tool, target, dumpOptions, dumpPath);
+    // Counts run in the exporting transaction, so they see exactly what pg_dump sees.
+    const counting = countRows(client, relations);
+    const [dumpOutcome, countOutcome] = await Promise.allSettled([dumping, counting]);
+    if (dumpOutcome.status === 'rejected') throw dumpOutcome.reason;
+    if (countOutcome.status === 'rejected') throw countOutcome.reason;
+    const endedAt = clock.now();
+    await client.query('COMMIT');
+    inTransaction = false;
+
+    const component: PostgresComponent = {
+      id,
+      engine: 'postgres',
+      member: `${id}.dump`,
+      database: info.rows[0].db,
+      host: target.host,
+      port: target.port,
+      serverVersion,
+      serverVersionNum,
+      systemIdentifier,
+      tool: { name: 'pg_dump', version: tool.version, path: tool.display, options: dumpOptions, via: tool.via },
+      snapshot,
+      startedAt: startedAt.toISOString(),
+      endedAt: endedAt.toISOString(),
+      tables: countOutcome.value,
+      roles,
+    };
+    return { component, dumpPath };
+  } finally {
+    if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+}
+
+interface PgDumpTool {
+  command: string;
+  prefixArgs: string[];
+  display: string;
+  version: string;
+  via: 'local' | 'docker';
+}
+
+async function resolvePgDump(
+  deps: DumpDeps,
+  options: DumpOptions,
+  serverMajor: number,
+  serverVersion: string,
+): Promise<PgDumpTool> {
+  if (options.dockerContainer) {
+    const c = options.dockerContainer;
+    let out: { code: number | null; stdout: string; stderr: string };
+    try {
+      out = await deps.runner.run('docker', ['exec', c, 'pg_dump', '--version'], { quiet: true });
+    } catch (err) {
+      throw new ConfigError(
+        `docker-container "${c}": cannot run docker (${(err as Error).message}); install the docker CLI or drop docker-container to use a local pg_dump`,
+      );
+    }
+    if (out.code !== 0) {
+      throw new ConfigError(
+        `docker-container "${c}": "docker exec ${c} pg_dump --version" failed: ${out.stderr.trim() || 'no output'}; check the container name (docker ps)`,
+      );
+    }
+    const version = /(\d+(?:\.\d+)*)/.exec(out.stdout)?.[1] ?? out.stdout.trim();
+    if (majorOf(version) < serverMajor) {
+      throw new ConfigError(
+        `pg_dump ${version} in container "${c}" is older than the server (PostgreSQL ${serverVersion}); use the database's own container`,
+      );
+    }
+    return { command: 'docker', prefixArgs: ['exec', '-i'], display: `docker exec ${c} pg_dump`, version, via: 'docker' };
+  }
+  const found = await findClientTool(deps.runner, 'pg_dump', serverMajor, {
+    explicitBinDir: options.pgBinDir,
+    searchRoots: options.searchRoots,
+  });
+  return { command: found.path, prefixArgs: [], display: found.path, version: found.version, via: 'local' };
+}
+
+async function runPgDump(
+  deps: DumpDeps,
+  options: DumpOptions,
+  tool: PgDumpTool,
+  target: ReturnType<typeof parsePgUrl>,
+  dumpOptions: string[],
+  dumpPath: string,
+): Promise<void> {
+  const env = libpqEnv(target);
+  let result;
+  if (tool.via === 'docker') {
+    // Inside the container the server is local; the password travels as an inherited env var, never on argv.
+    const args = [
+      ...tool.prefixArgs,
+      ...(target.password !== undefined ? ['-e', 'PGPASSWORD'] : []),
+      options.dockerContainer!,
+      'pg_dump',
+      ...dumpOptions,
+      '--username',
+      target.user,
+      '--dbname',
+      target.database,
+    ];
+    const out = createWriteStream(dumpPath, { mode: 0o600 });
+    result = await deps.runner.run('docker', args, { env, stdout: out, signal: options.signal });
+  } else {
+    const args = [...dumpOptions, '--file', dumpPath, '--dbname', target.safeUrl];
+    result = await deps.runner.run(tool.command, args, { env, signal: options.signal });
+  }
+  if (result.code !== 0) {
+    const why = result.stderr.trim().split('\n').slice(-5).join('\n');
+    throw new Error(`pg_dump failed (${result.signal ? 'killed by ' + result.signal : 'exit ' + result.code}): ${why}`);
+  }
+}
+
+async function countRows(
+  client: import('pg').Client,
+  relations: { schema: string; name: string; relkind: string; populated: boolean }[],
+): Promise<TableCount[]> {
+  const out: TableCount[] = [];
+  for (const r of relations) {
+    const qualified = `${quoteIdent(r.schema)}.${quoteIdent(r.name)}`;
+    if (r.relkind === 'r') {
+      const res = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${qualified}`);
+      out.push({ schema: r.schema, name: r.name, kind: 'table', rows: Number(res.rows[0].n) });
+    } else if (r.relkind === 'm') {
+      // An unpopulated materialized view cannot be scanned; its data is a REFRESH, not rows.
+      const rows = r.populated
+        ? Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified}`)).rows[0].n)
+        : null;
+      out.push({ schema: r.schema, name: r.name, kind: 'matview', rows });
+    } else {
+      // Partitioned parents hold no rows themselves; each leaf partition is counted as a table.
+      out.push({ schema: r.schema, name: r.name, kind: 'partitioned', rows: null });
+    }
+  }
+  return out;
+}

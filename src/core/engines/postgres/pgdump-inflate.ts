@@ -1,0 +1,299 @@
+import zlib from 'node:zlib';
+import type { Transform } from 'node:stream';
+
+/**
+ * Counts the rows of pg_dump's COPY text: one line per row, ended by the `\.` line that
+ * pg_dump always writes. COPY escapes newlines inside values as `\n`, so a raw newline byte
+ * always ends a row. Works across arbitrary buffer boundaries without copying.
+ */
+export class CopyRowCounter {
+  rows = 0;
+  /** The `\.` end-of-data line was seen. */
+  ended = false;
+  private lineLen = 0;
+  private head0 = -1;
+  private head1 = -1;
+
+  feed(buf: Buffer): void {
+    if (this.ended) return;
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, start);
+      if (nl === -1) {
+        this.carry(buf, start, buf.length);
+        return;
+      }
+      if (this.lineLen + (nl - start) === 2 && this.isEndMarker(buf, start)) {
+        this.ended = true;
+        return;
+      }
+      this.rows++;
+      this.lineLen = 0;
+      this.head0 = this.head1 = -1;
+      start = nl + 1;
+    }
+  }
+
+  private carry(buf: Buffer, from: number, to: number): void {
+    let i = from;
+    for (; i < to && this.lineLen < 2; i++) {
+      if (this.lineLen === 0) this.head0 = buf[i]!;
+      else this.head1 = buf[i]!;
+      this.lineLen++;
+    }
+    // Longer than two bytes: can no longer be the end marker, the exact length is irrelevant.
+    if (i < to) this.lineLen = 3;
+  }
+
+  private isEndMarker(buf: Buffer, start: number): boolean {
+    // The line is exactly two bytes: some carried from earlier buffers, the rest at `start`.
+    const b0 = this.lineLen >= 1 ? this.head0 : buf[start]!;
+    const b1 = this.lineLen >= 2 ? this.head1 : this.lineLen === 1 ? buf[start]! : buf[start + 1]!;
+    return b0 === 0x5c && b1 === 0x2e;
+  }
+}
+
+/** Why a compressed stream failed, reported by the pool to the parser. */
+export class InflateFailure extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+    readonly label: string,
+  ) {
+    super(message);
+    this.name = 'InflateFailure';
+  }
+}
+
+export type DecompressAlgorithm = 'gzip' | 'zstd';
+
+/** Output chunk of a table's inflater: large, so a big table costs few threadpool round trips. */
+const OUTPUT_CHUNK = 256 * 1024;
+/** Large objects are often small and many: a smaller buffer per stream. */
+const LO_OUTPUT_CHUNK = 32 * 1024;
+/** Input is batched to this size before it is handed to zlib (pg_dump writes ~4 KiB chunks). */
+const INPUT_BATCH = 256 * 1024;
+
+export interface InflateResult {
+  compressedBytes: number;
+  uncompressedBytes: number;
+  rows?: number;
+}
+
+/** Whether this Node.js can decompress the algorithm, and if not, the reason to report. */
+export function decompressSupport(algorithm: 'none' | 'gzip' | 'lz4' | 'zstd'): string | undefined {
+  if (algorithm === 'none' || algorithm === 'gzip') return undefined;
+  if (algorithm === 'zstd') {
+    return typeof (zlib as unknown as Record<string, unknown>).createZstdDecompress === 'function'
+      ? undefined
+      : `zstd compression cannot be inflated by this Node.js (${process.version}; zlib.createZstdDecompress needs Node.js >= 22.15)`;
+  }
+  return `lz4 compression cannot be inflated by this Node.js (${process.version}; Node.js has no built-in LZ4)`;
+}
+
+function createDecompressor(algorithm: DecompressAlgorithm, small: boolean): Transform {
+  const chunkSize = small ? LO_OUTPUT_CHUNK : OUTPUT_CHUNK;
+  if (algorithm === 'zstd') {
+    const create = (zlib as unknown as Record<string, (o: object) => Transform>).createZstdDecompress!;
+    return create({ chunkSize });
+  }
+  // pg_dump's gzip is a zlib stream (deflateInit), not a gzip container: header + adler32.
+  return zlib.createInflate({ chunkSize });
+}
+
+/**
+ * Keeps several compressed streams inflating on libuv's threadpool at once while the parser
+ * walks on. Bounded by the number of streams in flight and by the compressed bytes handed to
+ * zlib and not yet consumed, so memory stays flat whatever the dump size.
+ */
+export class InflatePool {
+  private readonly active = new Set<InflateJob>();
+  private waiters: Array<() => void> = [];
+  inflightBytes = 0;
+  failure?: InflateFailure;
+  private readonly onAbort = (): void => this.notify();
+
+  constructor(
+    private readonly maxJobs: number,
+    private readonly maxInflightBytes: number,
+    private readonly signal?: AbortSignal,
+  ) {
+    signal?.addEventListener('abort', this.onAbort);
+  }
+
+  /** Start a stream; waits while too many are in flight. */
+  async start(
+    algorithm: DecompressAlgorithm,
+    label: string,
+    small: boolean,
+    counter: CopyRowCounter | undefined,
+    onDone: (r: InflateResult) => void,
+  ): Promise<InflateJob> {
+    this.check();
+    while (this.active.size >= this.maxJobs) {
+      await this.changed();
+      this.check();
+    }
+    const job = new InflateJob(this, algorithm, label, small, counter, onDone);
+    this.active.add(job);
+    return job;
+  }
+
+  overBudget(): boolean {
+    return this.inflightBytes > this.maxInflightBytes;
+  }
+
+  /** Wait while more compressed bytes are queued in zlib than the budget allows. */
+  async throttle(): Promise<void> {
+    this.check();
+    while (this.inflightBytes > this.maxInflightBytes) {
+      await this.changed();
+      this.check();
+    }
+  }
+
+  async drain(): Promise<void> {
+    this.check();
+    while (this.active.size > 0) {
+      await this.changed();
+      this.check();
+    }
+  }
+
+  /** Throws the first failure (or the abort reason). */
+  check(): void {
+    this.signal?.throwIfAborted();
+    if (this.failure) throw this.failure;
+  }
+
+  destroy(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
+    for (const job of this.active) job.destroy();
+    this.active.clear();
+    this.notify();
+  }
+
+  /** @internal */
+  finished(job: InflateJob, failure?: InflateFailure): void {
+    this.active.delete(job);
+    if (failure && !this.failure) this.failure = failure;
+    this.notify();
+  }
+
+  /** @internal */
+  notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** One compressed stream: a table's data block, or one large object. */
+export class InflateJob {
+  private readonly z: Transform;
+  private fed = 0;
+  private out = 0;
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  private pendingOffset = 0;
+  /** File offsets of the batches zlib has not finished yet, oldest first: for error messages. */
+  private readonly batchOffsets: number[] = [];
+  private lastOffset = 0;
+  private settled = false;
+
+  constructor(
+    private readonly pool: InflatePool,
+    readonly algorithm: DecompressAlgorithm,
+    private readonly label: string,
+    small: boolean,
+    private readonly counter: CopyRowCounter | undefined,
+    private readonly onDone: (r: InflateResult) => void,
+  ) {
+    this.z = createDecompressor(algorithm, small);
+    this.z.on('data', (d: Buffer) => {
+      this.out += d.length;
+      this.counter?.feed(d);
+    });
+    this.z.on('error', (err: Error & { code?: string }) => {
+      const at = this.batchOffsets[0] ?? this.lastOffset;
+      this.fail(
+        `corrupted compressed data in ${label} at or after byte ${at}: ${algorithm === 'gzip' ? 'zlib' : algorithm} says "${err.message}"${err.code ? ` (${err.code})` : ''}`,
+        at,
+      );
+    });
+    this.z.on('end', () => {
+      const consumed = (this.z as unknown as { bytesWritten?: number }).bytesWritten;
+      if (typeof consumed === 'number' && consumed < this.fed) {
+        const at = this.lastOffset;
+        this.fail(
+          `corrupted compressed data in ${label}: ${this.fed - consumed} bytes follow the end of its compressed stream (near byte ${at})`,
+          at,
+        );
+        return;
+      }
+      if (this.counter && !this.counter.ended) {
+        this.fail(
+          `the COPY data of ${label} does not end with pg_dump's "\\." end-of-data line`,
+          this.lastOffset,
+        );
+        return;
+      }
+      this.settled = true;
+      this.onDone({
+        compressedBytes: this.fed,
+        uncompressedBytes: this.out,
+        rows: this.counter?.rows,
+      });
+      this.pool.finished(this);
+    });
+  }
+
+  /** Queue a slice of compressed payload that starts at file offset `offset`. */
+  write(slice: Buffer, offset: number): void {
+    if (this.settled) return;
+    if (this.pendingLen === 0) this.pendingOffset = offset;
+    this.pending.push(slice);
+    this.pendingLen += slice.length;
+    this.fed += slice.length;
+    this.lastOffset = offset + slice.length;
+    if (this.pendingLen >= INPUT_BATCH) this.flush();
+  }
+
+  /** No more input: zlib must now reach the end of its stream, or it reports an error. */
+  end(): void {
+    if (this.settled) return;
+    this.flush();
+    this.z.end();
+  }
+
+  destroy(): void {
+    this.settled = true;
+    this.z.destroy();
+  }
+
+  private flush(): void {
+    if (this.pendingLen === 0) return;
+    const batch = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingLen);
+    const len = batch.length;
+    this.pending = [];
+    this.pendingLen = 0;
+    this.batchOffsets.push(this.pendingOffset);
+    this.pool.inflightBytes += len;
+    this.z.write(batch, () => {
+      this.pool.inflightBytes -= len;
+      this.batchOffsets.shift();
+      this.pool.notify();
+    });
+  }
+
+  private fail(message: string, offset: number): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.z.destroy();
+    this.pool.finished(this, new InflateFailure(message, offset, this.label));
+  }
+}

@@ -1,0 +1,399 @@
+import { appendFile, chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import pg from 'pg';
+
+import { Cancelled, ConfigError, messageOf } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ProcessRunner, RunResult } from '../process.js';
+import { freePort } from './free-port.js';
+import { findServer } from './pg-binaries.js';
+
+export interface LocalCluster {
+  /** postgres://postgres@127.0.0.1:<port>/<database> (trust auth: no password). */
+  url: string;
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  socketDir: string;
+  dataDir: string;
+  major: number;
+  version: string;
+  /**
+   * PGHOST PGPORT PGUSER PGDATABASE for child processes (libpq tools, the app under test), and
+   * PGSSLMODE=disable: the scratch server has no TLS, so an inherited PGSSLMODE=require must not apply.
+   */
+  env: NodeJS.ProcessEnv;
+  /** Idempotent and never throws: pg_ctl stop -m immediate, then the temp dir is removed. */
+  stop(): Promise<void>;
+}
+
+export interface LocalClusterOptions {
+  /** Server major; undefined picks the newest installed. */
+  major?: number;
+  /** Created after start unless it is `postgres`. Default `postgres`. */
+  database?: string;
+  /** The user's pg-bin-dir, preferred when it holds the right major. */
+  binDir?: string;
+  /** Where embedded npm packages may be (dbdrill's install dir). */
+  searchRoots?: string[];
+  /** Extra postgresql.conf settings (name → value; values are quoted for you). */
+  settings?: Record<string, string>;
+  /** Aborting tears down whatever was started and rejects with Cancelled. */
+  signal?: AbortSignal;
+}
+
+const SUPERUSER = 'postgres';
+const HOST = '127.0.0.1';
+const PORT_ATTEMPTS = 3;
+const LOG_TAIL_LINES = 30;
+/** sun_path is 108 bytes on Linux; keep room for "/.s.PGSQL.65535.lock". */
+const MAX_SOCKET_DIR = 80;
+
+/** The server reads PGPORT/PGDATA/... itself; the caller's libpq variables must not steer the scratch cluster. */
+function serverEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PG')) env[k] = v;
+  env.LC_ALL = 'C';
+  return env;
+}
+
+function quoteConfValue(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+async function logTail(file: string, lines = LOG_TAIL_LINES): Promise<string> {
+  try {
+    const text = await readFile(file, 'utf8');
+    return text.trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no server log was written)';
+  }
+}
+
+function outputOf(r: RunResult): string {
+  return (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-LOG_TAIL_LINES).join('\n');
+}
+
+async function userExists(runner: ProcessRunner, name: string): Promise<boolean> {
+  try {
+    return (await runner.run('id', ['-u', name], { quiet: true })).code === 0;
+  } catch {
+    return false;
+  }
+}
+
+async function idOf(runner: ProcessRunner, name: string, flag: '-u' | '-g'): Promise<number> {
+  const r = await runner.run('id', [flag, name], { quiet: true });
+  const n = Number(r.stdout.trim());
+  if (r.code !== 0 || !Number.isInteger(n))
+    throw new Error(`could not read the ${flag === '-u' ? 'uid' : 'gid'} of ${name}`);
+  return n;
+}
+
+/**
+ * initdb and postgres refuse to run as root. The packaged `postgres` account is the natural owner;
+ * without one (a bare CI image with only the npm binaries) a system account `dbdrill` is created
+ * once with useradd: no home, no login shell, its own group.
+ */
+async function unprivilegedUser(
+  runner: ProcessRunner,
+  logger: Logger,
+): Promise<{ name: string; uid: number; gid: number }> {
+  let name: string | undefined;
+  if (await userExists(runner, 'postgres')) name = 'postgres';
+  else if (await userExists(runner, 'dbdrill')) name = 'dbdrill';
+  else {
+    logger.info(
+      'running as root and no postgres user exists: creating the system user dbdrill for scratch clusters',
+    );
+    let r: RunResult | undefined;
+    try {
+      r = await runner.run('useradd', [
+        '--system',
+        '--user-group',
+        '--no-create-home',
+        '--home-dir',
+        '/nonexistent',
+        '--shell',
+        '/usr/sbin/nologin',
+        'dbdrill',
+      ]);
+    } catch (e) {
+      throw new ConfigError(
+        `Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and useradd failed (${messageOf(e)}). Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`,
+      );
+    }
+    // A concurrent start may have created it first.
+    if (r.code !== 0 && !(await userExists(runner, 'dbdrill'))) {
+      throw new ConfigError(
+        `Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and "useradd dbdrill" failed: ${outputOf(r)}. Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`,
+      );
+    }
+    name = 'dbdrill';
+  }
+  return { name, uid: await idOf(runner, name, '-u'), gid: await idOf(runner, name, '-g') };
+}
+
+async function scratchParent(): Promise<string> {
+  const base = tmpdir();
+  // mkdtemp adds 6 characters after the prefix.
+  if (path.join(base, 'dbdrill-pg-XXXXXX').length <= MAX_SOCKET_DIR) return base;
+  return '/tmp';
+}
+
+/**
+ * A throwaway PostgreSQL cluster from local binaries, in a private 0700 temp dir, listening on
+ * 127.0.0.1 only (and a unix socket in that dir), trust auth, durability off (it is scratch).
+ * Registers nothing global: the caller owns signal handling and must call stop(). On any failure
+ * the half-made cluster is torn down before the error is thrown, and the error carries the tail
+ * of the server log.
+ */
+export async function startLocalCluster(
+  deps: { runner: ProcessRunner; logger: Logger },
+  options: LocalClusterOptions = {},
+): Promise<LocalCluster> {
+  const { runner, logger } = deps;
+  const signal = options.signal;
+  const database = options.database ?? 'postgres';
+  const settings = options.settings ?? {};
+  for (const name of Object.keys(settings)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) {
+      throw new ConfigError(
+        `Invalid PostgreSQL setting name ${JSON.stringify(name)}: use a name like work_mem.`,
+      );
+    }
+  }
+  if (database.length === 0 || database.length > 63 || database.includes('\0')) {
+    throw new ConfigError(`Invalid database name ${JSON.stringify(database)}: 1 to 63 characters, no NUL.`);
+  }
+  const checkAbort = (): void => {
+    if (signal?.aborted) throw signal.reason instanceof Cancelled ? signal.reason : new Cancelled('abort');
+  };
+  checkAbort();
+
+  const install = await findServer(runner, options.major, {
+    explicitBinDir: options.binDir,
+    searchRoots: options.searchRoots,
+  });
+  const bin = (tool: string): string => path.join(install.binDir, tool);
+  const root = process.getuid?.() === 0;
+  const owner = root ? await unprivilegedUser(runner, logger) : undefined;
+  const asUser = owner?.name;
+
+  const dir = await mkdtemp(path.join(await scratchParent(), 'dbdrill-pg-'));
+  const dataDir = path.join(dir, 'data');
+  const logFile = path.join(dir, 'server.log');
+  const env = serverEnv();
+  const runOpts = { env, cwd: dir, asUser, signal, maxStderrBytes: 64 * 1024 };
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      let pidFileExists = false;
+      try {
+        await stat(path.join(dataDir, 'postmaster.pid'));
+        pidFileExists = true;
+      } catch {
+        /* never started, or already stopped */
+      }
+      if (pidFileExists) {
+        let stopped = false;
+        try {
+          const r = await runner.run(
+            bin('pg_ctl'),
+            ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'],
+            {
+              env,
+              cwd: dir,
+              asUser,
+              quiet: true,
+            },
+          );
+          stopped = r.code === 0;
+          if (!stopped) logger.warning(`pg_ctl stop failed for ${dataDir}: ${outputOf(r)}`);
+        } catch (e) {
+          logger.warning(`pg_ctl stop failed for ${dataDir}: ${messageOf(e)}`);
+        }
+        if (!stopped) await killPostmaster(dataDir, logger);
+      }
+      try {
+        await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+      } catch (e) {
+        logger.warning(`could not remove the scratch cluster directory ${dir}: ${messageOf(e)}`);
+      }
+    })();
+    return stopping;
+  };
+
+  try {
+    await chmod(dir, 0o700);
+    if (owner) await chown(dir, owner.uid, owner.gid);
+    if (owner) await checkUserCanRun(runner, owner.name, bin('postgres'), dir, env);
+    checkAbort();
+
+    logger.info(`starting a scratch PostgreSQL ${install.version} from ${install.binDir} in ${dir}`);
+    const init = await runner.run(
+      bin('initdb'),
+      ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'],
+      { ...runOpts, quiet: false },
+    );
+    checkAbort();
+    if (init.code !== 0) {
+      throw new Error(
+        `initdb (PostgreSQL ${install.version}, ${bin('initdb')}) failed with exit code ${init.code}:\n${outputOf(init)}`,
+      );
+    }
+    // initdb also trusts ::1 and replication; only the socket and 127.0.0.1 are wanted.
+    await writeFile(
+      path.join(dataDir, 'pg_hba.conf'),
+      '# dbdrill scratch cluster: trust, loopback and socket only\n' +
+        'local all all trust\n' +
+        `host all all ${HOST}/32 trust\n`,
+    );
+    const conf = {
+      listen_addresses: HOST,
+      unix_socket_directories: dir,
+      fsync: 'off',
+      full_page_writes: 'off',
+      synchronous_commit: 'off',
+      lc_messages: 'C',
+      ...settings,
+    };
+    await appendFile(
+      path.join(dataDir, 'postgresql.conf'),
+      '\n# dbdrill scratch cluster\n' +
+        Object.entries(conf)
+          .map(([k, v]) => `${k} = ${quoteConfValue(v)}\n`)
+          .join(''),
+    );
+
+    let port = 0;
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort(HOST);
+      const r = await runner.run(
+        bin('pg_ctl'),
+        ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '120', '-o', `-p ${port}`],
+        runOpts,
+      );
+      checkAbort();
+      if (r.code === 0) break;
+      const tail = await logTail(logFile);
+      if (/Address already in use/i.test(tail) && attempt < PORT_ATTEMPTS) {
+        logger.info(`port ${port} was taken before the server bound it; trying another`);
+        continue;
+      }
+      throw new Error(
+        `PostgreSQL ${install.version} (${install.binDir}) did not start on ${HOST}:${port}: pg_ctl exited with ${r.code}: ${outputOf(r)}\n` +
+          `server log (last lines):\n${tail}`,
+      );
+    }
+
+    if (database !== SUPERUSER) {
+      // ssl: false, or an inherited PGSSLMODE=require would fail against this SSL-less server.
+      const client = new pg.Client({ host: HOST, port, user: SUPERUSER, database: 'postgres', ssl: false });
+      client.on('error', () => {
+        /* a stopped server drops the connection; the query promise reports it */
+      });
+      try {
+        await client.connect();
+        await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+    checkAbort();
+
+    const url = `postgres://${SUPERUSER}@${HOST}:${port}/${encodeURIComponent(database)}`;
+    logger.info(`scratch PostgreSQL ${install.version} ready at ${url}`);
+    return {
+      url,
+      host: HOST,
+      port,
+      user: SUPERUSER,
+      database,
+      socketDir: dir,
+      dataDir,
+      major: install.major,
+      version: install.version,
+      env: {
+        PGHOST: HOST,
+        PGPORT: String(port),
+        PGUSER: SUPERUSER,
+        PGDATABASE: database,
+        PGSSLMODE: 'disable',
+      },
+      stop,
+    };
+  } catch (e) {
+    // Read the log before stop() removes it; pg_ctl failures already carry it.
+    const tail =
+      messageOf(e).includes('(last lines)') || !(await exists(logFile))
+        ? ''
+        : `\nserver log (last lines):\n${await logTail(logFile)}`;
+    await stop();
+    if (signal?.aborted) throw signal.reason instanceof Cancelled ? signal.reason : new Cancelled('abort');
+    if (e instanceof ConfigError || e instanceof Cancelled) throw e;
+    throw new Error(`could not start a scratch PostgreSQL ${install.version}: ${messageOf(e)}${tail}`, {
+      cause: e,
+    });
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A root-owned checkout under a 0700 directory (/root) is unreachable for the unprivileged user;
+ * fail with the reason instead of initdb's "could not find own program executable".
+ */
+async function checkUserCanRun(
+  runner: ProcessRunner,
+  user: string,
+  postgres: string,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const r = await runner.run(postgres, ['--version'], { env, cwd: dir, asUser: user, quiet: true });
+  if (r.code !== 0) {
+    throw new ConfigError(
+      `The unprivileged user ${user} cannot run ${postgres} (${outputOf(r) || `exit code ${r.code}`}); when root, scratch clusters run as ${user}. ` +
+        `Fix: make every parent directory of it traversable (chmod o+x), or install dbdrill and its node_modules outside /root.`,
+    );
+  }
+  const w = await runner.run('test', ['-w', dir], { env, cwd: dir, asUser: user, quiet: true });
+  if (w.code !== 0) {
+    throw new ConfigError(
+      `The unprivileged user ${user} cannot write the scratch directory ${dir}. Fix: set TMPDIR to a directory every user can traverse (e.g. /tmp).`,
+    );
+  }
+}
+
+/**
+ * Last resort when pg_ctl cannot stop the server. The pid file may be stale and its pid reused, so
+ * the process is killed only when /proc shows it is a postgres serving this very data dir.
+ */
+async function killPostmaster(dataDir: string, logger: Logger): Promise<void> {
+  try {
+    const pid = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(dataDir)) return;
+    process.kill(pid, 'SIGKILL');
+    logger.warning(`killed the scratch postmaster ${pid}`);
+  } catch {
+    /* gone already, or no /proc to confirm it is ours */
+  }
+}

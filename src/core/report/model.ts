@@ -1,0 +1,110 @@
+import type { HealthResult } from '../checks/health.js';
+
+/**
+ * The drill report, version 1. This is a published format (auditors archive it, dashboards
+ * read it): new optional keys may be added without a version bump and readers must ignore
+ * keys they do not know; removing or retyping a key bumps `schemaVersion`.
+ */
+export const DRILL_REPORT_SCHEMA_VERSION = 1 as const;
+
+export type DrillStatus = 'passed' | 'failed' | 'cancelled';
+export type PhaseStatus = 'ok' | 'failed' | 'skipped' | 'cancelled';
+
+export interface Objective {
+  budgetSeconds: number;
+  /** Absent when the drill ended before the objective could be measured (e.g. the app never became healthy). */
+  actualSeconds?: number;
+  ok: boolean;
+}
+
+export interface DrillPhase {
+  name: string;
+  startedAt: string;
+  seconds: number;
+  status: PhaseStatus;
+  detail?: string;
+}
+
+export interface DrillCheck {
+  name: string;
+  /** verify | restore | structure | data | health | objective | kek | ... */
+  group: string;
+  ok: boolean;
+  skipped?: boolean;
+  detail?: string;
+  seconds?: number;
+}
+
+export interface DrillCount {
+  name: string;
+  expected: number | null;
+  actual: number | null;
+  ok: boolean;
+  source: 'manifest' | 'compare-url';
+}
+
+export interface StructureKind {
+  kind: string;
+  expected: number;
+  actual: number;
+  missing: string[];
+}
+
+export interface RestoreError {
+  message: string;
+  ignored: boolean;
+  reason?: string;
+}
+
+export interface DrillTarget {
+  kind: 'url' | 'local' | 'docker';
+  /** Host, port, database and user; never a password. */
+  display: string;
+  serverVersion?: string;
+}
+
+export interface HistoryEntry {
+  startedAt: string;
+  rtoSeconds?: number | null;
+  rpoSeconds?: number | null;
+  status: DrillStatus;
+}
+
+export interface DrillReport {
+  schemaVersion: typeof DRILL_REPORT_SCHEMA_VERSION;
+  tool: { name: 'dbdrill'; version: string };
+  status: DrillStatus;
+  /** Always `status === 'passed'`; kept for consumers that only want a boolean. */
+  ok: boolean;
+  name?: string;
+  bundle?: string;
+  bundleCreatedAt?: string;
+  startedAt: string;
+  finishedAt: string;
+  /** Drill start until every health check passed. */
+  rtoSeconds?: number;
+  /** Drill start minus the backup's end time: the data a real restore would have lost. */
+  rpoSeconds?: number;
+  objectives: { rto?: Objective; rpo?: Objective };
+  phases: DrillPhase[];
+  checks: DrillCheck[];
+  counts: DrillCount[];
+  structure?: StructureKind[];
+  restoreErrors: RestoreError[];
+  health: HealthResult[];
+  appLogTail?: string[];
+  target?: DrillTarget;
+  notes: string[];
+  /** Earlier drills, oldest first, not including this one. */
+  history?: HistoryEntry[];
+}
+
+/** The line this drill adds to the history that the next drill's report charts. */
+export function toHistoryEntry(report: DrillReport): HistoryEntry {
+  return {
+    startedAt: report.startedAt,
+    rtoSeconds: report.rtoSeconds ?? null,
+    rpoSeconds: report.rpoSeconds ?? null,
+    status: report.status,
+  };
+}

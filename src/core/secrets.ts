@@ -1,0 +1,71 @@
+/**
+ * The app's secret store (KEK files, .env, TLS keys) travels inside the bundle so that one bundle
+ * is one recovery point. Only names, sizes and hashes ever leave this module.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+
+import type { SecretsRecord } from './bundle/manifest.js';
+import { sha256File } from './bundle/stream-utils.js';
+import { ConfigError } from './errors.js';
+
+export interface SecretFile {
+  /** Absolute path on this machine. */
+  source: string;
+  /** Path inside the bundle: secrets/<name>. */
+  member: string;
+  sizeBytes: number;
+  sha256: string;
+}
+
+export async function collectSecretFiles(paths: string[], input: string): Promise<SecretFile[]> {
+  const out: SecretFile[] = [];
+  const seen = new Map<string, string>();
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) throw new ConfigError(`${input}: "${path}" does not exist`);
+    const files = info.isDirectory() ? await walk(path) : [path];
+    for (const file of files) {
+      const rel = info.isDirectory() ? join(basename(path), relative(path, file)) : basename(file);
+      const member = `secrets/${rel.split('\\').join('/')}`;
+      const clash = seen.get(member);
+      if (clash) {
+        throw new ConfigError(
+          `${input}: "${file}" and "${clash}" would both be stored as ${member}; rename one or list their directory instead`,
+        );
+      }
+      seen.set(member, file);
+      const { sha256, sizeBytes } = await sha256File(file).catch((err: NodeJS.ErrnoException) => {
+        throw new ConfigError(`${input}: cannot read "${file}" (${err.code ?? err.message}); check its permissions`);
+      });
+      out.push({ source: file, member, sizeBytes, sha256 });
+    }
+  }
+  return out;
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(full)));
+    else if (entry.isFile()) out.push(full);
+  }
+  return out.sort();
+}
+
+/** Identifies a secret set by its members' paths and hashes; equal sets give equal fingerprints. */
+export function secretsFingerprint(files: { member: string; sha256: string }[]): string {
+  const h = createHash('sha256');
+  for (const f of [...files].sort((a, b) => a.member.localeCompare(b.member))) h.update(`${f.member}\0${f.sha256}\n`);
+  return 'sha256:' + h.digest('hex');
+}
+
+export function secretsRecord(files: SecretFile[]): SecretsRecord | null {
+  if (files.length === 0) return null;
+  return {
+    fingerprint: secretsFingerprint(files),
+    files: files.map((f) => ({ path: f.member, sizeBytes: f.sizeBytes })),
+  };
+}

@@ -1,0 +1,237 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { PutOptions, PutResult, Store, StoredObject } from './store.js';
+import { ObjectExistsError, ObjectNotFoundError, validateStoreKey } from './store-errors.js';
+
+export interface FileStoreDeps {
+  logger: Logger;
+}
+
+/** Marks in-flight uploads; `list` skips them, so a killed put never looks like a bundle. */
+const PARTIAL_MARK = '.partial-';
+
+/** Errors that mean "this place cannot be written", as opposed to a transient I/O failure. */
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'ENOENT']);
+
+/** Link errors that mean "hard links are not supported here" (some FUSE, SMB, and exotic mounts). */
+const NO_LINK_SUPPORT = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
+
+/** Counts and hashes bytes as they pass, so the hash is of exactly what was written. */
+export class HashingPassThrough extends Transform {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+  digestHex(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+function errno(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * A directory of bundles. Publication is atomic: bytes go to a hidden partial file, are
+ * fsynced, and only then get their final name (a hard link, which cannot overwrite), so a
+ * crash at any point leaves either nothing or a complete, durable bundle.
+ */
+export class FileStore implements Store {
+  readonly displayUri: string;
+  readonly dir: string;
+  private readonly logger: Logger;
+  private ready?: Promise<void>;
+
+  constructor(location: string, deps: FileStoreDeps) {
+    this.logger = deps.logger;
+    this.displayUri = location;
+    if (!location) throw new ConfigError('store is empty: give a directory path, file:///abs/dir, or s3://bucket/prefix');
+    if (location.startsWith('file:')) {
+      if (!location.startsWith('file:///')) {
+        throw new ConfigError(
+          `store "${location}" is not a usable file URI: write file:///absolute/dir (three slashes) or a plain path`,
+        );
+      }
+      try {
+        this.dir = fileURLToPath(location);
+      } catch (error) {
+        throw new ConfigError(`store "${location}" is not a valid file URI (${(error as Error).message}): use file:///absolute/dir`);
+      }
+    } else {
+      this.dir = path.resolve(location);
+    }
+  }
+
+  private pathOf(key: string): string {
+    return path.join(this.dir, validateStoreKey(key));
+  }
+
+  /** Creates the directory once, and turns "cannot write here" into an actionable message. */
+  private ensureDir(): Promise<void> {
+    this.ready ??= (async () => {
+      try {
+        await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+        const st = await fsp.stat(this.dir);
+        if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+        await fsp.access(this.dir, fsConstants.W_OK | fsConstants.X_OK);
+      } catch (error) {
+        this.ready = undefined;
+        throw this.notWritable(error);
+      }
+    })();
+    return this.ready;
+  }
+
+  private notWritable(error: unknown): Error {
+    const code = errno(error);
+    if (code && NOT_WRITABLE.has(code)) {
+      return new ConfigError(
+        `store directory ${this.dir} is not writable (${code}): check permissions or choose another store`,
+      );
+    }
+    return error as Error;
+  }
+
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<PutResult> {
+    const finalPath = this.pathOf(key);
+    await this.ensureDir();
+    const partial = path.join(this.dir, `.${key}${PARTIAL_MARK}${randomBytes(6).toString('hex')}`);
+    const hasher = new HashingPassThrough();
+    let handle: fsp.FileHandle | undefined;
+    try {
+      try {
+        handle = await fsp.open(partial, 'wx', 0o600);
+      } catch (error) {
+        throw this.notWritable(error);
+      }
+      // A plain write loop: pipeline() into a FileHandle stream with emitClose off never settles.
+      body.once('error', (err) => hasher.destroy(err));
+      for await (const chunk of body.pipe(hasher)) await handle.write(chunk as Buffer);
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await this.publish(partial, finalPath, key, options.noOverwrite ?? true);
+    } catch (error) {
+      body.destroy();
+      await handle?.close().catch(() => undefined);
+      await fsp.unlink(partial).catch(() => undefined);
+      throw error;
+    }
+    await this.syncDir();
+    const sha256 = hasher.digestHex();
+    this.logger.debug(`stored ${key} (${hasher.bytes} bytes, sha256 ${sha256}) in ${this.dir}`);
+    return { key, sizeBytes: hasher.bytes, sha256, location: finalPath };
+  }
+
+  /** link(2) refuses an existing target atomically; rename is the fallback where links are unsupported. */
+  private async publish(partial: string, finalPath: string, key: string, noOverwrite: boolean): Promise<void> {
+    if (!noOverwrite) {
+      await fsp.rename(partial, finalPath);
+      return;
+    }
+    try {
+      await fsp.link(partial, finalPath);
+      await fsp.unlink(partial);
+      return;
+    } catch (error) {
+      if (errno(error) === 'EEXIST') throw new ObjectExistsError(key, this.displayUri);
+      if (!NO_LINK_SUPPORT.has(errno(error) ?? '')) throw error;
+      this.logger.debug(`hard links unsupported in ${this.dir} (${errno(error)}); publishing with rename`);
+    }
+    // Not atomic against a concurrent writer of the same key, but keys carry the start time to the second.
+    if (await exists(finalPath)) throw new ObjectExistsError(key, this.displayUri);
+    await fsp.rename(partial, finalPath);
+  }
+
+  /** Makes the new directory entry durable; some platforms cannot fsync a directory, which is fine. */
+  private async syncDir(): Promise<void> {
+    let dirHandle: fsp.FileHandle | undefined;
+    try {
+      dirHandle = await fsp.open(this.dir, 'r');
+      await dirHandle.sync();
+    } catch (error) {
+      this.logger.debug(`could not fsync ${this.dir}: ${errno(error) ?? (error as Error).message}`);
+    } finally {
+      await dirHandle?.close().catch(() => undefined);
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const file = this.pathOf(key);
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(file, 'r');
+    } catch (error) {
+      if (errno(error) === 'ENOENT') throw new ObjectNotFoundError(key, this.displayUri);
+      throw error;
+    }
+    return handle.createReadStream();
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fsp.readdir(this.dir, { withFileTypes: true });
+    } catch (error) {
+      if (errno(error) === 'ENOENT') return [];
+      throw error;
+    }
+    const out: StoredObject[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile() || entry.name.startsWith('.') || !entry.name.startsWith(prefix)) continue;
+      try {
+        const st = await fsp.stat(path.join(this.dir, entry.name));
+        out.push({ key: entry.name, sizeBytes: st.size, modifiedAt: st.mtime });
+      } catch (error) {
+        if (errno(error) !== 'ENOENT') throw error; // deleted meanwhile: simply not listed
+      }
+    }
+    return out;
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await fsp.unlink(this.pathOf(key));
+    } catch (error) {
+      if (errno(error) !== 'ENOENT') throw error;
+      return;
+    }
+    await this.syncDir();
+  }
+
+  localPath(key: string): string {
+    return this.pathOf(key);
+  }
+
+  async readText(key: string): Promise<string | undefined> {
+    try {
+      return await fsp.readFile(this.pathOf(key), 'utf8');
+    } catch (error) {
+      if (errno(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async writeText(key: string, text: string): Promise<void> {
+    await this.put(key, Readable.from([Buffer.from(text, 'utf8')]), { noOverwrite: false });
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.lstat(file);
+    return true;
+  } catch (error) {
+    if (errno(error) === 'ENOENT') return false;
+    throw error;
+  }
+}

@@ -1,0 +1,512 @@
+import { createHash, type Hash } from 'node:crypto';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type ListObjectsV2CommandOutput,
+  type PutObjectCommandInput,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { PutOptions, PutResult, Store, StoredObject } from './store.js';
+import { ObjectExistsError, ObjectNotFoundError, validateStoreKey } from './store-errors.js';
+
+export type S3Sse = 'AES256' | 'aws:kms';
+
+export interface S3StoreOptions {
+  /** Server-side encryption for every object written. */
+  sse?: S3Sse;
+  /** KMS key id or ARN; only with sse "aws:kms" (without it S3 uses the bucket's default KMS key). */
+  kmsKeyId?: string;
+  /** Path-style addressing; defaults to true exactly when a custom endpoint is set. */
+  s3ForcePathStyle?: boolean;
+  /**
+   * "sha256": send SHA-256 checksums that the server verifies per part, and compare the
+   * server's object checksum with ours where it returns one (servers that ignore checksums,
+   * like s3rver, then get the size check only). "off": send no flexible checksums at all, for
+   * S3-compatible servers that reject them.
+   */
+  checksum?: 'sha256' | 'off';
+  /** Send If-None-Match: * so the server itself refuses an overwrite; default on for AWS, off for custom endpoints. */
+  conditionalWrites?: boolean;
+  /** Multipart part size; memory use is about (queueSize + 1) x this. Default 8 MiB. */
+  partSizeBytes?: number;
+  /** Parts in flight at once. Default 4. */
+  queueSize?: number;
+}
+
+export interface S3StoreDeps {
+  logger: Logger;
+  /** Where AWS_* settings come from; process.env when omitted. */
+  env?: NodeJS.ProcessEnv;
+  /** Builds the SDK client; tests wrap or instrument it. */
+  clientFactory?: (config: S3ClientConfig) => S3Client;
+  options?: S3StoreOptions;
+}
+
+export const METADATA_PREFIX = 'dbdrill-';
+const MIB = 1024 * 1024;
+const DEFAULT_PART_SIZE = 8 * MIB;
+const MIN_PART_SIZE = 5 * MIB;
+
+/** Parses `s3://bucket/prefix`; credentials in the URI are refused so they never reach logs. */
+export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(uri);
+  if (!m || !m[1]) {
+    throw new ConfigError(`store "${uri}" is not an S3 URI: write s3://bucket or s3://bucket/prefix`);
+  }
+  const bucket = m[1];
+  if (bucket.includes('@') || bucket.includes(':')) {
+    throw new ConfigError(
+      'store URI must not contain credentials or a port: write s3://bucket/prefix and set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL_S3 in the environment',
+    );
+  }
+  if (!/^[a-z0-9][a-z0-9.\-_]{1,254}$/i.test(bucket)) {
+    throw new ConfigError(
+      `store "${uri}": bucket "${bucket}" is not a valid bucket name: use 3-63 lowercase letters, digits, "." or "-"`,
+    );
+  }
+  const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '').replace(/\/{2,}/g, '/');
+  return { bucket, prefix };
+}
+
+/**
+ * Hashes the stream as a whole (our sha256) and per multipart part, so the server's composite
+ * SHA-256 (sha256 of the part digests, "-N") can be checked end to end without a re-read.
+ */
+class PartHasher extends Transform {
+  private readonly whole = createHash('sha256');
+  private part: Hash = createHash('sha256');
+  private partBytes = 0;
+  readonly partDigests: Buffer[] = [];
+  bytes = 0;
+
+  constructor(private readonly partSize: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.whole.update(chunk);
+    this.bytes += chunk.length;
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(this.partSize - this.partBytes, chunk.length - offset);
+      this.part.update(chunk.subarray(offset, offset + take));
+      this.partBytes += take;
+      offset += take;
+      if (this.partBytes === this.partSize) this.closePart();
+    }
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.partBytes > 0 || this.partDigests.length === 0) this.closePart();
+    callback();
+  }
+
+  private closePart(): void {
+    this.partDigests.push(this.part.digest());
+    this.part = createHash('sha256');
+    this.partBytes = 0;
+  }
+
+  wholeDigest(): Buffer {
+    return this.whole.digest();
+  }
+}
+
+interface S3ErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  Code?: string;
+  errors?: { code?: string }[];
+  $metadata?: { httpStatusCode?: number };
+}
+
+const CREDENTIAL_ERRORS = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidToken',
+  'ExpiredToken',
+  'TokenRefreshRequired',
+  'InvalidClientTokenId',
+  'InvalidSecurity',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'TimeoutError',
+  'RequestTimeout',
+]);
+
+/**
+ * Objects under `s3://bucket/prefix/`. Bundles are written with a multipart upload straight to
+ * their final key: S3 makes an object visible only when CompleteMultipartUpload succeeds, so a
+ * failed or killed upload never lists. We abort the upload on failure (parts cost money) and
+ * check size and checksum with HeadObject before the put counts; a mismatch deletes the object.
+ */
+export class S3Store implements Store {
+  readonly displayUri: string;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly endpointLabel: string;
+  private readonly client: S3Client;
+  private readonly logger: Logger;
+  private readonly sse?: S3Sse;
+  private readonly kmsKeyId?: string;
+  private readonly checksum: 'sha256' | 'off';
+  private readonly conditionalWrites: boolean;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
+  constructor(uri: string, deps: S3StoreDeps) {
+    const { bucket, prefix } = parseS3Uri(uri);
+    const options = deps.options ?? {};
+    const env = deps.env ?? process.env;
+    this.bucket = bucket;
+    this.prefix = prefix;
+    this.displayUri = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
+    this.logger = deps.logger;
+
+    if (options.sse !== undefined && options.sse !== 'AES256' && options.sse !== 'aws:kms') {
+      throw new ConfigError(`s3-sse "${String(options.sse)}" is not supported: use AES256 or aws:kms`);
+    }
+    if (options.kmsKeyId && options.sse !== 'aws:kms') {
+      throw new ConfigError('s3-kms-key-id is set but s3-sse is not "aws:kms": set s3-sse to aws:kms or drop the key id');
+    }
+    this.sse = options.sse;
+    this.kmsKeyId = options.kmsKeyId || undefined;
+    this.checksum = options.checksum ?? 'sha256';
+    if (this.checksum !== 'sha256' && this.checksum !== 'off') {
+      throw new ConfigError(`s3 checksum "${String(options.checksum)}" is not supported: use sha256 or off`);
+    }
+    this.partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
+    if (!Number.isInteger(this.partSize) || this.partSize < MIN_PART_SIZE) {
+      throw new ConfigError(`S3 part size ${this.partSize} is below the S3 minimum of 5 MiB`);
+    }
+    this.queueSize = options.queueSize ?? 4;
+
+    const endpoint = (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || '').trim() || undefined;
+    if (endpoint && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+      throw new ConfigError(
+        `AWS_ENDPOINT_URL_S3 "${endpoint}" is not a URL: write it like https://minio.example.com:9000 or http://127.0.0.1:9000`,
+      );
+    }
+    const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+    this.endpointLabel = endpoint ?? `AWS S3 (${region})`;
+    this.conditionalWrites = options.conditionalWrites ?? !endpoint;
+
+    const accessKeyId = env.AWS_ACCESS_KEY_ID;
+    const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+    const sessionToken = env.AWS_SESSION_TOKEN || undefined;
+    if (secretAccessKey) deps.logger.addSecret(secretAccessKey);
+    if (sessionToken) deps.logger.addSecret(sessionToken);
+    const config: S3ClientConfig = {
+      region,
+      endpoint,
+      forcePathStyle: options.s3ForcePathStyle ?? !!endpoint,
+      followRegionRedirects: true,
+      // Static keys when the environment has them; otherwise the SDK's chain (profiles, web identity/OIDC, IMDS).
+      credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
+      requestChecksumCalculation: this.checksum === 'off' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      responseChecksumValidation: this.checksum === 'off' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      requestHandler: { connectionTimeout: 15_000 },
+    };
+    this.client = deps.clientFactory ? deps.clientFactory(config) : new S3Client(config);
+  }
+
+  private objectKey(key: string): string {
+    validateStoreKey(key);
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+
+  private location(objectKey: string): string {
+    return `s3://${this.bucket}/${objectKey}`;
+  }
+
+  private encryption(): Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> {
+    return {
+      ...(this.sse ? { ServerSideEncryption: this.sse } : {}),
+      ...(this.kmsKeyId ? { SSEKMSKeyId: this.kmsKeyId } : {}),
+    };
+  }
+
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<PutResult> {
+    const objectKey = this.objectKey(key);
+    const metadata = checkMetadata(options.metadata ?? {});
+    const noOverwrite = options.noOverwrite ?? true;
+    if (noOverwrite && (await this.head(objectKey, 'put')) !== undefined) {
+      body.destroy();
+      throw new ObjectExistsError(key, this.displayUri);
+    }
+
+    const hasher = new PartHasher(this.partSize);
+    // pipeline forwards a body error into the hasher (so the upload fails) and destroys both on any failure.
+    pipeline(body, hasher, () => undefined);
+    const upload = new Upload({
+      client: this.client,
+      queueSize: this.queueSize,
+      partSize: this.partSize,
+      // We abort ourselves: the SDK's abort failure would otherwise replace the real error.
+      leavePartsOnError: true,
+      params: {
+        Bucket: this.bucket,
+        Key: objectKey,
+        Body: hasher,
+        ContentType: 'application/octet-stream',
+        Metadata: metadata,
+        ...this.encryption(),
+        ...(this.checksum === 'sha256' ? { ChecksumAlgorithm: 'SHA256' as const } : {}),
+        ...(noOverwrite && this.conditionalWrites ? { IfNoneMatch: '*' } : {}),
+      },
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      hasher.destroy();
+      await this.abortUpload(objectKey, upload.uploadId);
+      if (noOverwrite && isPreconditionFailed(error)) throw new ObjectExistsError(key, this.displayUri);
+      throw this.mapError(error, 'upload', objectKey);
+    }
+
+    const multipart = upload.uploadId !== undefined;
+    const sha256 = hasher.wholeDigest();
+    const expectedChecksum = multipart
+      ? `${createHash('sha256').update(Buffer.concat(hasher.partDigests)).digest('base64')}-${hasher.partDigests.length}`
+      : sha256.toString('base64');
+    const head = await this.headOrThrow(objectKey, 'verify upload');
+    const problems: string[] = [];
+    if (head.ContentLength !== hasher.bytes) {
+      problems.push(`server reports ${head.ContentLength} bytes, we sent ${hasher.bytes}`);
+    }
+    if (head.ChecksumSHA256) {
+      const [got, parts] = head.ChecksumSHA256.split('-');
+      const [want, wantParts] = expectedChecksum.split('-');
+      if (got !== want || (parts !== undefined && wantParts !== undefined && parts !== wantParts)) {
+        problems.push(`server SHA-256 checksum ${head.ChecksumSHA256} differs from ours ${expectedChecksum}`);
+      }
+    } else if (this.checksum === 'sha256') {
+      this.logger.debug(`${this.endpointLabel} returned no SHA-256 checksum for ${objectKey}; checked the size only`);
+    }
+    if (problems.length > 0) {
+      await this.delete(key).catch(() => undefined);
+      throw new Error(
+        `upload of ${this.location(objectKey)} did not verify (${problems.join('; ')}); the object was deleted, run the backup again`,
+      );
+    }
+    const hex = sha256.toString('hex');
+    this.logger.debug(
+      `stored ${this.location(objectKey)} (${hasher.bytes} bytes, sha256 ${hex}, ${multipart ? `${hasher.partDigests.length} parts` : 'single put'})`,
+    );
+    return { key, sizeBytes: hasher.bytes, sha256: hex, location: this.location(objectKey) };
+  }
+
+  /** Aborting frees the stored parts; a server that cannot abort (s3rver) leaves parts that never list as objects. */
+  private async abortUpload(objectKey: string, uploadId: string | undefined): Promise<void> {
+    if (!uploadId) return;
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId: uploadId }));
+      this.logger.debug(`aborted multipart upload ${uploadId} of ${this.location(objectKey)}`);
+    } catch (error) {
+      const e = error as S3ErrorShape;
+      if (e.name === 'NoSuchUpload') return;
+      this.logger.warning(
+        `could not abort the failed multipart upload ${uploadId} of ${this.location(objectKey)} (${e.name ?? e.code ?? 'error'}): ` +
+          'its parts are not a bundle and never list, but they use space until a bucket lifecycle rule (AbortIncompleteMultipartUpload) removes them',
+      );
+    }
+  }
+
+  private async head(objectKey: string, op: string) {
+    try {
+      return await this.client.send(
+        new HeadObjectCommand({
+          Bucket: this.bucket,
+          Key: objectKey,
+          ...(this.checksum === 'sha256' ? { ChecksumMode: 'ENABLED' as const } : {}),
+        }),
+      );
+    } catch (error) {
+      const e = error as S3ErrorShape;
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined;
+      throw this.mapError(error, op, objectKey);
+    }
+  }
+
+  private async headOrThrow(objectKey: string, op: string) {
+    const head = await this.head(objectKey, op);
+    if (!head) throw new Error(`${this.location(objectKey)} is missing right after its upload completed (${this.endpointLabel})`);
+    return head;
+  }
+
+  async get(key: string): Promise<Readable> {
+    const objectKey = this.objectKey(key);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      const bodyStream = out.Body;
+      if (bodyStream instanceof Readable) return bodyStream;
+      if (bodyStream && typeof (bodyStream as { transformToWebStream?: unknown }).transformToWebStream === 'function') {
+        return Readable.fromWeb((bodyStream as unknown as { transformToWebStream(): ReadableStream }).transformToWebStream() as never);
+      }
+      throw new Error(`GetObject of ${this.location(objectKey)} returned no body stream`);
+    } catch (error) {
+      if ((error as S3ErrorShape).name === 'NoSuchKey') throw new ObjectNotFoundError(key, this.displayUri);
+      throw this.mapError(error, 'download', objectKey);
+    }
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const base = this.prefix ? `${this.prefix}/` : '';
+    const out: StoredObject[] = [];
+    let token: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: base + prefix,
+            // Only direct children, like a directory: nested "folders" are other stores.
+            Delimiter: '/',
+            ContinuationToken: token,
+          }),
+        );
+      } catch (error) {
+        throw this.mapError(error, 'list', base + prefix);
+      }
+      for (const item of page.Contents ?? []) {
+        if (!item.Key || !item.Key.startsWith(base)) continue;
+        const key = item.Key.slice(base.length);
+        if (!key || key.includes('/') || key.startsWith('.')) continue;
+        out.push({ key, sizeBytes: item.Size ?? 0, modifiedAt: item.LastModified });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async delete(key: string): Promise<void> {
+    const objectKey = this.objectKey(key);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+    } catch (error) {
+      const e = error as S3ErrorShape;
+      if (e.name === 'NoSuchKey' || e.name === 'NotFound') return;
+      throw this.mapError(error, 'delete', objectKey);
+    }
+  }
+
+  async readText(key: string): Promise<string | undefined> {
+    const objectKey = this.objectKey(key);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      return (await out.Body?.transformToString('utf-8')) ?? '';
+    } catch (error) {
+      const e = error as S3ErrorShape;
+      if (e.name === 'NoSuchKey' || e.name === 'NotFound') return undefined;
+      throw this.mapError(error, 'read', objectKey);
+    }
+  }
+
+  /** A single PutObject: S3 replaces objects atomically, so readers see the old or the new text. */
+  async writeText(key: string, text: string): Promise<void> {
+    const objectKey = this.objectKey(key);
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: objectKey,
+          Body: Buffer.from(text, 'utf8'),
+          ContentType: 'text/plain; charset=utf-8',
+          ...this.encryption(),
+        }),
+      );
+    } catch (error) {
+      throw this.mapError(error, 'write', objectKey);
+    }
+  }
+
+  /** Turns SDK errors into messages that name the bucket, endpoint and fix; never includes secrets. */
+  mapError(error: unknown, op: string, objectKey: string): Error {
+    if (error instanceof ConfigError) return error;
+    const e = (error ?? {}) as S3ErrorShape;
+    const name = e.name ?? e.Code ?? '';
+    const status = e.$metadata?.httpStatusCode;
+    const code = e.code ?? e.errors?.find((x) => x.code)?.code ?? '';
+    const where = this.location(objectKey);
+    if (name === 'NoSuchBucket') {
+      return new ConfigError(
+        `bucket "${this.bucket}" does not exist (endpoint ${this.endpointLabel}): create it, or fix the bucket in the store URI ${this.displayUri}`,
+      );
+    }
+    if (CREDENTIAL_ERRORS.has(name)) {
+      return new ConfigError(
+        `credentials rejected by ${this.endpointLabel} (${name}) during ${op} of ${where}: check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or the role the job assumes`,
+      );
+    }
+    if (name === 'CredentialsProviderError') {
+      return new ConfigError(
+        `no AWS credentials found for ${this.displayUri}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or assume a role (on GitHub: aws-actions/configure-aws-credentials with OIDC)`,
+      );
+    }
+    if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) {
+      return new ConfigError(
+        `access denied by ${this.endpointLabel} during ${op} of ${where} (${name || status}): the credentials work but lack permission; allow s3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject and s3:AbortMultipartUpload on the bucket and prefix`,
+      );
+    }
+    if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || name === 'IllegalLocationConstraintException') {
+      return new ConfigError(
+        `bucket "${this.bucket}" is in another region than ${this.endpointLabel} (${name}): set AWS_REGION to the bucket's region`,
+      );
+    }
+    if (NETWORK_CODES.has(code) || NETWORK_CODES.has(name)) {
+      return Object.assign(
+        new Error(
+          `S3 endpoint ${this.endpointLabel} unreachable during ${op} of ${where} (${code || name}): check AWS_ENDPOINT_URL_S3, the network, and that the service is up`,
+        ),
+        { cause: error },
+      );
+    }
+    const detail = [name, status ? `HTTP ${status}` : '', e.message && e.message !== name ? e.message : '']
+      .filter(Boolean)
+      .join(', ');
+    return Object.assign(new Error(`S3 ${op} of ${where} failed (${detail || String(error)}) at ${this.endpointLabel}`), {
+      cause: error,
+    });
+  }
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  const e = error as S3ErrorShape;
+  return e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412;
+}
+
+/** S3 user metadata is ASCII headers of 2 KB in total; failing here beats a 400 from the server after the upload. */
+function checkMetadata(metadata: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let total = 0;
+  for (const [rawKey, value] of Object.entries(metadata)) {
+    const key = rawKey.toLowerCase();
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(key)) throw new Error(`S3 metadata key "${rawKey}" must be letters, digits and "-"`);
+    // eslint-disable-next-line no-control-regex
+    const clean = String(value).replace(/[^\x20-\x7e]/g, '?');
+    total += key.length + clean.length;
+    out[key] = clean;
+  }
+  if (total > 2048) throw new Error(`S3 metadata is ${total} bytes; S3 allows 2 KB: shorten the manifest summary`);
+  return out;
+}

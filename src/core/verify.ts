@@ -1,0 +1,672 @@
+/**
+ * The verify use case: prove a bundle is readable, layer by layer, each reported by name.
+ * "Could not verify" is never a pass: a layer that cannot run fails with its reason, except the
+ * optional pg_restore --list cross-check, which is skipped (and says so) when no installed
+ * pg_restore can read the archive's version.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+
+import { MANIFEST_MEMBER, validateManifest, type Manifest, type PostgresComponent } from './bundle/manifest.js';
+import { bundlesOf, parseBundleKey } from './bundle/naming.js';
+import { HashingStream, peek } from './bundle/stream-utils.js';
+import { BundleFormatError, walkTar } from './bundle/tar.js';
+import { SHA256_SIDECAR_SUFFIX } from './backup.js';
+import type { Clock } from './clock.js';
+import {
+  isPgDump,
+  readPgDump,
+  tableDataEntries,
+  type PgDumpReport,
+} from './engines/postgres/pgdump-reader.js';
+import { CheckFailed, ConfigError, messageOf } from './errors.js';
+import type { Logger } from './logger.js';
+import type { VerifyOptions } from './options.js';
+import type { ProcessRunner } from './process.js';
+import { findClientTool } from './provision/pg-binaries.js';
+import { secretsFingerprint } from './secrets.js';
+import type { Store, StoredObject } from './stores/store.js';
+
+export interface VerifyLayer {
+  name: string;
+  ok: boolean;
+  skipped?: boolean;
+  detail: string;
+}
+
+export interface PgDumpSummary {
+  member: string;
+  archiveVersion: string;
+  compression: string;
+  database: string;
+  serverVersion: string;
+  pgDumpVersion: string;
+  tocEntries: number;
+  dataBlocks: number;
+  /** schema.table -> rows counted in the dump (deep only, COPY data). */
+  rows?: Record<string, number>;
+  report: PgDumpReport;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  bundle: string;
+  key?: string;
+  kind: 'bundle' | 'bare-pg-dump' | 'unknown';
+  ageSeconds: number | null;
+  problems: string[];
+  layers: VerifyLayer[];
+  manifest?: Manifest;
+  pgDump?: PgDumpSummary;
+  encrypted: boolean;
+  /** Files written when `extractTo` was given: member path -> local path. */
+  extracted?: Record<string, string>;
+}
+
+export interface VerifyDeps {
+  runner: ProcessRunner;
+  logger: Logger;
+  clock: Clock;
+  openStore: (uri: string) => Store;
+  label?: (input: string) => string;
+  searchRoots?: string[];
+  signal?: AbortSignal;
+  /** Decrypts an age-encrypted bundle stream; absent when no identity or passphrase was given. */
+  decrypt?: (cipher: Readable) => Readable;
+}
+
+export interface InspectOptions {
+  deep: boolean;
+  maxAgeSeconds?: number;
+  pgBinDir?: string;
+  /** Write the dump and secret members here while verifying (the drill needs them). */
+  extractTo?: string;
+}
+
+/** Where a bundle is: its store and key. `bundle` may be a path, file:// or s3:// URI. */
+export interface BundleLocation {
+  store: Store;
+  key: string;
+  display: string;
+  object?: StoredObject;
+}
+
+export function locateBundle(deps: Pick<VerifyDeps, 'openStore'>, bundle: string): BundleLocation {
+  const cut = bundle.lastIndexOf('/');
+  let storeUri: string;
+  let key: string;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(bundle)) {
+    const schemeEnd = bundle.indexOf('://') + 3;
+    if (cut < schemeEnd) throw new ConfigError(`bundle "${bundle}" names no object; expected e.g. s3://bucket/prefix/<bundle>`);
+    storeUri = bundle.slice(0, cut);
+    key = bundle.slice(cut + 1);
+  } else {
+    const abs = resolve(bundle);
+    storeUri = dirname(abs);
+    key = abs.slice(storeUri.length + 1);
+  }
+  return { store: deps.openStore(storeUri), key, display: bundle };
+}
+
+/** The bundles of `name`, newest first (by the names, never by modification time). */
+export async function listBundles(store: Store, name: string): Promise<(StoredObject & { timestamp: Date })[]> {
+  const objects = await store.list(name);
+  const byKey = new Map(objects.map((o) => [o.key, o]));
+  return bundlesOf(
+    name,
+    objects.map((o) => o.key),
+  ).map((p) => ({ ...byKey.get(p.key)!, timestamp: p.timestamp }));
+}
+
+export async function resolveNewest(store: Store, name: string): Promise<BundleLocation> {
+  const bundles = await listBundles(store, name);
+  if (bundles.length === 0) {
+    throw new CheckFailed(`no bundle named "${name}" in ${store.displayUri}; run a backup first, or check store and name`);
+  }
+  return { store, key: bundles[0].key, display: `${store.displayUri.replace(/\/$/, '')}/${bundles[0].key}`, object: bundles[0] };
+}
+
+/** verify for the CLI and the action: throws CheckFailed (with the result) when a layer fails. */
+export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<VerifyResult> {
+  const location = options.bundle
+    ? locateBundle(deps, options.bundle)
+    : await resolveNewest(deps.openStore(options.store!), options.name!);
+  deps.logger.info(`Verifying ${location.display}`);
+  const result = await inspectBundle(deps, location, {
+    deep: options.deep,
+    maxAgeSeconds: options.maxAgeSeconds,
+    pgBinDir: options.pgBinDir,
+  });
+  for (const layer of result.layers) {
+    const mark = layer.skipped ? 'skip' : layer.ok ? ' ok ' : 'FAIL';
+    deps.logger.info(`[${mark}] ${layer.name}: ${layer.detail}`);
+  }
+  if (!result.ok) {
+    throw new CheckFailed(`verification failed for ${location.display}: ${result.problems.join('; ')}`, result);
+  }
+  return result;
+}
+
+/** Runs every layer over one pass of the stored object. Never throws for a bad bundle: it reports. */
+export async function inspectBundle(
+  deps: VerifyDeps,
+  location: BundleLocation,
+  options: InspectOptions,
+): Promise<VerifyResult> {
+  const layers: VerifyLayer[] = [];
+  const add = (name: string, ok: boolean, detail: string, skipped = false) => layers.push({ name, ok, detail, skipped });
+  const result: VerifyResult = {
+    ok: false,
+    bundle: location.display,
+    key: location.key,
+    kind: 'unknown',
+    ageSeconds: null,
+    problems: [],
+    layers,
+    encrypted: false,
+  };
+
+  let raw: Readable;
+  try {
+    raw = await location.store.get(location.key);
+  } catch (err) {
+    add('stored object', false, `cannot read ${location.display}: ${messageOf(err)}`);
+    return finish(result);
+  }
+  const recorded = await location.store.readText(location.key + SHA256_SIDECAR_SUFFIX).catch(() => undefined);
+  const whole = new HashingStream();
+  raw.on('error', (err) => whole.destroy(err));
+  const hashed = raw.pipe(whole);
+  const { head, stream } = await peek(hashed, 512);
+
+  let bodyDone: Promise<void>;
+  if (head.subarray(0, 21).toString('latin1') === 'age-encryption.org/v1') {
+    result.encrypted = true;
+    if (!deps.decrypt) {
+      add(
+        'decrypts',
+        false,
+        'the bundle is age-encrypted and no identity or passphrase was given; pass identity (or passphrase)',
+      );
+      await drainQuietly(stream);
+      addStoredObjectLayer(result, whole, recorded);
+      return finish(result);
+    }
+    const plain = deps.decrypt(stream);
+    const inner = await peek(plain, 512).catch((err: Error) => ({ error: err }) as const);
+    if ('error' in inner) {
+      add('decrypts', false, messageOf(inner.error));
+      await drainQuietly(stream);
+      addStoredObjectLayer(result, whole, recorded);
+      return finish(result);
+    }
+    bodyDone = inspectPlain(deps, options, result, inner.head, inner.stream);
+    await bodyDone;
+    if (!layers.some((l) => l.name === 'decrypts')) add('decrypts', true, 'decrypted with the given key; contents follow');
+  } else {
+    bodyDone = inspectPlain(deps, options, result, head, stream);
+    await bodyDone;
+  }
+  await drainQuietly(stream);
+  addStoredObjectLayer(result, whole, recorded);
+  ageLayer(deps, location, options, result);
+  return finish(result);
+}
+
+function addStoredObjectLayer(result: VerifyResult, whole: HashingStream, recorded: string | undefined): void {
+  const sha = whole.digest();
+  const expected = recorded?.trim().split(/\s+/)[0];
+  if (!expected) {
+    result.layers.unshift({
+      name: 'stored object',
+      ok: true,
+      detail: `${whole.bytes} bytes, sha256 ${sha.slice(0, 16)}…; no recorded checksum beside it (the members' own hashes are checked below)`,
+    });
+  } else if (expected === sha) {
+    result.layers.unshift({ name: 'stored object', ok: true, detail: `intact: ${whole.bytes} bytes, sha256 matches the recorded ${sha.slice(0, 16)}…` });
+  } else {
+    result.layers.unshift({
+      name: 'stored object',
+      ok: false,
+      detail: `sha256 ${sha.slice(0, 16)}… does not match the recorded ${expected.slice(0, 16)}…: the stored bytes changed after the backup`,
+    });
+  }
+}
+
+async function drainQuietly(stream: Readable): Promise<void> {
+  try {
+    for await (const _ of stream) void _;
+  } catch {
+    /* a read error was already reported by the layer that hit it */
+  }
+}
+
+function finish(result: VerifyResult): VerifyResult {
+  result.problems = result.layers.filter((l) => !l.ok && !l.skipped).map((l) => `${l.name}: ${l.detail}`);
+  result.ok = result.problems.length === 0 && result.layers.length > 0;
+  return result;
+}
+
+async function inspectPlain(
+  deps: VerifyDeps,
+  options: InspectOptions,
+  result: VerifyResult,
+  head: Buffer,
+  stream: Readable,
+): Promise<void> {
+  const add = (name: string, ok: boolean, detail: string, skipped = false) =>
+    result.layers.push({ name, ok, detail, skipped });
+  if (isPgDump(head)) {
+    result.kind = 'bare-pg-dump';
+    add('bundle readable', true, 'a bare pg_dump custom-format file (no dbdrill manifest)');
+    const inspected = await inspectPgDumpStream(deps, stream, 'pg_dump file', options, undefined);
+    result.pgDump = inspected.summary;
+    for (const l of inspected.layers) result.layers.push(l);
+    add(
+      'manifest',
+      true,
+      'not applicable: a bare pg_dump file has no manifest, so member checksums, table counts and secret files are not checked',
+      true,
+    );
+    return;
+  }
+  if (head.length < 512 || head.subarray(257, 262).toString('latin1') !== 'ustar') {
+    add(
+      'bundle readable',
+      false,
+      head.length === 0
+        ? 'the file is empty'
+        : 'not a dbdrill bundle (a tar archive) nor a pg_dump custom-format file; check the path',
+    );
+    return;
+  }
+  result.kind = 'bundle';
+  let manifest: Manifest | undefined;
+  let manifestProblems: string[] | undefined;
+  const seen = new Map<string, { size: number; sha256: string }>();
+  const extracted: Record<string, string> = {};
+  let first = true;
+  let walkError: string | undefined;
+  try {
+    await walkTar(stream, async (entry) => {
+      const isFirst = first;
+      first = false;
+      if (entry.path === MANIFEST_MEMBER) {
+        const text = await readSmall(entry.stream, 16 << 20);
+        seen.set(entry.path, { size: Buffer.byteLength(text), sha256: sha256(text) });
+        if (!isFirst) manifestProblems = ['manifest.json is not the first member'];
+        try {
+          const parsed = JSON.parse(text) as unknown;
+          const problems = validateManifest(parsed);
+          manifestProblems = [...(manifestProblems ?? []), ...problems];
+          if (problems.length === 0) manifest = parsed as Manifest;
+        } catch (err) {
+          manifestProblems = [`manifest.json is not valid JSON (${messageOf(err)})`];
+        }
+        return;
+      }
+      const component = manifest?.components.find((c) => c.member === entry.path);
+      const isDump = component?.engine === 'postgres' || (!manifest && entry.path.endsWith('.dump'));
+      const sink = options.extractTo ? await openExtract(options.extractTo, entry.path, extracted) : undefined;
+      if (isDump) {
+        const inspected = await inspectPgDumpStream(deps, entry.stream, entry.path, options, sink);
+        seen.set(entry.path, { size: inspected.bytes, sha256: inspected.sha256 });
+        result.pgDump = inspected.summary;
+        for (const l of inspected.layers) result.layers.push(l);
+        if (inspected.summary && manifest && component?.engine === 'postgres') {
+          result.layers.push(tablesLayer(component, inspected.summary, options.deep));
+        }
+      } else {
+        const h = new HashingStream();
+        if (sink) {
+          entry.stream.pipe(h).pipe(sink);
+          await finished(sink);
+        } else {
+          for await (const chunk of entry.stream.pipe(h)) void chunk;
+        }
+        seen.set(entry.path, { size: h.bytes, sha256: h.digest() });
+      }
+    });
+  } catch (err) {
+    walkError = err instanceof BundleFormatError ? err.message : `bundle cannot be read: ${messageOf(err)}`;
+  }
+  if (options.extractTo) result.extracted = extracted;
+  result.layers.unshift({
+    name: 'bundle readable',
+    ok: !walkError,
+    detail: walkError ?? `tar archive with ${seen.size} member(s)`,
+  });
+  if (!seen.has(MANIFEST_MEMBER)) {
+    add('manifest valid', false, 'manifest.json is missing: this tar is not a complete dbdrill bundle');
+    return;
+  }
+  add(
+    'manifest valid',
+    !manifestProblems?.length && !!manifest,
+    manifestProblems?.length ? manifestProblems.join('; ') : `format ${manifest!.formatVersion}, ${manifest!.components.length} component(s), written by dbdrill ${manifest!.dbdrillVersion}`,
+  );
+  if (!manifest) return;
+  result.manifest = manifest;
+
+  const memberProblems: string[] = [];
+  for (const m of manifest.members) {
+    const got = seen.get(m.path);
+    if (!got) memberProblems.push(`${m.path} is missing`);
+    else if (got.size !== m.sizeBytes) memberProblems.push(`${m.path} has ${got.size} bytes, the manifest says ${m.sizeBytes}`);
+    else if (got.sha256 !== m.sha256) memberProblems.push(`${m.path} sha256 differs from the manifest (corrupted)`);
+  }
+  for (const path of seen.keys()) {
+    if (path !== MANIFEST_MEMBER && !manifest.members.some((m) => m.path === path)) {
+      memberProblems.push(`${path} is not listed in the manifest`);
+    }
+  }
+  add(
+    'member checksums',
+    memberProblems.length === 0,
+    memberProblems.length ? memberProblems.join('; ') : `${manifest.members.length} member(s): sizes and sha256 match`,
+  );
+  if (manifest.secrets) {
+    const secretMembers = manifest.members.filter((m) => m.role === 'secret');
+    const actual = secretsFingerprint(
+      secretMembers.map((m) => ({ member: m.path, sha256: seen.get(m.path)?.sha256 ?? 'missing' })),
+    );
+    add(
+      'secret files',
+      actual === manifest.secrets.fingerprint,
+      actual === manifest.secrets.fingerprint
+        ? `${secretMembers.length} file(s), fingerprint ${manifest.secrets.fingerprint.slice(0, 23)}…`
+        : `the secret set does not match the manifest's fingerprint`,
+    );
+  }
+}
+
+function tablesLayer(component: PostgresComponent, dump: PgDumpSummary, deep: boolean): VerifyLayer {
+  const entries = tableDataEntries(dump.report.toc);
+  const problems: string[] = [];
+  const tables = component.tables.filter((t) => t.kind === 'table');
+  let compared = 0;
+  for (const t of tables) {
+    const key = `${t.schema}.${t.name}`;
+    if (!entries.has(key)) {
+      problems.push(`${key} has no TABLE DATA entry in the dump`);
+      continue;
+    }
+    if (deep && dump.rows && key in dump.rows && t.rows !== null) {
+      compared++;
+      if (dump.rows[key] !== t.rows) problems.push(`${key}: ${dump.rows[key]} rows in the dump, ${t.rows} counted at backup`);
+    }
+  }
+  const detail = problems.length
+    ? problems.slice(0, 10).join('; ') + (problems.length > 10 ? `; and ${problems.length - 10} more` : '')
+    : deep
+      ? `${tables.length} table(s) in the TOC; ${compared} row count(s) in the dump equal the counts taken at backup`
+      : `${tables.length} table(s) in the manifest all have TABLE DATA in the TOC`;
+  return { name: 'tables match manifest', ok: problems.length === 0, detail };
+}
+
+async function openExtract(dir: string, member: string, extracted: Record<string, string>): Promise<Writable> {
+  const root = resolve(dir);
+  const target = resolve(root, member);
+  if (!target.startsWith(root + sep)) throw new BundleFormatError(`bundle member "${member}" would escape the work dir`);
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  extracted[member] = target;
+  return createWriteStream(target, { mode: 0o600 });
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+async function readSmall(stream: Readable, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of stream) {
+    n += (chunk as Buffer).length;
+    if (n > limit) throw new BundleFormatError(`manifest.json is larger than ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Archive version -> the first PostgreSQL major whose pg_restore reads it. */
+function minPgRestoreMajor(archiveMinor: number): number {
+  if (archiveMinor >= 16) return 17;
+  if (archiveMinor === 15) return 16;
+  if (archiveMinor === 14) return 12;
+  return 10;
+}
+
+interface InspectedDump {
+  bytes: number;
+  sha256: string;
+  summary?: PgDumpSummary;
+  layers: VerifyLayer[];
+}
+
+/**
+ * One pass over a dump: hashed, parsed natively and (when a new enough pg_restore exists) fed to
+ * `pg_restore --list` at the same time, optionally written to a file for the drill.
+ */
+async function inspectPgDumpStream(
+  deps: VerifyDeps,
+  input: Readable,
+  member: string,
+  options: InspectOptions,
+  sink: Writable | undefined,
+): Promise<InspectedDump> {
+  const layers: VerifyLayer[] = [];
+  const { head, stream } = await peek(input, 8);
+  const hash = createHash('sha256');
+  let bytes = 0;
+
+  const readerInput = new PassThrough({ highWaterMark: 4 << 20 });
+  let readerFailed = false;
+  const reading = readPgDump(readerInput, { deep: options.deep, signal: deps.signal }).catch((err: unknown) => {
+    readerFailed = true;
+    readerInput.resume();
+    throw err;
+  });
+  reading.catch(() => undefined);
+
+  const list = await startPgRestoreList(deps, head, options.pgBinDir);
+  try {
+    for await (const chunk of stream) {
+      const buf = chunk as Buffer;
+      hash.update(buf);
+      bytes += buf.length;
+      if (sink && !sink.write(buf)) await new Promise((r) => sink.once('drain', r));
+      if (list.child && list.stdinOpen) list.write(buf);
+      if (!readerFailed && !readerInput.write(buf)) {
+        await Promise.race([new Promise((r) => readerInput.once('drain', r)), reading.catch(() => undefined)]);
+      }
+    }
+  } finally {
+    readerInput.end();
+    list.end();
+    if (sink) {
+      sink.end();
+      await finished(sink).catch(() => undefined);
+    }
+  }
+
+  let summary: PgDumpSummary | undefined;
+  try {
+    const report = await reading;
+    const h = report.header;
+    const rows: Record<string, number> = {};
+    for (const b of report.blocks) {
+      if (b.kind === 'data' && b.rows !== undefined && b.entry) rows[`${b.entry.namespace}.${b.entry.tag}`] = b.rows;
+    }
+    summary = {
+      member,
+      archiveVersion: h.archiveVersion,
+      compression: h.compression.algorithm + (h.compression.level !== undefined ? ` (level ${h.compression.level})` : ''),
+      database: h.database,
+      serverVersion: h.serverVersion,
+      pgDumpVersion: h.pgDumpVersion,
+      tocEntries: report.toc.length,
+      dataBlocks: report.blocks.length,
+      rows: options.deep ? rows : undefined,
+      report,
+    };
+    layers.push({
+      name: 'dump header and TOC',
+      ok: true,
+      detail: `archive ${h.archiveVersion}, ${summary.compression}, database "${h.database}", server ${h.serverVersion}, pg_dump ${h.pgDumpVersion}, ${report.toc.length} TOC entries`,
+    });
+    const missing = report.missingBlocks ?? [];
+    const deepUnsupported = (report as { deepUnsupported?: string }).deepUnsupported;
+    if (missing.length) {
+      layers.push({
+        name: 'data blocks',
+        ok: false,
+        detail: `${missing.length} data block(s) missing (truncated dump?): ${missing.slice(0, 5).map((e) => `${e.namespace}.${e.tag}`).join(', ')}`,
+      });
+    } else if (options.deep && deepUnsupported) {
+      layers.push({ name: 'data blocks', ok: false, detail: `cannot inflate: ${deepUnsupported}` });
+    } else {
+      const totalRows = Object.values(rows).reduce((a, b) => a + b, 0);
+      const inflated = report.blocks.reduce((n, b) => n + (b.uncompressedBytes ?? 0), 0);
+      layers.push({
+        name: 'data blocks',
+        ok: true,
+        detail: options.deep
+          ? `${report.blocks.length} block(s) inflated to the end (${inflated} bytes, ${totalRows} rows of COPY data)`
+          : `${report.blocks.length} block(s) framed correctly to the end of the dump (use deep to inflate them)`,
+      });
+    }
+  } catch (err) {
+    layers.push({ name: 'dump header and TOC', ok: false, detail: messageOf(err) });
+  }
+
+  const listed = await list.result();
+  if (listed.skipped) {
+    layers.push({ name: 'pg_restore --list', ok: true, skipped: true, detail: listed.skipped });
+  } else if (listed.error) {
+    layers.push({ name: 'pg_restore --list', ok: false, detail: listed.error });
+  } else if (summary) {
+    const ids = new Set(summary.report.toc.map((e) => e.dumpId));
+    const unknown = listed.ids.filter((id) => !ids.has(id));
+    layers.push({
+      name: 'pg_restore --list',
+      ok: unknown.length === 0,
+      detail: unknown.length
+        ? `pg_restore lists dump ids the native reader did not find: ${unknown.slice(0, 5).join(', ')}`
+        : `${listed.tool} lists ${listed.ids.length} entries, all found by the native reader`,
+    });
+  } else {
+    layers.push({ name: 'pg_restore --list', ok: true, detail: `${listed.tool} lists ${listed.ids.length} entries` });
+  }
+  return { bytes, sha256: hash.digest('hex'), summary, layers };
+}
+
+interface ListRun {
+  child?: import('node:child_process').ChildProcess;
+  stdinOpen: boolean;
+  write(buf: Buffer): void;
+  end(): void;
+  result(): Promise<{ skipped?: string; error?: string; ids: number[]; tool?: string }>;
+}
+
+async function startPgRestoreList(deps: VerifyDeps, head: Buffer, pgBinDir: string | undefined): Promise<ListRun> {
+  const noop = (skipped?: string, error?: string): ListRun => ({
+    stdinOpen: false,
+    write: () => undefined,
+    end: () => undefined,
+    result: async () => ({ skipped, error, ids: [] }),
+  });
+  if (!isPgDump(head)) return noop(undefined, 'not a pg_dump archive');
+  const minor = head[6];
+  const needed = minPgRestoreMajor(minor);
+  let tool: { path: string; major: number; version: string };
+  try {
+    tool = await findClientTool(deps.runner, 'pg_restore', needed, { explicitBinDir: pgBinDir, searchRoots: deps.searchRoots });
+  } catch {
+    return noop(
+      `no installed pg_restore reads archive version 1.${minor} (needs PostgreSQL ${needed} or newer); the native reader covers this archive alone`,
+    );
+  }
+  const { spawn } = await import('node:child_process');
+  const child = spawn(tool.path, ['--list'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const run: ListRun = {
+    child,
+    stdinOpen: true,
+    write(buf) {
+      if (!this.stdinOpen) return;
+      child.stdin!.write(buf);
+    },
+    end() {
+      if (this.stdinOpen) {
+        this.stdinOpen = false;
+        child.stdin!.end();
+      }
+    },
+    result: () => done,
+  };
+  child.stdin!.on('error', () => {
+    run.stdinOpen = false;
+  });
+  child.stdin!.on('close', () => {
+    run.stdinOpen = false;
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+  const done = new Promise<{ error?: string; ids: number[]; tool: string }>((resolveDone) => {
+    child.on('error', (e) => resolveDone({ error: `cannot run ${tool.path}: ${e.message}`, ids: [], tool: tool.path }));
+    child.on('close', (code) => {
+      const ids = [...out.matchAll(/^(\d+);/gm)].map((m) => Number(m[1]));
+      const label = `pg_restore ${tool.version}`;
+      if (code !== 0) resolveDone({ error: `${label} --list failed: ${err.trim().split('\n').pop()}`, ids, tool: label });
+      else resolveDone({ ids, tool: label });
+    });
+  });
+  return run;
+}
+
+function ageLayer(deps: VerifyDeps, location: BundleLocation, options: InspectOptions, result: VerifyResult): void {
+  const now = deps.clock.now();
+  let endedAt: Date | undefined;
+  let source = '';
+  if (result.manifest) {
+    endedAt = new Date(result.manifest.endedAt);
+    source = "the manifest's end time";
+  } else if (location.object?.modifiedAt) {
+    endedAt = location.object.modifiedAt;
+    source = "the file's modification time";
+  } else if (parseBundleKey(location.key)) {
+    endedAt = parseBundleKey(location.key)!.timestamp;
+    source = 'the bundle name';
+  } else if (result.pgDump?.report.header.createdAt) {
+    endedAt = result.pgDump.report.header.createdAt;
+    source = "the dump header's creation time";
+  }
+  if (!endedAt) {
+    const ok = options.maxAgeSeconds === undefined;
+    result.layers.push({
+      name: 'backup age',
+      ok,
+      skipped: ok,
+      detail: 'the backup time is unknown' + (ok ? '' : ', so max-age cannot be proven'),
+    });
+    return;
+  }
+  const age = Math.max(0, Math.round((now.getTime() - endedAt.getTime()) / 1000));
+  result.ageSeconds = age;
+  if (options.maxAgeSeconds === undefined) {
+    result.layers.push({ name: 'backup age', ok: true, detail: `${age} s old (from ${source}); no max-age set` });
+  } else {
+    const ok = age <= options.maxAgeSeconds;
+    result.layers.push({
+      name: 'backup age',
+      ok,
+      detail: `${age} s old (from ${source}), ${ok ? 'within' : 'over'} max-age ${options.maxAgeSeconds} s`,
+    });
+  }
+}
+

@@ -1,0 +1,27 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { systemClock, type Clock } from '../../src/core/clock.js';
+import type { RuntimeDeps } from '../../src/core/deps.js';
+import { MemoryLogger } from '../../src/core/logger.js';
+import { NodeProcessRunner } from '../../src/core/process.js';
+import { openStore } from '../../src/core/stores/open-store.js';
+
+/** Real runner, real stores, a memory logger whose lines tests can read. */
+export function testDeps(options: { clock?: Clock; signal?: AbortSignal } = {}): RuntimeDeps & { logger: MemoryLogger } {
+  const logger = new MemoryLogger();
+  return {
+    logger,
+    runner: new NodeProcessRunner(logger),
+    clock: options.clock ?? systemClock,
+    openStore: (uri) => openStore(uri, { logger }),
+    signal: options.signal,
+    label: (n) => n,
+  };
+}
+
+export async function tempDir(prefix = 'dbdrill-test-'): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
