@@ -1,24 +1,185 @@
-// One ncc bundle per entry point (after actions/cache): dist/<name>/index.js, committed.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// One @vercel/ncc bundle per entry point, committed as dist/<name>/index.js (how GitHub runs
+// JavaScript actions: no npm install on the runner).
+//
+//   node scripts/build.mjs [--out <dir>] [name ...]
+//
+// Two stages, so that the bundle neither depends on nor re-does the type check (`npm run
+// typecheck` owns that; a type error elsewhere in the tree must not block a bundle):
+//   1. every src/**/*.ts is transpiled file by file (TypeScript's transpileModule, ES module
+//      output) into build/ncc-src/, which sits inside the package so that node_modules and
+//      "type": "module" resolve as they do for src/. ncc's own transpile-only mode cannot be used:
+//      with "module": "NodeNext" it emits CommonJS, which breaks top-level await.
+//   2. ncc bundles each transpiled entry without its cache, source maps or minification, and
+//      with a licenses.txt for the bundled packages: the output is a pure function of the
+//      sources and the lockfile, so scripts/check-dist.mjs can compare bytes.
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const entries = {
+const require = createRequire(import.meta.url);
+const ts = require('typescript');
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** dist/<name>/index.js <- src entry. Entries whose source does not exist yet are skipped. */
+export const ENTRIES = {
   backup: 'src/actions/backup/index.ts',
   verify: 'src/actions/verify/index.ts',
   'restore-drill': 'src/actions/restore-drill/index.ts',
   cli: 'src/cli/index.ts',
 };
-const only = process.argv.slice(2);
-for (const [name, entry] of Object.entries(entries)) {
-  if (only.length && !only.includes(name)) continue;
-  if (!existsSync(entry)) continue;
-  const out = `dist/${name}`;
-  rmSync(out, { recursive: true, force: true });
-  execFileSync('npx', ['ncc', 'build', entry, '-o', out, '--target', 'es2022', '-q'], { stdio: 'inherit' });
+
+/** Fixed (not random) so that nothing path-dependent can differ between two builds. */
+const STAGE = path.join(ROOT, 'build', 'ncc-src');
+const NCC_CLI = path.join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
+
+function listTs(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listTs(full));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(full);
+  }
+  return out;
+}
+
+/** Stage 1. Syntax errors still fail here (transpileModule reports them as diagnostics). */
+function transpileSources() {
+  rmSync(STAGE, { recursive: true, force: true });
+  const compilerOptions = {
+    module: ts.ModuleKind.ESNext,
+    target: ts.ScriptTarget.ES2022,
+    esModuleInterop: true,
+    isolatedModules: true,
+    sourceMap: false,
+    removeComments: false,
+    useDefineForClassFields: true,
+  };
+  const errors = [];
+  for (const file of listTs(path.join(ROOT, 'src'))) {
+    const rel = path.relative(ROOT, file);
+    const result = ts.transpileModule(readFileSync(file, 'utf8'), {
+      compilerOptions,
+      fileName: rel,
+      reportDiagnostics: true,
+    });
+    for (const d of result.diagnostics ?? []) {
+      errors.push(`${rel}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    }
+    const out = path.join(STAGE, rel.replace(/\.ts$/, '.js'));
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, result.outputText);
+  }
+  if (errors.length) throw new Error(`TypeScript syntax errors:\n${errors.join('\n')}`);
+}
+
+/** Stage 2 for one entry, into outDir/<name>/ (replaced as a whole only when ncc succeeded). */
+function bundle(name, entry, outDir) {
+  const input = path.join(STAGE, entry.replace(/\.ts$/, '.js'));
+  const target = path.join(outDir, name);
+  const tmp = `${target}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  const r = spawnSync(
+    process.execPath,
+    [NCC_CLI, 'build', input, '-o', tmp, '--target', 'es2022', '--no-cache', '--license', 'licenses.txt', '-q'],
+    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (r.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`ncc failed for ${entry} (exit ${r.status ?? r.signal})`);
+  }
+  const index = path.join(tmp, 'index.js');
+  const { code: stubbed, missing } = stubMissingModules(readFileSync(index, 'utf8'));
+  let code = stubbed;
   if (name === 'cli') {
-    const file = `${out}/index.js`;
-    const text = readFileSync(file, 'utf8');
-    if (!text.startsWith('#!')) writeFileSync(file, '#!/usr/bin/env node\n' + text);
-    chmodSync(file, 0o755);
+    // The package's bin: keep exactly one shebang, executable.
+    if (!code.startsWith('#!')) code = '#!/usr/bin/env node\n' + code;
+    writeFileSync(index, code);
+    chmodSync(index, 0o755);
+  }
+  writeFileSync(index, code);
+  rmSync(target, { recursive: true, force: true });
+  renameSync(tmp, target);
+  return missing;
+}
+
+/**
+ * A package ncc could not resolve (an optional native addon such as pg's `pg-native`) is left as
+ * `eval("require")("x")`. In an ES module bundle `require` does not exist, so that would throw a
+ * ReferenceError, which the packages' own "is the optional module installed?" checks (they test
+ * `err.code === 'MODULE_NOT_FOUND'`) do not expect: pg rethrows it from `pg.native`. The stub
+ * throws what Node itself would throw for a module that is not installed.
+ */
+export function stubMissingModules(code) {
+  const missing = new Set();
+  const out = code.replace(/eval\("require"\)\(("(?:[^"\\]|\\.)+")\)/g, (_m, quoted) => {
+    const id = JSON.parse(quoted);
+    missing.add(id);
+    return (
+      `(() => { const e = new Error(${JSON.stringify(`Cannot find module '${id}' (not bundled into dbdrill)`)}); ` +
+      `e.code = 'MODULE_NOT_FOUND'; throw e; })()`
+    );
+  });
+  if (/eval\("require"\)/.test(out)) throw new Error('a dynamic require that is not a plain module name is left');
+  return { code: out, missing: [...missing].sort() };
+}
+
+/**
+ * Builds the selected (default: all existing) entries into outDir; returns each built entry with
+ * the optional modules that were left out of it.
+ */
+export function build({ outDir = path.join(ROOT, 'dist'), only = [] } = {}) {
+  const unknown = only.filter((n) => !(n in ENTRIES));
+  if (unknown.length) {
+    throw new Error(`unknown entry ${unknown.join(', ')}; expected one of: ${Object.keys(ENTRIES).join(', ')}`);
+  }
+  transpileSources();
+  const built = [];
+  for (const [name, entry] of Object.entries(ENTRIES)) {
+    if (only.length && !only.includes(name)) continue;
+    if (!existsSync(path.join(ROOT, entry))) {
+      if (only.includes(name)) throw new Error(`${entry} does not exist`);
+      continue;
+    }
+    built.push({ name, notBundled: bundle(name, entry, outDir) });
+  }
+  return built;
+}
+
+function parseArgv(argv) {
+  const only = [];
+  let outDir;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--out') outDir = path.resolve(argv[++i] ?? '');
+    else only.push(argv[i]);
+  }
+  return { outDir, only };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const started = Date.now();
+    const options = parseArgv(process.argv.slice(2));
+    const built = build(options);
+    const outDir = path.relative(process.cwd(), options.outDir ?? path.join(ROOT, 'dist')) || '.';
+    for (const { name, notBundled } of built) {
+      const note = notBundled.length ? ` (optional, not bundled: ${notBundled.join(', ')})` : '';
+      console.log(`built ${path.join(outDir, name, 'index.js')}${note}`);
+    }
+    console.log(`${built.length} bundle(s) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  } catch (err) {
+    console.error(`build failed: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
   }
 }

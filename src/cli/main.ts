@@ -3,6 +3,7 @@
  * besides the actions' wrappers that turns errors into exit codes (0 ok, 1 check failed, 2 usage).
  */
 import { backup } from '../core/backup.js';
+import { drill, type DrillResult } from '../core/drill.js';
 import { runtimeDeps } from '../core/deps.js';
 import { formatBytes, formatDuration } from '../core/duration.js';
 import { CheckFailed, ConfigError, exitCodeOf, messageOf } from '../core/errors.js';
@@ -11,6 +12,7 @@ import {
   OptionReader,
   OPTION_SPECS,
   parseBackupOptions,
+  parseDrillOptions,
   parseListOptions,
   parseVerifyOptions,
   specsFor,
@@ -164,6 +166,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         print(verifyJson(result));
         return 0;
       }
+      case 'drill': {
+        const result = await drill({ ...deps, redact: (t) => verboseLogger.redactor.redact(t) }, parseDrillOptions(reader));
+        print(drillJson(result));
+        return 0;
+      }
       case 'list': {
         const options = parseListOptions(reader);
         const store = deps.openStore(options.store);
@@ -187,8 +194,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
   } catch (err) {
     if (err instanceof CheckFailed && err.result) {
-      const r = err.result as VerifyResult;
-      print('layers' in r ? verifyJson(r) : r);
+      const r = err.result as VerifyResult | DrillResult;
+      print('layers' in r ? verifyJson(r) : 'report' in r ? drillJson(r) : r);
     } else if (json) {
       print({ ok: false, error: messageOf(err), exitCode: exitCodeOf(err) });
     }
@@ -227,6 +234,21 @@ export function verifyJson(r: VerifyResult): Record<string, unknown> {
           rows: r.pgDump.rows,
         }
       : undefined,
+  };
+}
+
+export function drillJson(r: DrillResult): Record<string, unknown> {
+  return {
+    ok: r.ok,
+    status: r.status,
+    bundle: r.bundle,
+    rtoSeconds: r.rtoSeconds,
+    rpoSeconds: r.rpoSeconds,
+    phases: r.phases,
+    counts: r.counts,
+    checks: r.checks,
+    reportDir: r.reportDir,
+    reportPath: r.reportPath,
   };
 }
 

@@ -28,6 +28,7 @@ import type { Logger } from './logger.js';
 import type { VerifyOptions } from './options.js';
 import type { ProcessRunner } from './process.js';
 import { findClientTool } from './provision/pg-binaries.js';
+import { minPgRestoreMajor } from './engines/postgres/restore.js';
 import { secretsFingerprint } from './secrets.js';
 import type { Store, StoredObject } from './stores/store.js';
 
@@ -85,6 +86,8 @@ export interface InspectOptions {
   pgBinDir?: string;
   /** Write the dump and secret members here while verifying (the drill needs them). */
   extractTo?: string;
+  /** Inflate bare pg_dump files even when not deep: without a manifest, the dump's own rows are the only counts. */
+  deepForBareDumps?: boolean;
 }
 
 /** Where a bundle is: its store and key. `bundle` may be a path, file:// or s3:// URI. */
@@ -263,7 +266,9 @@ async function inspectPlain(
   if (isPgDump(head)) {
     result.kind = 'bare-pg-dump';
     add('bundle readable', true, 'a bare pg_dump custom-format file (no dbdrill manifest)');
-    const inspected = await inspectPgDumpStream(deps, stream, 'pg_dump file', options, undefined);
+    const sink = options.extractTo ? await openExtract(options.extractTo, 'postgres.dump', (result.extracted = {})) : undefined;
+    const bareOptions = { ...options, deep: options.deep || !!options.deepForBareDumps };
+    const inspected = await inspectPgDumpStream(deps, stream, 'pg_dump file', bareOptions, sink);
     result.pgDump = inspected.summary;
     for (const l of inspected.layers) result.layers.push(l);
     add(
@@ -432,13 +437,6 @@ async function readSmall(stream: Readable, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Archive version -> the first PostgreSQL major whose pg_restore reads it. */
-function minPgRestoreMajor(archiveMinor: number): number {
-  if (archiveMinor >= 16) return 17;
-  if (archiveMinor === 15) return 16;
-  if (archiveMinor === 14) return 12;
-  return 10;
-}
 
 interface InspectedDump {
   bytes: number;

@@ -621,7 +621,7 @@ async function chunkStream(
         counter?.feed(slice);
       }
     }
-    if (pool?.overBudget()) await pool.throttle();
+    if (pool && (pool.failure || pool.overBudget())) await pool.throttle();
   }
   if (job) job.end();
   if (plain) {

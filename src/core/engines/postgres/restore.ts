@@ -1,0 +1,161 @@
+/**
+ * pg_restore into a scratch database, with every error captured for the report and judged
+ * against the user's ignore list (each ignore carries a reason an auditor can read).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+
+import type { Logger } from '../../logger.js';
+import type { IgnorePattern } from '../../options.js';
+import type { ProcessRunner } from '../../process.js';
+import type { RestoreError } from '../../report/model.js';
+import { findClientTool } from '../../provision/pg-binaries.js';
+import { connectPg, libpqEnv, parsePgUrl, quoteIdent } from './connection.js';
+import type { PgTocEntry } from './pgdump-reader.js';
+
+export interface RestoreOptions {
+  dumpPath: string;
+  targetUrl: string;
+  archiveMinor: number;
+  toc: PgTocEntry[];
+  tier: 'full' | 'schema' | 'sample';
+  sampleTables: string[];
+  jobs?: number;
+  noOwner: boolean;
+  noAcl: boolean;
+  createRoles: boolean;
+  extraRoles?: string[];
+  ignore: IgnorePattern[];
+  pgBinDir?: string;
+  searchRoots?: string[];
+  workDir: string;
+  signal?: AbortSignal;
+}
+
+export interface RestoreOutcome {
+  tool: string;
+  jobs: number;
+  exitCode: number | null;
+  errors: RestoreError[];
+  /** Errors not covered by an ignore pattern: any makes the restore fail. */
+  unignored: number;
+  rolesCreated: string[];
+  args: string[];
+}
+
+/** Archive version -> the first PostgreSQL major whose pg_restore reads it. */
+export function minPgRestoreMajor(archiveMinor: number): number {
+  if (archiveMinor >= 16) return 17;
+  if (archiveMinor === 15) return 16;
+  if (archiveMinor === 14) return 12;
+  return 10;
+}
+
+export async function restorePostgres(
+  deps: { runner: ProcessRunner; logger: Logger },
+  o: RestoreOptions,
+): Promise<RestoreOutcome> {
+  const tool = await findClientTool(deps.runner, 'pg_restore', minPgRestoreMajor(o.archiveMinor), {
+    explicitBinDir: o.pgBinDir,
+    searchRoots: o.searchRoots,
+  });
+  const target = parsePgUrl(o.targetUrl, 'target-url');
+  const rolesCreated = o.createRoles ? await createRoles(o.targetUrl, rolesOf(o.toc, o.extraRoles ?? [])) : [];
+  const jobs = o.jobs ?? Math.max(1, availableParallelism());
+  const args = ['--dbname', target.safeUrl, '--jobs', String(jobs)];
+  if (o.noOwner) args.push('--no-owner');
+  if (o.noAcl) args.push('--no-acl');
+  if (o.tier === 'schema') args.push('--schema-only');
+  if (o.tier === 'sample') {
+    const listFile = join(o.workDir, 'sample.list');
+    await writeFile(listFile, sampleList(o.toc, o.sampleTables), { mode: 0o600 });
+    args.push('--use-list', listFile);
+  }
+  args.push(o.dumpPath);
+  deps.logger.info(`restoring with pg_restore ${tool.version}, ${jobs} job(s)`);
+  const run = await deps.runner.run(tool.path, args, {
+    env: libpqEnv(target),
+    signal: o.signal,
+    maxStderrBytes: 4 << 20,
+  });
+  const errors = parseRestoreErrors(run.stderr).map((message): RestoreError => {
+    const hit = o.ignore.find((p) => p.pattern.test(message));
+    return hit ? { message, ignored: true, reason: hit.reason } : { message, ignored: false };
+  });
+  if (run.code !== 0 && errors.length === 0) {
+    const tail = run.stderr.trim().split('\n').slice(-3).join(' ');
+    errors.push({ message: `pg_restore exited with ${run.code ?? run.signal}: ${tail || 'no message'}`, ignored: false });
+  }
+  return {
+    tool: `pg_restore ${tool.version}`,
+    jobs,
+    exitCode: run.code,
+    errors,
+    unignored: errors.filter((e) => !e.ignored).length,
+    rolesCreated,
+    args,
+  };
+}
+
+/**
+ * pg_restore reports each failure as "pg_restore: error: ..." followed by "Command was: ...";
+ * one entry per error, with the command's first line for context.
+ */
+export function parseRestoreErrors(stderr: string): string[] {
+  const out: string[] = [];
+  const lines = stderr.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const m = /^pg_restore: error: (.*)$/.exec(line);
+    if (!m) continue;
+    if (/^errors ignored on restore/.test(m[1])) continue;
+    let message = m[1];
+    // continuation lines (ERROR:, DETAIL:) and the failing command
+    for (let j = i + 1; j < lines.length && j <= i + 4; j++) {
+      const next = lines[j];
+      if (/^pg_restore: /.test(next)) break;
+      if (/^Command was: /.test(next)) {
+        message += ` [${next.replace(/^Command was: /, '').slice(0, 200)}]`;
+        break;
+      }
+      if (next.trim()) message += ' ' + next.trim();
+    }
+    out.push(message);
+  }
+  return out;
+}
+
+function rolesOf(toc: PgTocEntry[], extra: string[]): string[] {
+  const roles = new Set(extra);
+  for (const e of toc) if (e.owner) roles.add(e.owner);
+  return [...roles].sort();
+}
+
+async function createRoles(targetUrl: string, roles: string[]): Promise<string[]> {
+  const client = await connectPg(targetUrl, 'target-url');
+  const created: string[] = [];
+  try {
+    for (const role of roles) {
+      const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+      if (exists.rowCount) continue;
+      await client.query(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`);
+      created.push(role);
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return created;
+}
+
+/** A pg_restore --use-list that keeps every entry except TABLE DATA of tables not in the sample. */
+export function sampleList(toc: PgTocEntry[], sampleTables: string[]): string {
+  const wanted = new Set(sampleTables.map((t) => (t.includes('.') ? t : `public.${t}`)));
+  const lines: string[] = [];
+  for (const e of toc) {
+    if (e.desc === 'TABLE DATA' && !wanted.has(`${e.namespace}.${e.tag}`)) continue;
+    if (e.desc === 'BLOBS' || e.desc === 'LARGE OBJECTS') continue;
+    lines.push(`${e.dumpId}; ${e.tableOid} ${e.oid} ${e.desc} ${e.namespace || '-'} ${e.tag} ${e.owner}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,115 @@
+/**
+ * The drill's scratch target: a database the workflow provides, a throwaway local cluster, or a
+ * throwaway container. Whatever dbdrill creates, dbdrill tears down.
+ */
+import { randomBytes } from 'node:crypto';
+
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ProcessRunner } from '../process.js';
+import { connectPg, describeTarget, parsePgUrl } from '../engines/postgres/connection.js';
+import { startLocalCluster } from './local-postgres.js';
+
+export interface ScratchTarget {
+  kind: 'url' | 'local' | 'docker';
+  url: string;
+  display: string;
+  env: NodeJS.ProcessEnv;
+  teardown(): Promise<void>;
+}
+
+export interface ProvisionOptions {
+  targetUrl?: string;
+  provision?: 'local' | 'docker';
+  pgVersion?: number;
+  image?: string;
+  pgBinDir?: string;
+  database: string;
+  searchRoots?: string[];
+  signal?: AbortSignal;
+}
+
+export async function provisionTarget(
+  deps: { runner: ProcessRunner; logger: Logger },
+  o: ProvisionOptions,
+): Promise<ScratchTarget> {
+  if (o.targetUrl) {
+    const t = parsePgUrl(o.targetUrl, 'target-url');
+    return {
+      kind: 'url',
+      url: o.targetUrl,
+      display: describeTarget(t),
+      env: {},
+      teardown: async () => undefined,
+    };
+  }
+  if (o.provision === 'local') {
+    const cluster = await startLocalCluster(deps, {
+      major: o.pgVersion,
+      database: o.database,
+      binDir: o.pgBinDir,
+      searchRoots: o.searchRoots,
+      signal: o.signal,
+    });
+    return {
+      kind: 'local',
+      url: cluster.url,
+      display: `local PostgreSQL ${cluster.version} at ${cluster.host}:${cluster.port}/${cluster.database}`,
+      env: cluster.env,
+      teardown: () => cluster.stop(),
+    };
+  }
+  if (o.provision === 'docker') return provisionDocker(deps, o);
+  throw new ConfigError('set target-url or provision');
+}
+
+async function provisionDocker(
+  deps: { runner: ProcessRunner; logger: Logger },
+  o: ProvisionOptions,
+): Promise<ScratchTarget> {
+  const image = o.image ?? `postgres:${o.pgVersion ?? 16}`;
+  const name = `dbdrill-drill-${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(18).toString('base64url');
+  deps.logger.addSecret(password);
+  const env = { ...process.env, POSTGRES_PASSWORD: password };
+  let started;
+  try {
+    started = await deps.runner.run(
+      'docker',
+      ['run', '-d', '--rm', '--name', name, '-e', 'POSTGRES_PASSWORD', '-e', `POSTGRES_DB=${o.database}`, '-p', '127.0.0.1::5432', image],
+      { env, signal: o.signal },
+    );
+  } catch (err) {
+    throw new ConfigError(`provision: docker needs the docker CLI and a running engine (${(err as Error).message}); use provision: local or target-url`);
+  }
+  if (started.code !== 0) {
+    throw new ConfigError(
+      `provision: docker could not start ${image}: ${started.stderr.trim().split('\n').pop()}; check the image name and that a Docker engine runs here`,
+    );
+  }
+  const teardown = async () => {
+    await deps.runner.run('docker', ['rm', '-f', name], { quiet: true }).catch(() => undefined);
+  };
+  try {
+    const port = await deps.runner.run('docker', ['port', name, '5432/tcp'], { quiet: true });
+    const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
+    if (!hostPort) throw new Error(`docker port ${name} printed no port: ${port.stdout}`);
+    const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${hostPort}/${encodeURIComponent(o.database)}`;
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      o.signal?.throwIfAborted();
+      try {
+        const c = await connectPg(url, 'provision: docker');
+        await c.end();
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`the ${image} container did not accept connections within 90 s: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    return { kind: 'docker', url, display: `${image} container ${name} at 127.0.0.1:${hostPort}/${o.database}`, env: {}, teardown };
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+}
