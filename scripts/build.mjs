@@ -38,6 +38,7 @@ export const ENTRIES = {
   verify: 'src/actions/verify/index.ts',
   'restore-drill': 'src/actions/restore-drill/index.ts',
   cli: 'src/cli/index.ts',
+  demo: 'src/demo/main.ts',
 };
 
 /** Fixed (not random) so that nothing path-dependent can differ between two builds. */

@@ -15,7 +15,14 @@ import pg from 'pg';
 import YAML from 'yaml';
 
 import { specsFor, type Command } from '../src/core/options.js';
-import { generateKek, kekFingerprint, parseKek, seed, SEED_COUNTS, VAULT_VALUES } from '../examples/app/seed.mjs';
+import {
+  generateKek,
+  kekFingerprint,
+  parseKek,
+  seed,
+  SEED_COUNTS,
+  VAULT_VALUES,
+} from '../examples/app/seed.mjs';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 
 const APP_DIR = resolve('examples/app');
@@ -43,7 +50,8 @@ const tempDirs: string[] = [];
 function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('PG') || ['DATABASE_URL', 'DBDRILL_SECRETS_DIR', 'APP_SECRETS_DIR', 'PORT'].includes(k)) continue;
+    if (k.startsWith('PG') || ['DATABASE_URL', 'DBDRILL_SECRETS_DIR', 'APP_SECRETS_DIR', 'PORT'].includes(k))
+      continue;
     env[k] = v;
   }
   return { ...env, ...extra };
@@ -82,12 +90,17 @@ async function startApp(env: NodeJS.ProcessEnv): Promise<RunningApp> {
       }
     };
     p.child.stdout!.on('data', onData);
-    void p.exited.then((e) => failed(new Error(`server exited (${e.code ?? e.signal}) before listening:\n${p.output()}`)));
+    void p.exited.then((e) =>
+      failed(new Error(`server exited (${e.code ?? e.signal}) before listening:\n${p.output()}`)),
+    );
   });
   return { child: p.child, port, base: `http://127.0.0.1:${port}`, output: p.output, exited: p.exited };
 }
 
-async function get(url: string, method = 'GET'): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
+async function get(
+  url: string,
+  method = 'GET',
+): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
   const res = await fetch(url, { method, headers: { connection: 'close' } });
   const text = await res.text();
   let json: Record<string, unknown> = {};
@@ -117,7 +130,12 @@ async function secretsDir(keyFileContent: string | undefined, sub = ''): Promise
 /** Every spelling of a key that must never be printed. */
 function keyForms(keyFileContent: string): string[] {
   const raw = parseKek(keyFileContent);
-  return [raw.toString('hex'), raw.toString('hex').toUpperCase(), raw.toString('base64'), raw.toString('base64url')];
+  return [
+    raw.toString('hex'),
+    raw.toString('hex').toUpperCase(),
+    raw.toString('base64'),
+    raw.toString('base64url'),
+  ];
 }
 
 async function freeClosedPort(): Promise<number> {
@@ -241,7 +259,7 @@ describe('server.mjs', () => {
     expect(app.output()).not.toMatch(/Error:|at .*\.mjs:\d+/);
   });
 
-  it('with another install\'s key: /readyz 503 kek-mismatch naming both fingerprints, never a key', async () => {
+  it("with another install's key: /readyz 503 kek-mismatch naming both fingerprints, never a key", async () => {
     const other = generateKek();
     // base64 on disk: the other accepted spelling
     const dir = await secretsDir(parseKek(other).toString('base64') + '\n');
@@ -320,8 +338,14 @@ describe('server.mjs', () => {
       DATABASE_URL: `postgres://shop:s3cret-pw@127.0.0.1:${port}/shop`,
       DBDRILL_SECRETS_DIR: goodDir,
     });
-    expect(await get(`${app.base}/healthz`)).toMatchObject({ status: 503, json: { status: 'db-unavailable' } });
-    expect(await get(`${app.base}/readyz`)).toMatchObject({ status: 503, json: { status: 'db-unavailable' } });
+    expect(await get(`${app.base}/healthz`)).toMatchObject({
+      status: 503,
+      json: { status: 'db-unavailable' },
+    });
+    expect(await get(`${app.base}/readyz`)).toMatchObject({
+      status: 503,
+      json: { status: 'db-unavailable' },
+    });
     expect(await get(`${app.base}/api/orders/count`)).toMatchObject({ status: 503 });
     expect(await stop(app)).toEqual({ code: 0, signal: null });
     expect(app.output()).not.toContain('s3cret-pw');
@@ -329,9 +353,15 @@ describe('server.mjs', () => {
 
   it('on a database that is not a shop database: /healthz 200 but /readyz 503 not-initialized', async () => {
     await cluster.sql('CREATE DATABASE blank');
-    const app = await startApp({ DATABASE_URL: cluster.url.replace(/\/shop$/, '/blank'), DBDRILL_SECRETS_DIR: goodDir });
+    const app = await startApp({
+      DATABASE_URL: cluster.url.replace(/\/shop$/, '/blank'),
+      DBDRILL_SECRETS_DIR: goodDir,
+    });
     expect(await get(`${app.base}/healthz`)).toMatchObject({ status: 200 });
-    expect(await get(`${app.base}/readyz`)).toMatchObject({ status: 503, json: { status: 'not-initialized' } });
+    expect(await get(`${app.base}/readyz`)).toMatchObject({
+      status: 503,
+      json: { status: 'not-initialized' },
+    });
     expect(await stop(app)).toEqual({ code: 0, signal: null });
   });
 });
@@ -349,7 +379,9 @@ describe('migrate.mjs', () => {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
-      expect((await c.query('SELECT version FROM schema_migrations')).rows).toEqual([{ version: '001_add_loyalty' }]);
+      expect((await c.query('SELECT version FROM schema_migrations')).rows).toEqual([
+        { version: '001_add_loyalty' },
+      ]);
       const [row] = (await c.query('SELECT loyalty_points FROM customers WHERE id = 1')).rows;
       expect(row.loyalty_points).toBe(0);
       const idx = await c.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'customers_loyalty_points_idx'`);
@@ -360,7 +392,10 @@ describe('migrate.mjs', () => {
 
     // the app keeps working on the migrated schema
     const app = await startApp({ DATABASE_URL: url, DBDRILL_SECRETS_DIR: goodDir });
-    expect(await get(`${app.base}/api/customers/1`)).toMatchObject({ status: 200, json: { loyalty_points: 0 } });
+    expect(await get(`${app.base}/api/customers/1`)).toMatchObject({
+      status: 200,
+      json: { loyalty_points: 0 },
+    });
     expect(await get(`${app.base}/readyz`)).toMatchObject({ status: 200 });
     await stop(app);
   });
@@ -379,7 +414,9 @@ describe('migrate.mjs', () => {
     const bad = await run(MIGRATE, env);
     expect(bad.code).toBe(1);
     expect(bad.output).toContain('migrate: applied 001_add_loyalty.sql');
-    expect(bad.output).toMatch(/migrate: 002_broken\.sql failed and was rolled back: relation "public\.no_such_table" does not exist/);
+    expect(bad.output).toMatch(
+      /migrate: 002_broken\.sql failed and was rolled back: relation "public\.no_such_table" does not exist/,
+    );
 
     const c = new pg.Client({ connectionString: url });
     await c.connect();
@@ -408,18 +445,36 @@ describe('examples/workflows', () => {
   const PENDING_INPUTS = ['identity', 'recipients', 'passphrase'];
   const ACTIONS: Record<string, Command> = { backup: 'backup', verify: 'verify', 'restore-drill': 'drill' };
 
+  /** Action-only inputs (report-artifact-name, ...) from the action's metadata, when it exists yet. */
+  async function actionInputs(action: string): Promise<string[]> {
+    const text = await readFile(join('actions', action, 'action.yml'), 'utf8').catch(() => undefined);
+    if (!text) return [];
+    return Object.keys((YAML.parse(text) as { inputs?: Record<string, unknown> }).inputs ?? {});
+  }
+
   it('has the four example workflows, and actionlint finds nothing in them', async () => {
     const files = (await readdir(WORKFLOWS_DIR)).filter((f) => f.endsWith('.yml')).sort();
-    expect(files).toEqual(['nightly-backup.yml', 'pr-restore-check.yml', 'pre-upgrade.yml', 'quarterly-drill.yml']);
+    expect(files).toEqual([
+      'nightly-backup.yml',
+      'pr-restore-check.yml',
+      'pre-upgrade.yml',
+      'quarterly-drill.yml',
+    ]);
     const lint = await createLinter();
     for (const file of files) {
       const problems = lint(await readFile(join(WORKFLOWS_DIR, file), 'utf8'), file);
       expect(problems.map((p) => `${p.file}:${p.line}:${p.column} ${p.message} [${p.kind}]`)).toEqual([]);
     }
+    // the linter is live, not a no-op: a typo'd context and a missing runs-on are caught
+    const broken = lint(
+      'on: push\njobs:\n  a:\n    steps:\n      - run: echo ${{ github.evnt.name }}\n',
+      'broken.yml',
+    );
+    expect(broken.length).toBeGreaterThanOrEqual(2);
   });
 
   it('passes dbdrill actions only inputs they accept, with the documented your-org/dbdrill/actions/<name>@v1 refs', async () => {
-    let dbdrillSteps = 0;
+    const used: string[] = [];
     for (const file of (await readdir(WORKFLOWS_DIR)).filter((f) => f.endsWith('.yml'))) {
       const wf = YAML.parse(await readFile(join(WORKFLOWS_DIR, file), 'utf8')) as {
         jobs: Record<string, { steps?: { uses?: string; with?: Record<string, unknown> }[] }>;
@@ -427,14 +482,26 @@ describe('examples/workflows', () => {
       for (const job of Object.values(wf.jobs)) {
         for (const step of job.steps ?? []) {
           if (!step.uses?.includes('/dbdrill/')) continue;
-          dbdrillSteps++;
           const m = /^your-org\/dbdrill\/actions\/(backup|verify|restore-drill)@v1$/.exec(step.uses);
           expect([file, step.uses, Boolean(m)]).toEqual([file, step.uses, true]);
-          const known = new Set([...specsFor(ACTIONS[m![1]!]!).map((s) => s.name), ...PENDING_INPUTS]);
-          for (const input of Object.keys(step.with ?? {})) expect([file, m![1], input, known.has(input)]).toEqual([file, m![1], input, true]);
+          used.push(`${file}: ${m![1]}`);
+          const known = new Set([
+            ...specsFor(ACTIONS[m![1]!]!).map((s) => s.name),
+            ...(await actionInputs(m![1]!)),
+            ...PENDING_INPUTS,
+          ]);
+          for (const input of Object.keys(step.with ?? {}))
+            expect([file, m![1], input, known.has(input)]).toEqual([file, m![1], input, true]);
         }
       }
     }
-    expect(dbdrillSteps).toBeGreaterThanOrEqual(7);
+    expect(used.sort()).toEqual([
+      'nightly-backup.yml: backup',
+      'nightly-backup.yml: verify',
+      'pr-restore-check.yml: restore-drill',
+      'pre-upgrade.yml: backup',
+      'pre-upgrade.yml: restore-drill',
+      'quarterly-drill.yml: restore-drill',
+    ]);
   });
 });

@@ -62182,7 +62182,7 @@ const RULES = [
     },
 ];
 /** Compares the TOC's objects with the restored catalog, kind by kind, naming what is missing. */
-async function checkStructure(client, toc) {
+async function checkStructure(client, toc, options = {}) {
     const out = [];
     for (const rule of RULES) {
         const expected = [...new Set(toc.filter((e) => rule.descs.includes(e.desc)).map(rule.identity))];
@@ -62195,7 +62195,8 @@ async function checkStructure(client, toc) {
     const blobEntries = toc.filter((e) => e.desc === 'BLOB').length;
     const blobMeta = toc.filter((e) => e.desc === 'BLOB METADATA');
     const expectedLo = blobEntries + blobMeta.reduce((n, e) => n + Math.max(1, (e.defn.match(/\blo_create\s*\(/g) ?? []).length), 0);
-    if (expectedLo > 0) {
+    // Large objects count as data: pg_restore --schema-only does not create them.
+    if (expectedLo > 0 && !options.schemaOnly) {
         const n = Number((await client.query('SELECT count(*) AS n FROM pg_largeobject_metadata')).rows[0].n);
         out.push({ kind: 'large objects', expected: expectedLo, actual: Math.min(n, expectedLo), missing: n >= expectedLo ? [] : [`${expectedLo - n} large object(s)`] });
     }
@@ -65363,7 +65364,7 @@ async function drill(deps, options) {
         await phase('checks', async () => {
             const client = await connectPg(target.url, 'target-url');
             try {
-                report.structure = await checkStructure(client, toc);
+                report.structure = await checkStructure(client, toc, { schemaOnly: options.tier === 'schema' });
                 for (const s of report.structure) {
                     check({
                         name: `structure: ${s.kind}`,

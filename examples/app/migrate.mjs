@@ -41,7 +41,10 @@ export async function migrate(client, dir, log = () => undefined) {
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
     const done = new Map(
-      (await client.query('SELECT version, sha256 FROM public.schema_migrations')).rows.map((r) => [r.version, r.sha256]),
+      (await client.query('SELECT version, sha256 FROM public.schema_migrations')).rows.map((r) => [
+        r.version,
+        r.sha256,
+      ]),
     );
     const applied = [];
     const skipped = [];
@@ -60,7 +63,10 @@ export async function migrate(client, dir, log = () => undefined) {
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
-        await client.query('INSERT INTO public.schema_migrations (version, sha256) VALUES ($1, $2)', [m.version, m.sha256]);
+        await client.query('INSERT INTO public.schema_migrations (version, sha256) VALUES ($1, $2)', [
+          m.version,
+          m.sha256,
+        ]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -79,8 +85,12 @@ async function main() {
   const dir = process.env.MIGRATIONS_DIR
     ? resolve(process.env.MIGRATIONS_DIR)
     : fileURLToPath(new URL('./migrations/', import.meta.url));
-  const client = new pg.Client(process.env.DATABASE_URL ? { connectionString: process.env.DATABASE_URL } : {});
-  await client.connect();
+  const client = new pg.Client(
+    process.env.DATABASE_URL ? { connectionString: process.env.DATABASE_URL } : {},
+  );
+  await client.connect().catch((err) => {
+    throw new Error(`cannot connect to the database (DATABASE_URL or the PG* variables): ${err.message}`);
+  });
   try {
     const { applied, skipped } = await migrate(client, dir, (line) => console.log(`migrate: ${line}`));
     console.log(

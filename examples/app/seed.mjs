@@ -112,17 +112,21 @@ export async function seed(client, key) {
   const pooled = typeof client.totalCount === 'number' && typeof client.connect === 'function';
   const conn = pooled ? await client.connect() : client;
   try {
-    const [{ existing }] = (await conn.query(`SELECT to_regclass('public.customers')::text AS existing`)).rows;
+    const [{ existing }] = (await conn.query(`SELECT to_regclass('public.customers')::text AS existing`))
+      .rows;
     if (existing) {
-      throw new Error(`seed: the database already has ${existing}; seed needs an empty database (drop it or use a new one)`);
+      throw new Error(
+        `seed: the database already has ${existing}; seed needs an empty database (drop it or use a new one)`,
+      );
     }
     await conn.query('BEGIN');
     try {
       await conn.query(SCHEMA_SQL);
       const fingerprint = kekFingerprint(raw);
-      await conn.query(`INSERT INTO public.kek_install (fingerprint, installed_at) VALUES ($1, '2024-01-01 00:00:00+00')`, [
-        fingerprint,
-      ]);
+      await conn.query(
+        `INSERT INTO public.kek_install (fingerprint, installed_at) VALUES ($1, '2024-01-01 00:00:00+00')`,
+        [fingerprint],
+      );
       for (const { name, plaintext } of VAULT_VALUES) {
         const { iv, tag, ciphertext } = encryptValue(raw, name, plaintext);
         await conn.query(
@@ -154,8 +158,12 @@ async function main() {
     writeFileSync(keyFile, generateKek(), { mode: 0o600, flag: 'wx' });
     console.log(`seed: wrote a new key to ${keyFile}`);
   }
-  const client = new pg.Client(process.env.DATABASE_URL ? { connectionString: process.env.DATABASE_URL } : {});
-  await client.connect();
+  const client = new pg.Client(
+    process.env.DATABASE_URL ? { connectionString: process.env.DATABASE_URL } : {},
+  );
+  await client.connect().catch((err) => {
+    throw new Error(`cannot connect to the database (DATABASE_URL or the PG* variables): ${err.message}`);
+  });
   try {
     const { counts, fingerprint } = await seed(client, readFileSync(keyFile));
     console.log(`seed: done, kek ${fingerprint.slice(0, 19)}…, ${JSON.stringify(counts)}`);

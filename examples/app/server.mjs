@@ -14,7 +14,14 @@ import { join, resolve } from 'node:path';
 
 import pg from 'pg';
 
-import { KEY_FILE_NAME, decryptValue, fingerprintPrefix, kekFingerprint, parseKek, sha256Hex } from './kek.mjs';
+import {
+  KEY_FILE_NAME,
+  decryptValue,
+  fingerprintPrefix,
+  kekFingerprint,
+  parseKek,
+  sha256Hex,
+} from './kek.mjs';
 
 const HOST = '127.0.0.1';
 
@@ -70,7 +77,8 @@ function loadKey() {
 function parsePort() {
   const raw = process.env.PORT ?? '3000';
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65535) fail(`PORT="${raw}" is not a port number (0-65535; 0 picks a free port)`);
+  if (!/^\d+$/.test(raw) || port > 65535)
+    fail(`PORT="${raw}" is not a port number (0-65535; 0 picks a free port)`);
   return port;
 }
 
@@ -110,12 +118,21 @@ async function readiness() {
     fpRows = (await pool.query('SELECT fingerprint FROM public.kek_install ORDER BY id LIMIT 1')).rows;
   } catch (err) {
     if (err.code === SQL_UNDEFINED_TABLE) {
-      return [503, { status: 'not-initialized', detail: 'table kek_install is missing: not a shop database' }];
+      return [
+        503,
+        { status: 'not-initialized', detail: 'table kek_install is missing: not a shop database' },
+      ];
     }
     return [503, { status: 'db-unavailable', detail: err.message }];
   }
   if (fpRows.length === 0) {
-    return [503, { status: 'kek-missing', detail: 'kek_install has no row: the database does not say which key it expects' }];
+    return [
+      503,
+      {
+        status: 'kek-missing',
+        detail: 'kek_install has no row: the database does not say which key it expects',
+      },
+    ];
   }
   const expected = String(fpRows[0].fingerprint);
   if (expected !== keyFingerprint) {
@@ -149,13 +166,19 @@ async function readiness() {
   } catch {
     return [
       503,
-      { status: 'decrypt-failed', detail: `secrets_vault "${vault.name}" does not decrypt with this key (GCM tag check failed)` },
+      {
+        status: 'decrypt-failed',
+        detail: `secrets_vault "${vault.name}" does not decrypt with this key (GCM tag check failed)`,
+      },
     ];
   }
   if (sha256Hex(plaintext) !== vault.plaintext_sha256) {
     return [
       503,
-      { status: 'decrypt-failed', detail: `secrets_vault "${vault.name}" decrypts to a value whose hash is not the stored one` },
+      {
+        status: 'decrypt-failed',
+        detail: `secrets_vault "${vault.name}" decrypts to a value whose hash is not the stored one`,
+      },
     ];
   }
   return [200, { status: 'ready', kek: fingerprintPrefix(keyFingerprint), decrypted: vault.name }];
@@ -217,7 +240,10 @@ const server = http.createServer((req, res) => {
         console.log(`shop: readiness ${body.status}${note ? `: ${note}` : ''}`);
       }
       const text = JSON.stringify(body) + '\n';
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+      });
       res.end(req.method === 'HEAD' ? undefined : text);
     })
     .catch((err) => {

@@ -134,7 +134,10 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         pgBinDir: options.pgBinDir,
         extractTo: join(workDir, 'bundle'),
       });
-      for (const l of r.layers) check({ name: l.name, group: 'verify', ok: l.ok || !!l.skipped, skipped: l.skipped, detail: l.detail });
+      for (const l of r.layers) {
+        check({ name: l.name, group: 'verify', ok: l.ok || !!l.skipped, skipped: l.skipped, detail: l.detail });
+        logger.info(`[${l.skipped ? 'skip' : l.ok ? ' ok ' : 'FAIL'}] ${l.name}: ${l.detail}`);
+      }
       if (!r.ok) {
         const good = store ? await newestThatVerifies(deps, store, options, location.key) : undefined;
         throw new CheckFailed(
@@ -170,11 +173,13 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         image: options.image,
         pgBinDir: options.pgBinDir,
         database,
+        sourceMajor: component ? Math.floor(component.serverVersionNum / 10000) : majorOfVersion(verified.pgDump!.serverVersion),
         searchRoots: deps.searchRoots,
         signal: deps.signal,
       });
       target = t; // known to teardown even if the checks below throw
       report.target = { kind: t.kind, display: t.display };
+      logger.info(`target: ${t.display}`);
       await checkTargetSafety(t, component, options.clean, report, deps);
       return t;
     });
@@ -202,6 +207,7 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         signal: deps.signal,
       });
       report.restoreErrors = out.errors;
+      for (const e of out.errors) logger[e.ignored ? 'info' : 'warning'](`pg_restore: ${e.message}${e.ignored ? ` (ignored: ${e.reason})` : ''}`);
       const ignored = out.errors.length - out.unignored;
       check({
         name: 'pg_restore',
@@ -366,6 +372,9 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
       } finally {
         await client.end().catch(() => undefined);
       }
+      for (const c of report.checks.filter((x) => x.group === 'structure' || x.group === 'data')) {
+        logger.info(`[${c.ok ? ' ok ' : 'FAIL'}] ${c.name}: ${c.detail ?? ''}`);
+      }
       const failed = report.checks.filter((c) => !c.ok && (c.group === 'structure' || c.group === 'data'));
       if (failed.length) throw new CheckFailed(`${failed.length} structure/data check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
     });
@@ -448,6 +457,11 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
     throw new CheckFailed(why, result);
   }
   return result;
+}
+
+function majorOfVersion(version: string): number | undefined {
+  const m = /^(\d+)/.exec(version);
+  return m ? Number(m[1]) : undefined;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

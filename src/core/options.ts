@@ -10,6 +10,15 @@ import { resolve } from 'node:path';
 import { validateName } from './bundle/naming.js';
 import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
+import {
+  parseBackupSecurity,
+  parseDecryptSecurity,
+  parseDrillSecurity,
+  SECURITY_OPTION_SPECS,
+  type BackupSecurityOptions,
+  type DecryptSecurityOptions,
+  type DrillSecurityOptions,
+} from './security-options.js';
 
 export type Command = 'backup' | 'verify' | 'drill' | 'prune' | 'list';
 export type OptionKind = 'string' | 'boolean' | 'list' | 'int' | 'duration';
@@ -273,6 +282,8 @@ export const OPTION_SPECS: OptionSpec[] = [
     default: 'false',
     description: 'Leave a provisioned server running after the drill (for debugging); never on cancel.',
   },
+  // encryption, the KEK pairing check, secrets for the drill's app (issue 5)
+  ...SECURITY_OPTION_SPECS,
 ];
 
 export type RawOptions = Record<string, string | string[] | undefined>;
@@ -368,7 +379,7 @@ export function engineFromUrl(url: string, input: string): Engine {
   );
 }
 
-export interface BackupOptions {
+export interface BackupOptions extends BackupSecurityOptions {
   engine: Engine;
   databaseUrl: string;
   store: string;
@@ -399,7 +410,16 @@ export function parseBackupOptions(o: OptionReader): BackupOptions {
   }
   const pgBinDir = o.string('pg-bin-dir');
   checkDir(pgBinDir, o.name('pg-bin-dir'));
-  return { engine, databaseUrl, store, name, secretFiles, pgBinDir, dockerContainer: o.string('docker-container') };
+  return {
+    engine,
+    databaseUrl,
+    store,
+    name,
+    secretFiles,
+    pgBinDir,
+    dockerContainer: o.string('docker-container'),
+    ...parseBackupSecurity(o),
+  };
 }
 
 function checkDir(dir: string | undefined, input: string): void {
@@ -427,7 +447,7 @@ function parseSelection(o: OptionReader): BundleSelection {
   return { store, name: validateName(nameRaw, o.name('name')) };
 }
 
-export interface VerifyOptions extends BundleSelection {
+export interface VerifyOptions extends BundleSelection, DecryptSecurityOptions {
   maxAgeSeconds?: number;
   deep: boolean;
   pgBinDir?: string;
@@ -436,7 +456,13 @@ export interface VerifyOptions extends BundleSelection {
 export function parseVerifyOptions(o: OptionReader): VerifyOptions {
   const pgBinDir = o.string('pg-bin-dir');
   checkDir(pgBinDir, o.name('pg-bin-dir'));
-  return { ...parseSelection(o), maxAgeSeconds: o.duration('max-age'), deep: o.boolean('deep'), pgBinDir };
+  return {
+    ...parseSelection(o),
+    maxAgeSeconds: o.duration('max-age'),
+    deep: o.boolean('deep'),
+    pgBinDir,
+    ...parseDecryptSecurity(o),
+  };
 }
 
 export interface IgnorePattern {
@@ -445,7 +471,7 @@ export interface IgnorePattern {
   reason: string;
 }
 
-export interface DrillOptions extends BundleSelection {
+export interface DrillOptions extends BundleSelection, DrillSecurityOptions {
   targetUrl?: string;
   provision?: 'local' | 'docker';
   pgVersion?: number;
@@ -539,6 +565,7 @@ export function parseDrillOptions(o: OptionReader): DrillOptions {
     rpoSeconds: o.duration('rpo'),
     reportDir: resolve(o.string('report-dir') ?? 'dbdrill-report'),
     keepTarget: o.boolean('keep-target'),
+    ...parseDrillSecurity(o),
   };
 }
 

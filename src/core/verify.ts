@@ -248,7 +248,28 @@ async function drainQuietly(stream: Readable): Promise<void> {
   }
 }
 
+/** The order an operator reads them in: outside in, then the dump, then the policy checks. */
+const LAYER_ORDER = [
+  'stored object',
+  'decrypts',
+  'bundle readable',
+  'manifest valid',
+  'manifest',
+  'member checksums',
+  'secret files',
+  'dump header and TOC',
+  'data blocks',
+  'pg_restore --list',
+  'tables match manifest',
+  'backup age',
+];
+
 function finish(result: VerifyResult): VerifyResult {
+  const rank = (name: string) => {
+    const i = LAYER_ORDER.indexOf(name);
+    return i < 0 ? LAYER_ORDER.indexOf('backup age') - 0.5 : i;
+  };
+  result.layers.sort((a, b) => rank(a.name) - rank(b.name));
   result.problems = result.layers.filter((l) => !l.ok && !l.skipped).map((l) => `${l.name}: ${l.detail}`);
   result.ok = result.problems.length === 0 && result.layers.length > 0;
   return result;

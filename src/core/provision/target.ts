@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { ProcessRunner } from '../process.js';
 import { connectPg, describeTarget, parsePgUrl } from '../engines/postgres/connection.js';
 import { startLocalCluster } from './local-postgres.js';
+import { findPgInstalls } from './pg-binaries.js';
 
 export interface ScratchTarget {
   kind: 'url' | 'local' | 'docker';
@@ -25,6 +26,8 @@ export interface ProvisionOptions {
   image?: string;
   pgBinDir?: string;
   database: string;
+  /** The backup source's major: the default server for provision: local when pg-version is not set. */
+  sourceMajor?: number;
   searchRoots?: string[];
   signal?: AbortSignal;
 }
@@ -44,8 +47,9 @@ export async function provisionTarget(
     };
   }
   if (o.provision === 'local') {
+    const major = o.pgVersion ?? (await defaultLocalMajor(deps, o));
     const cluster = await startLocalCluster(deps, {
-      major: o.pgVersion,
+      major,
       database: o.database,
       binDir: o.pgBinDir,
       searchRoots: o.searchRoots,
@@ -61,6 +65,23 @@ export async function provisionTarget(
   }
   if (o.provision === 'docker') return provisionDocker(deps, o);
   throw new ConfigError('set target-url or provision');
+}
+
+/**
+ * Without pg-version the drill restores into the source's own major when it is installed (the
+ * faithful rehearsal), else the nearest newer one; a pre-upgrade drill names pg-version.
+ */
+async function defaultLocalMajor(deps: { runner: ProcessRunner; logger: Logger }, o: ProvisionOptions): Promise<number | undefined> {
+  if (o.sourceMajor === undefined) return undefined;
+  const majors = (await findPgInstalls(deps.runner, { explicitBinDir: o.pgBinDir, searchRoots: o.searchRoots }))
+    .filter((i) => i.hasServer && !i.problem)
+    .map((i) => i.major)
+    .sort((a, b) => a - b);
+  const chosen = majors.find((m) => m === o.sourceMajor) ?? majors.find((m) => m > o.sourceMajor!);
+  if (chosen !== undefined && chosen !== o.sourceMajor) {
+    deps.logger.info(`no PostgreSQL ${o.sourceMajor} server here; restoring into ${chosen}, the nearest newer major`);
+  }
+  return chosen;
 }
 
 async function provisionDocker(
