@@ -47,7 +47,9 @@ const NCC_CLI = path.join(ROOT, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc',
 
 function listTs(dir) {
   const out = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) out.push(...listTs(full));
     else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(full);
@@ -93,7 +95,19 @@ function bundle(name, entry, outDir) {
   rmSync(tmp, { recursive: true, force: true });
   const r = spawnSync(
     process.execPath,
-    [NCC_CLI, 'build', input, '-o', tmp, '--target', 'es2022', '--no-cache', '--license', 'licenses.txt', '-q'],
+    [
+      NCC_CLI,
+      'build',
+      input,
+      '-o',
+      tmp,
+      '--target',
+      'es2022',
+      '--no-cache',
+      '--license',
+      'licenses.txt',
+      '-q',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   if (r.status !== 0) {
@@ -132,7 +146,8 @@ export function stubMissingModules(code) {
       `e.code = 'MODULE_NOT_FOUND'; throw e; })()`
     );
   });
-  if (/eval\("require"\)/.test(out)) throw new Error('a dynamic require that is not a plain module name is left');
+  if (/eval\("require"\)/.test(out))
+    throw new Error('a dynamic require that is not a plain module name is left');
   return { code: out, missing: [...missing].sort() };
 }
 
@@ -140,14 +155,16 @@ export function stubMissingModules(code) {
  * Builds the selected (default: all existing) entries into outDir; returns each built entry with
  * the optional modules that were left out of it.
  */
-export function build({ outDir = path.join(ROOT, 'dist'), only = [] } = {}) {
-  const unknown = only.filter((n) => !(n in ENTRIES));
+export function build({ outDir = path.join(ROOT, 'dist'), only = [], entries = ENTRIES } = {}) {
+  const unknown = only.filter((n) => !(n in entries));
   if (unknown.length) {
-    throw new Error(`unknown entry ${unknown.join(', ')}; expected one of: ${Object.keys(ENTRIES).join(', ')}`);
+    throw new Error(
+      `unknown entry ${unknown.join(', ')}; expected one of: ${Object.keys(entries).join(', ')}`,
+    );
   }
   transpileSources();
   const built = [];
-  for (const [name, entry] of Object.entries(ENTRIES)) {
+  for (const [name, entry] of Object.entries(entries)) {
     if (only.length && !only.includes(name)) continue;
     if (!existsSync(path.join(ROOT, entry))) {
       if (only.includes(name)) throw new Error(`${entry} does not exist`);

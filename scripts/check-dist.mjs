@@ -56,7 +56,9 @@ export function compareTrees(freshDir, committedDir) {
         `${shown}: differs (built ${a.length} bytes, committed ${b.length} bytes; first difference at line ${line})`,
       );
     } else if (executable(path.join(freshDir, rel)) !== executable(path.join(committedDir, rel))) {
-      problems.push(`${shown}: executable bit differs (built ${executable(path.join(freshDir, rel)) ? '+x' : '-x'})`);
+      problems.push(
+        `${shown}: executable bit differs (built ${executable(path.join(freshDir, rel)) ? '+x' : '-x'})`,
+      );
     }
   }
   return problems;

@@ -79,7 +79,10 @@ function checkLocalActions(text) {
           const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
           given.add(key);
           if (!(key in action.inputs)) {
-            at(pair.key, `input "${key}" is not defined by ${uses}; its inputs: ${Object.keys(action.inputs).join(', ')}`);
+            at(
+              pair.key,
+              `input "${key}" is not defined by ${uses}; its inputs: ${Object.keys(action.inputs).join(', ')}`,
+            );
           }
         }
       }

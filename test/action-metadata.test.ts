@@ -123,7 +123,9 @@ describe.each(CASES)('actions/$action/action.yml', (c) => {
       const declared = meta!.inputs?.[spec.name]?.default;
       // No default in action.yml is fine: the shared parser applies the spec's own.
       if (declared !== undefined && String(declared) !== spec.default) {
-        mismatched.push(`${spec.name}: action.yml ${JSON.stringify(declared)}, spec ${JSON.stringify(spec.default)}`);
+        mismatched.push(
+          `${spec.name}: action.yml ${JSON.stringify(declared)}, spec ${JSON.stringify(spec.default)}`,
+        );
       }
     }
     expect(mismatched).toEqual([]);
@@ -147,8 +149,12 @@ describe('the contract table', () => {
       const [, , inputs, outputs] = row!.split('|');
       const names = (cell: string) => [...cell.matchAll(/`([a-z][a-z0-9-]*)`/g)].map((m) => m[1]);
       const contractValues = ['postgres', 'mongodb', 'true', 'false', 'passed', 'failed', 'local'];
-      expect(sorted(names(inputs).filter((n) => !contractValues.includes(n)))).toEqual(sorted(c.contractInputs));
-      expect(sorted(names(outputs).filter((n) => !contractValues.includes(n)))).toEqual(sorted(c.contractOutputs));
+      expect(sorted(names(inputs).filter((n) => !contractValues.includes(n)))).toEqual(
+        sorted(c.contractInputs),
+      );
+      expect(sorted(names(outputs).filter((n) => !contractValues.includes(n)))).toEqual(
+        sorted(c.contractOutputs),
+      );
     }
   });
 });

@@ -32,6 +32,7 @@ function backupOpts(extra: RawOptions = {}) {
       store: storeDir,
       name: 'shop',
       'secret-files': [join(secretsDir, 'kek.key'), join(secretsDir, 'app.env')],
+      'allow-unencrypted-secrets': 'true', // plain bundles on purpose: these tests read and damage the tar itself
       ...extra,
     }),
   );

@@ -83,7 +83,7 @@ beforeAll(async () => {
   first = await backup(
     testDeps(),
     parseBackupOptions(
-      new OptionReader({ 'database-url': source.url, store: storeDir, name: 'shop', 'secret-files': [join(secretsDir, 'kek.key')] }),
+      new OptionReader({ 'database-url': source.url, store: storeDir, name: 'shop', 'secret-files': [join(secretsDir, 'kek.key')], 'allow-unencrypted-secrets': 'true' }),
     ),
   );
 });

@@ -16,12 +16,8 @@ import {
 import { readMongoDumpDir } from '../src/core/engines/mongodb/dump-dir.js';
 import { checkBsonDocument } from '../src/core/engines/mongodb/bson-walk.js';
 import { Crc64, crc64Hex } from '../src/core/engines/mongodb/crc64.js';
+import { ArchiveWriter, benchDocument, bson, TERM } from './helpers/mongo-archive-writer.js';
 
-/** mongodb's own BSON encoder (independent of the reader under test), as a Buffer view. */
-function bson(doc: BSON.Document): Buffer {
-  const u8 = BSON.serialize(doc);
-  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
-}
 
 const FIX = join(process.cwd(), 'test/fixtures/mongo');
 const fixture = (p: string): Buffer => readFileSync(join(FIX, p));
@@ -522,79 +518,6 @@ describe('readMongoDumpDir (mongodump --out layout)', () => {
   });
 });
 
-const TERM = Buffer.from([0xff, 0xff, 0xff, 0xff]);
-
-interface PreludeSpec {
-  db: string;
-  collection: string;
-  metadata?: string;
-  type?: string;
-}
-
-/**
- * A minimal mongodump archive *writer* for tests (not part of the product): the layout of
- * mongo-tools' common/archive (magic, header, prelude, terminator, interleaved blocks, EOF
- * headers carrying the CRC-64 of each namespace's documents), with mongodb's own BSON encoder.
- */
-class ArchiveWriter {
-  private readonly parts: Buffer[] = [];
-  private readonly crcs = new Map<string, Crc64>();
-
-  constructor(private readonly sink?: (b: Buffer) => void) {
-    this.raw(Buffer.from([0x6d, 0xe2, 0x99, 0x81]));
-    this.raw(
-      bson({
-        concurrent_collections: 4,
-        version: '0.1',
-        server_version: '7.0.14',
-        tool_version: '100.10.0',
-      }),
-    );
-  }
-
-  raw(b: Buffer): void {
-    if (this.sink) this.sink(b);
-    else this.parts.push(b);
-  }
-
-  prelude(entries: PreludeSpec[]): void {
-    for (const e of entries) {
-      this.raw(
-        bson({
-          db: e.db,
-          collection: e.collection,
-          metadata: e.metadata ?? '',
-          size: 0,
-          ...(e.type ? { type: e.type } : {}),
-        }),
-      );
-    }
-    this.raw(TERM);
-  }
-
-  segment(db: string, collection: string, docs: Buffer[]): void {
-    const key = `${db}.${collection}`;
-    const crc = this.crcs.get(key) ?? new Crc64();
-    this.crcs.set(key, crc);
-    this.raw(bson({ db, collection, EOF: false, CRC: Long.fromNumber(0) }));
-    for (const d of docs) {
-      crc.update(d);
-      this.raw(d);
-    }
-    this.raw(TERM);
-  }
-
-  eof(db: string, collection: string, terminate = true): void {
-    const crc = this.crcs.get(`${db}.${collection}`) ?? new Crc64();
-    this.raw(bson({ db, collection, EOF: true, CRC: Long.fromBigInt(BigInt.asIntN(64, crc.value())) }));
-    if (terminate) this.raw(TERM);
-  }
-
-  buffer(): Buffer {
-    return Buffer.concat(this.parts);
-  }
-}
-
 describe('throughput on a large synthetic archive (printed, not asserted)', () => {
   const mb = Number(process.env.MONGO_BENCH_MB ?? 200);
   const run = mb > 0 ? it : it.skip;
@@ -629,7 +552,6 @@ describe('throughput on a large synthetic archive (printed, not asserted)', () =
       })),
     );
     const target = mb * 1024 * 1024;
-    const words = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor'.split(' ');
     let written = 0;
     let n = 0;
     let docs = 0;
@@ -637,21 +559,7 @@ describe('throughput on a large synthetic archive (printed, not asserted)', () =
       const c = nss[n % nss.length];
       const seg: Buffer[] = [];
       for (let k = 0; k < 200; k++, n++) {
-        const d = bson({
-          _id: new ObjectId(),
-          n,
-          total: n * 1.25,
-          big: Long.fromNumber(n * 1_000_003),
-          at: new Date(1_700_000_000_000 + n),
-          customer: { name: `customer ${n % 9973}`, email: `c${n % 9973}@example.com`, tier: n % 3 },
-          tags: [words[n % words.length], words[(n * 7) % words.length]],
-          note: words
-            .slice(0, 4 + (n % 9))
-            .join(' ')
-            .repeat(1 + (n % 4)),
-          flag: n % 2 === 0,
-          blob: new Binary(Buffer.alloc(16, n & 0xff)),
-        });
+        const d = benchDocument(n);
         seg.push(d);
         written += d.length;
       }

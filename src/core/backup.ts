@@ -19,6 +19,7 @@ import { sha256File } from './bundle/stream-utils.js';
 import { packBundle, type PackEntry } from './bundle/tar.js';
 import type { Clock } from './clock.js';
 import { dumpPostgres } from './engines/postgres/dump.js';
+import { prepareBackupSecurity } from './encryption.js';
 import { Cancelled, ConfigError, throwIfCancelled } from './errors.js';
 import type { Logger } from './logger.js';
 import type { BackupOptions } from './options.js';
@@ -72,6 +73,8 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
   const store = deps.openStore(options.store);
   await store.checkWritable?.();
   const secrets = await collectSecretFiles(options.secretFiles, label('secret-files'));
+  // Masks secret values, refuses plain secret files, builds the encrypt stream and checks the KEK pairing.
+  const security = await prepareBackupSecurity({ ...deps, label }, options, secrets, deps.encrypt);
 
   const work = await makeWorkDir('backup');
   try {
@@ -102,7 +105,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
       ...secrets.map((s): MemberRecord => ({ path: s.member, sizeBytes: s.sizeBytes, sha256: s.sha256, role: 'secret' })),
     ];
     const endedAt = new Date(component.endedAt);
-    const encrypted = !!deps.encrypt;
+    const encrypted = !!security.encrypt;
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
       formatVersion: MANIFEST_FORMAT_VERSION,
@@ -113,7 +116,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
       components: [component],
       members,
       secrets: secretsRecord(secrets),
-      encryption: null,
+      encryption: security.encryption,
     };
     const mtime = endedAt;
     const entries: PackEntry[] = [
@@ -129,7 +132,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
 
     logger.info(`Writing ${key} to ${store.displayUri}`);
     const plain = packBundle(entries);
-    const body = deps.encrypt ? deps.encrypt(plain) : plain;
+    const body = security.encrypt ? security.encrypt(plain) : plain;
     // A cancelled run must not publish: failing the body stream makes the store discard the upload.
     const onAbort = () => body.destroy(new Cancelled(String(deps.signal?.reason ?? 'abort')));
     deps.signal?.addEventListener('abort', onAbort, { once: true });

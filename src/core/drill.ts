@@ -19,7 +19,10 @@ import {
 } from './checks/structure.js';
 import { connectPg, describeTarget, libpqEnv, parsePgUrl, quoteIdent } from './engines/postgres/connection.js';
 import { restorePostgres } from './engines/postgres/restore.js';
+import { prepareDrillSecrets, runDrillKekCheck } from './drill-security.js';
+import { decryptHook } from './encryption.js';
 import { Cancelled, CheckFailed, ConfigError, messageOf } from './errors.js';
+import { kekCheckWanted } from './kek.js';
 import type { DrillOptions } from './options.js';
 import { provisionTarget, type ScratchTarget } from './provision/target.js';
 import {
@@ -66,6 +69,7 @@ const HISTORY_KEEP = 20;
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
 export async function drill(deps: DrillDeps, options: DrillOptions): Promise<DrillResult> {
+  if (!deps.decrypt) deps = { ...deps, decrypt: await decryptHook(deps.logger, options, deps.label) };
   const { clock, logger } = deps;
   const startedAt = clock.now();
   const t0 = clock.monotonicMs();
@@ -185,6 +189,8 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
     });
     const targetEnv = { ...libpqEnv(parsePgUrl(target.url, 'target-url')), ...target.env, DATABASE_URL: target.url };
     const secretsDir = verified.extracted && Object.keys(verified.extracted).some((m) => m.startsWith('secrets/')) ? join(workDir, 'bundle', 'secrets') : undefined;
+    // Masks the restored secret values; with secrets-env, their .env variables join the app's and migrate-command's env.
+    Object.assign(targetEnv, await prepareDrillSecrets(logger, options, secretsDir, report.notes));
 
     // 3. restore
     const restore = await phase('restore', async () => {
@@ -256,6 +262,11 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
       });
     } else skip('migrate', 'no migrate-command or post-restore-sql');
     const restoredAtMs = clock.monotonicMs();
+    if (kekCheckWanted(options)) {
+      await phase('kek check', () =>
+        runDrillKekCheck(deps, options, { targetUrl: target!.url, workDir, extracted: verified.extracted, env: targetEnv }, check),
+      );
+    }
 
     // 5 + 6. boot the app and wait until healthy
     const checks: HealthCheck[] = [...parseHealthUrls(options.healthUrls)];

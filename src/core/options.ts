@@ -72,10 +72,25 @@ export const OPTION_SPECS: OptionSpec[] = [
   },
   {
     name: 'database-url',
-    kind: 'string',
+    kind: 'list',
     commands: B,
     secret: true,
-    description: 'Connection URL of the database to back up, e.g. postgres://user:pass@host:5432/db.',
+    description:
+      'Connection URL of the database to back up, e.g. postgres://user:pass@host:5432/db or mongodb://user:pass@host:27017/db. One a line (repeat the flag): several databases (e.g. one postgres:// and one mongodb://) make one recovery point.',
+  },
+  {
+    name: 'max-skew',
+    kind: 'duration',
+    commands: B,
+    description:
+      'With several database-url: fail (and store nothing) when the dumps span more than this from first start to last end (e.g. 5m).',
+  },
+  {
+    name: 'mongo-bin-dir',
+    kind: 'string',
+    commands: ['backup', 'drill'],
+    description:
+      'Directory with mongodump/mongorestore, tried before PATH, docker-container and the pinned MongoDB Database Tools download.',
   },
   {
     name: 'secret-files',
@@ -94,8 +109,9 @@ export const OPTION_SPECS: OptionSpec[] = [
   {
     name: 'docker-container',
     kind: 'string',
-    commands: B,
-    description: "Run pg_dump inside this container (docker exec), so the tool's version always matches the server.",
+    commands: ['backup', 'drill'],
+    description:
+      "Run pg_dump (one postgres:// URL) or mongodump/mongorestore inside this container (docker exec), so the tool's version always matches the server.",
   },
   // verify
   {
@@ -114,17 +130,31 @@ export const OPTION_SPECS: OptionSpec[] = [
   // drill
   {
     name: 'target-url',
-    kind: 'string',
+    kind: 'list',
     commands: D,
     secret: true,
-    description: 'A scratch database to restore into (e.g. a service container). Never the source.',
+    description:
+      'A scratch database to restore into (e.g. a service container). Never the source. One per engine, matched by scheme (postgres://, mongodb://) for a bundle with both.',
+  },
+  {
+    name: 'ns-from',
+    kind: 'list',
+    commands: D,
+    description: 'mongorestore --nsFrom patterns (e.g. app.*), paired line by line with ns-to.',
+  },
+  {
+    name: 'ns-to',
+    kind: 'list',
+    commands: D,
+    description: 'mongorestore --nsTo patterns (e.g. restored.*), paired line by line with ns-from.',
   },
   {
     name: 'provision',
     kind: 'string',
     commands: D,
     choices: ['local', 'docker'],
-    description: 'Create a throwaway server instead of target-url: local (initdb/pg_ctl) or docker (image).',
+    description:
+      'Create a throwaway PostgreSQL server instead of a postgres:// target-url: local (initdb/pg_ctl) or docker (image). A MongoDB component always needs a mongodb:// target-url.',
   },
   {
     name: 'pg-version',
@@ -163,7 +193,7 @@ export const OPTION_SPECS: OptionSpec[] = [
     name: 'jobs',
     kind: 'int',
     commands: D,
-    description: 'Parallel pg_restore jobs; default: the number of cores.',
+    description: 'Parallel pg_restore jobs and mongorestore --numParallelCollections; default: the number of cores.',
   },
   {
     name: 'no-owner',
@@ -238,10 +268,11 @@ export const OPTION_SPECS: OptionSpec[] = [
   },
   {
     name: 'compare-url',
-    kind: 'string',
+    kind: 'list',
     commands: D,
     secret: true,
-    description: 'Production (read-only) to compare row counts with, within count-tolerance.',
+    description:
+      'Production (read-only) to compare row/document counts with, within count-tolerance; one per engine, matched by scheme.',
   },
   {
     name: 'count-tolerance',
@@ -387,10 +418,21 @@ export interface BackupOptions extends BackupSecurityOptions {
   secretFiles: string[];
   pgBinDir?: string;
   dockerContainer?: string;
+  /** Every database-url with its engine (engine/databaseUrl above are the first). */
+  databases?: { engine: Engine; url: string }[];
+  mongoBinDir?: string;
+  maxSkewSeconds?: number;
 }
 
 export function parseBackupOptions(o: OptionReader): BackupOptions {
-  const databaseUrl = o.required('database-url', 'the connection URL of the database to back up');
+  const urls = o.list('database-url');
+  const databaseUrl = urls[0] ?? o.required('database-url', 'the connection URL of the database to back up');
+  const databases = urls.map((url) => ({ engine: engineFromUrl(url, o.name('database-url')), url }));
+  if (urls.length > 1 && o.string('engine')) {
+    throw new ConfigError(
+      `${o.name('engine')} only applies with one ${o.name('database-url')}; with ${urls.length} URLs each engine comes from its URL scheme, so remove ${o.name('engine')}`,
+    );
+  }
   const detected = engineFromUrl(databaseUrl, o.name('database-url'));
   const engine = (o.string('engine') as Engine | undefined) ?? detected;
   if (engine !== detected) {
@@ -419,7 +461,18 @@ export function parseBackupOptions(o: OptionReader): BackupOptions {
     pgBinDir,
     dockerContainer: o.string('docker-container'),
     ...parseBackupSecurity(o),
+    databases,
+    mongoBinDir: checkedDir(o, 'mongo-bin-dir', 'mongodump/mongorestore'),
+    maxSkewSeconds: o.duration('max-skew'),
   };
+}
+
+function checkedDir(o: OptionReader, input: string, holding: string): string | undefined {
+  const dir = o.string(input);
+  if (dir && !(existsSync(dir) && statSync(dir).isDirectory())) {
+    throw new ConfigError(`${o.name(input)} "${dir}" is not a directory; point it at the directory holding ${holding}`);
+  }
+  return dir;
 }
 
 function checkDir(dir: string | undefined, input: string): void {
@@ -472,7 +525,16 @@ export interface IgnorePattern {
 }
 
 export interface DrillOptions extends BundleSelection, DrillSecurityOptions {
+  /** The postgres:// target-url. */
   targetUrl?: string;
+  /** The mongodb:// target-url. */
+  mongoTargetUrl?: string;
+  /** ns-from/ns-to pairs for mongorestore. */
+  nsRenames?: { from: string; to: string }[];
+  mongoBinDir?: string;
+  dockerContainer?: string;
+  /** The mongodb:// compare-url. */
+  mongoCompareUrl?: string;
   provision?: 'local' | 'docker';
   pgVersion?: number;
   image?: string;
@@ -503,19 +565,20 @@ export interface DrillOptions extends BundleSelection, DrillSecurityOptions {
 
 export function parseDrillOptions(o: OptionReader): DrillOptions {
   const selection = parseSelection(o);
-  const targetUrl = o.string('target-url');
+  const targets = byEngine(o.list('target-url'), o.name('target-url'));
+  const targetUrl = targets.postgres;
+  const mongoTargetUrl = targets.mongodb;
   const provision = o.string('provision') as DrillOptions['provision'];
   if (targetUrl && provision) {
     throw new ConfigError(
       `${o.name('target-url')} and ${o.name('provision')} both given; use one: a database you provide, or one dbdrill creates`,
     );
   }
-  if (!targetUrl && !provision) {
+  if (!targetUrl && !mongoTargetUrl && !provision) {
     throw new ConfigError(
       `where should the drill restore? set ${o.name('target-url')} (a scratch database) or ${o.name('provision')}: local`,
     );
   }
-  if (targetUrl) engineFromUrl(targetUrl, o.name('target-url'));
   const tier = o.string('tier') as DrillOptions['tier'];
   const sampleTables = o.list('sample-tables');
   if (tier === 'sample' && sampleTables.length === 0) {
@@ -534,11 +597,23 @@ export function parseDrillOptions(o: OptionReader): DrillOptions {
   if ((healthUrls.length || healthChecksFile) && !appCommand) {
     // Health checks against an app that dbdrill did not start are allowed (a staging app), so no error.
   }
-  const compareUrl = o.string('compare-url');
-  if (compareUrl) engineFromUrl(compareUrl, o.name('compare-url'));
+  const compares = byEngine(o.list('compare-url'), o.name('compare-url'));
+  const compareUrl = compares.postgres;
+  const nsFrom = o.list('ns-from');
+  const nsTo = o.list('ns-to');
+  if (nsFrom.length !== nsTo.length) {
+    throw new ConfigError(
+      `${o.name('ns-from')} has ${nsFrom.length} pattern(s) and ${o.name('ns-to')} ${nsTo.length}; give them in pairs, line by line (e.g. app.* and restored.*)`,
+    );
+  }
   return {
     ...selection,
     targetUrl,
+    mongoTargetUrl,
+    nsRenames: nsFrom.map((from, i) => ({ from, to: nsTo[i] })),
+    mongoBinDir: checkedDir(o, 'mongo-bin-dir', 'mongodump/mongorestore'),
+    dockerContainer: o.string('docker-container'),
+    mongoCompareUrl: compares.mongodb,
     provision,
     pgVersion: o.int('pg-version', 10, 99),
     image: o.string('image'),
@@ -567,6 +642,19 @@ export function parseDrillOptions(o: OptionReader): DrillOptions {
     keepTarget: o.boolean('keep-target'),
     ...parseDrillSecurity(o),
   };
+}
+
+/** One URL per engine, matched by scheme (target-url, compare-url). */
+function byEngine(urls: string[], input: string): Partial<Record<Engine, string>> {
+  const out: Partial<Record<Engine, string>> = {};
+  for (const url of urls) {
+    const engine = engineFromUrl(url, input);
+    if (out[engine]) {
+      throw new ConfigError(`${input} has two ${engine} URLs; give at most one per engine (postgres://, mongodb://)`);
+    }
+    out[engine] = url;
+  }
+  return out;
 }
 
 function parseIgnore(line: string, input: string): IgnorePattern {

@@ -23,6 +23,7 @@ import {
   tableDataEntries,
   type PgDumpReport,
 } from './engines/postgres/pgdump-reader.js';
+import { decryptHook, KEY_FOR_PLAIN_BUNDLE_NOTE } from './encryption.js';
 import { CheckFailed, ConfigError, messageOf } from './errors.js';
 import type { Logger } from './logger.js';
 import type { VerifyOptions } from './options.js';
@@ -135,6 +136,7 @@ export async function resolveNewest(store: Store, name: string): Promise<BundleL
 
 /** verify for the CLI and the action: throws CheckFailed (with the result) when a layer fails. */
 export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<VerifyResult> {
+  if (!deps.decrypt) deps = { ...deps, decrypt: await decryptHook(deps.logger, options, deps.label) };
   const location = options.bundle
     ? locateBundle(deps, options.bundle)
     : await resolveNewest(deps.openStore(options.store!), options.name!);
@@ -200,6 +202,9 @@ export async function inspectBundle(
       return finish(result);
     }
     const plain = deps.decrypt(stream);
+    // Damage past the header (truncated, tampered) surfaces mid-stream; the layer must say so.
+    let decryptError: unknown;
+    plain.on('error', (err) => (decryptError ??= err));
     const inner = await peek(plain, 512).catch((err: Error) => ({ error: err }) as const);
     if ('error' in inner) {
       add('decrypts', false, messageOf(inner.error));
@@ -209,10 +214,17 @@ export async function inspectBundle(
     }
     bodyDone = inspectPlain(deps, options, result, inner.head, inner.stream);
     await bodyDone;
-    if (!layers.some((l) => l.name === 'decrypts')) add('decrypts', true, 'decrypted with the given key; contents follow');
+    if (!layers.some((l) => l.name === 'decrypts')) {
+      layers.unshift({
+        name: 'decrypts',
+        ok: !decryptError,
+        detail: decryptError ? messageOf(decryptError) : 'decrypted with the given key to its end; contents checked below',
+      });
+    }
   } else {
     bodyDone = inspectPlain(deps, options, result, head, stream);
     await bodyDone;
+    if (deps.decrypt) add('decrypts', true, KEY_FOR_PLAIN_BUNDLE_NOTE, true);
   }
   await drainQuietly(stream);
   addStoredObjectLayer(result, whole, recorded);

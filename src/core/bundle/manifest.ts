@@ -59,19 +59,40 @@ export interface Manifest {
   members: MemberRecord[];
   secrets: SecretsRecord | null;
   encryption: { kind: 'age'; recipients: number; passphrase: boolean } | null;
+  /** Present when the bundle holds more than one database dump. */
+  skew?: SkewRecord;
 }
 
 export interface MongoComponent {
   id: string;
   engine: 'mongodb';
   member: string;
+  /** The database in the URL; null when the whole deployment was dumped. */
   database: string | null;
+  /** host:port[,host:port...] as given in the URL (the drill refuses to restore onto it). */
   host: string;
+  hosts?: { host: string; port: number }[];
+  replicaSet?: string;
+  /** From the archive header. */
   serverVersion?: string;
   tool: { name: 'mongodump'; version: string; path: string; options: string[]; via: 'local' | 'docker' };
+  /** Whether the archive member is gzipped (mongodump --gzip). */
+  compressed?: boolean;
   startedAt: string;
   endedAt: string;
-  collections: { ns: string; documents: number }[];
+  /** Exact, read back from the archive itself (views and empty collections have 0). */
+  collections: { ns: string; type?: string; documents: number }[];
+}
+
+/**
+ * How far apart the component dumps are in time: the span from the earliest start to the latest
+ * end. Data written in that window may be in one dump and not the other.
+ */
+export interface SkewRecord {
+  seconds: number;
+  from: string;
+  to: string;
+  components: { id: string; startedAt: string; endedAt: string }[];
 }
 
 export type Component = PostgresComponent | MongoComponent;
@@ -130,6 +151,9 @@ export function manifestSummary(m: Manifest): Record<string, string> {
     'dbdrill-engines': m.components.map((c) => c.engine).join(','),
     'dbdrill-tables': String(pg?.tables.length ?? 0),
     'dbdrill-rows': String(rows),
+    'dbdrill-documents': String(
+      m.components.reduce((n, c) => n + (c.engine === 'mongodb' ? c.collections.reduce((k, x) => k + x.documents, 0) : 0), 0),
+    ),
     'dbdrill-encrypted': String(!!m.encryption),
   };
 }

@@ -1,0 +1,295 @@
+/**
+ * `npm run bench`: dbdrill against the raw tools, measured in the same run on the same data, as
+ * ratios (never asserted in tests). Goals from the issues:
+ *   backup / pg_dump -Fc                      <= 1.10
+ *   verify --deep / pg_restore -f /dev/null   <= 1.00
+ *   dbdrill peak RSS (backup, verify, drill)  < 200 MB
+ *   drill overhead (wall - pg_restore - app)  <= 3 s; jobs 2 vs jobs 1 reported
+ *   encrypted backup / plain backup           <= 1.10
+ *   backup to S3 / backup to a directory      <= 1.15
+ *   native mongo archive verify / gzip -t     <= 2.00
+ * Env: BENCH_SCALE (pgbench scale, default 35, about 500 MB), BENCH_TEXT_MB (extra incompressible
+ * text, default 0), BENCH_RUNS (default 2; the fastest run counts), BENCH_MONGO_MB (default 200, 0 skips).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+import { ConsoleLogger } from '../core/logger.js';
+import { NodeProcessRunner } from '../core/process.js';
+import { startLocalCluster, type LocalCluster } from '../core/provision/local-postgres.js';
+import { findClientTool, findPgInstalls } from '../core/provision/pg-binaries.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const cli = join(root, 'dist', 'cli', 'index.js');
+const out = join(root, 'bench-out');
+const SCALE = Number(process.env.BENCH_SCALE ?? 35);
+const TEXT_MB = Number(process.env.BENCH_TEXT_MB ?? 0);
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 2));
+const MONGO_MB = Number(process.env.BENCH_MONGO_MB ?? 200);
+
+const say = (l = '') => process.stdout.write(l + '\n');
+
+interface Measured {
+  seconds: number;
+  peakRssMb?: number;
+  stdout: string;
+  code: number | null;
+}
+
+/** Runs a command, timing it and sampling the peak RSS (VmHWM) of the process itself. */
+function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measured> {
+  return new Promise((res, rej) => {
+    const start = performance.now();
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peak = 0;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+    const timer = setInterval(async () => {
+      try {
+        const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+        const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        if (kb > peak) peak = kb;
+      } catch {
+        /* exited between samples */
+      }
+    }, 25);
+    child.on('error', rej);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      const seconds = (performance.now() - start) / 1000;
+      if (code !== 0 && !args.includes('--allow-fail')) {
+        rej(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+        return;
+      }
+      res({ seconds, peakRssMb: peak / 1024, stdout, code });
+    });
+  });
+}
+
+async function best(label: string, fn: () => Promise<Measured>): Promise<Measured> {
+  let bestRun: Measured | undefined;
+  for (let i = 0; i < RUNS; i++) {
+    const m = await fn();
+    say(`   ${label} run ${i + 1}: ${m.seconds.toFixed(2)} s${m.peakRssMb ? `, peak ${m.peakRssMb.toFixed(0)} MB` : ''}`);
+    if (!bestRun || m.seconds < bestRun.seconds) bestRun = { ...m, peakRssMb: Math.max(m.peakRssMb ?? 0, bestRun?.peakRssMb ?? 0) };
+  }
+  return bestRun!;
+}
+
+interface Row {
+  metric: string;
+  value: string;
+  goal: string;
+  met: boolean | undefined;
+}
+
+async function main(): Promise<void> {
+  const logger = new ConsoleLogger({ write: () => undefined });
+  const runner = new NodeProcessRunner(logger);
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  const rows: Row[] = [];
+  const helpText = (await measure(process.execPath, [cli, 'backup', '--help'])).stdout;
+
+  say(`dbdrill bench: pgbench scale ${SCALE}${TEXT_MB ? ` + ${TEXT_MB} MB of text` : ''}, best of ${RUNS} run(s)`);
+  let cluster: LocalCluster | undefined;
+  try {
+    // the newest major that has both a server and client tools here: pg_dump must be at least the server's
+    const installs = (await findPgInstalls(runner, { searchRoots: [root] })).filter((i) => !i.problem);
+    const clientMajor = Math.max(...installs.filter((i) => i.hasClient).map((i) => i.major));
+    const major = installs.filter((i) => i.hasServer && i.major <= clientMajor).sort((a, b) => b.major - a.major)[0]?.major;
+    cluster = await startLocalCluster({ runner, logger }, { major, database: 'bench', searchRoots: [root] });
+    const pgDump = await findClientTool(runner, 'pg_dump', cluster.major, { searchRoots: [root] });
+    const binDir = dirname(pgDump.path);
+    say(`1. generating the bench database (PostgreSQL ${cluster.version})`);
+    const gen = await measure(join(binDir, 'pgbench'), ['-i', '-s', String(SCALE), '-q', '-d', cluster.url]);
+    if (TEXT_MB > 0) {
+      const c = new pg.Client({ connectionString: cluster.url });
+      await c.connect();
+      const rowsNeeded = Math.ceil((TEXT_MB * 1024 * 1024) / 200);
+      await c.query(
+        `CREATE TABLE bench_text AS SELECT g AS id, md5(g::text) || md5((g * 31)::text) || md5((g * 17)::text) || md5((g * 7)::text) || md5((g * 3)::text) || md5((g * 5)::text) AS body FROM generate_series(1, ${rowsNeeded}) g`,
+      );
+      await c.end();
+    }
+    const c = new pg.Client({ connectionString: cluster.url });
+    await c.connect();
+    const size = Number((await c.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
+    await c.end();
+    say(`   ${(size / 1048576).toFixed(0)} MB database generated in ${gen.seconds.toFixed(1)} s`);
+
+    say('2. backup: raw pg_dump -Fc against dbdrill backup (local directory)');
+    const rawFile = join(out, 'raw.dump');
+    const raw = await best('pg_dump -Fc', async () => {
+      await rm(rawFile, { force: true });
+      return measure(pgDump.path, ['--format=custom', '--file', rawFile, '--dbname', cluster!.url]);
+    });
+    const store = join(out, 'store');
+    const backupArgs = ['backup', '--database-url', cluster.url, '--name', 'bench', '--json'];
+    const plain = await best('dbdrill backup', async () => {
+      await rm(store, { recursive: true, force: true });
+      return measure(process.execPath, [cli, ...backupArgs, '--store', store]);
+    });
+    const bundle = (JSON.parse(plain.stdout) as { bundle: string }).bundle;
+    rows.push(ratioRow('backup / pg_dump -Fc (wall time)', plain.seconds, raw.seconds, 1.1));
+    rows.push(memRow('backup peak RSS', plain.peakRssMb!));
+
+    if (helpText.includes('--recipients')) {
+      say('3. encryption: backup encrypted to an age recipient against the plain backup');
+      const keyOut = await measure('age-keygen', []).catch(() => undefined);
+      const recipient = keyOut ? /public key: (age1\w+)/.exec(keyOut.stdout + '')?.[1] ?? /# public key: (age1\w+)/.exec(keyOut.stdout)?.[1] : undefined;
+      if (recipient) {
+        const enc = await best('dbdrill backup (age)', async () => {
+          await rm(join(out, 'store-enc'), { recursive: true, force: true });
+          return measure(process.execPath, [cli, ...backupArgs, '--store', join(out, 'store-enc'), '--recipients', recipient]);
+        });
+        rows.push(ratioRow('encrypted backup / plain backup', enc.seconds, plain.seconds, 1.1));
+      } else rows.push({ metric: 'encrypted backup / plain backup', value: 'age-keygen missing', goal: '<= 1.10', met: undefined });
+    }
+
+    if (process.env.BENCH_S3 !== '0') {
+      say('4. S3: backup to an S3 protocol server on loopback (s3rver) against the local directory');
+      const s3 = await startS3().catch((e: Error) => {
+        say(`   skipped: ${e.message}`);
+        return undefined;
+      });
+      if (s3) {
+        try {
+          const s3run = await best('dbdrill backup (s3)', () =>
+            measure(process.execPath, [cli, ...backupArgs, '--store', `s3://${s3.bucket}/bench`], { ...process.env, ...s3.env }),
+          );
+          rows.push(ratioRow('backup to S3 / backup to a directory', s3run.seconds, plain.seconds, 1.15));
+          rows.push(memRow('backup to S3 peak RSS', s3run.peakRssMb!));
+        } catch (e) {
+          rows.push({ metric: 'backup to S3 / backup to a directory', value: `failed: ${(e as Error).message.slice(0, 80)}`, goal: '<= 1.15', met: false });
+        } finally {
+          await s3.stop();
+        }
+      }
+    }
+
+    say('5. verify: pg_restore -f /dev/null against dbdrill verify --deep');
+    const pgRestore = await findClientTool(runner, 'pg_restore', cluster.major, { searchRoots: [root] });
+    const restoreNull = await best('pg_restore -f /dev/null', () => measure(pgRestore.path, ['-f', '/dev/null', rawFile]));
+    const deep = await best('dbdrill verify --deep', () => measure(process.execPath, [cli, 'verify', '--bundle', bundle, '--deep', '--json']));
+    rows.push(ratioRow('verify --deep / pg_restore -f /dev/null', deep.seconds, restoreNull.seconds, 1.0));
+    rows.push(memRow('verify --deep peak RSS', deep.peakRssMb!));
+
+    say('6. drill: overhead over pg_restore alone, and jobs 2 against jobs 1');
+    const drillRun = async (jobs: number) => {
+      const m = await measure(process.execPath, [cli, 'drill', '--bundle', bundle, '--provision', 'local', '--jobs', String(jobs), '--report-dir', join(out, `report-j${jobs}`), '--json']);
+      const j = JSON.parse(m.stdout) as { phases: { name: string; seconds: number }[] };
+      return { ...m, restore: j.phases.find((p) => p.name === 'restore')?.seconds ?? NaN };
+    };
+    const d2 = await drillRun(2);
+    const d1 = await drillRun(1);
+    say(`   drill jobs 2: ${d2.seconds.toFixed(2)} s (restore ${d2.restore.toFixed(2)} s); jobs 1: ${d1.seconds.toFixed(2)} s (restore ${d1.restore.toFixed(2)} s)`);
+    const alone = await pgRestoreAlone(runner, logger, cluster.major, pgRestore.path, rawFile, 2);
+    say(`   pg_restore -j 2 alone into a fresh cluster: ${alone.toFixed(2)} s`);
+    const overhead = d2.seconds - alone;
+    rows.push({ metric: 'drill overhead (drill - pg_restore alone; no app)', value: `${overhead.toFixed(2)} s`, goal: '<= 3 s', met: overhead <= 3 });
+    rows.push({ metric: 'restore phase jobs 2 / jobs 1', value: (d2.restore / d1.restore).toFixed(2), goal: 'reported', met: undefined });
+    rows.push(memRow('drill peak RSS', d2.peakRssMb!));
+  } finally {
+    await cluster?.stop();
+  }
+
+  if (MONGO_MB > 0) {
+    say(`7. MongoDB: native archive verification against gzip -t on a ${MONGO_MB} MB synthetic archive`);
+    const mongo = await benchMongo(MONGO_MB).catch((e: Error) => {
+      say(`   skipped: ${e.message}`);
+      return undefined;
+    });
+    if (mongo) rows.push(ratioRow('mongo archive verify / gzip -t', mongo.native, mongo.gzip, 2.0));
+  }
+
+  say('\nResults');
+  const w = Math.max(...rows.map((r) => r.metric.length));
+  for (const r of rows) {
+    const mark = r.met === undefined ? '    ' : r.met ? ' ok ' : 'MISS';
+    say(`  [${mark}] ${r.metric.padEnd(w)}  ${r.value.padStart(10)}   goal ${r.goal}`);
+  }
+  await writeFile(join(out, 'results.json'), JSON.stringify({ scale: SCALE, textMb: TEXT_MB, runs: RUNS, rows }, null, 2) + '\n');
+  say(`\nwritten to ${join(out, 'results.json')}`);
+}
+
+function ratioRow(metric: string, a: number, b: number, goal: number): Row {
+  const ratio = a / b;
+  return { metric, value: `${ratio.toFixed(2)}x`, goal: `<= ${goal.toFixed(2)}x (${a.toFixed(2)} s vs ${b.toFixed(2)} s)`, met: ratio <= goal };
+}
+
+function memRow(metric: string, mb: number): Row {
+  return { metric, value: `${mb.toFixed(0)} MB`, goal: '< 200 MB', met: mb < 200 };
+}
+
+async function pgRestoreAlone(
+  runner: NodeProcessRunner,
+  logger: ConsoleLogger,
+  major: number,
+  pgRestore: string,
+  file: string,
+  jobs: number,
+): Promise<number> {
+  const target = await startLocalCluster({ runner, logger }, { major, database: 'alone', searchRoots: [root] });
+  try {
+    const m = await measure(pgRestore, ['--dbname', target.url, '--jobs', String(jobs), '--no-owner', '--no-acl', file]);
+    return m.seconds;
+  } finally {
+    await target.stop();
+  }
+}
+
+async function startS3(): Promise<{ bucket: string; env: NodeJS.ProcessEnv; stop: () => Promise<void> }> {
+  // s3rver is a dev dependency loaded from the checkout at run time, not bundled.
+  const { createRequire } = await import('node:module');
+  const load = createRequire(join(root, 'package.json'));
+  const S3rver = load('s3rver') as new (o: Record<string, unknown>) => {
+    run(): Promise<{ port: number }>;
+    close(): Promise<void>;
+  };
+  const directory = join(out, 's3rver');
+  await mkdir(directory, { recursive: true });
+  const bucket = 'dbdrill-bench';
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }], vhostBuckets: false });
+  const { port } = await server.run();
+  return {
+    bucket,
+    env: {
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+    },
+    stop: () => server.close(),
+  };
+}
+
+async function benchMongo(mb: number): Promise<{ native: number; gzip: number }> {
+  const writer = (await import('../../test/helpers/mongo-archive-writer.js')) as unknown as {
+    writeSyntheticArchive: (path: string, mb: number) => Promise<void>;
+  };
+  const { readMongoArchive } = await import('../core/engines/mongodb/archive-reader.js');
+  const path = join(out, 'synthetic.archive.gz');
+  await writer.writeSyntheticArchive(path, mb);
+  let native = Infinity;
+  let gzip = Infinity;
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    await readMongoArchive(createReadStream(path));
+    native = Math.min(native, (performance.now() - t) / 1000);
+    gzip = Math.min(gzip, (await measure('gzip', ['-t', path])).seconds);
+  }
+  say(`   native ${native.toFixed(2)} s, gzip -t ${gzip.toFixed(2)} s`);
+  return { native, gzip };
+}
+
+main().catch((err: unknown) => {
+  say(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

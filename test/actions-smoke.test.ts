@@ -1,0 +1,249 @@
+/**
+ * The committed bundles, run the way the GitHub runner runs them: `node dist/<action>/index.js`
+ * with every input as an `INPUT_<NAME>` variable (upper-cased, hyphens kept), outputs appended to
+ * the file named by GITHUB_OUTPUT in heredoc form, the job summary to GITHUB_STEP_SUMMARY, and
+ * failure as exit code 1 with an `::error::` workflow command. Against a real scratch cluster.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFile, mkdir, open, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
+import { tempDir } from './helpers/deps.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BACKUP = join(ROOT, 'dist', 'backup', 'index.js');
+const VERIFY = join(ROOT, 'dist', 'verify', 'index.js');
+/** Goes in the URL although the scratch cluster trusts local connections: it must never leak. */
+const PASSWORD = 'Smoke-Pw-7f3a9c';
+
+interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** What the runner does to an input name: `INPUT_${name.replace(/ /g, '_').toUpperCase()}`. */
+export function inputEnvName(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+
+/** Parses a GITHUB_OUTPUT file: `name<<delimiter\nvalue\ndelimiter` blocks and plain `name=value` lines. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (!line) continue;
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name, delimiter] = heredoc;
+      const value: string[] = [];
+      for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i]);
+      if (i >= lines.length) throw new Error(`output ${name}: delimiter ${delimiter} never closes`);
+      out[name] = value.join('\n');
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new Error(`not an output line: ${JSON.stringify(line)}`);
+    out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+let work: { dir: string; remove: () => Promise<void> };
+let runs = 0;
+
+/** Runs one action bundle as the runner would, with a clean environment apart from PATH/HOME. */
+async function runAction(script: string, inputs: Record<string, string>): Promise<ActionRun> {
+  const runDir = join(work.dir, `run-${++runs}`);
+  await mkdir(join(runDir, 'temp'), { recursive: true });
+  const outputFile = join(runDir, 'github_output');
+  const summaryFile = join(runDir, 'step_summary');
+  await writeFile(outputFile, '');
+  await writeFile(summaryFile, '');
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(INPUT_|GITHUB_|RUNNER_|ACTIONS_)/.test(k)) env[k] = v;
+  }
+  Object.assign(env, {
+    GITHUB_ACTIONS: 'true',
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: join(runDir, 'temp'),
+  });
+  for (const [name, value] of Object.entries(inputs)) env[inputEnvName(name)] = value;
+  const child = spawn(process.execPath, [script], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+    summary: readFileSync(summaryFile, 'utf8'),
+  };
+}
+
+/** Every place a secret could leak to, minus the `::add-mask::` commands that register it. */
+function visibleText(run: ActionRun): string {
+  const stdout = run.stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
+  return [stdout, run.stderr, JSON.stringify(run.outputs), run.summary].join('\n');
+}
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+describe('action bundles run as the runner runs them', () => {
+  let cluster: TestCluster;
+  let storeDir: string;
+  let secretFiles: string[];
+  let databaseUrl: string;
+  let backupRun: ActionRun;
+
+  beforeAll(async () => {
+    if (!existsSync(BACKUP) || !existsSync(VERIFY)) {
+      const { build } = (await import(join(ROOT, 'scripts', 'build.mjs'))) as {
+        build: (o: { only: string[] }) => unknown;
+      };
+      build({ only: ['backup', 'verify'] });
+    }
+    work = await tempDir('dbdrill-smoke-');
+    storeDir = join(work.dir, 'store');
+    const secrets = join(work.dir, 'secrets');
+    await mkdir(secrets, { mode: 0o700 });
+    secretFiles = [join(secrets, 'kek.key'), join(secrets, 'app.env')];
+    await writeFile(secretFiles[0], 'kek-0123456789abcdef\n', { mode: 0o600 });
+    await writeFile(secretFiles[1], 'APP_ENV=smoke\n', { mode: 0o600 });
+    cluster = await startTestCluster({ database: 'shop' });
+    await cluster.loadRealisticSchema();
+    const u = new URL(cluster.url);
+    u.password = PASSWORD;
+    databaseUrl = u.toString();
+    backupRun = await runAction(BACKUP, {
+      'database-url': databaseUrl,
+      store: storeDir,
+      name: 'smoke',
+      'secret-files': secretFiles.join('\n'),
+    });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await work?.remove();
+  });
+
+  it('backup exits 0 and sets bundle, sha256, size-bytes and duration-seconds', () => {
+    expect(backupRun.stdout).not.toContain('::error::');
+    expect(backupRun.code).toBe(0);
+    const { bundle, sha256: sum, 'size-bytes': size, 'duration-seconds': duration } = backupRun.outputs;
+    expect(existsSync(bundle)).toBe(true);
+    expect(bundle.startsWith(storeDir)).toBe(true);
+    expect(bundle).toMatch(/smoke-\d{8}T\d{6}Z/);
+    expect(sum).toMatch(/^[0-9a-f]{64}$/);
+    expect(sum).toBe(sha256(bundle));
+    expect(Number(size)).toBe(statSync(bundle).size);
+    expect(duration).toMatch(/^\d+(\.\d+)?$/);
+    expect(statSync(bundle).mode & 0o777).toBe(0o600);
+  });
+
+  it('backup writes a job summary naming the bundle', () => {
+    expect(backupRun.summary).toContain('dbdrill backup');
+    expect(backupRun.summary).toContain(backupRun.outputs.bundle.split('/').pop());
+  });
+
+  it('masks the database password and never shows it anywhere else', () => {
+    expect(backupRun.stdout).toContain(`::add-mask::${PASSWORD}`);
+    expect(visibleText(backupRun)).not.toContain(PASSWORD);
+  });
+
+  it('verify of that bundle (deep) sets verified=true, bundle and age-seconds', async () => {
+    const run = await runAction(VERIFY, { bundle: backupRun.outputs.bundle, deep: 'true' });
+    expect(run.stdout).not.toContain('::error::');
+    expect(run.code).toBe(0);
+    expect(run.outputs.verified).toBe('true');
+    expect(run.outputs.bundle).toBe(backupRun.outputs.bundle);
+    expect(run.outputs['age-seconds']).toMatch(/^\d+$/);
+    expect(run.summary).toContain('verified');
+  });
+
+  it('verify by store + name with max-age picks the newest bundle', async () => {
+    const run = await runAction(VERIFY, { store: storeDir, name: 'smoke', 'max-age': '1h', deep: 'true' });
+    expect(run.code).toBe(0);
+    expect(run.outputs.verified).toBe('true');
+    expect(run.outputs.bundle).toContain(backupRun.outputs.bundle.split('/').pop());
+  });
+
+  it('verify of a corrupted bundle exits 1 with ::error:: and verified=false', async () => {
+    const bad = join(work.dir, 'corrupt', 'smoke-20240101T000000Z.dbdrill.tar');
+    await mkdir(join(work.dir, 'corrupt'));
+    await copyFile(backupRun.outputs.bundle, bad);
+    // One flipped byte near the end of the dump member, inside its last data block: only reading
+    // (and inflating) the data finds it. The member's tar header sits just before the PGDMP magic.
+    const bytes = readFileSync(bad);
+    const magic = bytes.indexOf('PGDMP');
+    expect(magic).toBeGreaterThanOrEqual(512);
+    const dumpSize = parseInt(
+      bytes
+        .subarray(magic - 512 + 124, magic - 512 + 136)
+        .toString('latin1')
+        .trim(),
+      8,
+    );
+    expect(dumpSize).toBeGreaterThan(1000);
+    const at = magic + dumpSize - 200;
+    const fh = await open(bad, 'r+');
+    try {
+      await fh.write(Buffer.from([bytes[at] ^ 0xff]), 0, 1, at);
+    } finally {
+      await fh.close();
+    }
+    const run = await runAction(VERIFY, { bundle: bad, deep: 'true' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^::error::.+/m);
+    expect(run.outputs.verified).toBe('false');
+    expect(run.stdout).toMatch(/^::error::.*corrupt/im);
+    expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  });
+
+  it('backup without database-url fails with ::error:: naming the input, writing nothing', async () => {
+    const store = join(work.dir, 'store-untouched');
+    const run = await runAction(BACKUP, { store, name: 'smoke' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^::error::.*database-url/m);
+    expect(run.outputs).toEqual({});
+    expect(existsSync(store) ? await readdir(store) : []).toEqual([]);
+  });
+
+  it('verify with a bad deep value fails with ::error:: naming deep and the value', async () => {
+    const run = await runAction(VERIFY, { bundle: backupRun.outputs.bundle, deep: 'maybe' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^::error::.*deep.*maybe/m);
+    expect(run.outputs.verified).toBe('false');
+  });
+});
+
+describe('parseOutputFile (the GITHUB_OUTPUT reader this test relies on)', () => {
+  it('reads heredoc blocks, multiline values and plain lines', () => {
+    const text = 'a<<ghadelimiter_1\none\nghadelimiter_1\nb<<EOF\nx\ny\nEOF\nc=3\n';
+    expect(parseOutputFile(text)).toEqual({ a: 'one', b: 'x\ny', c: '3' });
+  });
+
+  it('rejects a block whose delimiter never closes', () => {
+    expect(() => parseOutputFile('a<<D\nvalue\n')).toThrow(/never closes/);
+  });
+});
