@@ -117,13 +117,10 @@ function bundle(name, entry, outDir) {
   const index = path.join(tmp, 'index.js');
   const { code: stubbed, missing } = stubMissingModules(readFileSync(index, 'utf8'));
   let code = stubbed;
-  if (name === 'cli') {
-    // The package's bin: keep exactly one shebang, executable.
-    if (!code.startsWith('#!')) code = '#!/usr/bin/env node\n' + code;
-    writeFileSync(index, code);
-    chmodSync(index, 0o755);
-  }
+  // The package's bin: exactly one shebang, executable.
+  if (name === 'cli' && !code.startsWith('#!')) code = '#!/usr/bin/env node\n' + code;
   writeFileSync(index, code);
+  if (name === 'cli') chmodSync(index, 0o755);
   rmSync(target, { recursive: true, force: true });
   renameSync(tmp, target);
   return missing;
@@ -152,6 +149,47 @@ export function stubMissingModules(code) {
 }
 
 /**
+ * The stage path is part of the bundle (ncc names modules by it), so it cannot be per process:
+ * two builds at once (npm run build, check-dist, a test building a missing bundle, the bench)
+ * take turns. A lock left by a killed build is taken over once its process is gone.
+ */
+function lockStage() {
+  const lock = `${STAGE}.lock`;
+  mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      return () => rmSync(lock, { recursive: true, force: true });
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    let owner = NaN;
+    try {
+      owner = Number(readFileSync(path.join(lock, 'pid'), 'utf8'));
+    } catch {
+      /* being created or removed right now */
+    }
+    if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
+      rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`${lock} is held by process ${owner} for over 10 minutes`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/**
  * Builds the selected (default: all existing) entries into outDir; returns each built entry with
  * the optional modules that were left out of it.
  */
@@ -162,17 +200,22 @@ export function build({ outDir = path.join(ROOT, 'dist'), only = [], entries = E
       `unknown entry ${unknown.join(', ')}; expected one of: ${Object.keys(entries).join(', ')}`,
     );
   }
-  transpileSources();
-  const built = [];
-  for (const [name, entry] of Object.entries(entries)) {
-    if (only.length && !only.includes(name)) continue;
-    if (!existsSync(path.join(ROOT, entry))) {
-      if (only.includes(name)) throw new Error(`${entry} does not exist`);
-      continue;
+  const release = lockStage();
+  try {
+    transpileSources();
+    const built = [];
+    for (const [name, entry] of Object.entries(entries)) {
+      if (only.length && !only.includes(name)) continue;
+      if (!existsSync(path.join(ROOT, entry))) {
+        if (only.includes(name)) throw new Error(`${entry} does not exist`);
+        continue;
+      }
+      built.push({ name, notBundled: bundle(name, entry, outDir) });
     }
-    built.push({ name, notBundled: bundle(name, entry, outDir) });
+    return built;
+  } finally {
+    release();
   }
-  return built;
 }
 
 function parseArgv(argv) {

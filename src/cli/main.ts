@@ -2,6 +2,7 @@
  * The CLI adapter: argv -> the same option parsers and use cases as the actions. The only place
  * besides the actions' wrappers that turns errors into exit codes (0 ok, 1 check failed, 2 usage).
  */
+import { toolCacheMongoDownloader } from '../adapters/mongo-tools-cache.js';
 import { backup } from '../core/backup.js';
 import { drill, type DrillResult } from '../core/drill.js';
 import { runtimeDeps } from '../core/deps.js';
@@ -145,7 +146,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const deps = runtimeDeps(verboseLogger, (n) => `--${n}`, controller.signal);
+  const deps = { ...runtimeDeps(verboseLogger, (n) => `--${n}`, controller.signal), mongoToolDownloader: toolCacheMongoDownloader(verboseLogger) };
   const reader = new OptionReader(raw, (n) => `--${n}`);
   const print = (obj: unknown) => {
     if (json) io.stdout(verboseLogger.redactor.redact(JSON.stringify(obj, null, 2)) + '\n');
@@ -155,7 +156,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'backup': {
         const result = await backup(deps, parseBackupOptions(reader));
         verboseLogger.info(
-          `backup ok: ${result.bundle} (${formatBytes(result.sizeBytes)}, ${result.tables} tables, ${result.rows} rows, ${result.secretFiles} secret file(s), ${formatDuration(result.durationSeconds)})`,
+          `backup ok: ${result.bundle} (${formatBytes(result.sizeBytes)}, ${result.tables} tables, ${result.rows} rows${result.collections ? `, ${result.collections} collections, ${result.documents} documents` : ''}${result.skewSeconds !== null ? `, skew ${result.skewSeconds} s` : ''}, ${result.secretFiles} secret file(s), ${formatDuration(result.durationSeconds)})`,
         );
         print(result);
         return 0;
@@ -234,6 +235,7 @@ export function verifyJson(r: VerifyResult): Record<string, unknown> {
           rows: r.pgDump.rows,
         }
       : undefined,
+    mongo: r.mongo,
   };
 }
 

@@ -2,7 +2,6 @@
  * The backup use case: dump, count in the same snapshot, add the secret store, and publish one
  * bundle atomically. Nothing reaches the store until everything it depends on has succeeded.
  */
-import { chmod } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 import { bundleKey, bundlesOf } from './bundle/naming.js';
@@ -13,14 +12,13 @@ import {
   manifestSummary,
   type Manifest,
   type MemberRecord,
-  type PostgresComponent,
 } from './bundle/manifest.js';
-import { sha256File } from './bundle/stream-utils.js';
 import { packBundle, type PackEntry } from './bundle/tar.js';
 import type { Clock } from './clock.js';
-import { dumpPostgres } from './engines/postgres/dump.js';
+import { checkMaxSkew, componentSummary, computeSkew, dumpComponents, dumpMembers, latestEnd, type DumpedComponent } from './components.js';
+import type { MongoToolDownloader } from './engines/mongodb/mongo-tools.js';
 import { prepareBackupSecurity } from './encryption.js';
-import { Cancelled, ConfigError, throwIfCancelled } from './errors.js';
+import { Cancelled, throwIfCancelled } from './errors.js';
 import type { Logger } from './logger.js';
 import type { BackupOptions } from './options.js';
 import type { ProcessRunner } from './process.js';
@@ -38,6 +36,8 @@ export interface BackupDeps {
   /** How inputs are named in messages (`--x` on the CLI, `x` in actions). */
   label?: (input: string) => string;
   searchRoots?: string[];
+  /** Fetches the pinned MongoDB Database Tools when none is installed (tool-cache in the adapters). */
+  mongoToolDownloader?: MongoToolDownloader;
   /** Wraps the bundle stream (encryption); returns the stream to store and whether it is encrypted. */
   encrypt?: (plain: Readable) => Readable;
 }
@@ -58,6 +58,11 @@ export interface BackupResult {
   secretFiles: number;
   secretsFingerprint: string | null;
   components: { id: string; engine: string; database: string; serverVersion: string; tool: string }[];
+  /** MongoDB namespaces and their documents, read from the archives. */
+  collections: number;
+  documents: number;
+  /** Seconds between the first dump's start and the last one's end; null with one database. */
+  skewSeconds: number | null;
 }
 
 export const SHA256_SIDECAR_SUFFIX = '.sha256';
@@ -67,9 +72,6 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
   const label = deps.label ?? ((n: string) => n);
   const t0 = clock.monotonicMs();
   const startedAt = clock.now();
-  if (options.engine !== 'postgres') {
-    throw new ConfigError(`${label('engine')} "${options.engine}" is not supported by this build yet; use postgres`);
-  }
   const store = deps.openStore(options.store);
   await store.checkWritable?.();
   const secrets = await collectSecretFiles(options.secretFiles, label('secret-files'));
@@ -78,19 +80,10 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
 
   const work = await makeWorkDir('backup');
   try {
-    logger.startGroup(`Dumping ${options.engine}`);
-    let component: PostgresComponent;
-    let dumpPath: string;
+    logger.startGroup(`Dumping ${(options.databases ?? [options]).map((d) => d.engine).join(' + ')}`);
+    let dumps: DumpedComponent[];
     try {
-      ({ component, dumpPath } = await dumpPostgres(deps, {
-        databaseUrl: options.databaseUrl,
-        urlInput: label('database-url'),
-        workDir: work.dir,
-        pgBinDir: options.pgBinDir,
-        dockerContainer: options.dockerContainer,
-        searchRoots: deps.searchRoots,
-        signal: deps.signal,
-      }));
+      dumps = await dumpComponents(deps, options, work.dir, label);
     } catch (err) {
       throwIfCancelled(deps.signal);
       throw err;
@@ -98,13 +91,15 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
       logger.endGroup();
     }
     throwIfCancelled(deps.signal);
-    await chmod(dumpPath, 0o600);
-    const dumpHash = await sha256File(dumpPath);
+    const components = dumps.map((d) => d.component);
+    const skew = computeSkew(components);
+    if (skew) logger.info(`skew between the dumps: ${skew.seconds} s (${skew.from} to ${skew.to})`);
+    checkMaxSkew(skew, options.maxSkewSeconds, label);
     const members: MemberRecord[] = [
-      { path: component.member, sizeBytes: dumpHash.sizeBytes, sha256: dumpHash.sha256, role: 'dump', component: component.id },
+      ...(await dumpMembers(dumps)),
       ...secrets.map((s): MemberRecord => ({ path: s.member, sizeBytes: s.sizeBytes, sha256: s.sha256, role: 'secret' })),
     ];
-    const endedAt = new Date(component.endedAt);
+    const endedAt = latestEnd(components);
     const encrypted = !!security.encrypt;
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
@@ -113,15 +108,16 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
       name: options.name,
       startedAt: startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
-      components: [component],
+      components,
       members,
       secrets: secretsRecord(secrets),
       encryption: security.encryption,
+      ...(skew ? { skew } : {}),
     };
     const mtime = endedAt;
     const entries: PackEntry[] = [
       { path: MANIFEST_MEMBER, content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), mtime },
-      { path: component.member, file: dumpPath, mtime },
+      ...dumps.map((d): PackEntry => ({ path: d.component.member, file: d.dumpPath, mtime })),
       ...secrets.map((s): PackEntry => ({ path: s.member, file: s.source, mtime })),
     ];
 
@@ -144,7 +140,8 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     }
     throwIfCancelled(deps.signal);
     await store.writeText(key + SHA256_SIDECAR_SUFFIX, `${put.sha256}  ${key}\n`);
-    const tables = component.tables.filter((t) => t.kind === 'table');
+    const tables = components.flatMap((c) => (c.engine === 'postgres' ? c.tables : [])).filter((t) => t.kind === 'table');
+    const collections = components.flatMap((c) => (c.engine === 'mongodb' ? c.collections : []));
     const result: BackupResult = {
       ok: true,
       bundle: put.location,
@@ -160,15 +157,10 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
       rows: tables.reduce((n, t) => n + (t.rows ?? 0), 0),
       secretFiles: secrets.length,
       secretsFingerprint: manifest.secrets?.fingerprint ?? null,
-      components: [
-        {
-          id: component.id,
-          engine: component.engine,
-          database: component.database,
-          serverVersion: component.serverVersion,
-          tool: `pg_dump ${component.tool.version}`,
-        },
-      ],
+      components: components.map(componentSummary),
+      collections: collections.length,
+      documents: collections.reduce((n, c) => n + c.documents, 0),
+      skewSeconds: skew?.seconds ?? null,
     };
     return result;
   } finally {

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from './clock.js';
+import type { MongoToolDownloader } from './engines/mongodb/mongo-tools.js';
 import type { Logger } from './logger.js';
 import { NodeProcessRunner, type ProcessRunner } from './process.js';
 import { openStore } from './stores/open-store.js';
@@ -12,6 +13,8 @@ export interface RuntimeDeps {
   openStore: (uri: string) => Store;
   signal?: AbortSignal;
   label: (input: string) => string;
+  /** Downloads the pinned MongoDB Database Tools (the adapters plug in @actions/tool-cache). */
+  mongoToolDownloader?: MongoToolDownloader;
   searchRoots?: string[];
 }
 

@@ -45,7 +45,12 @@ export async function prepareDrillSecrets(
 export async function runDrillKekCheck(
   deps: { runner: ProcessRunner; signal?: AbortSignal; label?: (input: string) => string; logger: Logger },
   options: DrillSecurityOptions,
-  ctx: { targetUrl: string; workDir: string; extracted: Record<string, string> | undefined; env: NodeJS.ProcessEnv },
+  ctx: {
+    targetUrl: string;
+    workDir: string;
+    extracted: Record<string, string> | undefined;
+    env: NodeJS.ProcessEnv;
+  },
   check: (c: DrillCheck) => void,
 ): Promise<void> {
   const label = deps.label ?? ((n: string) => n);

@@ -19,6 +19,8 @@ import {
 } from './checks/structure.js';
 import { connectPg, describeTarget, libpqEnv, parsePgUrl, quoteIdent } from './engines/postgres/connection.js';
 import { restorePostgres } from './engines/postgres/restore.js';
+import { assertNotMongoSource, checkMongoCounts, planMongoDrill, restoreMongoPlan } from './engines/mongodb/drill-mongo.js';
+import type { NsRename } from './engines/mongodb/restore.js';
 import { prepareDrillSecrets, runDrillKekCheck } from './drill-security.js';
 import { decryptHook } from './encryption.js';
 import { Cancelled, CheckFailed, ConfigError, messageOf } from './errors.js';
@@ -152,24 +154,39 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
       return r;
     });
     const component = verified.manifest?.components.find((c): c is PostgresComponent => c.engine === 'postgres');
-    if (verified.manifest && !component) throw new ConfigError('this bundle holds no PostgreSQL dump; MongoDB drills need target-url with a mongodb:// URL');
+    const mongo = planMongoDrill(verified, options, deps.label);
+    const hasPg = !!component || (!verified.manifest && !!verified.pgDump);
+    if (!hasPg && !mongo) throw new CheckFailed('the bundle holds no database dump to restore');
+    if (hasPg && !options.targetUrl && !options.provision) {
+      throw new ConfigError(
+        `this bundle holds a PostgreSQL dump: add a postgres:// ${deps.label?.('target-url') ?? 'target-url'} next to the mongodb:// one, or ${deps.label?.('provision') ?? 'provision'}: local`,
+      );
+    }
     const dumpMember = component?.member ?? 'postgres.dump';
-    const dumpPath = verified.extracted?.[dumpMember];
-    if (!dumpPath || !verified.pgDump) throw new CheckFailed('the bundle holds no PostgreSQL dump to restore');
-    const toc = verified.pgDump.report.toc;
+    const dumpPath = hasPg ? verified.extracted?.[dumpMember] : '';
+    if (hasPg && (!dumpPath || !verified.pgDump)) throw new CheckFailed('the bundle holds no PostgreSQL dump to restore');
+    const toc = verified.pgDump?.report.toc ?? [];
     const backupEnd = backupEndOf(verified, location);
     report.bundleCreatedAt = backupEnd?.toISOString();
-    if (!verified.manifest) {
+    if (!verified.manifest && mongo) {
+      report.notes.push('bare mongodump archive (no dbdrill manifest): document counts are compared with the archive itself');
+    } else if (!verified.manifest) {
       report.notes.push(
         'bare pg_dump file (no dbdrill manifest): member checksums, secret files and the snapshot row counts do not apply; rows are compared with the COPY data in the dump itself',
       );
     }
     const rpoSeconds = backupEnd ? round((startedAt.getTime() - backupEnd.getTime()) / 1000) : undefined;
     report.rpoSeconds = rpoSeconds;
-    const database = component?.database ?? verified.pgDump.database ?? 'drill';
+    const database = component?.database ?? verified.pgDump?.database ?? 'drill';
 
     // 2. provision
     target = await phase('provision', async () => {
+      if (mongo) {
+        assertNotMongoSource(mongo, options.nsRenames ?? [], deps.label);
+        report.target = { kind: 'url', display: mongo.display };
+        logger.info(`MongoDB target: ${mongo.display}`);
+      }
+      if (!hasPg) return undefined;
       const t = await provisionTarget(deps, {
         targetUrl: options.targetUrl,
         provision: options.provision,
@@ -182,20 +199,26 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         signal: deps.signal,
       });
       target = t; // known to teardown even if the checks below throw
-      report.target = { kind: t.kind, display: t.display };
+      report.target = { kind: t.kind, display: mongo ? `${t.display} + ${mongo.display}` : t.display };
       logger.info(`target: ${t.display}`);
       await checkTargetSafety(t, component, options.clean, report, deps);
       return t;
     });
-    const targetEnv = { ...libpqEnv(parsePgUrl(target.url, 'target-url')), ...target.env, DATABASE_URL: target.url };
+    const targetEnv: NodeJS.ProcessEnv = target
+      ? { ...libpqEnv(parsePgUrl(target.url, 'target-url')), ...target.env, DATABASE_URL: target.url }
+      : { DATABASE_URL: mongo!.targetUrl };
+    if (mongo) targetEnv.MONGODB_URL = mongo.targetUrl;
+    let mongoRenames: NsRename[] = [];
     const secretsDir = verified.extracted && Object.keys(verified.extracted).some((m) => m.startsWith('secrets/')) ? join(workDir, 'bundle', 'secrets') : undefined;
     // Masks the restored secret values; with secrets-env, their .env variables join the app's and migrate-command's env.
     Object.assign(targetEnv, await prepareDrillSecrets(logger, options, secretsDir, report.notes));
 
     // 3. restore
     const restore = await phase('restore', async () => {
+      if (mongo) mongoRenames = await restoreMongoPlan(deps, mongo, options, workDir, check, report.notes);
+      if (!hasPg) return undefined;
       const out = await restorePostgres(deps, {
-        dumpPath,
+        dumpPath: dumpPath!,
         targetUrl: target!.url,
         archiveMinor: Number(verified.pgDump!.archiveVersion.split('.')[1]),
         toc,
@@ -244,7 +267,8 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
           if (r.code !== 0) throw new CheckFailed(`migrate-command failed (exit ${r.code}): ${tail}`);
         }
         if (options.postRestoreSql.length) {
-          const client = await connectPg(target!.url, 'target-url');
+          if (!target) throw new ConfigError('post-restore-sql runs SQL, so it needs a PostgreSQL component and target');
+          const client = await connectPg(target.url, 'target-url');
           try {
             for (const sql of await loadSql(options.postRestoreSql)) {
               try {
@@ -264,7 +288,7 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
     const restoredAtMs = clock.monotonicMs();
     if (kekCheckWanted(options)) {
       await phase('kek check', () =>
-        runDrillKekCheck(deps, options, { targetUrl: target!.url, workDir, extracted: verified.extracted, env: targetEnv }, check),
+        runDrillKekCheck(deps, options, { targetUrl: target?.url ?? mongo!.targetUrl, workDir, extracted: verified.extracted, env: targetEnv }, check),
       );
     }
 
@@ -313,7 +337,13 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
 
     // 7. structure and data checks
     await phase('checks', async () => {
-      const client = await connectPg(target!.url, 'target-url');
+      if (mongo) await checkMongoCounts(mongo, mongoRenames, options, check, report.counts, deps.label);
+      if (!target) {
+        const failed = report.checks.filter((c) => !c.ok && c.group === 'data');
+        if (failed.length) throw new CheckFailed(`${failed.length} data check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
+        return;
+      }
+      const client = await connectPg(target.url, 'target-url');
       try {
         report.structure = await checkStructure(client, toc, { schemaOnly: options.tier === 'schema' });
         for (const s of report.structure) {

@@ -13,7 +13,12 @@ import { basename, join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 
 import type { Manifest } from './bundle/manifest.js';
-import { createDecryptStream, createEncryptStream, loadIdentities, validateEncryptionOptions } from './crypto/age.js';
+import {
+  createDecryptStream,
+  createEncryptStream,
+  loadIdentities,
+  validateEncryptionOptions,
+} from './crypto/age.js';
 import { ConfigError } from './errors.js';
 import { assertKekPairing, kekCheckWanted, resolveKekMember, type KekCheckResult } from './kek.js';
 import type { Logger } from './logger.js';
@@ -56,11 +61,21 @@ export async function prepareBackupSecurity(
     out.encrypt = external;
     out.encryption = { kind: 'age', recipients: options.recipients.length, passphrase: !!options.passphrase };
   } else if (options.recipients.length || options.passphrase) {
-    const validated = validateEncryptionOptions({ recipients: options.recipients, passphrase: options.passphrase });
+    const validated = validateEncryptionOptions({
+      recipients: options.recipients,
+      passphrase: options.passphrase,
+    });
     // Built now, not lazily: a passphrase costs a scrypt run, and bad options must fail before the dump.
-    const transform = await createEncryptStream({ recipients: validated.recipients, passphrase: validated.passphrase });
+    const transform = await createEncryptStream({
+      recipients: validated.recipients,
+      passphrase: validated.passphrase,
+    });
     out.encrypt = (plain) => pipeline(plain, transform, () => undefined);
-    out.encryption = { kind: 'age', recipients: validated.recipients.length, passphrase: !!validated.passphrase };
+    out.encryption = {
+      kind: 'age',
+      recipients: validated.recipients.length,
+      passphrase: !!validated.passphrase,
+    };
     deps.logger.info(
       validated.passphrase
         ? 'Encrypting the bundle with age (passphrase)'
@@ -259,7 +274,9 @@ export async function loadSecretsEnv(logger: Logger, secretsDir: string): Promis
   const out: SecretsEnv = { env: {}, loaded: [], protectedNames: [], notes: [] };
   const files = (await walkFiles(secretsDir)).filter(isEnvFileName).sort();
   if (files.length === 0) {
-    out.notes.push('secrets-env: the secret store holds no .env-style file (.env, .env.*, *.env); nothing loaded');
+    out.notes.push(
+      'secrets-env: the secret store holds no .env-style file (.env, .env.*, *.env); nothing loaded',
+    );
     return out;
   }
   for (const file of files) {

@@ -65,7 +65,9 @@ export function resolveKekMember(names: string[], kekFile: string | undefined, i
 export async function kekFingerprints(path: string): Promise<string[]> {
   const info = await stat(path);
   if (info.size > MAX_KEK_FILE_BYTES) {
-    throw new ConfigError(`the KEK file ${basename(path)} is ${info.size} bytes; a key file is expected to be small`);
+    throw new ConfigError(
+      `the KEK file ${basename(path)} is ${info.size} bytes; a key file is expected to be small`,
+    );
   }
   const bytes = await readFile(path);
   const out: string[] = [];
@@ -131,7 +133,12 @@ export async function checkKekPairing(deps: KekCheckDeps, input: KekCheckInput):
   const actuals = await kekFingerprints(input.kekPath);
   const source = input.kekFingerprintQuery ? 'query' : 'command';
   const expectedRaw = input.kekFingerprintQuery
-    ? await fingerprintFromQuery(input.databaseUrl, input.urlInput, input.kekFingerprintQuery, label('kek-fingerprint-query'))
+    ? await fingerprintFromQuery(
+        input.databaseUrl,
+        input.urlInput,
+        input.kekFingerprintQuery,
+        label('kek-fingerprint-query'),
+      )
     : await fingerprintFromCommand(deps, input, label('kek-fingerprint-command'));
   const expected = normalizeFingerprint(expectedRaw);
   const ok = actuals.some((a) => a === expected);
@@ -159,14 +166,26 @@ function short(fp: string): string {
 }
 
 /** One text value from the first row's first column; the fingerprint is not secret, so it may be shown. */
-async function fingerprintFromQuery(url: string, urlInput: string, sql: string, input: string): Promise<string> {
+async function fingerprintFromQuery(
+  url: string,
+  urlInput: string,
+  sql: string,
+  input: string,
+): Promise<string> {
+  if (!/^postgres(?:ql)?:\/\//i.test(url)) {
+    throw new ConfigError(
+      `${input} is SQL for a PostgreSQL database, but ${urlInput} is not a postgres:// URL; for MongoDB use kek-fingerprint-command (e.g. mongosh "$DATABASE_URL" --quiet --eval '…')`,
+    );
+  }
   const client = await connectPg(url, urlInput, { applicationName: 'dbdrill kek check' });
   try {
     let rows: Record<string, unknown>[];
     try {
       rows = (await client.query<Record<string, unknown>>(sql)).rows;
     } catch (err) {
-      throw new CheckFailed(`${input} failed: ${messageOf(err)}; it must return one text value, the fingerprint the app recorded`);
+      throw new CheckFailed(
+        `${input} failed: ${messageOf(err)}; it must return one text value, the fingerprint the app recorded`,
+      );
     }
     if (rows.length === 0) {
       throw new CheckFailed(
@@ -178,7 +197,9 @@ async function fingerprintFromQuery(url: string, urlInput: string, sql: string, 
     }
     const value = Object.values(rows[0])[0];
     if (value === null || value === undefined || String(value).trim() === '') {
-      throw new CheckFailed(`${input} returned an empty value; it must return the fingerprint the app recorded`);
+      throw new CheckFailed(
+        `${input} returned an empty value; it must return the fingerprint the app recorded`,
+      );
     }
     return Buffer.isBuffer(value) ? value.toString('hex') : String(value);
   } finally {
@@ -186,7 +207,11 @@ async function fingerprintFromQuery(url: string, urlInput: string, sql: string, 
   }
 }
 
-async function fingerprintFromCommand(deps: KekCheckDeps, input: KekCheckInput, label: string): Promise<string> {
+async function fingerprintFromCommand(
+  deps: KekCheckDeps,
+  input: KekCheckInput,
+  label: string,
+): Promise<string> {
   const command = input.kekFingerprintCommand!;
   let pgEnv: NodeJS.ProcessEnv = {};
   try {
@@ -215,6 +240,7 @@ async function fingerprintFromCommand(deps: KekCheckDeps, input: KekCheckInput, 
     .map((l) => l.trim())
     .filter(Boolean)
     .pop();
-  if (!line) throw new CheckFailed(`${label} printed nothing; it must print the fingerprint the database expects`);
+  if (!line)
+    throw new CheckFailed(`${label} printed nothing; it must print the fingerprint the database expects`);
   return line;
 }

@@ -94,7 +94,12 @@ export function validateRetentionPolicy(policy: RetentionPolicy): RetentionPolic
   for (const { option, flag } of [...KEEP_OPTIONS, { option: 'minAge' as const, flag: 'min-age' }]) {
     const value = policy[option];
     if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (option !== 'minAge' && !Number.isInteger(value))) {
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value < 0 ||
+      (option !== 'minAge' && !Number.isInteger(value))
+    ) {
       throw new ConfigError(`${flag} must be a whole number of 0 or more, got ${String(value)}`);
     }
   }
@@ -110,7 +115,9 @@ function sortNewestFirst<T extends { key: string; timestamp: Date }>(bundles: T[
   const seq = (key: string): number => parseBundleKey(key)?.sequence ?? 0;
   return [...bundles].sort(
     (a, b) =>
-      b.timestamp.getTime() - a.timestamp.getTime() || seq(b.key) - seq(a.key) || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0),
+      b.timestamp.getTime() - a.timestamp.getTime() ||
+      seq(b.key) - seq(a.key) ||
+      (a.key < b.key ? 1 : a.key > b.key ? -1 : 0),
   );
 }
 
@@ -122,7 +129,11 @@ function formatSeconds(seconds: number): string {
 }
 
 /** Which bundle each tier keeps, newest period first; shared by the plan and the post-prune check. */
-function tierPicks(sorted: { key: string; timestamp: Date }[], tier: Tier, count: number): { key: string; period: string }[] {
+function tierPicks(
+  sorted: { key: string; timestamp: Date }[],
+  tier: Tier,
+  count: number,
+): { key: string; period: string }[] {
   const picks: { key: string; period: string }[] = [];
   const seen = new Set<string>();
   for (const b of sorted) {
@@ -141,7 +152,11 @@ function tierPicks(sorted: { key: string; timestamp: Date }[], tier: Tier, count
  * and nothing at all is deleted while the newest bundle is known to have failed verification
  * (so a run of bad backups cannot rotate the last good ones away).
  */
-export function planRetention(bundles: RetentionCandidate[], policy: RetentionPolicy, now: Date): RetentionPlan {
+export function planRetention(
+  bundles: RetentionCandidate[],
+  policy: RetentionPolicy,
+  now: Date,
+): RetentionPlan {
   validateRetentionPolicy(policy);
   const unique = new Map<string, RetentionCandidate>();
   for (const b of bundles) {
@@ -161,7 +176,11 @@ export function planRetention(bundles: RetentionCandidate[], policy: RetentionPo
   if (newest.verified === false) {
     const blockedReason = `the newest bundle ${newest.key} failed verification; nothing is deleted until a newer bundle verifies`;
     return {
-      keep: sorted.map((b) => ({ key: b.key, timestamp: b.timestamp, reasons: ['pruning blocked: newest bundle failed verification'] })),
+      keep: sorted.map((b) => ({
+        key: b.key,
+        timestamp: b.timestamp,
+        reasons: ['pruning blocked: newest bundle failed verification'],
+      })),
       delete: [],
       blockedReason,
       newest: newest.key,
@@ -184,7 +203,12 @@ export function planRetention(bundles: RetentionCandidate[], policy: RetentionPo
     for (const pick of tierPicks(sorted, tier, count)) add(pick.key, `${tier} ${pick.period}`);
   }
 
-  const plan: RetentionPlan = { keep: [], delete: [], newest: newest.key, newestVerified: newestVerified?.key };
+  const plan: RetentionPlan = {
+    keep: [],
+    delete: [],
+    newest: newest.key,
+    newestVerified: newestVerified?.key,
+  };
   for (const b of sorted) {
     const why = reasons.get(b.key)!;
     if (why.length > 0) plan.keep.push({ key: b.key, timestamp: b.timestamp, reasons: why });
@@ -210,8 +234,10 @@ export function checkRetention(
   const after = sortNewestFirst(remaining);
   const prior = sortNewestFirst(before ?? remaining);
   const present = new Set(after.map((b) => b.key));
-  if (prior.length > 0 && after.length === 0) problems.push(`no bundle is left of the ${prior.length} there were`);
-  if (prior.length > 0 && !present.has(prior[0].key)) problems.push(`the newest bundle ${prior[0].key} is missing`);
+  if (prior.length > 0 && after.length === 0)
+    problems.push(`no bundle is left of the ${prior.length} there were`);
+  if (prior.length > 0 && !present.has(prior[0].key))
+    problems.push(`the newest bundle ${prior[0].key} is missing`);
 
   const keepLast = policy.keepLast ?? 0;
   for (const b of prior.slice(0, keepLast)) {

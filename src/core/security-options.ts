@@ -22,7 +22,7 @@ export const SECURITY_OPTION_SPECS: OptionSpec[] = [
     commands: ['backup', 'verify', 'drill'],
     secret: true,
     description:
-      'age passphrase (scrypt): encrypts the bundle on backup (instead of recipients), decrypts it on verify and drill.',
+      'age passphrase (scrypt): encrypts the bundle on backup (instead of recipients), decrypts it on verify and drill. Surrounding whitespace is ignored.',
   },
   {
     name: 'allow-unencrypted-secrets',

@@ -24,6 +24,8 @@ import {
   type PgDumpReport,
 } from './engines/postgres/pgdump-reader.js';
 import { decryptHook, KEY_FOR_PLAIN_BUNDLE_NOTE } from './encryption.js';
+import { isMongoArchive } from './engines/mongodb/archive-reader.js';
+import { collectionsLayer, inspectMongoStream, type MongoArchiveSummary } from './engines/mongodb/inspect.js';
 import { CheckFailed, ConfigError, messageOf } from './errors.js';
 import type { Logger } from './logger.js';
 import type { VerifyOptions } from './options.js';
@@ -58,12 +60,14 @@ export interface VerifyResult {
   ok: boolean;
   bundle: string;
   key?: string;
-  kind: 'bundle' | 'bare-pg-dump' | 'unknown';
+  kind: 'bundle' | 'bare-pg-dump' | 'bare-mongo-archive' | 'unknown';
   ageSeconds: number | null;
   problems: string[];
   layers: VerifyLayer[];
   manifest?: Manifest;
   pgDump?: PgDumpSummary;
+  /** One per MongoDB archive read (bundle members or a bare archive). */
+  mongo?: MongoArchiveSummary[];
   encrypted: boolean;
   /** Files written when `extractTo` was given: member path -> local path. */
   extracted?: Record<string, string>;
@@ -312,13 +316,29 @@ async function inspectPlain(
     );
     return;
   }
+  if (isMongoArchive(head)) {
+    result.kind = 'bare-mongo-archive';
+    add('bundle readable', true, 'a bare mongodump archive (no dbdrill manifest)');
+    const member = head[0] === 0x1f ? 'mongodb.archive.gz' : 'mongodb.archive';
+    const sink = options.extractTo ? await openExtract(options.extractTo, member, (result.extracted = {})) : undefined;
+    const inspected = await inspectMongoStream(stream, 'mongodump archive', sink, deps.signal);
+    if (inspected.summary) result.mongo = [{ ...inspected.summary, member }];
+    for (const l of inspected.layers) result.layers.push(l);
+    add(
+      'manifest',
+      true,
+      'not applicable: a bare mongodump archive has no manifest, so member checksums, recorded counts and secret files are not checked',
+      true,
+    );
+    return;
+  }
   if (head.length < 512 || head.subarray(257, 262).toString('latin1') !== 'ustar') {
     add(
       'bundle readable',
       false,
       head.length === 0
         ? 'the file is empty'
-        : 'not a dbdrill bundle (a tar archive) nor a pg_dump custom-format file; check the path',
+        : 'not a dbdrill bundle (a tar archive) nor a pg_dump custom-format file nor a mongodump archive; check the path',
     );
     return;
   }
@@ -350,7 +370,15 @@ async function inspectPlain(
       const component = manifest?.components.find((c) => c.member === entry.path);
       const isDump = component?.engine === 'postgres' || (!manifest && entry.path.endsWith('.dump'));
       const sink = options.extractTo ? await openExtract(options.extractTo, entry.path, extracted) : undefined;
-      if (isDump) {
+      const isMongo =
+        component?.engine === 'mongodb' || (!manifest && /\.archive(\.gz)?$/.test(entry.path));
+      if (isMongo) {
+        const inspected = await inspectMongoStream(entry.stream, entry.path, sink, deps.signal);
+        seen.set(entry.path, { size: inspected.bytes, sha256: inspected.sha256 });
+        if (inspected.summary) (result.mongo ??= []).push(inspected.summary);
+        for (const l of inspected.layers) result.layers.push(l);
+        if (inspected.report && component?.engine === 'mongodb') result.layers.push(collectionsLayer(component, inspected.report));
+      } else if (isDump) {
         const inspected = await inspectPgDumpStream(deps, entry.stream, entry.path, options, sink);
         seen.set(entry.path, { size: inspected.bytes, sha256: inspected.sha256 });
         result.pgDump = inspected.summary;

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 
+import { generateIdentity, recipientOf } from '../core/crypto/age.js';
 import { messageOf } from '../core/errors.js';
 import { ConsoleLogger } from '../core/logger.js';
 import { NodeProcessRunner } from '../core/process.js';
@@ -90,14 +91,33 @@ async function main(): Promise<number> {
     say(`   seeded: ${Object.entries(seeded.counts).map(([t, n]) => `${t} ${n}`).join(', ')}`);
     say(`   KEK written to ${kekPath} (fingerprint ${seeded.fingerprint.slice(0, 19)}…, recorded in kek_install)`);
 
+    // The backup is encrypted to an age public key: the backup side holds no key that can decrypt it.
+    const identity = generateIdentity();
+    const identityPath = join(demoDir, 'keys', 'backup-identity.txt');
+    await mkdir(dirname(identityPath), { recursive: true, mode: 0o700 });
+    await writeFile(identityPath, `# dbdrill demo backup key\n${identity}\n`, { mode: 0o600 });
+    const recipient = recipientOf(identity);
+    say(`   backup encryption: age recipient ${recipient.slice(0, 16)}… (identity in ${identityPath})`);
+    const kekQuery = ['--kek-fingerprint-query', 'SELECT fingerprint FROM public.kek_install'];
+
     const store = join(demoDir, 'bundles');
     const common = ['--store', store, '--name', 'shop'];
     say('\n2. Backup: the database and its secret store as one recovery point');
-    let code = await runCli(['backup', '--database-url', prod.url, ...common, '--secret-files', kekPath, ...backupExtras()]);
+    let code = await runCli([
+      'backup',
+      '--database-url',
+      prod.url,
+      ...common,
+      '--secret-files',
+      kekPath,
+      '--recipients',
+      recipient,
+      ...kekQuery,
+    ]);
     if (code !== 0) return code;
 
     say('\n3. Verify: every layer, every data block inflated and every row counted');
-    code = await runCli(['verify', ...common, '--deep', '--max-age', '1h', ...verifyExtras()]);
+    code = await runCli(['verify', ...common, '--deep', '--max-age', '1h', '--identity', identityPath]);
     if (code !== 0) return code;
 
     say('\n4. Drill: restore into a throwaway cluster, migrate, boot the app on it, prove it healthy');
@@ -124,7 +144,9 @@ async function main(): Promise<number> {
       '1h',
       '--report-dir',
       reportDir,
-      ...verifyExtras(),
+      '--identity',
+      identityPath,
+      ...kekQuery,
     ]);
     const summary = await readFile(join(reportDir, 'drill-report.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>).catch(() => undefined);
     say('');
@@ -146,14 +168,6 @@ async function main(): Promise<number> {
  * its own module loader, which cannot load files outside the bundle.
  */
 const importAtRuntime = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
-
-/** Encryption settings for the demo's backup (filled in when the demo encrypts). */
-function backupExtras(): string[] {
-  return ['--allow-unencrypted-secrets'].filter(() => false);
-}
-function verifyExtras(): string[] {
-  return [];
-}
 
 main().then(
   (code) => {

@@ -16,6 +16,12 @@ const key = secrets ? readFileSync(join(secrets, 'kek.key'), 'utf8').trim() : ''
 console.log(`tiny-app: key loaded (${key.length} chars)`);
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
 const server = http.createServer(async (req, res) => {
+  // /env/<NAME>: whether the drill handed the app that variable (secrets-env); never its value.
+  const env = /^\/env\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(req.url ?? '');
+  if (env) {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: env[1], set: process.env[env[1]] !== undefined }));
+    return;
+  }
   if (mode === 'never') {
     res.writeHead(503).end('starting');
     return;

@@ -7,19 +7,28 @@
  * ListMultipartUploads, ignores flexible checksums, and checks the access key id but not the
  * secret of SigV4 signatures.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-}
-type S3rverCtor = new (options: Record<string, unknown>) => S3rverInstance;
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-const require = createRequire(import.meta.url);
+/**
+ * Runs in the child. s3rver encrypts ListObjectsV2 continuation tokens with DES, which
+ * OpenSSL 3 only offers through the legacy provider; without it, any listing of more than
+ * 1000 keys fails with InternalError. Hence a separate process with --openssl-legacy-provider
+ * (which also makes it a real server process, as S3 would be).
+ */
+const CHILD = `
+const S3rver = require('s3rver');
+const [directory, bucket] = process.argv.slice(1);
+const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory,
+  configureBuckets: [{ name: bucket }], vhostBuckets: false });
+server.run().then((a) => process.stdout.write(JSON.stringify({ port: a.port }) + '\\n'));
+process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
+`;
 
 export interface S3TestServer {
   endpoint: string;
@@ -33,22 +42,26 @@ export interface S3TestServer {
 }
 
 export async function startS3Server(bucket = 'dbdrill-test'): Promise<S3TestServer> {
-  const S3rver = require('s3rver') as S3rverCtor;
   const directory = mkdtempSync(path.join(tmpdir(), 's3rver-'));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory,
-    configureBuckets: [{ name: bucket }],
-    // Virtual-host access would resolve <bucket>.127.0.0.1; the store uses path style for custom endpoints.
-    vhostBuckets: false,
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD, directory, bucket], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const address = await server.run();
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n')) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.on('exit', (code) => reject(new Error(`s3rver exited with ${code}: ${stderr}`)));
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
-    port: address.port,
+    port,
     bucket,
     directory,
     env: {
@@ -59,7 +72,11 @@ export async function startS3Server(bucket = 'dbdrill-test'): Promise<S3TestServ
       AWS_ENDPOINT_URL_S3: endpoint,
     },
     async stop() {
-      await server.close();
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
       rmSync(directory, { recursive: true, force: true });
     },
   };

@@ -54,7 +54,8 @@ export class FileStore implements Store {
   constructor(location: string, deps: FileStoreDeps) {
     this.logger = deps.logger;
     this.displayUri = location;
-    if (!location) throw new ConfigError('store is empty: give a directory path, file:///abs/dir, or s3://bucket/prefix');
+    if (!location)
+      throw new ConfigError('store is empty: give a directory path, file:///abs/dir, or s3://bucket/prefix');
     if (location.startsWith('file:')) {
       if (!location.startsWith('file:///')) {
         throw new ConfigError(
@@ -64,7 +65,9 @@ export class FileStore implements Store {
       try {
         this.dir = fileURLToPath(location);
       } catch (error) {
-        throw new ConfigError(`store "${location}" is not a valid file URI (${(error as Error).message}): use file:///absolute/dir`);
+        throw new ConfigError(
+          `store "${location}" is not a valid file URI (${(error as Error).message}): use file:///absolute/dir`,
+        );
       }
     } else {
       this.dir = path.resolve(location);
@@ -79,7 +82,7 @@ export class FileStore implements Store {
   private ensureDir(): Promise<void> {
     this.ready ??= (async () => {
       try {
-        await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+        await mkdirp(this.dir);
         const st = await fsp.stat(this.dir);
         if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
         await fsp.access(this.dir, fsConstants.W_OK | fsConstants.X_OK);
@@ -113,7 +116,9 @@ export class FileStore implements Store {
       } catch (error) {
         throw this.notWritable(error);
       }
-      // A plain write loop: pipeline() into a FileHandle stream with emitClose off never settles.
+      // A plain write loop, not pipeline() into handle.createWriteStream({ autoClose: false }): that
+      // pipeline never settled for piped tar/age bodies (the backup hung with the event loop empty),
+      // and the handle must stay open for the fsync below.
       body.once('error', (err) => hasher.destroy(err));
       for await (const chunk of body.pipe(hasher)) await handle.write(chunk as Buffer);
       await handle.sync();
@@ -133,7 +138,12 @@ export class FileStore implements Store {
   }
 
   /** link(2) refuses an existing target atomically; rename is the fallback where links are unsupported. */
-  private async publish(partial: string, finalPath: string, key: string, noOverwrite: boolean): Promise<void> {
+  private async publish(
+    partial: string,
+    finalPath: string,
+    key: string,
+    noOverwrite: boolean,
+  ): Promise<void> {
     if (!noOverwrite) {
       await fsp.rename(partial, finalPath);
       return;
@@ -223,6 +233,28 @@ export class FileStore implements Store {
 
   async writeText(key: string, text: string): Promise<void> {
     await this.put(key, Readable.from([Buffer.from(text, 'utf8')]), { noOverwrite: false });
+  }
+}
+
+/**
+ * mkdir -p with mode 0700 on each created level. Not fs.mkdir({recursive}): on Node 20 that
+ * never settles for some impossible paths (e.g. under /proc), which would hang a backup.
+ */
+async function mkdirp(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { mode: 0o700 });
+    return;
+  } catch (error) {
+    if (errno(error) === 'EEXIST') return; // the caller checks that it is a directory
+    if (errno(error) !== 'ENOENT') throw error;
+  }
+  const parent = path.dirname(dir);
+  if (parent === dir) throw Object.assign(new Error(`cannot create ${dir}`), { code: 'ENOENT' });
+  await mkdirp(parent);
+  try {
+    await fsp.mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    if (errno(error) !== 'EEXIST') throw error;
   }
 }
 

@@ -20,13 +20,16 @@ const ACCEPTED = 'a directory path, file:///absolute/dir, s3://bucket/prefix, or
 export function openStore(uri: string, deps: OpenStoreDeps): Store {
   const value = (uri ?? '').trim();
   if (!value) throw new ConfigError(`store is required: give ${ACCEPTED}`);
-  if (value.startsWith('s3://')) return new S3Store(value, { logger: deps.logger, env: deps.env, options: deps.s3 });
+  if (value.startsWith('s3://'))
+    return new S3Store(value, { logger: deps.logger, env: deps.env, options: deps.s3 });
   if (value.startsWith('artifact://')) throw new ConfigError('artifact stores: not available yet');
   if (value.startsWith('file:')) return new FileStore(value, { logger: deps.logger });
   // Any other scheme (s3a://, gs://, https://, C:\ is no scheme) would silently become a relative folder.
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value);
   if (scheme && scheme[1].length > 1) {
-    throw new ConfigError(`store "${redact(value)}" has an unsupported scheme "${scheme[1]}:": use ${ACCEPTED}`);
+    throw new ConfigError(
+      `store "${redact(value)}" has an unsupported scheme "${scheme[1]}:": use ${ACCEPTED}`,
+    );
   }
   return new FileStore(value, { logger: deps.logger });
 }

@@ -186,7 +186,9 @@ export class S3Store implements Store {
       throw new ConfigError(`s3-sse "${String(options.sse)}" is not supported: use AES256 or aws:kms`);
     }
     if (options.kmsKeyId && options.sse !== 'aws:kms') {
-      throw new ConfigError('s3-kms-key-id is set but s3-sse is not "aws:kms": set s3-sse to aws:kms or drop the key id');
+      throw new ConfigError(
+        's3-kms-key-id is set but s3-sse is not "aws:kms": set s3-sse to aws:kms or drop the key id',
+      );
     }
     this.sse = options.sse;
     this.kmsKeyId = options.kmsKeyId || undefined;
@@ -221,7 +223,8 @@ export class S3Store implements Store {
       forcePathStyle: options.s3ForcePathStyle ?? !!endpoint,
       followRegionRedirects: true,
       // Static keys when the environment has them; otherwise the SDK's chain (profiles, web identity/OIDC, IMDS).
-      credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
+      credentials:
+        accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
       requestChecksumCalculation: this.checksum === 'off' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       responseChecksumValidation: this.checksum === 'off' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       requestHandler: { connectionTimeout: 15_000 },
@@ -249,7 +252,7 @@ export class S3Store implements Store {
     const objectKey = this.objectKey(key);
     const metadata = checkMetadata(options.metadata ?? {});
     const noOverwrite = options.noOverwrite ?? true;
-    if (noOverwrite && (await this.head(objectKey, 'put')) !== undefined) {
+    if (noOverwrite && (await this.exists(objectKey))) {
       body.destroy();
       throw new ObjectExistsError(key, this.displayUri);
     }
@@ -300,7 +303,9 @@ export class S3Store implements Store {
         problems.push(`server SHA-256 checksum ${head.ChecksumSHA256} differs from ours ${expectedChecksum}`);
       }
     } else if (this.checksum === 'sha256') {
-      this.logger.debug(`${this.endpointLabel} returned no SHA-256 checksum for ${objectKey}; checked the size only`);
+      this.logger.debug(
+        `${this.endpointLabel} returned no SHA-256 checksum for ${objectKey}; checked the size only`,
+      );
     }
     if (problems.length > 0) {
       await this.delete(key).catch(() => undefined);
@@ -319,7 +324,9 @@ export class S3Store implements Store {
   private async abortUpload(objectKey: string, uploadId: string | undefined): Promise<void> {
     if (!uploadId) return;
     try {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId: uploadId }));
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId: uploadId }),
+      );
       this.logger.debug(`aborted multipart upload ${uploadId} of ${this.location(objectKey)}`);
     } catch (error) {
       const e = error as S3ErrorShape;
@@ -328,6 +335,21 @@ export class S3Store implements Store {
         `could not abort the failed multipart upload ${uploadId} of ${this.location(objectKey)} (${e.name ?? e.code ?? 'error'}): ` +
           'its parts are not a bundle and never list, but they use space until a bucket lifecycle rule (AbortIncompleteMultipartUpload) removes them',
       );
+    }
+  }
+
+  /**
+   * Existence via ListObjectsV2 rather than HeadObject: a HEAD error has no body, so a rejected
+   * key and a missing permission would both be a bare 403; a list error names the cause.
+   */
+  private async exists(objectKey: string): Promise<boolean> {
+    try {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: objectKey, MaxKeys: 1 }),
+      );
+      return page.Contents?.[0]?.Key === objectKey;
+    } catch (error) {
+      throw this.mapError(error, 'put', objectKey);
     }
   }
 
@@ -342,14 +364,18 @@ export class S3Store implements Store {
       );
     } catch (error) {
       const e = error as S3ErrorShape;
-      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined;
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404)
+        return undefined;
       throw this.mapError(error, op, objectKey);
     }
   }
 
   private async headOrThrow(objectKey: string, op: string) {
     const head = await this.head(objectKey, op);
-    if (!head) throw new Error(`${this.location(objectKey)} is missing right after its upload completed (${this.endpointLabel})`);
+    if (!head)
+      throw new Error(
+        `${this.location(objectKey)} is missing right after its upload completed (${this.endpointLabel})`,
+      );
     return head;
   }
 
@@ -359,8 +385,15 @@ export class S3Store implements Store {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
       const bodyStream = out.Body;
       if (bodyStream instanceof Readable) return bodyStream;
-      if (bodyStream && typeof (bodyStream as { transformToWebStream?: unknown }).transformToWebStream === 'function') {
-        return Readable.fromWeb((bodyStream as unknown as { transformToWebStream(): ReadableStream }).transformToWebStream() as never);
+      if (
+        bodyStream &&
+        typeof (bodyStream as { transformToWebStream?: unknown }).transformToWebStream === 'function'
+      ) {
+        return Readable.fromWeb(
+          (
+            bodyStream as unknown as { transformToWebStream(): ReadableStream }
+          ).transformToWebStream() as never,
+        );
       }
       throw new Error(`GetObject of ${this.location(objectKey)} returned no body stream`);
     } catch (error) {
@@ -380,8 +413,7 @@ export class S3Store implements Store {
           new ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: base + prefix,
-            // Only direct children, like a directory: nested "folders" are other stores.
-            Delimiter: '/',
+            // No Delimiter: s3rver fails paging with one; nested "folders" are filtered out below instead.
             ContinuationToken: token,
           }),
         );
@@ -391,6 +423,7 @@ export class S3Store implements Store {
       for (const item of page.Contents ?? []) {
         if (!item.Key || !item.Key.startsWith(base)) continue;
         const key = item.Key.slice(base.length);
+        // Only direct children, like a directory: nested "folders" are other stores.
         if (!key || key.includes('/') || key.startsWith('.')) continue;
         out.push({ key, sizeBytes: item.Size ?? 0, modifiedAt: item.LastModified });
       }
@@ -446,7 +479,11 @@ export class S3Store implements Store {
     const e = (error ?? {}) as S3ErrorShape;
     const name = e.name ?? e.Code ?? '';
     const status = e.$metadata?.httpStatusCode;
-    const code = e.code ?? e.errors?.find((x) => x.code)?.code ?? '';
+    const code =
+      e.code ??
+      e.errors?.find((x) => x.code)?.code ??
+      /\b(E[A-Z_]{4,}|TimeoutError)\b/.exec(e.message ?? '')?.[1] ??
+      '';
     const where = this.location(objectKey);
     if (name === 'NoSuchBucket') {
       return new ConfigError(
@@ -468,7 +505,11 @@ export class S3Store implements Store {
         `access denied by ${this.endpointLabel} during ${op} of ${where} (${name || status}): the credentials work but lack permission; allow s3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject and s3:AbortMultipartUpload on the bucket and prefix`,
       );
     }
-    if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || name === 'IllegalLocationConstraintException') {
+    if (
+      name === 'PermanentRedirect' ||
+      name === 'AuthorizationHeaderMalformed' ||
+      name === 'IllegalLocationConstraintException'
+    ) {
       return new ConfigError(
         `bucket "${this.bucket}" is in another region than ${this.endpointLabel} (${name}): set AWS_REGION to the bucket's region`,
       );
@@ -476,7 +517,7 @@ export class S3Store implements Store {
     if (NETWORK_CODES.has(code) || NETWORK_CODES.has(name)) {
       return Object.assign(
         new Error(
-          `S3 endpoint ${this.endpointLabel} unreachable during ${op} of ${where} (${code || name}): check AWS_ENDPOINT_URL_S3, the network, and that the service is up`,
+          `S3 endpoint ${this.endpointLabel} unreachable or dropping connections during ${op} of ${where} (${code || name}, after the SDK's retries): check AWS_ENDPOINT_URL_S3, the network, and that the service is up`,
         ),
         { cause: error },
       );
@@ -484,9 +525,12 @@ export class S3Store implements Store {
     const detail = [name, status ? `HTTP ${status}` : '', e.message && e.message !== name ? e.message : '']
       .filter(Boolean)
       .join(', ');
-    return Object.assign(new Error(`S3 ${op} of ${where} failed (${detail || String(error)}) at ${this.endpointLabel}`), {
-      cause: error,
-    });
+    return Object.assign(
+      new Error(`S3 ${op} of ${where} failed (${detail || String(error)}) at ${this.endpointLabel}`),
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -501,12 +545,14 @@ function checkMetadata(metadata: Record<string, string>): Record<string, string>
   let total = 0;
   for (const [rawKey, value] of Object.entries(metadata)) {
     const key = rawKey.toLowerCase();
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(key)) throw new Error(`S3 metadata key "${rawKey}" must be letters, digits and "-"`);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(key))
+      throw new Error(`S3 metadata key "${rawKey}" must be letters, digits and "-"`);
     // eslint-disable-next-line no-control-regex
     const clean = String(value).replace(/[^\x20-\x7e]/g, '?');
     total += key.length + clean.length;
     out[key] = clean;
   }
-  if (total > 2048) throw new Error(`S3 metadata is ${total} bytes; S3 allows 2 KB: shorten the manifest summary`);
+  if (total > 2048)
+    throw new Error(`S3 metadata is ${total} bytes; S3 allows 2 KB: shorten the manifest summary`);
   return out;
 }

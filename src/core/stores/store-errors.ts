@@ -10,7 +10,9 @@ export class ObjectExistsError extends ConfigError {
     readonly key: string,
     store: string,
   ) {
-    super(`"${key}" already exists in store ${store}; bundles are never overwritten: use a new name or timestamp`);
+    super(
+      `"${key}" already exists in store ${store}; bundles are never overwritten: use a new name or timestamp`,
+    );
     this.name = 'ObjectExistsError';
   }
 }

@@ -4,7 +4,7 @@
  * server and tool versions come from the archive's own header.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { MongoComponent } from '../../bundle/manifest.js';
@@ -91,7 +91,6 @@ export async function dumpMongo(deps: MongoDumpDeps, o: MongoDumpOptions): Promi
   }
   const member = `${id}.archive${sniff.compressed ? '.gz' : ''}`;
   const dumpPath = join(o.workDir, member);
-  const { rename } = await import('node:fs/promises');
   await rename(tmpPath, dumpPath);
   let report: MongoArchiveReport;
   try {
