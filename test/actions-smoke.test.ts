@@ -12,6 +12,7 @@ import { copyFile, mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { generateIdentity, recipientOf } from '../src/core/crypto/age-keys.js';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir } from './helpers/deps.js';
 
@@ -113,7 +114,11 @@ describe('action bundles run as the runner runs them', () => {
   let storeDir: string;
   let secretFiles: string[];
   let databaseUrl: string;
+  /** age key pair: the backup gets only the public recipient, verify the identity. */
+  let identity: string;
   let backupRun: ActionRun;
+  /** A bundle without secret files, so unencrypted: its dump bytes can be located and damaged. */
+  let plainRun: ActionRun;
 
   beforeAll(async () => {
     if (!existsSync(BACKUP) || !existsSync(VERIFY)) {
@@ -129,6 +134,7 @@ describe('action bundles run as the runner runs them', () => {
     secretFiles = [join(secrets, 'kek.key'), join(secrets, 'app.env')];
     await writeFile(secretFiles[0], 'kek-0123456789abcdef\n', { mode: 0o600 });
     await writeFile(secretFiles[1], 'APP_ENV=smoke\n', { mode: 0o600 });
+    identity = generateIdentity();
     cluster = await startTestCluster({ database: 'shop' });
     await cluster.loadRealisticSchema();
     const u = new URL(cluster.url);
@@ -139,7 +145,9 @@ describe('action bundles run as the runner runs them', () => {
       store: storeDir,
       name: 'smoke',
       'secret-files': secretFiles.join('\n'),
+      recipients: recipientOf(identity),
     });
+    plainRun = await runAction(BACKUP, { 'database-url': databaseUrl, store: storeDir, name: 'plain' });
   });
 
   afterAll(async () => {
@@ -169,29 +177,52 @@ describe('action bundles run as the runner runs them', () => {
   it('masks the database password and never shows it anywhere else', () => {
     expect(backupRun.stdout).toContain(`::add-mask::${PASSWORD}`);
     expect(visibleText(backupRun)).not.toContain(PASSWORD);
+    expect(visibleText(plainRun)).not.toContain(PASSWORD);
   });
 
-  it('verify of that bundle (deep) sets verified=true, bundle and age-seconds', async () => {
-    const run = await runAction(VERIFY, { bundle: backupRun.outputs.bundle, deep: 'true' });
+  it('with recipients, the secret files are not readable in the stored bundle', () => {
+    const bytes = readFileSync(backupRun.outputs.bundle);
+    expect(bytes.includes('kek-0123456789abcdef')).toBe(false);
+    expect(bytes.includes('APP_ENV=smoke')).toBe(false);
+  });
+
+  it('verify of that bundle (deep, with the identity) sets verified=true, bundle and age-seconds', async () => {
+    const run = await runAction(VERIFY, { bundle: backupRun.outputs.bundle, deep: 'true', identity });
     expect(run.stdout).not.toContain('::error::');
     expect(run.code).toBe(0);
     expect(run.outputs.verified).toBe('true');
     expect(run.outputs.bundle).toBe(backupRun.outputs.bundle);
     expect(run.outputs['age-seconds']).toMatch(/^\d+$/);
     expect(run.summary).toContain('verified');
+    expect(run.stdout).toContain(`::add-mask::`);
+    expect(visibleText(run)).not.toContain(identity);
   });
 
-  it('verify by store + name with max-age picks the newest bundle', async () => {
-    const run = await runAction(VERIFY, { store: storeDir, name: 'smoke', 'max-age': '1h', deep: 'true' });
+  it('verify by store + name with max-age picks the newest bundle of that name', async () => {
+    const run = await runAction(VERIFY, {
+      store: storeDir,
+      name: 'smoke',
+      'max-age': '1h',
+      deep: 'true',
+      identity,
+    });
     expect(run.code).toBe(0);
     expect(run.outputs.verified).toBe('true');
     expect(run.outputs.bundle).toContain(backupRun.outputs.bundle.split('/').pop());
   });
 
+  it('verify of the encrypted bundle without the identity is not a pass', async () => {
+    const run = await runAction(VERIFY, { bundle: backupRun.outputs.bundle });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^::error::.+/m);
+    expect(run.outputs.verified).toBe('false');
+  });
+
   it('verify of a corrupted bundle exits 1 with ::error:: and verified=false', async () => {
-    const bad = join(work.dir, 'corrupt', 'smoke-20240101T000000Z.dbdrill.tar');
+    expect(plainRun.code).toBe(0);
+    const bad = join(work.dir, 'corrupt', 'plain-20240101T000000Z.dbdrill.tar');
     await mkdir(join(work.dir, 'corrupt'));
-    await copyFile(backupRun.outputs.bundle, bad);
+    await copyFile(plainRun.outputs.bundle, bad);
     // One flipped byte near the end of the dump member, inside its last data block: only reading
     // (and inflating) the data finds it. The member's tar header sits just before the PGDMP magic.
     const bytes = readFileSync(bad);
@@ -214,9 +245,8 @@ describe('action bundles run as the runner runs them', () => {
     }
     const run = await runAction(VERIFY, { bundle: bad, deep: 'true' });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^::error::.+/m);
-    expect(run.outputs.verified).toBe('false');
     expect(run.stdout).toMatch(/^::error::.*corrupt/im);
+    expect(run.outputs.verified).toBe('false');
     expect(run.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
   });
 
@@ -229,8 +259,21 @@ describe('action bundles run as the runner runs them', () => {
     expect(existsSync(store) ? await readdir(store) : []).toEqual([]);
   });
 
+  it('backup of secret files with neither recipients nor passphrase is refused, writing nothing', async () => {
+    const store = join(work.dir, 'store-refused');
+    const run = await runAction(BACKUP, {
+      'database-url': databaseUrl,
+      store,
+      name: 'smoke',
+      'secret-files': secretFiles.join('\n'),
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^::error::.*(recipients|passphrase|allow-unencrypted-secrets)/m);
+    expect(existsSync(store) ? await readdir(store) : []).toEqual([]);
+  });
+
   it('verify with a bad deep value fails with ::error:: naming deep and the value', async () => {
-    const run = await runAction(VERIFY, { bundle: backupRun.outputs.bundle, deep: 'maybe' });
+    const run = await runAction(VERIFY, { bundle: plainRun.outputs.bundle, deep: 'maybe' });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^::error::.*deep.*maybe/m);
     expect(run.outputs.verified).toBe('false');

@@ -54,6 +54,8 @@ const OPLOG_GZ = join(FIX, 'archive-gzip-derived/dump-w-oplog.archive.gz');
 const OPLOG_PLAIN = join(FIX, 'archive/dump-w-oplog.archive');
 const BAD_FORMAT = join(FIX, 'archive/bad-format.archive');
 const SRC_URL = 'mongodb://backup:s3cret-pw@127.0.0.1:27017/test';
+/** In dump-w-oplog.archive, the first test.foo document (29 bytes) starts here, after its block header at 781. */
+const FOO_DOC = 838;
 
 let work: { dir: string; remove: () => Promise<void> };
 beforeAll(async () => {
@@ -86,7 +88,10 @@ function readManifest(bundle: string): Manifest {
 
 describe('MongoDB URLs and tool config files', () => {
   it('parses seed lists, credentials and options, and rebuilds URLs without the password', () => {
-    const t = parseMongoUrl('mongodb://u%40x:p%3Aw@h1:27018,H2/app?replicaSet=rs0&authSource=admin', 'database-url');
+    const t = parseMongoUrl(
+      'mongodb://u%40x:p%3Aw@h1:27018,H2/app?replicaSet=rs0&authSource=admin',
+      'database-url',
+    );
     expect(t).toMatchObject({ user: 'u@x', password: 'p:w', database: 'app' });
     expect(t.hosts).toEqual([
       { host: 'h1', port: 27018 },
@@ -101,7 +106,9 @@ describe('MongoDB URLs and tool config files', () => {
   });
 
   it('drops the path database for the tools but keeps it as the auth source', () => {
-    expect(connectionOnlyUrl(parseMongoUrl('mongodb://u:p@h:1/restored', 'x'))).toBe('mongodb://u:p@h:1/?authSource=restored');
+    expect(connectionOnlyUrl(parseMongoUrl('mongodb://u:p@h:1/restored', 'x'))).toBe(
+      'mongodb://u:p@h:1/?authSource=restored',
+    );
     expect(connectionOnlyUrl(parseMongoUrl('mongodb://u:p@h:1/restored?authSource=admin', 'x'))).toBe(
       'mongodb://u:p@h:1/?authSource=admin',
     );
@@ -124,13 +131,30 @@ describe('MongoDB URLs and tool config files', () => {
 describe('argv for mongodump and mongorestore', () => {
   it('mongodump gets the config file, never the URI or the password', () => {
     const args = mongodumpArgs('/w/mongodb.mongodump.yaml', '/w/mongodb.archive.tmp');
-    expect(args).toEqual(['--config=/w/mongodb.mongodump.yaml', '--archive=/w/mongodb.archive.tmp', '--gzip']);
+    expect(args).toEqual([
+      '--config=/w/mongodb.mongodump.yaml',
+      '--archive=/w/mongodb.archive.tmp',
+      '--gzip',
+    ]);
   });
 
   it('mongorestore: --drop, the archive, --gzip only for gzip, renames in pairs, parallel collections', () => {
     expect(
-      mongorestoreOptions({ archivePath: '/a.gz', compressed: true, renames: [{ from: 'app.*', to: 'restored.*' }], jobs: 3 }),
-    ).toEqual(['--drop', '--archive=/a.gz', '--gzip', '--nsFrom=app.*', '--nsTo=restored.*', '--numParallelCollections=3', '--stopOnError']);
+      mongorestoreOptions({
+        archivePath: '/a.gz',
+        compressed: true,
+        renames: [{ from: 'app.*', to: 'restored.*' }],
+        jobs: 3,
+      }),
+    ).toEqual([
+      '--drop',
+      '--archive=/a.gz',
+      '--gzip',
+      '--nsFrom=app.*',
+      '--nsTo=restored.*',
+      '--numParallelCollections=3',
+      '--stopOnError',
+    ]);
     expect(mongorestoreOptions({ compressed: false, renames: [], jobs: 1 })).toEqual([
       '--drop',
       '--archive',
@@ -148,8 +172,12 @@ describe('argv for mongodump and mongorestore', () => {
 
   it("applies mongorestore's nsFrom/nsTo patterns (* positional, $var$ by name, \\ escapes)", () => {
     expect(renameNamespace('app.users', [{ from: 'app.*', to: 'restored.*' }])).toBe('restored.users');
-    expect(renameNamespace('app.system.buckets.m', [{ from: 'app.*', to: 'r.*' }])).toBe('r.system.buckets.m');
-    expect(renameNamespace('shop.orders', [{ from: '$db$.$c$', to: '$db$_copy.$c$' }])).toBe('shop_copy.orders');
+    expect(renameNamespace('app.system.buckets.m', [{ from: 'app.*', to: 'r.*' }])).toBe(
+      'r.system.buckets.m',
+    );
+    expect(renameNamespace('shop.orders', [{ from: '$db$.$c$', to: '$db$_copy.$c$' }])).toBe(
+      'shop_copy.orders',
+    );
     expect(renameNamespace('other.x', [{ from: 'app.*', to: 'r.*' }])).toBe('other.x');
     expect(renameNamespace('a*b.c', [{ from: 'a\\*b.*', to: 'z.*' }])).toBe('z.c');
     expect(() => renameNamespace('a.b', [{ from: 'a.*', to: '$x$.b' }])).toThrow(/\$x\$/);
@@ -178,7 +206,11 @@ describe('argv for mongodump and mongorestore', () => {
     const fake = await writeFakeMongoTools(dir, { source: OPLOG_GZ });
     const script = dockerToolScript('mongodump', ['--archive', '--gzip']);
     const r = spawnSync('sh', ['-c', script], {
-      env: { PATH: `${fake.binDir}:/usr/bin:/bin`, DBDRILL_MONGO_CONFIG: toolConfigText(SRC_URL), TMPDIR: dir },
+      env: {
+        PATH: `${fake.binDir}:/usr/bin:/bin`,
+        DBDRILL_MONGO_CONFIG: toolConfigText(SRC_URL),
+        TMPDIR: dir,
+      },
       encoding: 'utf8',
     });
     expect(r.status).toBe(0);
@@ -213,8 +245,14 @@ describe('tool lookup: mongo-bin-dir, PATH, docker-container, tool-cache downloa
     const a = await writeFakeMongoTools(join(dir, 'a'), { version: '100.9.4' });
     const b = await writeFakeMongoTools(join(dir, 'b'), { version: '100.10.0' });
     const fromBin = await findMongoTool(deps(), 'mongodump', { binDir: a.binDir, env: { PATH: b.binDir } });
-    expect(fromBin).toMatchObject({ source: 'mongo-bin-dir', version: '100.9.4', command: join(a.binDir, 'mongodump') });
-    const fromPath = await findMongoTool(deps(), 'mongorestore', { env: { PATH: `/nonexistent:${b.binDir}` } });
+    expect(fromBin).toMatchObject({
+      source: 'mongo-bin-dir',
+      version: '100.9.4',
+      command: join(a.binDir, 'mongodump'),
+    });
+    const fromPath = await findMongoTool(deps(), 'mongorestore', {
+      env: { PATH: `/nonexistent:${b.binDir}` },
+    });
     expect(fromPath).toMatchObject({ source: 'PATH', version: '100.10.0' });
 
     // a `docker` TEST DOUBLE that answers "docker exec <c> mongodump --version" for container "mongo"
@@ -227,9 +265,16 @@ describe('tool lookup: mongo-bin-dir, PATH, docker-container, tool-cache downloa
     await chmod(join(dockerDir, 'docker'), 0o755);
     const env = { PATH: `${dockerDir}:/usr/bin:/bin` };
     const fromDocker = await findMongoTool(deps(), 'mongodump', { dockerContainer: 'mongo', env });
-    expect(fromDocker).toMatchObject({ source: 'docker-container', via: 'docker', command: 'docker', version: '100.9.0' });
+    expect(fromDocker).toMatchObject({
+      source: 'docker-container',
+      via: 'docker',
+      command: 'docker',
+      version: '100.9.0',
+    });
     expect(fromDocker.prefixArgs).toEqual(['exec', '-i']);
-    const wrong = await findMongoTool(deps(), 'mongodump', { dockerContainer: 'nope', env }).catch((e: Error) => e);
+    const wrong = await findMongoTool(deps(), 'mongodump', { dockerContainer: 'nope', env }).catch(
+      (e: Error) => e,
+    );
     expect(wrong).toBeInstanceOf(ConfigError);
     expect((wrong as Error).message).toMatch(/No such container: nope/);
   });
@@ -261,16 +306,24 @@ describe('tool lookup: mongo-bin-dir, PATH, docker-container, tool-cache downloa
       dir = await sub('toolcache');
       // the tarball as MongoDB publishes it: mongodb-database-tools-<distro>-x86_64-<v>/bin/<tools>
       const top = `mongodb-database-tools-ubuntu2204-x86_64-${MONGO_TOOLS_VERSION}`;
-      const fake = await writeFakeMongoTools(join(dir, 'src'), { source: OPLOG_GZ, version: MONGO_TOOLS_VERSION });
+      const fake = await writeFakeMongoTools(join(dir, 'src'), {
+        source: OPLOG_GZ,
+        version: MONGO_TOOLS_VERSION,
+      });
       await mkdir(join(dir, 'pkg', top, 'bin'), { recursive: true });
-      for (const t of ['mongodump', 'mongorestore']) await copyFile(join(fake.binDir, t), join(dir, 'pkg', top, 'bin', t));
+      for (const t of ['mongodump', 'mongorestore'])
+        await copyFile(join(fake.binDir, t), join(dir, 'pkg', top, 'bin', t));
       await chmod(join(dir, 'pkg', top, 'bin', 'mongodump'), 0o755);
       await chmod(join(dir, 'pkg', top, 'bin', 'mongorestore'), 0o755);
       execFileSync('tar', ['-czf', join(dir, `${top}.tgz`), '-C', join(dir, 'pkg'), top]);
       server = createServer((req, res) => {
         hits.push(req.url ?? '');
         const file = join(dir, (req.url ?? '').replace(/^\/tools\//, ''));
-        if (req.url?.startsWith('/tools/') && req.url.endsWith('.tgz') && statSync(file, { throwIfNoEntry: false })) {
+        if (
+          req.url?.startsWith('/tools/') &&
+          req.url.endsWith('.tgz') &&
+          statSync(file, { throwIfNoEntry: false })
+        ) {
           res.writeHead(200, { 'content-type': 'application/gzip' });
           createReadStream(file).pipe(res);
         } else {
@@ -294,11 +347,16 @@ describe('tool lookup: mongo-bin-dir, PATH, docker-container, tool-cache downloa
 
     it('downloads once, extracts, caches, and reuses the cache', async () => {
       const d = deps();
-      const o = { env: { PATH: '/nonexistent', DBDRILL_MONGO_TOOLS_URL: base }, osRelease: 'ID=ubuntu\nVERSION_ID="22.04"\n' };
+      const o = {
+        env: { PATH: '/nonexistent', DBDRILL_MONGO_TOOLS_URL: base },
+        osRelease: 'ID=ubuntu\nVERSION_ID="22.04"\n',
+      };
       const downloader = toolCacheMongoDownloader(d.logger);
       const first = await findMongoTool({ ...d, mongoToolDownloader: downloader }, 'mongodump', o);
       expect(first).toMatchObject({ source: 'tool-cache', via: 'local', version: MONGO_TOOLS_VERSION });
-      expect(first.command.startsWith(join(dir, 'cache', 'mongodb-database-tools', MONGO_TOOLS_VERSION))).toBe(true);
+      expect(
+        first.command.startsWith(join(dir, 'cache', 'mongodb-database-tools', MONGO_TOOLS_VERSION)),
+      ).toBe(true);
       expect(hits).toEqual([`/tools/mongodb-database-tools-ubuntu2204-x86_64-${MONGO_TOOLS_VERSION}.tgz`]);
       const second = await findMongoTool({ ...d, mongoToolDownloader: downloader }, 'mongorestore', o);
       expect(second.source).toBe('tool-cache');
@@ -307,13 +365,19 @@ describe('tool lookup: mongo-bin-dir, PATH, docker-container, tool-cache downloa
 
     it('a failed download ends in the one message, naming the URL and the failure', async () => {
       const d = deps();
-      const err = await findMongoTool({ ...d, mongoToolDownloader: toolCacheMongoDownloader(d.logger) }, 'mongodump', {
-        env: { PATH: '/nonexistent', DBDRILL_MONGO_TOOLS_URL: base.replace('/tools', '/missing') },
-        osRelease: 'ID=debian\nVERSION_ID="12"\n',
-        version: '100.0.0',
-      }).catch((e: Error) => e);
+      const err = await findMongoTool(
+        { ...d, mongoToolDownloader: toolCacheMongoDownloader(d.logger) },
+        'mongodump',
+        {
+          env: { PATH: '/nonexistent', DBDRILL_MONGO_TOOLS_URL: base.replace('/tools', '/missing') },
+          osRelease: 'ID=debian\nVERSION_ID="12"\n',
+          version: '100.0.0',
+        },
+      ).catch((e: Error) => e);
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as Error).message).toMatch(/download of http:\/\/127\.0\.0\.1:\d+\/missing\/mongodb-database-tools-debian12-x86_64-100\.0\.0\.tgz failed/);
+      expect((err as Error).message).toMatch(
+        /download of http:\/\/127\.0\.0\.1:\d+\/missing\/mongodb-database-tools-debian12-x86_64-100\.0\.0\.tgz failed/,
+      );
       expect((err as Error).message).toMatch(/\(1\).*\(2\).*\(3\)/);
     });
 
@@ -328,14 +392,25 @@ describe('tool lookup: mongo-bin-dir, PATH, docker-container, tool-cache downloa
 });
 
 describe('backup and verify through the mongodump double', () => {
-  async function mongoBackup(raw: RawOptions, source = OPLOG_GZ): Promise<{ result: BackupResult; store: string; log: string; deps: ReturnType<typeof testDeps> }> {
+  async function mongoBackup(
+    raw: RawOptions,
+    source = OPLOG_GZ,
+  ): Promise<{ result: BackupResult; store: string; log: string; deps: ReturnType<typeof testDeps> }> {
     const dir = await sub('backup');
     const fake = await writeFakeMongoTools(dir, { source });
     const store = join(dir, 'store');
     const deps = testDeps();
     const result = await backup(
       deps,
-      parseBackupOptions(new OptionReader({ 'database-url': SRC_URL, store, name: 'app', 'mongo-bin-dir': fake.binDir, ...raw })),
+      parseBackupOptions(
+        new OptionReader({
+          'database-url': SRC_URL,
+          store,
+          name: 'app',
+          'mongo-bin-dir': fake.binDir,
+          ...raw,
+        }),
+      ),
     );
     return { result, store, log: fake.log('mongodump'), deps };
   }
@@ -343,7 +418,13 @@ describe('backup and verify through the mongodump double', () => {
   it('writes one bundle whose manifest counts come from the archive, and verify reads every namespace', async () => {
     const { result, log, deps } = await mongoBackup({});
     expect(result.components).toEqual([
-      { id: 'mongodb', engine: 'mongodb', database: 'test', serverVersion: '4.0.2', tool: expect.stringMatching(/^mongodump /) },
+      {
+        id: 'mongodb',
+        engine: 'mongodb',
+        database: 'test',
+        serverVersion: '4.0.2',
+        tool: expect.stringMatching(/^mongodump /),
+      },
     ]);
     expect(result).toMatchObject({ collections: 3, documents: 44, tables: 0, skewSeconds: null });
     const argv = readFileSync(log + '.argv', 'utf8');
@@ -364,7 +445,9 @@ describe('backup and verify through the mongodump double', () => {
       compressed: true,
     });
     expect(c.tool.version).toBe(fromArchive.toolVersion);
-    expect(c.collections).toEqual(fromArchive.namespaces.map((n) => ({ ns: n.ns, type: n.type, documents: n.documents })));
+    expect(c.collections).toEqual(
+      fromArchive.namespaces.map((n) => ({ ns: n.ns, type: n.type, documents: n.documents })),
+    );
     expect(m.members.map((x) => x.path)).toEqual(['mongodb.archive.gz']);
     expect(JSON.stringify(m)).not.toContain('s3cret-pw');
     expect(m.skew).toBeUndefined();
@@ -392,7 +475,7 @@ describe('backup and verify through the mongodump double', () => {
     const truncated = join(dir, 'truncated.archive');
     await writeFile(truncated, plain.subarray(0, plain.length - 100));
     const flipped = Buffer.from(plain);
-    flipped[plain.indexOf(Buffer.from('test.foo')) + 400] ^= 0xff; // inside a test.foo document
+    flipped[FOO_DOC + 20] ^= 0xff; // inside a test.foo document
     const crc = join(dir, 'crc.archive');
     await writeFile(crc, flipped);
     const junk = join(dir, 'junk.archive');
@@ -424,7 +507,9 @@ describe('backup and verify through the mongodump double', () => {
     try {
       const err = await backup(
         testDeps(),
-        parseBackupOptions(new OptionReader({ 'database-url': SRC_URL, store: join(dir, 'store'), name: 'app' })),
+        parseBackupOptions(
+          new OptionReader({ 'database-url': SRC_URL, store: join(dir, 'store'), name: 'app' }),
+        ),
       ).catch((e: Error) => e);
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as Error).message).toMatch(/^mongodump not found.*\(1\).*\(2\).*\(3\)/);
@@ -436,10 +521,20 @@ describe('backup and verify through the mongodump double', () => {
 
   it('a failing mongodump surfaces its error, without the password', async () => {
     const dir = await sub('fails');
-    const fake = await writeFakeMongoTools(dir, { exitCode: 1, stderr: 'Failed: error connecting to db server: server selection error' });
+    const fake = await writeFakeMongoTools(dir, {
+      exitCode: 1,
+      stderr: 'Failed: error connecting to db server: server selection error',
+    });
     const err = await backup(
       testDeps(),
-      parseBackupOptions(new OptionReader({ 'database-url': SRC_URL, store: join(dir, 'store'), name: 'app', 'mongo-bin-dir': fake.binDir })),
+      parseBackupOptions(
+        new OptionReader({
+          'database-url': SRC_URL,
+          store: join(dir, 'store'),
+          name: 'app',
+          'mongo-bin-dir': fake.binDir,
+        }),
+      ),
     ).catch((e: Error) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(/mongodump cannot reach backup@127\.0\.0\.1:27017\/test/);
@@ -471,7 +566,7 @@ describe('verify: bare mongodump archives from another tool', () => {
     const plain = readFileSync(OPLOG_PLAIN);
     await writeFile(join(dir, 'trunc.archive'), plain.subarray(0, 3000));
     const flipped = Buffer.from(plain);
-    flipped[plain.indexOf(Buffer.from('test.foo')) + 400] ^= 0x01;
+    flipped[FOO_DOC + 20] ^= 0x01;
     await writeFile(join(dir, 'crc.archive'), flipped);
     await copyFile(BAD_FORMAT, join(dir, 'bad.archive'));
     const trunc = await verifyBundle(join(dir, 'trunc.archive'));
@@ -507,26 +602,45 @@ describe('drill options and refusals for MongoDB', () => {
       nsRenames: [{ from: 'app.*', to: 'restored.*' }],
       jobs: 3,
     });
-    expect(parseDrillOptions(new OptionReader({ ...base, 'target-url': 'mongodb://h/r', provision: 'local' }))).toMatchObject({
+    expect(
+      parseDrillOptions(new OptionReader({ ...base, 'target-url': 'mongodb://h/r', provision: 'local' })),
+    ).toMatchObject({
       provision: 'local',
       mongoTargetUrl: 'mongodb://h/r',
     });
-    expect(() => parseDrillOptions(new OptionReader({ ...base, 'target-url': ['mongodb://a/x', 'mongodb://b/y'] }))).toThrow(
-      /target-url has two mongodb URLs/,
-    );
     expect(() =>
-      parseDrillOptions(new OptionReader({ ...base, 'target-url': 'mongodb://a/x', 'ns-from': ['a.*', 'b.*'], 'ns-to': ['c.*'] })),
+      parseDrillOptions(new OptionReader({ ...base, 'target-url': ['mongodb://a/x', 'mongodb://b/y'] })),
+    ).toThrow(/target-url has two mongodb URLs/);
+    expect(() =>
+      parseDrillOptions(
+        new OptionReader({
+          ...base,
+          'target-url': 'mongodb://a/x',
+          'ns-from': ['a.*', 'b.*'],
+          'ns-to': ['c.*'],
+        }),
+      ),
     ).toThrow(/ns-from has 2 pattern\(s\) and ns-to 1/);
   });
 
   it('backup: engine only with one database-url; max-skew is a duration', () => {
     expect(() =>
       parseBackupOptions(
-        new OptionReader({ 'database-url': ['postgres://h/a', 'mongodb://h/b'], engine: 'postgres', store: '/tmp/s', name: 'app' }),
+        new OptionReader({
+          'database-url': ['postgres://h/a', 'mongodb://h/b'],
+          engine: 'postgres',
+          store: '/tmp/s',
+          name: 'app',
+        }),
       ),
     ).toThrow(/engine only applies with one database-url/);
     const o = parseBackupOptions(
-      new OptionReader({ 'database-url': ['postgres://h/a', 'mongodb://h/b'], 'max-skew': '90s', store: '/tmp/s', name: 'app' }),
+      new OptionReader({
+        'database-url': ['postgres://h/a', 'mongodb://h/b'],
+        'max-skew': '90s',
+        store: '/tmp/s',
+        name: 'app',
+      }),
     );
     expect(o.databases).toEqual([
       { engine: 'postgres', url: 'postgres://h/a' },
@@ -547,35 +661,65 @@ describe('drill options and refusals for MongoDB', () => {
       restoreLog = fake.log('mongorestore');
       const r = await backup(
         testDeps(),
-        parseBackupOptions(new OptionReader({ 'database-url': SRC_URL, store: join(dir, 'store'), name: 'app', 'mongo-bin-dir': fake.binDir })),
+        parseBackupOptions(
+          new OptionReader({
+            'database-url': SRC_URL,
+            store: join(dir, 'store'),
+            name: 'app',
+            'mongo-bin-dir': fake.binDir,
+          }),
+        ),
       );
       bundle = r.bundle;
     });
     const run = (raw: RawOptions) =>
-      drill(testDeps(), parseDrillOptions(new OptionReader({ bundle, 'report-dir': join(dir, `report-${++seq}`), 'mongo-bin-dir': fakeBin, ...raw })));
+      drill(
+        testDeps(),
+        parseDrillOptions(
+          new OptionReader({
+            bundle,
+            'report-dir': join(dir, `report-${++seq}`),
+            'mongo-bin-dir': fakeBin,
+            ...raw,
+          }),
+        ),
+      );
 
     it('refuses a target that is the source (same host:port, same database), before restoring', async () => {
-      const err = await run({ 'target-url': 'mongodb://backup:s3cret-pw@localhost:27017/test' }).catch((e: Error) => e);
+      const err = await run({ 'target-url': 'mongodb://backup:s3cret-pw@localhost:27017/test' }).catch(
+        (e: Error) => e,
+      );
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as Error).message).toMatch(/refusing to restore into the backup's own source.*database "test" on 127\.0\.0\.1:27017/);
+      expect((err as Error).message).toMatch(
+        /refusing to restore into the backup's own source.*database "test" on 127\.0\.0\.1:27017/,
+      );
       expect(statSync(restoreLog + '.argv', { throwIfNoEntry: false })).toBeUndefined();
-      const back = await run({ 'target-url': 'mongodb://localhost:27017/x', 'ns-from': ['test.*'], 'ns-to': ['test.*'] }).catch((e: Error) => e);
+      const back = await run({
+        'target-url': 'mongodb://localhost:27017/x',
+        'ns-from': ['test.*'],
+        'ns-to': ['test.*'],
+      }).catch((e: Error) => e);
       expect((back as Error).message).toMatch(/own source/);
     });
 
     it('a MongoDB bundle with only a postgres:// target says to add a mongodb:// one', async () => {
       const err = await run({ provision: 'local' }).catch((e: Error) => e);
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as Error).message).toMatch(/holds a MongoDB archive \(mongodb\.archive\.gz\); add a mongodb:\/\/ target-url.*provision applies to PostgreSQL only/);
+      expect((err as Error).message).toMatch(
+        /holds a MongoDB archive \(mongodb\.archive\.gz\); add a mongodb:\/\/ target-url.*provision applies to PostgreSQL only/,
+      );
     });
 
     it('restores with mongorestore (renamed to the target database, no password on argv), then counts through the driver', async () => {
       // No mongod here: mongorestore is the double, and counting must fail to connect (it is not faked).
       const err = await run({
-        'target-url': 'mongodb://root:r3store-pw@127.0.0.1:1/restored?authSource=admin&serverSelectionTimeoutMS=300',
+        'target-url':
+          'mongodb://root:r3store-pw@127.0.0.1:1/restored?authSource=admin&serverSelectionTimeoutMS=300',
         jobs: '2',
       }).catch((e: Error) => e);
-      const argv = readFileSync(restoreLog + '.argv', 'utf8').trim().split('\n');
+      const argv = readFileSync(restoreLog + '.argv', 'utf8')
+        .trim()
+        .split('\n');
       expect(argv[0]).toMatch(/^--config=/);
       expect(argv.slice(1)).toEqual([
         '--drop',
@@ -588,7 +732,9 @@ describe('drill options and refusals for MongoDB', () => {
       ]);
       expect(argv.join(' ')).not.toContain('r3store-pw');
       expect(readFileSync(restoreLog + '.configmode', 'utf8').trim()).toBe('600');
-      expect(await readFile(restoreLog + '.config', 'utf8')).toContain('mongodb://root:r3store-pw@127.0.0.1:1/?authSource=admin');
+      expect(await readFile(restoreLog + '.config', 'utf8')).toContain(
+        'mongodb://root:r3store-pw@127.0.0.1:1/?authSource=admin',
+      );
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as Error).message).toMatch(/cannot connect to MongoDB at root@127\.0\.0\.1:1\/restored/);
       expect((err as Error).message).not.toContain('r3store-pw');

@@ -147,7 +147,7 @@ describe('S3Store against s3rver', () => {
     expect(await s.list('shop-')).toEqual([{ key, sizeBytes: 40 * MIB, modifiedAt: expect.anything() }]);
     const head = await rawClient().send(new HeadObjectCommand({ Bucket: server.bucket, Key: `rt/${key}` }));
     expect(head.Metadata).toEqual({ 'dbdrill-engine': 'postgres', 'dbdrill-members': '3 members' });
-    expect(s.localPath).toBeUndefined();
+    expect((s as { localPath?: unknown }).localPath).toBeUndefined();
   });
 
   it('refuses to overwrite a bundle and keeps the original', async () => {
@@ -170,17 +170,15 @@ describe('S3Store against s3rver', () => {
     const stamps = Array.from({ length: 1100 }, (_, i) => base + ((i * 7919) % 1100) * 3_600_000);
     for (let i = 0; i < stamps.length; i += 25) {
       await Promise.all(
-        stamps
-          .slice(i, i + 25)
-          .map((t) =>
-            client.send(
-              new PutObjectCommand({
-                Bucket: server.bucket,
-                Key: `many/${bundleKey('shop', new Date(t))}`,
-                Body: 'x',
-              }),
-            ),
+        stamps.slice(i, i + 25).map((t) =>
+          client.send(
+            new PutObjectCommand({
+              Bucket: server.bucket,
+              Key: `many/${bundleKey('shop', new Date(t))}`,
+              Body: 'x',
+            }),
           ),
+        ),
       );
     }
     await client.send(

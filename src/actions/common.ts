@@ -5,6 +5,7 @@
 import * as core from '@actions/core';
 
 import { toolCacheMongoDownloader } from '../adapters/mongo-tools-cache.js';
+import { storeSettingsFrom } from '../adapters/store-settings.js';
 import { maskUrlOrValue } from '../cli/main.js';
 import { runtimeDeps, type RuntimeDeps } from '../core/deps.js';
 import { messageOf } from '../core/errors.js';
@@ -73,7 +74,7 @@ export async function runAction(command: Command, body: (ctx: ActionContext) => 
   try {
     const raw = readInputs(command, logger);
     const reader = new OptionReader(raw, (n) => n);
-    const deps = { ...runtimeDeps(logger, (n) => n, controller.signal), mongoToolDownloader: toolCacheMongoDownloader(logger) };
+    const deps = { ...runtimeDeps(logger, (n) => n, controller.signal, storeSettingsFrom(raw, command, (n) => n)), mongoToolDownloader: toolCacheMongoDownloader(logger) };
     await body({ logger, reader, deps, signal: controller.signal });
   } catch (err) {
     core.setFailed(logger.redactor.redact(messageOf(err)));

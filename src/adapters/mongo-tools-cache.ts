@@ -14,7 +14,10 @@ import type { Logger } from '../core/logger.js';
 export const MONGO_TOOLS_CACHE_NAME = 'mongodb-database-tools';
 
 /** tool-cache needs RUNNER_TOOL_CACHE and RUNNER_TEMP; outside Actions they default under ~/.cache/dbdrill. */
-export function ensureToolCacheEnv(env: NodeJS.ProcessEnv = process.env, base = join(homedir(), '.cache', 'dbdrill')): void {
+export function ensureToolCacheEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  base = join(homedir(), '.cache', 'dbdrill'),
+): void {
   if (!env.RUNNER_TOOL_CACHE) {
     env.RUNNER_TOOL_CACHE = join(base, 'tool-cache');
     mkdirSync(env.RUNNER_TOOL_CACHE, { recursive: true, mode: 0o700 });

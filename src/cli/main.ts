@@ -3,8 +3,10 @@
  * besides the actions' wrappers that turns errors into exit codes (0 ok, 1 check failed, 2 usage).
  */
 import { toolCacheMongoDownloader } from '../adapters/mongo-tools-cache.js';
-import { backup } from '../core/backup.js';
+import { storeSettingsFrom } from '../adapters/store-settings.js';
+import { backupAndPrune } from '../core/backup-prune.js';
 import { drill, type DrillResult } from '../core/drill.js';
+import type { PruneResult } from '../core/prune.js';
 import { runtimeDeps } from '../core/deps.js';
 import { formatBytes, formatDuration } from '../core/duration.js';
 import { CheckFailed, ConfigError, exitCodeOf, messageOf } from '../core/errors.js';
@@ -14,14 +16,15 @@ import {
   OPTION_SPECS,
   parseBackupOptions,
   parseDrillOptions,
-  parseListOptions,
   parseVerifyOptions,
   specsFor,
   type Command,
   type RawOptions,
 } from '../core/options.js';
-import { listBundles, verify, type VerifyResult } from '../core/verify.js';
+import { parseRetentionPolicy } from '../core/store-options.js';
+import { verify, type VerifyResult } from '../core/verify.js';
 import { DBDRILL_VERSION } from '../core/version.js';
+import { pruneJson, runList, runPrune } from './store-commands.js';
 
 const COMMANDS: Command[] = ['backup', 'verify', 'drill', 'prune', 'list'];
 
@@ -146,7 +149,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const deps = { ...runtimeDeps(verboseLogger, (n) => `--${n}`, controller.signal), mongoToolDownloader: toolCacheMongoDownloader(verboseLogger) };
+  const deps = { ...runtimeDeps(verboseLogger, (n) => `--${n}`, controller.signal, storeSettingsFrom(raw, command, (n) => `--${n}`, io.env)), mongoToolDownloader: toolCacheMongoDownloader(verboseLogger) };
   const reader = new OptionReader(raw, (n) => `--${n}`);
   const print = (obj: unknown) => {
     if (json) io.stdout(verboseLogger.redactor.redact(JSON.stringify(obj, null, 2)) + '\n');
@@ -154,7 +157,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     switch (command) {
       case 'backup': {
-        const result = await backup(deps, parseBackupOptions(reader));
+        const result = await backupAndPrune(deps, parseBackupOptions(reader), parseRetentionPolicy(reader));
         verboseLogger.info(
           `backup ok: ${result.bundle} (${formatBytes(result.sizeBytes)}, ${result.tables} tables, ${result.rows} rows${result.collections ? `, ${result.collections} collections, ${result.documents} documents` : ''}${result.skewSeconds !== null ? `, skew ${result.skewSeconds} s` : ''}, ${result.secretFiles} secret file(s), ${formatDuration(result.durationSeconds)})`,
         );
@@ -172,31 +175,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         print(drillJson(result));
         return 0;
       }
-      case 'list': {
-        const options = parseListOptions(reader);
-        const store = deps.openStore(options.store);
-        const bundles = await listBundles(store, options.name);
-        const now = deps.clock.now().getTime();
-        const rows = bundles.map((b) => ({
-          key: b.key,
-          createdAt: b.timestamp.toISOString(),
-          ageSeconds: Math.round((now - b.timestamp.getTime()) / 1000),
-          sizeBytes: b.sizeBytes,
-        }));
-        if (json) print({ ok: true, store: store.displayUri, name: options.name, bundles: rows });
-        else {
-          if (rows.length === 0) io.stdout(`no bundles named "${options.name}" in ${store.displayUri}\n`);
-          for (const r of rows) io.stdout(`${r.key}\t${formatDuration(r.ageSeconds)} old\t${formatBytes(r.sizeBytes)}\n`);
-        }
-        return 0;
-      }
+      case 'list':
+        return await runList(deps, reader, { json, stdout: io.stdout, print });
+      case 'prune':
+        return await runPrune(deps, reader, { json, stdout: io.stdout, print });
       default:
         throw new ConfigError(`"${command}" is not available in this build yet`);
     }
   } catch (err) {
     if (err instanceof CheckFailed && err.result) {
       const r = err.result as VerifyResult | DrillResult;
-      print('layers' in r ? verifyJson(r) : 'report' in r ? drillJson(r) : r);
+      print('layers' in r ? verifyJson(r) : 'report' in r ? drillJson(r) : 'kept' in r ? pruneJson(r as PruneResult) : r);
     } else if (json) {
       print({ ok: false, error: messageOf(err), exitCode: exitCodeOf(err) });
     }

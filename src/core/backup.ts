@@ -77,6 +77,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
   const secrets = await collectSecretFiles(options.secretFiles, label('secret-files'));
   // Masks secret values, refuses plain secret files, builds the encrypt stream and checks the KEK pairing.
   const security = await prepareBackupSecurity({ ...deps, label }, options, secrets, deps.encrypt);
+  store.checkBundle?.({ secretFiles: secrets.length, encrypted: !!security.encrypt });
 
   const work = await makeWorkDir('backup');
   try {

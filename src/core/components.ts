@@ -46,7 +46,9 @@ export async function dumpComponents(
   workDir: string,
   label: (input: string) => string,
 ): Promise<DumpedComponent[]> {
-  const databases = options.databases?.length ? options.databases : [{ engine: options.engine, url: options.databaseUrl }];
+  const databases = options.databases?.length
+    ? options.databases
+    : [{ engine: options.engine, url: options.databaseUrl }];
   const ids = componentIds(databases.map((d) => d.engine));
   const urlInput = label('database-url');
   const runs = databases.map(async (db, i): Promise<DumpedComponent> => {
@@ -86,7 +88,13 @@ export async function dumpMembers(dumps: DumpedComponent[]): Promise<MemberRecor
   const out: MemberRecord[] = [];
   for (const d of dumps) {
     const h = await sha256File(d.dumpPath);
-    out.push({ path: d.component.member, sizeBytes: h.sizeBytes, sha256: h.sha256, role: 'dump', component: d.component.id });
+    out.push({
+      path: d.component.member,
+      sizeBytes: h.sizeBytes,
+      sha256: h.sha256,
+      role: 'dump',
+      component: d.component.id,
+    });
   }
   return out;
 }
@@ -105,7 +113,11 @@ export function computeSkew(components: Component[]): SkewRecord | undefined {
 }
 
 /** max-skew: a recovery point whose dumps are too far apart is not stored. */
-export function checkMaxSkew(skew: SkewRecord | undefined, maxSkewSeconds: number | undefined, label: (n: string) => string): void {
+export function checkMaxSkew(
+  skew: SkewRecord | undefined,
+  maxSkewSeconds: number | undefined,
+  label: (n: string) => string,
+): void {
   if (maxSkewSeconds === undefined || !skew) return;
   if (skew.seconds > maxSkewSeconds) {
     throw new CheckFailed(
@@ -118,9 +130,21 @@ export function latestEnd(components: Component[]): Date {
   return new Date(Math.max(...components.map((c) => Date.parse(c.endedAt))));
 }
 
-export function componentSummary(c: Component): { id: string; engine: string; database: string; serverVersion: string; tool: string } {
+export function componentSummary(c: Component): {
+  id: string;
+  engine: string;
+  database: string;
+  serverVersion: string;
+  tool: string;
+} {
   if (c.engine === 'postgres') {
-    return { id: c.id, engine: c.engine, database: c.database, serverVersion: c.serverVersion, tool: `pg_dump ${c.tool.version}` };
+    return {
+      id: c.id,
+      engine: c.engine,
+      database: c.database,
+      serverVersion: c.serverVersion,
+      tool: `pg_dump ${c.tool.version}`,
+    };
   }
   return {
     id: c.id,
@@ -132,7 +156,11 @@ export function componentSummary(c: Component): { id: string; engine: string; da
 }
 
 /** Databases from the (repeatable) database-url; `engine` only applies to a single URL. */
-export function assertEngineForOne(count: number, engine: string | undefined, label: (n: string) => string): void {
+export function assertEngineForOne(
+  count: number,
+  engine: string | undefined,
+  label: (n: string) => string,
+): void {
   if (count > 1 && engine) {
     throw new ConfigError(
       `${label('engine')} only applies with one ${label('database-url')}; with ${count} URLs each engine comes from its URL scheme, so remove ${label('engine')}`,

@@ -19,6 +19,7 @@ import {
   type DecryptSecurityOptions,
   type DrillSecurityOptions,
 } from './security-options.js';
+import { STORE_OPTION_SPECS } from './store-options.js';
 
 export type Command = 'backup' | 'verify' | 'drill' | 'prune' | 'list';
 export type OptionKind = 'string' | 'boolean' | 'list' | 'int' | 'duration';
@@ -315,6 +316,8 @@ export const OPTION_SPECS: OptionSpec[] = [
   },
   // encryption, the KEK pairing check, secrets for the drill's app (issue 5)
   ...SECURITY_OPTION_SPECS,
+  // S3 and artifact store settings, retention and prune (issue 4)
+  ...STORE_OPTION_SPECS,
 ];
 
 export type RawOptions = Record<string, string | string[] | undefined>;

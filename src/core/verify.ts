@@ -34,6 +34,7 @@ import { findClientTool } from './provision/pg-binaries.js';
 import { minPgRestoreMajor } from './engines/postgres/restore.js';
 import { secretsFingerprint } from './secrets.js';
 import type { Store, StoredObject } from './stores/store.js';
+import { recordVerifyOutcome } from './verify-record.js';
 
 export interface VerifyLayer {
   name: string;
@@ -154,6 +155,7 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<
     const mark = layer.skipped ? 'skip' : layer.ok ? ' ok ' : 'FAIL';
     deps.logger.info(`[${mark}] ${layer.name}: ${layer.detail}`);
   }
+  await recordVerifyOutcome(deps, location, result, options.deep);
   if (!result.ok) {
     throw new CheckFailed(`verification failed for ${location.display}: ${result.problems.join('; ')}`, result);
   }

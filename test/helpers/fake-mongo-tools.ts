@@ -44,7 +44,9 @@ export async function writeFakeMongoTools(dir: string, o: FakeToolOptions = {}):
       o.stderr ? `echo ${q(o.stderr)} >&2` : '',
       o.exitCode ? `exit ${o.exitCode}` : '',
       tool === 'mongodump' && o.source ? `cp ${q(o.source)} "$out"` : '',
-      tool === 'mongorestore' ? 'echo "25 document(s) restored successfully. 0 document(s) failed to restore." >&2' : '',
+      tool === 'mongorestore'
+        ? 'echo "25 document(s) restored successfully. 0 document(s) failed to restore." >&2'
+        : '',
       'exit 0',
     ];
     await writeFile(join(binDir, tool), body.filter(Boolean).join('\n') + '\n');

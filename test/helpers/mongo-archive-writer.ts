@@ -122,7 +122,11 @@ export interface SyntheticArchive {
  * in `.gz`. Streams to disk, so any size fits in memory. Used by `npm run bench`
  * (src/bench/main.ts) and the tests.
  */
-export async function writeSyntheticArchive(path: string, mb: number, db = 'bench'): Promise<SyntheticArchive> {
+export async function writeSyntheticArchive(
+  path: string,
+  mb: number,
+  db = 'bench',
+): Promise<SyntheticArchive> {
   const file = createWriteStream(path, { mode: 0o600 });
   const gzip = path.endsWith('.gz') ? createGzip({ level: 6 }) : undefined;
   if (gzip) gzip.pipe(file);
@@ -145,7 +149,9 @@ export async function writeSyntheticArchive(path: string, mb: number, db = 'benc
     for (const chunk of pending.splice(0)) if (!out.write(chunk)) await once(out, 'drain');
   };
   const nss = ['orders', 'users', 'events', 'sessions'];
-  w.prelude(nss.map((c) => ({ db, collection: c, metadata: '{"options":{},"indexes":[]}', type: 'collection' })));
+  w.prelude(
+    nss.map((c) => ({ db, collection: c, metadata: '{"options":{},"indexes":[]}', type: 'collection' })),
+  );
   const counts: Record<string, number> = Object.fromEntries(nss.map((c) => [`${db}.${c}`, 0]));
   const target = mb * 1024 * 1024;
   let written = 0;

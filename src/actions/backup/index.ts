@@ -1,12 +1,14 @@
 import * as core from '@actions/core';
 
-import { backup } from '../../core/backup.js';
+import { backupAndPrune } from '../../core/backup-prune.js';
 import { formatBytes, formatDuration } from '../../core/duration.js';
 import { parseBackupOptions } from '../../core/options.js';
+import { parseRetentionPolicy } from '../../core/store-options.js';
 import { runAction } from '../common.js';
 
 await runAction('backup', async ({ reader, deps }) => {
-  const result = await backup(deps, parseBackupOptions(reader));
+  const result = await backupAndPrune(deps, parseBackupOptions(reader), parseRetentionPolicy(reader));
+  if (result.prune) core.setOutput('pruned', result.prune.deleted.join('\n'));
   core.setOutput('bundle', result.bundle);
   core.setOutput('sha256', result.sha256);
   core.setOutput('size-bytes', String(result.sizeBytes));

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -94,6 +93,22 @@ export class FileStore implements Store {
     return this.ready;
   }
 
+  /**
+   * Proves before a backup dumps anything that a file can be created here: access(2) says yes to
+   * root on a read-only mount, so a real probe file is written and removed.
+   */
+  async checkWritable(): Promise<void> {
+    await this.ensureDir();
+    const probe = path.join(this.dir, `.dbdrill-probe-${randomBytes(6).toString('hex')}`);
+    try {
+      await fsp.writeFile(probe, '', { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      throw this.notWritable(error);
+    } finally {
+      await fsp.unlink(probe).catch(() => undefined);
+    }
+  }
+
   private notWritable(error: unknown): Error {
     const code = errno(error);
     if (code && NOT_WRITABLE.has(code)) {
@@ -120,7 +135,7 @@ export class FileStore implements Store {
       // pipeline never settled for piped tar/age bodies (the backup hung with the event loop empty),
       // and the handle must stay open for the fsync below.
       body.once('error', (err) => hasher.destroy(err));
-      for await (const chunk of body.pipe(hasher)) await handle.write(chunk as Buffer);
+      for await (const chunk of body.pipe(hasher)) await writeAll(handle, chunk as Buffer);
       await handle.sync();
       await handle.close();
       handle = undefined;
@@ -255,6 +270,15 @@ async function mkdirp(dir: string): Promise<void> {
     await fsp.mkdir(dir, { mode: 0o700 });
   } catch (error) {
     if (errno(error) !== 'EEXIST') throw error;
+  }
+}
+
+/** FileHandle.write may write less than asked; a short write must not truncate a bundle silently. */
+async function writeAll(handle: fsp.FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
   }
 }
 

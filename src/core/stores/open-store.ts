@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { ArtifactStore, type ArtifactService } from './artifact-store.js';
 import { FileStore } from './file-store.js';
 import { S3Store, type S3StoreOptions } from './s3-store.js';
 import type { Store } from './store.js';
@@ -12,6 +13,8 @@ export interface OpenStoreDeps {
   env?: NodeJS.ProcessEnv;
   /** S3-only settings (s3-sse, s3-kms-key-id, s3-force-path-style); ignored by other stores. */
   s3?: S3StoreOptions;
+  /** artifact:// settings and the GitHub client (plugged in by the adapters; core never imports @actions/*). */
+  artifact?: { retentionDays?: number; githubToken?: string; service?: () => ArtifactService };
 }
 
 const ACCEPTED = 'a directory path, file:///absolute/dir, s3://bucket/prefix, or artifact://<name>';
@@ -22,7 +25,8 @@ export function openStore(uri: string, deps: OpenStoreDeps): Store {
   if (!value) throw new ConfigError(`store is required: give ${ACCEPTED}`);
   if (value.startsWith('s3://'))
     return new S3Store(value, { logger: deps.logger, env: deps.env, options: deps.s3 });
-  if (value.startsWith('artifact://')) throw new ConfigError('artifact stores: not available yet');
+  if (value.startsWith('artifact://'))
+    return new ArtifactStore(value, { logger: deps.logger, env: deps.env, ...deps.artifact });
   if (value.startsWith('file:')) return new FileStore(value, { logger: deps.logger });
   // Any other scheme (s3a://, gs://, https://, C:\ is no scheme) would silently become a relative folder.
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value);

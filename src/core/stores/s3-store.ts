@@ -547,7 +547,6 @@ function checkMetadata(metadata: Record<string, string>): Record<string, string>
     const key = rawKey.toLowerCase();
     if (!/^[a-z0-9][a-z0-9-]*$/.test(key))
       throw new Error(`S3 metadata key "${rawKey}" must be letters, digits and "-"`);
-    // eslint-disable-next-line no-control-regex
     const clean = String(value).replace(/[^\x20-\x7e]/g, '?');
     total += key.length + clean.length;
     out[key] = clean;

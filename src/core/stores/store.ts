@@ -40,6 +40,8 @@ export interface Store {
   delete(key: string): Promise<void>;
   /** Fails with a ConfigError when bundles cannot be written here; called before a backup dumps anything. */
   checkWritable?(): Promise<void>;
+  /** Refuses (ConfigError) a bundle this store must not hold, e.g. plain secret files where anyone can read; called before dumping. */
+  checkBundle?(bundle: { secretFiles: number; encrypted: boolean }): void;
   /** A local file path for the object when the store has one (saves a copy for seekable reads). */
   localPath?(key: string): string | undefined;
   /** Small text objects (drill history); read returns undefined when absent. */

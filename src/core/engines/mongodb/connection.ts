@@ -5,7 +5,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import YAML from 'yaml';
 
 import { ConfigError } from '../../errors.js';
 
@@ -62,7 +61,9 @@ function safeDecode(s: string, input: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
-    throw new ConfigError(`${input} has a bad %-escape; percent-encode special characters in the user and password`);
+    throw new ConfigError(
+      `${input} has a bad %-escape; percent-encode special characters in the user and password`,
+    );
   }
 }
 
@@ -73,9 +74,13 @@ export function formatMongoUrl(
 ): string {
   const auth =
     t.user !== undefined
-      ? encodeURIComponent(t.user) + (t.password !== undefined && o.password !== false ? ':' + encodeURIComponent(t.password) : '') + '@'
+      ? encodeURIComponent(t.user) +
+        (t.password !== undefined && o.password !== false ? ':' + encodeURIComponent(t.password) : '') +
+        '@'
       : '';
-  const hosts = (o.hosts ?? t.hosts).map((h) => (h.host.includes(':') ? `[${h.host}]` : h.host) + (t.scheme === 'mongodb+srv' ? '' : `:${h.port}`));
+  const hosts = (o.hosts ?? t.hosts).map(
+    (h) => (h.host.includes(':') ? `[${h.host}]` : h.host) + (t.scheme === 'mongodb+srv' ? '' : `:${h.port}`),
+  );
   const db = o.database === undefined ? t.database : o.database;
   const q = (o.query ?? t.query).toString();
   return `${t.scheme}://${auth}${hosts.join(',')}/${db ? encodeURIComponent(db) : ''}${q ? '?' + q : ''}`;
@@ -106,8 +111,9 @@ export async function writeToolConfig(dir: string, name: string, uri: string): P
   return path;
 }
 
+/** A JSON string is a valid YAML double-quoted scalar, whatever the password holds. */
 export function toolConfigText(uri: string): string {
-  return YAML.stringify({ uri }, { defaultStringType: 'QUOTE_DOUBLE' });
+  return `uri: ${JSON.stringify(uri)}\n`;
 }
 
 /** True when two URLs point at the same database on an overlapping set of hosts. */
@@ -115,7 +121,8 @@ export function sameMongoSource(
   a: { hosts: MongoHost[]; database: string | null },
   b: { hosts: MongoHost[]; database: string | null },
 ): boolean {
-  const norm = (h: MongoHost) => `${h.host === 'localhost' || h.host === '::1' ? '127.0.0.1' : h.host}:${h.port}`;
+  const norm = (h: MongoHost) =>
+    `${h.host === 'localhost' || h.host === '::1' ? '127.0.0.1' : h.host}:${h.port}`;
   const set = new Set(a.hosts.map(norm));
   return b.hosts.some((h) => set.has(norm(h))) && (a.database ?? '') === (b.database ?? '');
 }

@@ -66,7 +66,8 @@ export function renameNamespace(ns: string, renames: NsRename[]): string {
         const end = to.indexOf('$', i + 1);
         if (end < 0) throw new ConfigError(`ns-to "${to}" has an unclosed $variable$`);
         const name = to.slice(i + 1, end);
-        if (!named.has(name)) throw new ConfigError(`ns-to "${to}" uses $${name}$, which ns-from "${r.from}" does not define`);
+        if (!named.has(name))
+          throw new ConfigError(`ns-to "${to}" uses $${name}$, which ns-from "${r.from}" does not define`);
         out += named.get(name);
         i = end;
       } else out += ch;
@@ -111,18 +112,32 @@ export async function connectMongo(url: string, input: string): Promise<MongoCli
   } catch (err) {
     await client.close().catch(() => undefined);
     const msg = messageOf(err).replace(t.password ?? '\u0000', '***');
-    if (/auth/i.test(msg)) throw new ConfigError(`cannot authenticate to MongoDB at ${describeMongo(t)}; check the user, password (not shown) and authSource in ${input}: ${msg}`);
-    throw new ConfigError(`cannot connect to MongoDB at ${describeMongo(t)}: ${msg}; check ${input} and that mongod runs`);
+    if (/auth/i.test(msg))
+      throw new ConfigError(
+        `cannot authenticate to MongoDB at ${describeMongo(t)}; check the user, password (not shown) and authSource in ${input}: ${msg}`,
+      );
+    throw new ConfigError(
+      `cannot connect to MongoDB at ${describeMongo(t)}: ${msg}; check ${input} and that mongod runs`,
+    );
   }
   return client;
 }
 
-export async function countCollections(client: MongoClient, namespaces: string[]): Promise<Map<string, number | null>> {
+export async function countCollections(
+  client: MongoClient,
+  namespaces: string[],
+): Promise<Map<string, number | null>> {
   const out = new Map<string, number | null>();
   for (const ns of namespaces) {
     const dot = ns.indexOf('.');
     try {
-      out.set(ns, await client.db(ns.slice(0, dot)).collection(ns.slice(dot + 1)).countDocuments({}));
+      out.set(
+        ns,
+        await client
+          .db(ns.slice(0, dot))
+          .collection(ns.slice(dot + 1))
+          .countDocuments({}),
+      );
     } catch {
       out.set(ns, null);
     }
@@ -131,14 +146,23 @@ export async function countCollections(client: MongoClient, namespaces: string[]
 }
 
 /** Restored counts against the archive's: exact. */
-export async function compareMongoCounts(client: MongoClient, expected: ExpectedCollection[]): Promise<DrillCount[]> {
+export async function compareMongoCounts(
+  client: MongoClient,
+  expected: ExpectedCollection[],
+): Promise<DrillCount[]> {
   const actual = await countCollections(
     client,
     expected.map((e) => e.target),
   );
   return expected.map((e) => {
     const got = actual.get(e.target) ?? null;
-    return { name: e.target, expected: e.documents, actual: got, ok: got === e.documents, source: 'manifest' };
+    return {
+      name: e.target,
+      expected: e.documents,
+      actual: got,
+      ok: got === e.documents,
+      source: 'manifest',
+    };
   });
 }
 
@@ -158,7 +182,9 @@ export async function compareMongoWithProduction(
   return restored.map(({ source, count }) => {
     const p = prodCounts.get(source) ?? null;
     let ok = p !== null && count.actual !== null;
-    if (ok) ok = Math.abs(p! - count.actual!) <= (tolerance.rows ?? Math.ceil((p! * (tolerance.percent ?? 10)) / 100));
+    if (ok)
+      ok =
+        Math.abs(p! - count.actual!) <= (tolerance.rows ?? Math.ceil((p! * (tolerance.percent ?? 10)) / 100));
     return { name: count.name, expected: p, actual: count.actual, ok, source: 'compare-url' };
   });
 }

@@ -9,7 +9,12 @@ import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
 import type { DrillCheck, DrillCount } from '../../report/model.js';
 import { describeMongo, parseMongoUrl, sameMongoSource } from './connection.js';
-import { compareMongoCounts, compareMongoWithProduction, connectMongo, expectedCollections } from './counts.js';
+import {
+  compareMongoCounts,
+  compareMongoWithProduction,
+  connectMongo,
+  expectedCollections,
+} from './counts.js';
 import type { MongoArchiveSummary } from './inspect.js';
 import type { MongoToolDownloader } from './mongo-tools.js';
 import { effectiveRenames, restoreMongo, type NsRename } from './restore.js';
@@ -42,9 +47,18 @@ export interface MongoDrillOptions {
 }
 
 /** Undefined when the bundle holds no MongoDB archive; a ConfigError when it does and no target says where. */
-export function planMongoDrill(v: MongoDrillInputs, o: MongoDrillOptions, label: (n: string) => string = (n) => n): MongoDrillPlan | undefined {
-  const component = v.manifest?.components.find((c): c is MongoComponent => c.engine === 'mongodb') as MongoComponent | undefined;
-  const summary = component ? v.mongo?.find((m) => m.member === component.member) : v.manifest ? undefined : v.mongo?.[0];
+export function planMongoDrill(
+  v: MongoDrillInputs,
+  o: MongoDrillOptions,
+  label: (n: string) => string = (n) => n,
+): MongoDrillPlan | undefined {
+  const component = v.manifest?.components.find((c): c is MongoComponent => c.engine === 'mongodb') as
+    MongoComponent | undefined;
+  const summary = component
+    ? v.mongo?.find((m) => m.member === component.member)
+    : v.manifest
+      ? undefined
+      : v.mongo?.[0];
   if (!component && !summary) return undefined;
   const member = component?.member ?? summary!.member;
   const archivePath = v.extracted?.[member];
@@ -55,7 +69,13 @@ export function planMongoDrill(v: MongoDrillInputs, o: MongoDrillOptions, label:
     );
   }
   const collections = component?.collections ?? summary!.namespaces;
-  const dbs = [...new Set(collections.map((c) => c.ns.split('.')[0]).filter((d) => d && !['admin', 'config', 'local'].includes(d)))];
+  const dbs = [
+    ...new Set(
+      collections
+        .map((c) => c.ns.split('.')[0])
+        .filter((d) => d && !['admin', 'config', 'local'].includes(d)),
+    ),
+  ];
   const target = parseMongoUrl(o.mongoTargetUrl, label('target-url'));
   return {
     component,
@@ -74,7 +94,11 @@ export function planMongoDrill(v: MongoDrillInputs, o: MongoDrillOptions, label:
  * and the same database name the restore would write into (after renames). A replica-set name
  * recorded at backup that differs from the target's makes them different deployments.
  */
-export function assertNotMongoSource(plan: MongoDrillPlan, userRenames: NsRename[], label: (n: string) => string = (n) => n): void {
+export function assertNotMongoSource(
+  plan: MongoDrillPlan,
+  userRenames: NsRename[],
+  label: (n: string) => string = (n) => n,
+): void {
   const c = plan.component;
   if (!c?.hosts) return;
   const target = parseMongoUrl(plan.targetUrl, label('target-url'));
@@ -124,7 +148,8 @@ export async function restoreMongoPlan(
     workDir,
     signal: deps.signal,
   });
-  if (out.renames.length) notes.push(`mongorestore renames: ${out.renames.map((r) => `${r.from} -> ${r.to}`).join(', ')}`);
+  if (out.renames.length)
+    notes.push(`mongorestore renames: ${out.renames.map((r) => `${r.from} -> ${r.to}`).join(', ')}`);
   check({
     name: 'mongorestore',
     group: 'restore',
@@ -159,7 +184,10 @@ export async function checkMongoCounts(
     group: 'data',
     ok: wrong.length === 0,
     detail: wrong.length
-      ? wrong.slice(0, 10).map((c) => `${c.name}: expected ${c.expected}, got ${c.actual ?? 'no collection'}`).join('; ')
+      ? wrong
+          .slice(0, 10)
+          .map((c) => `${c.name}: expected ${c.expected}, got ${c.actual ?? 'no collection'}`)
+          .join('; ')
       : `${restored.length} collection(s), ${restored.reduce((n, c) => n + (c.actual ?? 0), 0)} documents, all exact`,
   });
   if (!o.mongoCompareUrl) return;
@@ -177,7 +205,10 @@ export async function checkMongoCounts(
       group: 'data',
       ok: off.length === 0,
       detail: off.length
-        ? off.slice(0, 10).map((c) => `${c.name}: production ${c.expected}, restored ${c.actual}`).join('; ')
+        ? off
+            .slice(0, 10)
+            .map((c) => `${c.name}: production ${c.expected}, restored ${c.actual}`)
+            .join('; ')
         : `${drift.length} collection(s) within ${o.countTolerance.percent !== undefined ? o.countTolerance.percent + '%' : o.countTolerance.rows + ' documents'}`,
     });
   } finally {

@@ -13,7 +13,14 @@ import { CheckFailed, ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
 import { readMongoArchive, sniffMongoArchive, type MongoArchiveReport } from './archive-reader.js';
-import { describeMongo, formatMongoUrl, parseMongoUrl, toolConfigText, writeToolConfig, type MongoTarget } from './connection.js';
+import {
+  describeMongo,
+  formatMongoUrl,
+  parseMongoUrl,
+  toolConfigText,
+  writeToolConfig,
+  type MongoTarget,
+} from './connection.js';
 import { findMongoTool, type MongoTool, type MongoToolDownloader } from './mongo-tools.js';
 
 export interface MongoDumpDeps {
@@ -78,7 +85,9 @@ export async function dumpMongo(deps: MongoDumpDeps, o: MongoDumpOptions): Promi
     label: o.label,
     signal: o.signal,
   });
-  logger.info(`MongoDB ${describeMongo(target)}: using ${tool.display} (${tool.version}, from ${tool.source})`);
+  logger.info(
+    `MongoDB ${describeMongo(target)}: using ${tool.display} (${tool.version}, from ${tool.source})`,
+  );
   const tmpPath = join(o.workDir, `${id}.archive.tmp`);
   const startedAt = clock.now();
   await runMongodump(deps, o, tool, target, tmpPath);
@@ -87,14 +96,19 @@ export async function dumpMongo(deps: MongoDumpDeps, o: MongoDumpOptions): Promi
 
   const sniff = await sniffMongoArchive(tmpPath);
   if (!sniff.isArchive) {
-    throw new CheckFailed(`${tool.display} exited 0 but did not write a mongodump archive; see its output above`);
+    throw new CheckFailed(
+      `${tool.display} exited 0 but did not write a mongodump archive; see its output above`,
+    );
   }
   const member = `${id}.archive${sniff.compressed ? '.gz' : ''}`;
   const dumpPath = join(o.workDir, member);
   await rename(tmpPath, dumpPath);
   let report: MongoArchiveReport;
   try {
-    report = await readMongoArchive(createReadStream(dumpPath), { name: `the archive mongodump just wrote`, signal: o.signal });
+    report = await readMongoArchive(createReadStream(dumpPath), {
+      name: `the archive mongodump just wrote`,
+      signal: o.signal,
+    });
   } catch (err) {
     await rm(dumpPath, { force: true });
     throw err;
@@ -131,10 +145,24 @@ export async function dumpMongo(deps: MongoDumpDeps, o: MongoDumpOptions): Promi
   return { component, dumpPath, report };
 }
 
-async function runMongodump(deps: MongoDumpDeps, o: MongoDumpOptions, tool: MongoTool, target: MongoTarget, archivePath: string): Promise<void> {
+async function runMongodump(
+  deps: MongoDumpDeps,
+  o: MongoDumpOptions,
+  tool: MongoTool,
+  target: MongoTarget,
+  archivePath: string,
+): Promise<void> {
   let result;
   if (tool.via === 'docker') {
-    const args = [...tool.prefixArgs, '-e', DOCKER_CONFIG_ENV, tool.container!, 'sh', '-c', dockerToolScript('mongodump', MONGODUMP_OPTIONS)];
+    const args = [
+      ...tool.prefixArgs,
+      '-e',
+      DOCKER_CONFIG_ENV,
+      tool.container!,
+      'sh',
+      '-c',
+      dockerToolScript('mongodump', MONGODUMP_OPTIONS),
+    ];
     const out = createWriteStream(archivePath, { mode: 0o600 });
     result = await deps.runner.run('docker', args, {
       env: { ...process.env, [DOCKER_CONFIG_ENV]: toolConfigText(inContainerUrl(target)) },
@@ -152,11 +180,17 @@ async function runMongodump(deps: MongoDumpDeps, o: MongoDumpOptions, tool: Mong
   if (result.code !== 0) {
     const why = result.stderr.trim().split('\n').slice(-5).join('\n');
     if (/authentication failed|auth.*error/i.test(why)) {
-      throw new ConfigError(`mongodump could not authenticate to ${describeMongo(target)}; check the user and password in ${o.urlInput} (not shown): ${why}`);
+      throw new ConfigError(
+        `mongodump could not authenticate to ${describeMongo(target)}; check the user and password in ${o.urlInput} (not shown): ${why}`,
+      );
     }
     if (/server selection|no reachable servers|connection refused/i.test(why)) {
-      throw new ConfigError(`mongodump cannot reach ${describeMongo(target)}; check the host and port in ${o.urlInput} and that mongod runs: ${why}`);
+      throw new ConfigError(
+        `mongodump cannot reach ${describeMongo(target)}; check the host and port in ${o.urlInput} and that mongod runs: ${why}`,
+      );
     }
-    throw new Error(`mongodump failed (${result.signal ? 'killed by ' + result.signal : 'exit ' + result.code}): ${why}`);
+    throw new Error(
+      `mongodump failed (${result.signal ? 'killed by ' + result.signal : 'exit ' + result.code}): ${why}`,
+    );
   }
 }

@@ -88,7 +88,9 @@ export async function inspectMongoStream(
       namespaces: report.namespaces.map((n) => ({ ns: n.ns, type: n.type, documents: n.documents })),
       totalDocuments: report.totalDocuments,
     };
-    const list = report.namespaces.map((n) => `${n.ns} ${n.documents}${n.type !== 'collection' ? ` (${n.type})` : ''}`);
+    const list = report.namespaces.map(
+      (n) => `${n.ns} ${n.documents}${n.type !== 'collection' ? ` (${n.type})` : ''}`,
+    );
     layers.push({
       name: 'mongodb archive',
       ok: true,
@@ -108,10 +110,12 @@ export function collectionsLayer(component: MongoComponent, report: MongoArchive
   for (const c of component.collections) {
     const n = got.get(c.ns);
     if (n === undefined) problems.push(`${c.ns} is in the manifest but not in the archive`);
-    else if (n !== c.documents) problems.push(`${c.ns}: ${n} document(s) in the archive, ${c.documents} in the manifest`);
+    else if (n !== c.documents)
+      problems.push(`${c.ns}: ${n} document(s) in the archive, ${c.documents} in the manifest`);
   }
   for (const ns of got.keys()) {
-    if (!component.collections.some((c) => c.ns === ns)) problems.push(`${ns} is in the archive but not in the manifest`);
+    if (!component.collections.some((c) => c.ns === ns))
+      problems.push(`${ns} is in the archive but not in the manifest`);
   }
   return {
     name: 'collections match manifest',

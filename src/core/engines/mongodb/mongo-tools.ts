@@ -61,7 +61,8 @@ export function mongoToolsDistro(osRelease: string): string | undefined {
   const id = field('ID');
   const version = field('VERSION_ID') ?? '';
   const major = version.split('.')[0];
-  if (id === 'ubuntu' && ['20.04', '22.04', '24.04'].includes(version)) return `ubuntu${version.replace('.', '')}`;
+  if (id === 'ubuntu' && ['20.04', '22.04', '24.04'].includes(version))
+    return `ubuntu${version.replace('.', '')}`;
   if (id === 'debian' && ['11', '12'].includes(major)) return `debian${major}`;
   if (id === 'rhel' || id === 'rocky' || id === 'almalinux' || id === 'centos') {
     if (['8', '9'].includes(major)) return `rhel${major}0`;
@@ -75,7 +76,11 @@ export function mongoToolsUrl(distro: string, version: string, base = MONGO_TOOL
 }
 
 /** The one message when no way works: it lists the three ways to get the tools. */
-export function noMongoToolMessage(name: MongoToolName, label: (n: string) => string, tried: string[]): string {
+export function noMongoToolMessage(
+  name: MongoToolName,
+  label: (n: string) => string,
+  tried: string[],
+): string {
   return (
     `${name} not found (${tried.join('; ')}). Get the MongoDB Database Tools one of three ways: ` +
     `(1) install them and put ${name} on PATH, or set ${label('mongo-bin-dir')} to their bin directory; ` +
@@ -85,7 +90,11 @@ export function noMongoToolMessage(name: MongoToolName, label: (n: string) => st
   );
 }
 
-export async function findMongoTool(deps: MongoToolDeps, name: MongoToolName, o: FindMongoToolOptions = {}): Promise<MongoTool> {
+export async function findMongoTool(
+  deps: MongoToolDeps,
+  name: MongoToolName,
+  o: FindMongoToolOptions = {},
+): Promise<MongoTool> {
   const label = o.label ?? ((n: string) => n);
   const env = o.env ?? process.env;
   const tried: string[] = [];
@@ -136,7 +145,8 @@ export async function findMongoTool(deps: MongoToolDeps, name: MongoToolName, o:
   const version = o.version ?? MONGO_TOOLS_VERSION;
   const base = env.DBDRILL_MONGO_TOOLS_URL;
   if (!deps.mongoToolDownloader) tried.push('no tool-cache download in this runtime');
-  else if (platform() !== 'linux' || (arch() !== 'x64' && !base)) tried.push(`no pinned build for ${platform()}/${arch()}`);
+  else if (platform() !== 'linux' || (arch() !== 'x64' && !base))
+    tried.push(`no pinned build for ${platform()}/${arch()}`);
   else {
     const osRelease = o.osRelease ?? (await readFile('/etc/os-release', 'utf8').catch(() => ''));
     const distro = mongoToolsDistro(osRelease);
@@ -144,7 +154,9 @@ export async function findMongoTool(deps: MongoToolDeps, name: MongoToolName, o:
     else {
       const url = mongoToolsUrl(distro, version, base || MONGO_TOOLS_BASE_URL);
       try {
-        deps.logger.info(`${name} not installed: using MongoDB Database Tools ${version} (${distro}) from the tool cache`);
+        deps.logger.info(
+          `${name} not installed: using MongoDB Database Tools ${version} (${distro}) from the tool cache`,
+        );
         const dir = await deps.mongoToolDownloader.ensure(url, version, o.signal);
         const path = await findBinary(dir, name);
         const v = path ? await localVersion(deps.runner, path) : undefined;

@@ -9,7 +9,13 @@ import { availableParallelism } from 'node:os';
 
 import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
-import { connectionOnlyUrl, parseMongoUrl, toolConfigText, writeToolConfig, type MongoTarget } from './connection.js';
+import {
+  connectionOnlyUrl,
+  parseMongoUrl,
+  toolConfigText,
+  writeToolConfig,
+  type MongoTarget,
+} from './connection.js';
 import { DOCKER_CONFIG_ENV, dockerToolScript, inContainerUrl } from './dump.js';
 import { findMongoTool, type MongoToolDownloader } from './mongo-tools.js';
 
@@ -47,7 +53,11 @@ export interface MongoRestoreOutcome {
  * The renames to apply: the user's ns-from/ns-to, or else, when target-url names another
  * database than the dump's, `<source>.*` to `<target>.*`.
  */
-export function effectiveRenames(renames: NsRename[], sourceDatabase: string | null, target: MongoTarget): NsRename[] {
+export function effectiveRenames(
+  renames: NsRename[],
+  sourceDatabase: string | null,
+  target: MongoTarget,
+): NsRename[] {
   if (renames.length) return renames;
   if (sourceDatabase && target.database && target.database !== sourceDatabase) {
     return [{ from: `${sourceDatabase}.*`, to: `${target.database}.*` }];
@@ -56,7 +66,12 @@ export function effectiveRenames(renames: NsRename[], sourceDatabase: string | n
 }
 
 /** Everything but the connection: the same list for a local tool and for `docker exec`. */
-export function mongorestoreOptions(o: { archivePath?: string; compressed: boolean; renames: NsRename[]; jobs: number }): string[] {
+export function mongorestoreOptions(o: {
+  archivePath?: string;
+  compressed: boolean;
+  renames: NsRename[];
+  jobs: number;
+}): string[] {
   const args = ['--drop', o.archivePath ? `--archive=${o.archivePath}` : '--archive'];
   if (o.compressed) args.push('--gzip');
   for (const r of o.renames) args.push(`--nsFrom=${r.from}`, `--nsTo=${r.to}`);
@@ -82,16 +97,32 @@ export async function restoreMongo(
   let args: string[];
   if (tool.via === 'docker') {
     const options = mongorestoreOptions({ compressed: o.compressed, renames, jobs });
-    args = [...tool.prefixArgs, '-e', DOCKER_CONFIG_ENV, tool.container!, 'sh', '-c', dockerToolScript('mongorestore', options)];
+    args = [
+      ...tool.prefixArgs,
+      '-e',
+      DOCKER_CONFIG_ENV,
+      tool.container!,
+      'sh',
+      '-c',
+      dockerToolScript('mongorestore', options),
+    ];
     run = await deps.runner.run('docker', args, {
-      env: { ...process.env, [DOCKER_CONFIG_ENV]: toolConfigText(connectionOnlyUrl({ ...parseMongoUrl(inContainerUrl(target), 'target-url') })) },
+      env: {
+        ...process.env,
+        [DOCKER_CONFIG_ENV]: toolConfigText(
+          connectionOnlyUrl({ ...parseMongoUrl(inContainerUrl(target), 'target-url') }),
+        ),
+      },
       stdin: createReadStream(o.archivePath),
       signal: o.signal,
       maxStderrBytes: 4 << 20,
     });
   } else {
     const config = await writeToolConfig(o.workDir, 'mongorestore.yaml', connectionOnlyUrl(target));
-    args = [`--config=${config}`, ...mongorestoreOptions({ archivePath: o.archivePath, compressed: o.compressed, renames, jobs })];
+    args = [
+      `--config=${config}`,
+      ...mongorestoreOptions({ archivePath: o.archivePath, compressed: o.compressed, renames, jobs }),
+    ];
     try {
       run = await deps.runner.run(tool.command, args, { signal: o.signal, maxStderrBytes: 4 << 20 });
     } finally {

@@ -1,0 +1,61 @@
+/**
+ * The CLI's `list` and `prune`: parse, call core, print. Text goes to stdout (it is the answer);
+ * with --json, one JSON object instead.
+ */
+import type { RuntimeDeps } from '../core/deps.js';
+import { formatBytes, formatDuration } from '../core/duration.js';
+import { list, listJson, type ListedBundle } from '../core/list.js';
+import { parseListOptions, type OptionReader } from '../core/options.js';
+import { prune, type PruneResult } from '../core/prune.js';
+import { parsePruneOptions } from '../core/store-options.js';
+
+export interface CommandIo {
+  json: boolean;
+  stdout: (text: string) => void;
+  print: (obj: unknown) => void;
+}
+
+function verifiedText(b: ListedBundle): string {
+  if (b.verified === 'unknown') return 'verified: unknown';
+  const scope = b.record?.scope === 'stored-object' ? ', stored bytes only' : b.record?.deep ? ', deep' : '';
+  return `verified: ${b.verified} (${b.verifiedAt}${scope})`;
+}
+
+export async function runList(deps: RuntimeDeps, reader: OptionReader, io: CommandIo): Promise<number> {
+  const options = parseListOptions(reader);
+  const result = await list(deps, options);
+  if (io.json) {
+    io.print(listJson(result));
+    return 0;
+  }
+  if (result.bundles.length === 0) io.stdout(`no bundles named "${options.name}" in ${result.store}\n`);
+  for (const b of result.bundles) {
+    io.stdout(`${b.key}\t${formatDuration(b.ageSeconds)} old\t${formatBytes(b.sizeBytes)}\t${verifiedText(b)}\n`);
+  }
+  return 0;
+}
+
+export function pruneJson(r: PruneResult): Record<string, unknown> {
+  return {
+    ok: r.ok,
+    store: r.store,
+    name: r.name,
+    dryRun: r.dryRun,
+    kept: r.kept,
+    deleted: r.deleted,
+    problems: r.problems,
+    ...(r.blockedReason ? { blockedReason: r.blockedReason } : {}),
+    newest: r.newest ?? null,
+    newestVerified: r.newestVerified ?? null,
+  };
+}
+
+export async function runPrune(deps: RuntimeDeps, reader: OptionReader, io: CommandIo): Promise<number> {
+  const result = await prune(deps, parsePruneOptions(reader));
+  if (io.json) io.print(pruneJson(result));
+  else {
+    for (const k of result.kept) io.stdout(`keep\t${k.key}\t${k.reasons.join(', ')}\n`);
+    for (const d of result.deleted) io.stdout(`${result.dryRun ? 'would delete' : 'deleted'}\t${d}\n`);
+  }
+  return 0;
+}
