@@ -242,6 +242,13 @@ describe('drill: options', () => {
     expect(Object.fromEntries(result.counts.map((c) => [c.name, c.actual]))).toEqual({ 'public.customers': 100, 'public.orders': 1000 });
   });
 
+  it('drills a piped dump (no data offsets) with one pg_restore job, and says so', async () => {
+    const { result } = await runDrill({ bundle: resolve('test/fixtures/postgres/pg15-lo.piped.dump'), provision: 'local', jobs: '2' });
+    expect(result.checks.failures).toEqual([]);
+    expect(result.report.notes.join()).toMatch(/written to a pipe .*1 job/);
+    expect(Object.fromEntries(result.counts.map((c) => [c.name, c.actual]))).toEqual({ 'public.a': 2000, 'public.b': 3000 });
+  });
+
   it('fails an RTO budget that is exceeded', async () => {
     const { result } = await runDrill({ store: storeDir, name: 'shop', provision: 'local', rto: '0.001s' });
     expect(result.status).toBe('failed');

@@ -108,7 +108,7 @@ describe('prune on a file store', () => {
     const bundles = new Set(files.filter((f) => f.endsWith('.dbdrill.tar')));
     expect(files.filter((f) => !f.endsWith('.dbdrill.tar') && !bundles.has(f.replace(/\.(sha256|verify\.json)$/, '')))).toEqual([]);
     expect([...bundles].filter((b) => !existsSync(join(store.dir, b + '.verify.json')))).toEqual([]);
-    expect(deps.logger.lines.join('\n')).toMatch(/keep {3}shop-20260301T030000Z\.dbdrill\.tar \(verified: yes\): newest bundle/);
+    expect(deps.logger.lines.join('\n')).toMatch(/keep {3}shop-20260301T090000Z\.dbdrill\.tar \(verified: yes\): newest bundle/);
 
     const again = await pruneStore(depsFor(store), store, 'shop', policy, false);
     expect(again.deleted).toEqual([]);

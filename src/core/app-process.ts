@@ -20,7 +20,7 @@ export function startApp(
 ): AppProcess {
   const max = options.tailLines ?? 200;
   const lines: string[] = [];
-  let partial = { out: '', err: '' };
+  const partial = { out: '', err: '' };
   const push = (stream: 'out' | 'err', chunk: string) => {
     const text = partial[stream] + chunk;
     const parts = text.split(/\r?\n/);

@@ -247,6 +247,9 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
             ? `${out.tool}, ${out.jobs} job(s), tier ${options.tier}${ignored ? `, ${ignored} error(s) ignored by ignore-restore-errors` : ', no errors'}`
             : `${out.unignored} pg_restore error(s) not covered by ignore-restore-errors; first: ${out.errors.find((e) => !e.ignored)?.message}`,
       });
+      if (out.sequentialBecausePiped) {
+        report.notes.push('the dump was written to a pipe (no data offsets), so pg_restore ran with 1 job instead of --jobs');
+      }
       if (out.rolesCreated.length) report.notes.push(`created roles before restoring: ${out.rolesCreated.join(', ')}`);
       if (out.unignored > 0) throw new CheckFailed(`pg_restore reported ${out.unignored} error(s); see the report`);
       return out;

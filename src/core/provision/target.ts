@@ -58,7 +58,7 @@ export async function provisionTarget(
     return {
       kind: 'local',
       url: cluster.url,
-      display: `local PostgreSQL ${cluster.version} at ${cluster.host}:${cluster.port}/${cluster.database}`,
+      display: `throwaway PostgreSQL ${cluster.version} at ${cluster.host}:${cluster.port}/${cluster.database}`,
       env: cluster.env,
       teardown: () => cluster.stop(),
     };

@@ -184,20 +184,36 @@ async function runPgDump(
   const env = libpqEnv(target);
   let result;
   if (tool.via === 'docker') {
-    // Inside the container the server is local; the password travels as an inherited env var, never on argv.
+    // pg_dump writes a file inside the container (so the archive is seekable and records its data
+    // offsets, which pg_restore --jobs needs), then `docker exec cat` streams it out. Inside the
+    // container the server is local; the password travels as an inherited env var, never on argv.
+    const c = options.dockerContainer!;
+    const inside = `/tmp/dbdrill-${process.pid}-${Date.now()}.dump`;
     const args = [
       ...tool.prefixArgs,
       ...(target.password !== undefined ? ['-e', 'PGPASSWORD'] : []),
-      options.dockerContainer!,
+      c,
       'pg_dump',
       ...dumpOptions,
+      '--file',
+      inside,
       '--username',
       target.user,
       '--dbname',
       target.database,
     ];
-    const out = createWriteStream(dumpPath, { mode: 0o600 });
-    result = await deps.runner.run('docker', args, { env, stdout: out, signal: options.signal });
+    try {
+      result = await deps.runner.run('docker', args, { env, signal: options.signal });
+      if (result.code === 0) {
+        const out = createWriteStream(dumpPath, { mode: 0o600 });
+        const copy = await deps.runner.run('docker', ['exec', c, 'cat', inside], { stdout: out, signal: options.signal });
+        if (copy.code !== 0) {
+          throw new Error(`copying the dump out of container "${c}" failed: ${copy.stderr.trim().split('\n').pop()}`);
+        }
+      }
+    } finally {
+      await deps.runner.run('docker', ['exec', c, 'rm', '-f', inside], { quiet: true }).catch(() => undefined);
+    }
   } else {
     const args = [...dumpOptions, '--file', dumpPath, '--dbname', target.safeUrl];
     result = await deps.runner.run(tool.command, args, { env, signal: options.signal });

@@ -42,6 +42,8 @@ export interface RestoreOutcome {
   unignored: number;
   rolesCreated: string[];
   args: string[];
+  /** Set when jobs had to drop to 1 because the archive has no data offsets. */
+  sequentialBecausePiped: boolean;
 }
 
 /** Archive version -> the first PostgreSQL major whose pg_restore reads it. */
@@ -62,7 +64,14 @@ export async function restorePostgres(
   });
   const target = parsePgUrl(o.targetUrl, 'target-url');
   const rolesCreated = o.createRoles ? await createRoles(o.targetUrl, rolesOf(o.toc, o.extraRoles ?? [])) : [];
-  const jobs = o.jobs ?? Math.max(1, availableParallelism());
+  // A dump written to a pipe records no data offsets, and pg_restore cannot run it in parallel
+  // ("could not find block ID ... lack of data offsets"): such dumps restore with one job.
+  const piped = o.toc.some((e) => e.dataOffsetState === 'not-set');
+  const wanted = o.jobs ?? Math.max(1, availableParallelism());
+  const jobs = piped ? 1 : wanted;
+  if (piped && wanted > 1) {
+    deps.logger.info('the dump was written to a pipe and records no data offsets: restoring with 1 job instead of ' + wanted);
+  }
   const args = ['--dbname', target.safeUrl, '--jobs', String(jobs)];
   if (o.noOwner) args.push('--no-owner');
   if (o.noAcl) args.push('--no-acl');
@@ -95,6 +104,7 @@ export async function restorePostgres(
     unignored: errors.filter((e) => !e.ignored).length,
     rolesCreated,
     args,
+    sequentialBecausePiped: piped && wanted > 1,
   };
 }
 
