@@ -36,7 +36,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 
 beforeAll(async () => {
   cluster = await startTestCluster({ database: 'shop' });
-  await cluster.query('CREATE TABLE t (id int primary key); INSERT INTO t SELECT generate_series(1, 100)');
+  await cluster.sql('CREATE TABLE t (id int primary key); INSERT INTO t SELECT generate_series(1, 100)');
   work = await tempDir();
   storeDir = join(work.dir, 'store');
 });

@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -247,7 +248,6 @@ async function pgRestoreAlone(
 
 async function startS3(): Promise<{ bucket: string; env: NodeJS.ProcessEnv; stop: () => Promise<void> }> {
   // s3rver is a dev dependency loaded from the checkout at run time, not bundled.
-  const { createRequire } = await import('node:module');
   const load = createRequire(join(root, 'package.json'));
   const S3rver = load('s3rver') as new (o: Record<string, unknown>) => {
     run(): Promise<{ port: number }>;
