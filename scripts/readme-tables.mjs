@@ -4,17 +4,23 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
 import YAML from 'yaml';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ACTIONS = ['backup', 'verify', 'restore-drill'];
 
-const cell = (s) => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ').trim();
+const cell = (s) =>
+  String(s ?? '')
+    .replace(/([|*_<>])/g, '\\$1')
+    .replace(/\n/g, ' ')
+    .trim();
 
 export function tablesFor(name) {
   const meta = YAML.parse(readFileSync(path.join(root, 'actions', name, 'action.yml'), 'utf8'));
   const inputs = Object.entries(meta.inputs ?? {}).map(
-    ([k, v]) => `| \`${k}\` | ${v.required ? 'yes' : ''} | ${v.default !== undefined ? `\`${cell(v.default)}\`` : ''} | ${cell(v.description)} |`,
+    ([k, v]) =>
+      `| \`${k}\` | ${v.required ? 'yes' : ''} | ${v.default !== undefined ? `\`${cell(v.default)}\`` : ''} | ${cell(v.description)} |`,
   );
   const outputs = Object.entries(meta.outputs ?? {}).map(([k, v]) => `| \`${k}\` | ${cell(v.description)} |`);
   return [
@@ -41,10 +47,14 @@ export function renderReadme(text) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const file = path.join(root, 'README.md');
   const text = readFileSync(file, 'utf8');
-  const next = renderReadme(text);
+  // formatted as Prettier formats the README, so the check and `prettier --check` agree
+  const config = (await prettier.resolveConfig(file)) ?? {};
+  const next = await prettier.format(renderReadme(text), { ...config, filepath: file });
   if (process.argv.includes('--check')) {
     if (next !== text) {
-      console.error('README.md action tables differ from actions/*/action.yml; run: node scripts/readme-tables.mjs');
+      console.error(
+        'README.md action tables differ from actions/*/action.yml; run: node scripts/readme-tables.mjs',
+      );
       process.exit(1);
     }
   } else writeFileSync(file, next);

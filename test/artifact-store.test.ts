@@ -29,7 +29,12 @@ function enterRun(runId: number, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessE
 
 function storeIn(runId: number, extra: NodeJS.ProcessEnv = {}, logger = new MemoryLogger()): ArtifactStore {
   const env = enterRun(runId, extra);
-  return new ArtifactStore('artifact://ci-bundles', { logger, env, service: () => actionsArtifactService(env), retentionDays: 3 });
+  return new ArtifactStore('artifact://ci-bundles', {
+    logger,
+    env,
+    service: () => actionsArtifactService(env),
+    retentionDays: 3,
+  });
 }
 
 async function text(stream: Readable): Promise<Buffer> {
@@ -53,7 +58,9 @@ afterAll(async () => {
 
 describe('outside GitHub Actions', () => {
   it('is a clear ConfigError naming what is missing and the alternatives', () => {
-    expect(() => openStore('artifact://ci-bundles', { logger: new MemoryLogger(), env: {} })).toThrow(ConfigError);
+    expect(() => openStore('artifact://ci-bundles', { logger: new MemoryLogger(), env: {} })).toThrow(
+      ConfigError,
+    );
     expect(() => openStore('artifact://ci-bundles', { logger: new MemoryLogger(), env: {} })).toThrow(
       /only works inside a GitHub Actions job \(ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL not set\); elsewhere use a directory or s3:/,
     );
@@ -61,9 +68,14 @@ describe('outside GitHub Actions', () => {
 
   it('rejects a malformed artifact URI', () => {
     const env = { ACTIONS_RUNTIME_TOKEN: 'x', ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/' };
-    expect(() => new ArtifactStore('artifact://a/b', { logger: new MemoryLogger(), env, service: () => ({}) as never })).toThrow(
-      /artifact:\/\/<name>/,
-    );
+    expect(
+      () =>
+        new ArtifactStore('artifact://a/b', {
+          logger: new MemoryLogger(),
+          env,
+          service: () => ({}) as never,
+        }),
+    ).toThrow(/artifact:\/\/<name>/);
   });
 });
 
@@ -72,10 +84,20 @@ describe('within one run (a later job downloads what an earlier job uploaded)', 
     const logger = new MemoryLogger();
     const store = storeIn(100, {}, logger);
     const put = await store.put(BUNDLE, Readable.from([payload]));
-    expect(put).toMatchObject({ key: BUNDLE, sizeBytes: payload.length, location: `artifact://ci-bundles/${BUNDLE}` });
+    expect(put).toMatchObject({
+      key: BUNDLE,
+      sizeBytes: payload.length,
+      location: `artifact://ci-bundles/${BUNDLE}`,
+    });
     expect(put.sha256).toBe(createHash('sha256').update(payload).digest('hex'));
     await store.writeText(BUNDLE + '.sha256', `${put.sha256}  ${BUNDLE}\n`);
-    expect(logger.lines.some((l) => /warning: artifact:\/\/ store: workflow artifacts expire .* anyone who can read the repository/.test(l))).toBe(true);
+    expect(
+      logger.lines.some((l) =>
+        /warning: artifact:\/\/ store: workflow artifacts expire .* anyone who can read the repository/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
 
     // The routes @actions/artifact really used.
     const seen = new Set(double.requests);
@@ -91,18 +113,24 @@ describe('within one run (a later job downloads what an earlier job uploaded)', 
     expect(await later.readText(BUNDLE + '.sha256')).toBe(`${put.sha256}  ${BUNDLE}\n`);
     expect(await later.readText('shop.drill-history.jsonl')).toBeUndefined();
     await expect(later.get('shop-20990101T000000Z.dbdrill.tar')).rejects.toBeInstanceOf(ObjectNotFoundError);
-    await expect(later.put(BUNDLE, Readable.from([Buffer.from('x')]))).rejects.toBeInstanceOf(ObjectExistsError);
+    await expect(later.put(BUNDLE, Readable.from([Buffer.from('x')]))).rejects.toBeInstanceOf(
+      ObjectExistsError,
+    );
 
     // writeText replaces (delete + upload in this run).
     await later.writeText('shop.drill-history.jsonl', '{"n":1}\n');
     await later.writeText('shop.drill-history.jsonl', '{"n":1}\n{"n":2}\n');
     expect(await later.readText('shop.drill-history.jsonl')).toBe('{"n":1}\n{"n":2}\n');
-    expect(double.requests).toContain('POST /twirp/github.actions.results.api.v1.ArtifactService/DeleteArtifact');
+    expect(double.requests).toContain(
+      'POST /twirp/github.actions.results.api.v1.ArtifactService/DeleteArtifact',
+    );
   });
 
   it('refuses a bundle with plain secret files (anyone who can read the repo can download it)', () => {
     const store = storeIn(100);
-    expect(() => store.checkBundle({ secretFiles: 2, encrypted: false })).toThrow(/holds 2 secret file\(s\) and is not encrypted.*set recipients/);
+    expect(() => store.checkBundle({ secretFiles: 2, encrypted: false })).toThrow(
+      /holds 2 secret file\(s\) and is not encrypted.*set recipients/,
+    );
     expect(() => store.checkBundle({ secretFiles: 2, encrypted: true })).not.toThrow();
     expect(() => store.checkBundle({ secretFiles: 0, encrypted: false })).not.toThrow();
   });
@@ -141,12 +169,9 @@ describe('across runs (REST with a token, then downloadArtifact with findBy)', (
   });
 
   it('a rejected token is a clear error naming the permission', async () => {
-    const store = storeIn(300, { GITHUB_TOKEN: 'x' });
-    const orig = double.envFor(300).GITHUB_API_URL;
-    expect(orig).toBeDefined();
-    // The double answers 401 without an Authorization header; simulate a token the API refuses by an empty one.
-    const service = actionsArtifactService({ ...process.env, GITHUB_API_URL: `${double.url}/nowhere` });
-    await expect(service.listOtherRuns('ci-bundles.', 'x')).rejects.toThrow(/answered 404/);
-    expect(store.displayUri).toBe('artifact://ci-bundles');
+    const store = storeIn(300, { GITHUB_TOKEN: 'rejected-token' });
+    await expect(store.list('shop')).rejects.toThrow(
+      /answered 401 \(the token needs actions: read; set github-token or GITHUB_TOKEN\)/,
+    );
   });
 });

@@ -24,7 +24,11 @@ const T0 = Date.UTC(2026, 1, 1, 3, 0, 0);
 
 async function backupAt(at: number, extra: RawOptions = {}): Promise<BackupAndPruneResult> {
   const reader = new OptionReader({ 'database-url': cluster.url, store: storeDir, name: 'shop', ...extra });
-  return backupAndPrune(testDeps({ clock: fixedClock(new Date(at)) }), parseBackupOptions(reader), parseRetentionPolicy(reader));
+  return backupAndPrune(
+    testDeps({ clock: fixedClock(new Date(at)) }),
+    parseBackupOptions(reader),
+    parseRetentionPolicy(reader),
+  );
 }
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -54,7 +58,10 @@ describe('backup with keep-last', () => {
     await backupAt(T0 + DAY, { 'keep-last': '2' });
     const third = await backupAt(T0 + 2 * DAY, { 'keep-last': '2' });
     expect(third.prune?.deleted).toEqual([first.key]);
-    expect(third.prune?.kept.map((k) => k.key)).toEqual([third.key, expect.stringMatching(/^shop-20260202T030000Z/)]);
+    expect(third.prune?.kept.map((k) => k.key)).toEqual([
+      third.key,
+      expect.stringMatching(/^shop-20260202T030000Z/),
+    ]);
     const files = readdirSync(storeDir).sort();
     expect(files.filter((f) => f.startsWith(first.key))).toEqual([]); // bundle and both sidecars gone
     expect(files).toContain(third.key + '.verify.json');
@@ -78,7 +85,17 @@ describe('the CLI over the same store', () => {
   it('list --json shows each bundle newest first with its verification', async () => {
     const { code, out } = await cli(['list', '--store', storeDir, '--name', 'shop', '--json']);
     expect(code).toBe(0);
-    const json = JSON.parse(out) as { ok: boolean; bundles: { key: string; verified: string; verifiedAt: string | null; sizeBytes: number; ageSeconds: number; createdAt: string }[] };
+    const json = JSON.parse(out) as {
+      ok: boolean;
+      bundles: {
+        key: string;
+        verified: string;
+        verifiedAt: string | null;
+        sizeBytes: number;
+        ageSeconds: number;
+        createdAt: string;
+      }[];
+    };
     expect(json.ok).toBe(true);
     expect(json.bundles.map((b) => b.createdAt)).toEqual([
       '2026-02-04T03:00:00.000Z',
@@ -98,11 +115,32 @@ describe('the CLI over the same store', () => {
 
   it('prune --dry-run --json plans without deleting; prune deletes; again deletes nothing', async () => {
     const before = readdirSync(storeDir).sort();
-    const dry = await cli(['prune', '--store', storeDir, '--name', 'shop', '--keep-last', '1', '--dry-run', '--json']);
+    const dry = await cli([
+      'prune',
+      '--store',
+      storeDir,
+      '--name',
+      'shop',
+      '--keep-last',
+      '1',
+      '--dry-run',
+      '--json',
+    ]);
     expect(dry.code).toBe(0);
-    const plan = JSON.parse(dry.out) as { ok: boolean; dryRun: boolean; kept: { key: string; reasons: string[] }[]; deleted: string[]; problems: string[] };
+    const plan = JSON.parse(dry.out) as {
+      ok: boolean;
+      dryRun: boolean;
+      kept: { key: string; reasons: string[] }[];
+      deleted: string[];
+      problems: string[];
+    };
     expect(plan).toMatchObject({ ok: true, dryRun: true, problems: [] });
-    expect(plan.kept).toEqual([{ key: expect.stringMatching(/^shop-20260204/), reasons: ['newest bundle', 'newest verified', 'last 1 of 1'] }]);
+    expect(plan.kept).toEqual([
+      {
+        key: expect.stringMatching(/^shop-20260204/),
+        reasons: ['newest bundle', 'newest verified', 'last 1 of 1'],
+      },
+    ]);
     expect(plan.deleted).toHaveLength(2);
     expect(readdirSync(storeDir).sort()).toEqual(before);
 
@@ -117,13 +155,19 @@ describe('the CLI over the same store', () => {
     // A newer "bundle" that is no bundle, with no record: prune verifies it and must refuse.
     const bad = join(storeDir, 'shop-20260301T000000Z.dbdrill.tar');
     await writeFile(bad, 'not a tar at all', { mode: 0o600 });
-    const before = readdirSync(storeDir).filter((f) => f.endsWith('.tar')).sort();
+    const before = readdirSync(storeDir)
+      .filter((f) => f.endsWith('.tar'))
+      .sort();
     const r = await cli(['prune', '--store', storeDir, '--name', 'shop', '--keep-last', '1', '--json']);
     expect(r.code).toBe(1);
     const json = JSON.parse(r.out) as { ok: boolean; deleted: string[]; blockedReason: string };
     expect(json).toMatchObject({ ok: false, deleted: [] });
     expect(json.blockedReason).toMatch(/shop-20260301T000000Z\.dbdrill\.tar failed verification/);
-    expect(readdirSync(storeDir).filter((f) => f.endsWith('.tar')).sort()).toEqual(before);
+    expect(
+      readdirSync(storeDir)
+        .filter((f) => f.endsWith('.tar'))
+        .sort(),
+    ).toEqual(before);
     expect(r.err).toMatch(/prune deleted nothing/);
   });
 

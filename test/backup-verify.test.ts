@@ -12,7 +12,12 @@ import * as tar from 'tar-stream';
 import { backup, type BackupResult } from '../src/core/backup.js';
 import type { Manifest, PostgresComponent } from '../src/core/bundle/manifest.js';
 import { ConfigError, CheckFailed } from '../src/core/errors.js';
-import { OptionReader, parseBackupOptions, parseVerifyOptions, type RawOptions } from '../src/core/options.js';
+import {
+  OptionReader,
+  parseBackupOptions,
+  parseVerifyOptions,
+  type RawOptions,
+} from '../src/core/options.js';
 import { verify, type VerifyResult } from '../src/core/verify.js';
 import { REALISTIC_COUNTS, startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir, testDeps } from './helpers/deps.js';
@@ -85,7 +90,9 @@ describe('backup', () => {
     const out = join(work.dir, 'untar');
     await mkdir(out);
     execFileSync('tar', ['-xf', first.bundle, '-C', out]);
-    const list = execFileSync(join(PG_BIN, 'pg_restore'), ['--list', join(out, 'postgres.dump')], { encoding: 'utf8' });
+    const list = execFileSync(join(PG_BIN, 'pg_restore'), ['--list', join(out, 'postgres.dump')], {
+      encoding: 'utf8',
+    });
     expect(list).toContain('TABLE DATA public orders');
     expect(list).toContain('MATERIALIZED VIEW DATA public daily_revenue');
     expect(list).toContain('BLOBS');
@@ -163,8 +170,14 @@ describe('verify', () => {
   });
 
   it('resolves the newest bundle of a name in a store', async () => {
-    const r = await verify(testDeps(), parseVerifyOptions(new OptionReader({ store: storeDir, name: 'shop' })));
-    const newest = readdirSync(storeDir).filter((f) => f.endsWith('.dbdrill.tar')).sort().pop();
+    const r = await verify(
+      testDeps(),
+      parseVerifyOptions(new OptionReader({ store: storeDir, name: 'shop' })),
+    );
+    const newest = readdirSync(storeDir)
+      .filter((f) => f.endsWith('.dbdrill.tar'))
+      .sort()
+      .pop();
     expect(r.bundle.endsWith(newest!)).toBe(true);
   });
 
@@ -182,7 +195,13 @@ describe('verify', () => {
   });
 
   it('reads bare pg_dump files from other tools and says which layers do not apply', async () => {
-    for (const file of ['pg15-shop.gzip.dump', 'pg15-lo.piped.dump', 'foreign/pg12-clockme.latest.dump', 'foreign/pg14-pgarchive.test.pgdump', 'pg18-pglite.gzip.dump']) {
+    for (const file of [
+      'pg15-shop.gzip.dump',
+      'pg15-lo.piped.dump',
+      'foreign/pg12-clockme.latest.dump',
+      'foreign/pg14-pgarchive.test.pgdump',
+      'pg18-pglite.gzip.dump',
+    ]) {
       const r = await verifyBundle(join('test/fixtures/postgres', file), { deep: 'true' });
       expect({ file, ok: r.ok, problems: r.problems }).toEqual({ file, ok: true, problems: [] });
       expect(r.kind).toBe('bare-pg-dump');
@@ -205,7 +224,13 @@ describe('verify refuses damaged bundles', () => {
     // tar layout: 512-byte header, then data padded to 512
     const manifestSize = parseInt(bytes.subarray(124, 136).toString('latin1').trim(), 8);
     const dumpHeader = 512 + Math.ceil(manifestSize / 512) * 512;
-    const dumpSize = parseInt(bytes.subarray(dumpHeader + 124, dumpHeader + 136).toString('latin1').trim(), 8);
+    const dumpSize = parseInt(
+      bytes
+        .subarray(dumpHeader + 124, dumpHeader + 136)
+        .toString('latin1')
+        .trim(),
+      8,
+    );
     const dump = dumpHeader + 512;
     // the first compressed data block: find the TOC end by asking the real pg_restore for offsets is
     // overkill; a byte two thirds into the dump lies inside table data for this schema
@@ -294,7 +319,10 @@ describe('backup refuses bad input with one clear line and writes nothing', () =
     await cluster.sql(`CREATE ROLE pwuser LOGIN PASSWORD 'right-password'`);
     const hba = join(cluster.dataDir, 'pg_hba.conf');
     const original = await readFile(hba, 'utf8');
-    execFileSync('sh', ['-c', `printf 'host all pwuser 127.0.0.1/32 scram-sha-256\\n' | cat - "${hba}" > "${hba}.new" && cat "${hba}.new" > "${hba}"`]);
+    execFileSync('sh', [
+      '-c',
+      `printf 'host all pwuser 127.0.0.1/32 scram-sha-256\\n' | cat - "${hba}" > "${hba}.new" && cat "${hba}.new" > "${hba}"`,
+    ]);
     await cluster.sql('SELECT pg_reload_conf()');
     try {
       const url = `postgres://pwuser:wrong-password-xyz@127.0.0.1:${cluster.port}/shop`;
@@ -309,7 +337,9 @@ describe('backup refuses bad input with one clear line and writes nothing', () =
   });
 
   it('a missing secret file is named before anything is dumped', () => {
-    expect(() => backupOpts({ 'secret-files': ['/nonexistent/kek.key'] })).toThrow(/secret-files: "\/nonexistent\/kek.key" does not exist/);
+    expect(() => backupOpts({ 'secret-files': ['/nonexistent/kek.key'] })).toThrow(
+      /secret-files: "\/nonexistent\/kek.key" does not exist/,
+    );
   });
 
   it('a name with a path separator is refused', () => {
@@ -319,7 +349,9 @@ describe('backup refuses bad input with one clear line and writes nothing', () =
   it('an unwritable store is refused before dumping', async () => {
     const file = join(work.dir, 'plain-file');
     await writeFile(file, 'x');
-    await expect(backup(testDeps(), backupOpts({ store: join(file, 'sub') }))).rejects.toBeInstanceOf(ConfigError);
+    await expect(backup(testDeps(), backupOpts({ store: join(file, 'sub') }))).rejects.toBeInstanceOf(
+      ConfigError,
+    );
   });
 
   it('a pg_dump older than the server fails before dumping, naming versions and fixes', async () => {
@@ -342,7 +374,9 @@ describe('backup refuses bad input with one clear line and writes nothing', () =
     const { Client } = (await import('pg')).default;
     const c = new Client({ connectionString: bigUrl });
     await c.connect();
-    await c.query("CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 8) AS pad FROM generate_series(1, 300000) g");
+    await c.query(
+      'CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 8) AS pad FROM generate_series(1, 300000) g',
+    );
     await c.end();
     const controller = new AbortController();
     const before = readdirSync(storeDir).sort();

@@ -65,15 +65,22 @@ describe('backup with docker-container', () => {
     const store = join(work.dir, 'store');
     const result = await backup(
       testDeps(),
-      parseBackupOptions(new OptionReader({ 'database-url': url, store, name: 'shop', 'docker-container': 'shop-db' })),
+      parseBackupOptions(
+        new OptionReader({ 'database-url': url, store, name: 'shop', 'docker-container': 'shop-db' }),
+      ),
     );
     const log = await readFile(join(work.dir, 'docker.log'), 'utf8');
     expect(log).toMatch(/^exec shop-db pg_dump --version$/m);
-    expect(log).toMatch(/^exec -i -e PGPASSWORD shop-db pg_dump --format=custom --snapshot=\S+ --file \/tmp\/dbdrill-\S+\.dump --username postgres --dbname shop$/m);
+    expect(log).toMatch(
+      /^exec -i -e PGPASSWORD shop-db pg_dump --format=custom --snapshot=\S+ --file \/tmp\/dbdrill-\S+\.dump --username postgres --dbname shop$/m,
+    );
     expect(log).toMatch(/^exec shop-db cat \/tmp\/dbdrill-\S+\.dump$/m);
     expect(log).toMatch(/^exec shop-db rm -f \/tmp\/dbdrill-\S+\.dump$/m);
     expect(log).not.toContain('container-pw-123');
-    const verified = await verify(testDeps(), parseVerifyOptions(new OptionReader({ bundle: result.bundle, deep: 'true' })));
+    const verified = await verify(
+      testDeps(),
+      parseVerifyOptions(new OptionReader({ bundle: result.bundle, deep: 'true' })),
+    );
     expect(verified.ok).toBe(true);
     expect(verified.pgDump?.rows).toMatchObject({ 'public.orders': REALISTIC_COUNTS['public.orders'] });
     // written to a file inside the container, so the archive records its data offsets (pg_restore --jobs)
@@ -84,7 +91,14 @@ describe('backup with docker-container', () => {
   it('a wrong container name fails before dumping and names the container', async () => {
     const err = await backup(
       testDeps(),
-      parseBackupOptions(new OptionReader({ 'database-url': cluster.url, store: join(work.dir, 'store2'), name: 'shop', 'docker-container': 'nope' })),
+      parseBackupOptions(
+        new OptionReader({
+          'database-url': cluster.url,
+          store: join(work.dir, 'store2'),
+          name: 'shop',
+          'docker-container': 'nope',
+        }),
+      ),
     ).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toMatch(/docker-container "nope"/);

@@ -44,14 +44,21 @@ async function appOptions(mode = 'normal'): Promise<RawOptions> {
   };
 }
 
-async function runDrill(raw: RawOptions, signal?: AbortSignal): Promise<{ result: DrillResult; logger: ReturnType<typeof testDeps>['logger'] }> {
+async function runDrill(
+  raw: RawOptions,
+  signal?: AbortSignal,
+): Promise<{ result: DrillResult; logger: ReturnType<typeof testDeps>['logger'] }> {
   const deps = testDeps({ signal });
   const reportDir = join(work.dir, 'reports', String(Math.random()).slice(2));
   try {
-    const result = await drill(deps, parseDrillOptions(new OptionReader({ 'report-dir': reportDir, ...raw })));
+    const result = await drill(
+      deps,
+      parseDrillOptions(new OptionReader({ 'report-dir': reportDir, ...raw })),
+    );
     return { result, logger: deps.logger };
   } catch (err) {
-    if (err instanceof CheckFailed && err.result) return { result: err.result as DrillResult, logger: deps.logger };
+    if (err instanceof CheckFailed && err.result)
+      return { result: err.result as DrillResult, logger: deps.logger };
     throw err;
   }
 }
@@ -83,7 +90,13 @@ beforeAll(async () => {
   first = await backup(
     testDeps(),
     parseBackupOptions(
-      new OptionReader({ 'database-url': source.url, store: storeDir, name: 'shop', 'secret-files': [join(secretsDir, 'kek.key')], 'allow-unencrypted-secrets': 'true' }),
+      new OptionReader({
+        'database-url': source.url,
+        store: storeDir,
+        name: 'shop',
+        'secret-files': [join(secretsDir, 'kek.key')],
+        'allow-unencrypted-secrets': 'true',
+      }),
     ),
   );
 });
@@ -96,14 +109,29 @@ afterAll(async () => {
 describe('drill: the happy path', () => {
   let result: DrillResult;
   beforeAll(async () => {
-    ({ result } = await runDrill({ store: storeDir, name: 'shop', provision: 'local', rto: '10m', rpo: '26h', ...(await appOptions()) }));
+    ({ result } = await runDrill({
+      store: storeDir,
+      name: 'shop',
+      provision: 'local',
+      rto: '10m',
+      rpo: '26h',
+      ...(await appOptions()),
+    }));
   });
 
   it('passes, with every phase timed and the contract JSON', () => {
     expect(result.checks.failures).toEqual([]);
     expect(result.status).toBe('passed');
     expect(result.ok).toBe(true);
-    expect(result.phases.map((p) => p.name)).toEqual(['fetch + verify', 'provision', 'restore', 'migrate', 'app start', 'health', 'checks']);
+    expect(result.phases.map((p) => p.name)).toEqual([
+      'fetch + verify',
+      'provision',
+      'restore',
+      'migrate',
+      'app start',
+      'health',
+      'checks',
+    ]);
     expect(result.rtoSeconds).toBeGreaterThan(0);
     expect(result.rpoSeconds).toBeGreaterThanOrEqual(0);
     expect(result.bundle).toContain(first.key);
@@ -117,7 +145,16 @@ describe('drill: the happy path', () => {
 
   it('checks structure per kind, sequences, and hands the app its secret store', () => {
     const kinds = Object.fromEntries((result.report.structure ?? []).map((s) => [s.kind, s.missing.length]));
-    expect(kinds).toMatchObject({ tables: 0, views: 0, 'materialized views': 0, sequences: 0, indexes: 0, constraints: 0, functions: 0, 'large objects': 0 });
+    expect(kinds).toMatchObject({
+      tables: 0,
+      views: 0,
+      'materialized views': 0,
+      sequences: 0,
+      indexes: 0,
+      constraints: 0,
+      functions: 0,
+      'large objects': 0,
+    });
     expect(result.report.checks.find((c) => c.name.startsWith('sequences'))?.ok).toBe(true);
     expect(result.report.health[0].ok).toBe(true);
   });
@@ -141,14 +178,24 @@ describe('drill: the happy path', () => {
 
   it('records the drill in the store history, and the next report charts it', async () => {
     expect(existsSync(join(storeDir, 'shop.drill-history.jsonl'))).toBe(true);
-    const { result: second } = await runDrill({ store: storeDir, name: 'shop', provision: 'local', tier: 'schema' });
+    const { result: second } = await runDrill({
+      store: storeDir,
+      name: 'shop',
+      provision: 'local',
+      tier: 'schema',
+    });
     expect(second.report.history?.length).toBeGreaterThanOrEqual(1);
   });
 });
 
 describe('drill: options', () => {
   it('restores into a newer major (dumped by 15, restored into 17 from the npm package)', async () => {
-    const { result } = await runDrill({ store: storeDir, name: 'shop', provision: 'local', 'pg-version': '17' });
+    const { result } = await runDrill({
+      store: storeDir,
+      name: 'shop',
+      provision: 'local',
+      'pg-version': '17',
+    });
     expect(result.checks.failures).toEqual([]);
     expect(result.report.target?.serverVersion).toMatch(/^17\./);
   });
@@ -157,7 +204,13 @@ describe('drill: options', () => {
     const schema = await runDrill({ store: storeDir, name: 'shop', provision: 'local', tier: 'schema' });
     expect(schema.result.checks.failures).toEqual([]);
     expect(schema.result.counts).toEqual([]);
-    const sample = await runDrill({ store: storeDir, name: 'shop', provision: 'local', tier: 'sample', 'sample-tables': ['public.customers'] });
+    const sample = await runDrill({
+      store: storeDir,
+      name: 'shop',
+      provision: 'local',
+      tier: 'sample',
+      'sample-tables': ['public.customers'],
+    });
     expect(sample.result.checks.failures).toEqual([]);
     expect(sample.result.counts.map((c) => c.name)).toEqual(['public.customers']);
   });
@@ -174,7 +227,12 @@ describe('drill: options', () => {
       ],
     });
     expect(result.checks.failures).toEqual([]);
-    const failing = await runDrill({ store: storeDir, name: 'shop', provision: 'local', 'assert-sql': ['SELECT count(*) = 1 FROM public.orders'] });
+    const failing = await runDrill({
+      store: storeDir,
+      name: 'shop',
+      provision: 'local',
+      'assert-sql': ['SELECT count(*) = 1 FROM public.orders'],
+    });
     expect(failing.result.status).toBe('failed');
     expect(failing.result.checks.failures.join()).toMatch(/assert-sql/);
   });
@@ -185,9 +243,24 @@ describe('drill: options', () => {
       const ok = await runDrill({ store: storeDir, name: 'shop', 'target-url': target.url });
       expect(ok.result.checks.failures).toEqual([]);
       await expect(
-        drill(testDeps(), parseDrillOptions(new OptionReader({ store: storeDir, name: 'shop', 'target-url': target.url, 'report-dir': join(work.dir, 'r-nonempty') }))),
+        drill(
+          testDeps(),
+          parseDrillOptions(
+            new OptionReader({
+              store: storeDir,
+              name: 'shop',
+              'target-url': target.url,
+              'report-dir': join(work.dir, 'r-nonempty'),
+            }),
+          ),
+        ),
       ).rejects.toThrow(/is not empty .*clean: true/);
-      const cleaned = await runDrill({ store: storeDir, name: 'shop', 'target-url': target.url, clean: 'true' });
+      const cleaned = await runDrill({
+        store: storeDir,
+        name: 'shop',
+        'target-url': target.url,
+        clean: 'true',
+      });
       expect(cleaned.result.checks.failures).toEqual([]);
     } finally {
       await target.stop();
@@ -197,38 +270,77 @@ describe('drill: options', () => {
   it('refuses to restore into the backup source', async () => {
     const err = await drill(
       testDeps(),
-      parseDrillOptions(new OptionReader({ store: storeDir, name: 'shop', 'target-url': source.url, 'report-dir': join(work.dir, 'r-src') })),
+      parseDrillOptions(
+        new OptionReader({
+          store: storeDir,
+          name: 'shop',
+          'target-url': source.url,
+          'report-dir': join(work.dir, 'r-src'),
+        }),
+      ),
     ).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toMatch(/own source/);
   });
 
   it('lists pg_restore errors, fails on them, and passes when each is ignored with a reason', async () => {
-    await source.sql(`CREATE ROLE app_owner NOLOGIN; CREATE TABLE public.owned (id int); ALTER TABLE public.owned OWNER TO app_owner`);
-    const owned = await backup(testDeps(), parseBackupOptions(new OptionReader({ 'database-url': source.url, store: join(work.dir, 'store-owned'), name: 'owned' })));
+    await source.sql(
+      `CREATE ROLE app_owner NOLOGIN; CREATE TABLE public.owned (id int); ALTER TABLE public.owned OWNER TO app_owner`,
+    );
+    const owned = await backup(
+      testDeps(),
+      parseBackupOptions(
+        new OptionReader({ 'database-url': source.url, store: join(work.dir, 'store-owned'), name: 'owned' }),
+      ),
+    );
     await source.sql(`DROP TABLE public.owned; DROP ROLE app_owner`);
     const failing = await runDrill({ bundle: owned.bundle, provision: 'local', 'no-owner': 'false' });
     expect(failing.result.status).toBe('failed');
-    expect(failing.result.report.restoreErrors.some((e) => /app_owner/.test(e.message) && !e.ignored)).toBe(true);
+    expect(failing.result.report.restoreErrors.some((e) => /app_owner/.test(e.message) && !e.ignored)).toBe(
+      true,
+    );
     const ignored = await runDrill({
       bundle: owned.bundle,
       provision: 'local',
       'no-owner': 'false',
-      'ignore-restore-errors': ['role "app_owner" does not exist # roles are created by terraform in production'],
+      'ignore-restore-errors': [
+        'role "app_owner" does not exist # roles are created by terraform in production',
+      ],
     });
     expect(ignored.result.checks.failures).toEqual([]);
-    expect(ignored.result.report.restoreErrors.every((e) => e.ignored && e.reason?.includes('terraform'))).toBe(true);
-    const created = await runDrill({ bundle: owned.bundle, provision: 'local', 'no-owner': 'false', 'create-roles': 'true' });
+    expect(
+      ignored.result.report.restoreErrors.every((e) => e.ignored && e.reason?.includes('terraform')),
+    ).toBe(true);
+    const created = await runDrill({
+      bundle: owned.bundle,
+      provision: 'local',
+      'no-owner': 'false',
+      'create-roles': 'true',
+    });
     expect(created.result.checks.failures).toEqual([]);
     expect(created.result.report.restoreErrors).toEqual([]);
   });
 
   it('compares with production: small drift passes, an order-of-magnitude gap fails', async () => {
-    await source.sql(`INSERT INTO public.customers (name, email) SELECT 'late' || g, 'late' || g || '@x.test' FROM generate_series(1, 10) g`);
-    const drift = await runDrill({ store: storeDir, name: 'shop', provision: 'local', 'compare-url': source.url });
+    await source.sql(
+      `INSERT INTO public.customers (name, email) SELECT 'late' || g, 'late' || g || '@x.test' FROM generate_series(1, 10) g`,
+    );
+    const drift = await runDrill({
+      store: storeDir,
+      name: 'shop',
+      provision: 'local',
+      'compare-url': source.url,
+    });
     expect(drift.result.checks.failures).toEqual([]);
-    await source.sql(`INSERT INTO public.order_items SELECT o.id, 100 + g, 'X', 1, 1 FROM public.orders o, generate_series(1, 25) g`);
-    const gap = await runDrill({ store: storeDir, name: 'shop', provision: 'local', 'compare-url': source.url });
+    await source.sql(
+      `INSERT INTO public.order_items SELECT o.id, 100 + g, 'X', 1, 1 FROM public.orders o, generate_series(1, 25) g`,
+    );
+    const gap = await runDrill({
+      store: storeDir,
+      name: 'shop',
+      provision: 'local',
+      'compare-url': source.url,
+    });
     expect(gap.result.status).toBe('failed');
     expect(gap.result.checks.failures.join()).toMatch(/public\.order_items: production \d+, restored 5000/);
   });
@@ -239,14 +351,24 @@ describe('drill: options', () => {
     const { result } = await runDrill({ bundle: bare, provision: 'local' });
     expect(result.checks.failures).toEqual([]);
     expect(result.report.notes.join()).toMatch(/bare pg_dump file/);
-    expect(Object.fromEntries(result.counts.map((c) => [c.name, c.actual]))).toEqual({ 'public.customers': 100, 'public.orders': 1000 });
+    expect(Object.fromEntries(result.counts.map((c) => [c.name, c.actual]))).toEqual({
+      'public.customers': 100,
+      'public.orders': 1000,
+    });
   });
 
   it('drills a piped dump (no data offsets) with one pg_restore job, and says so', async () => {
-    const { result } = await runDrill({ bundle: resolve('test/fixtures/postgres/pg15-lo.piped.dump'), provision: 'local', jobs: '2' });
+    const { result } = await runDrill({
+      bundle: resolve('test/fixtures/postgres/pg15-lo.piped.dump'),
+      provision: 'local',
+      jobs: '2',
+    });
     expect(result.checks.failures).toEqual([]);
     expect(result.report.notes.join()).toMatch(/written to a pipe .*1 job/);
-    expect(Object.fromEntries(result.counts.map((c) => [c.name, c.actual]))).toEqual({ 'public.a': 2000, 'public.b': 3000 });
+    expect(Object.fromEntries(result.counts.map((c) => [c.name, c.actual]))).toEqual({
+      'public.a': 2000,
+      'public.b': 3000,
+    });
   });
 
   it('fails an RTO budget that is exceeded', async () => {
@@ -258,28 +380,51 @@ describe('drill: options', () => {
 
 describe('drill: faults', () => {
   it('no bundle in the store', async () => {
-    const err = await drill(testDeps(), parseDrillOptions(new OptionReader({ store: join(work.dir, 'empty'), name: 'shop', provision: 'local', 'report-dir': join(work.dir, 'r-empty') }))).catch((e) => e);
+    const err = await drill(
+      testDeps(),
+      parseDrillOptions(
+        new OptionReader({
+          store: join(work.dir, 'empty'),
+          name: 'shop',
+          provision: 'local',
+          'report-dir': join(work.dir, 'r-empty'),
+        }),
+      ),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(CheckFailed);
     expect(err.message).toMatch(/no bundle named "shop"/);
   });
 
   it('the newest bundle is corrupt: fails and names the newest that verifies', async () => {
     const store = join(work.dir, 'store-corrupt');
-    const good = await backup(testDeps(), parseBackupOptions(new OptionReader({ 'database-url': source.url, store, name: 'shop' })));
+    const good = await backup(
+      testDeps(),
+      parseBackupOptions(new OptionReader({ 'database-url': source.url, store, name: 'shop' })),
+    );
     await new Promise((r) => setTimeout(r, 1100));
-    const bad = await backup(testDeps(), parseBackupOptions(new OptionReader({ 'database-url': source.url, store, name: 'shop' })));
+    const bad = await backup(
+      testDeps(),
+      parseBackupOptions(new OptionReader({ 'database-url': source.url, store, name: 'shop' })),
+    );
     const bytes = await readFile(bad.bundle);
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
     await writeFile(bad.bundle, bytes);
     const { result } = await runDrill({ store, name: 'shop', provision: 'local' });
     expect(result.status).toBe('failed');
-    expect(result.report.checks.find((c) => c.name === 'drill ran to the end' || c.group === 'verify' && !c.ok)).toBeDefined();
+    expect(
+      result.report.checks.find((c) => c.name === 'drill ran to the end' || (c.group === 'verify' && !c.ok)),
+    ).toBeDefined();
     expect(result.report.phases[0].detail).toContain(good.key);
     expect(result.phases.map((p) => p.name)).toEqual(['fetch + verify']);
   });
 
   it('an app that exits at once: failed, with its log tail in the report', async () => {
-    const { result } = await runDrill({ store: storeDir, name: 'shop', provision: 'local', ...(await appOptions('exit')) });
+    const { result } = await runDrill({
+      store: storeDir,
+      name: 'shop',
+      provision: 'local',
+      ...(await appOptions('exit')),
+    });
     expect(result.status).toBe('failed');
     expect(result.report.appLogTail?.join('\n')).toContain('cannot read config');
     expect(await portAnswers(localPortOf(result)!)).toBe(false);
@@ -287,7 +432,13 @@ describe('drill: faults', () => {
 
   it('an app that never becomes healthy: failed at health-timeout', async () => {
     const opts = await appOptions('never');
-    const { result } = await runDrill({ store: storeDir, name: 'shop', provision: 'local', ...opts, 'health-timeout': '2s' });
+    const { result } = await runDrill({
+      store: storeDir,
+      name: 'shop',
+      provision: 'local',
+      ...opts,
+      'health-timeout': '2s',
+    });
     expect(result.status).toBe('failed');
     expect(result.report.health[0].ok).toBe(false);
     expect(result.report.health[0].attempts).toBeGreaterThan(1);
@@ -295,7 +446,17 @@ describe('drill: faults', () => {
   });
 
   it('target unreachable: a clear error naming host and port', async () => {
-    const err = await drill(testDeps(), parseDrillOptions(new OptionReader({ store: storeDir, name: 'shop', 'target-url': 'postgres://u:pw-xyz@127.0.0.1:1/scratch', 'report-dir': join(work.dir, 'r-unreach') }))).catch((e) => e);
+    const err = await drill(
+      testDeps(),
+      parseDrillOptions(
+        new OptionReader({
+          store: storeDir,
+          name: 'shop',
+          'target-url': 'postgres://u:pw-xyz@127.0.0.1:1/scratch',
+          'report-dir': join(work.dir, 'r-unreach'),
+        }),
+      ),
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toContain('127.0.0.1:1');
     expect(err.message).not.toContain('pw-xyz');
@@ -308,7 +469,12 @@ describe('drill: faults', () => {
     const watcher = setInterval(() => {
       if (deps.logger.lines.some((l) => l.includes('pg_restore --dbname'))) controller.abort('SIGTERM');
     }, 2);
-    const err = await drill(deps, parseDrillOptions(new OptionReader({ store: storeDir, name: 'shop', provision: 'local', 'report-dir': reportDir }))).catch((e) => e);
+    const err = await drill(
+      deps,
+      parseDrillOptions(
+        new OptionReader({ store: storeDir, name: 'shop', provision: 'local', 'report-dir': reportDir }),
+      ),
+    ).catch((e) => e);
     clearInterval(watcher);
     expect(err).toBeInstanceOf(CheckFailed);
     const result = (err as CheckFailed).result as DrillResult;

@@ -189,7 +189,9 @@ describe('openStore', () => {
     const s3 = openStore('s3://bucket/some/prefix/', { logger, env: { AWS_REGION: 'eu-west-1' } });
     expect(s3).toBeInstanceOf(S3Store);
     expect(s3.displayUri).toBe('s3://bucket/some/prefix');
-    expect(() => openStore('artifact://backups', { logger })).toThrow('artifact stores: not available yet');
+    expect(() => openStore('artifact://backups', { logger, env: {} })).toThrow(
+      /only works inside a GitHub Actions job/,
+    );
     for (const bad of ['gs://bucket/x', 'https://user:pw@example.com/x', '']) {
       let message = '';
       try {

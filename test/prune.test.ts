@@ -44,7 +44,12 @@ async function addBundle(store: Store, name: string, at: Date, verified?: boolea
   const put = await store.put(key, Readable.from([Buffer.alloc(1024)]));
   await store.writeText(key + '.sha256', `${put.sha256}  ${key}\n`);
   if (verified !== undefined) {
-    const record: VerifyRecord = { ok: verified, verifiedAt: at.toISOString(), deep: false, problems: verified ? [] : ['bundle readable: synthetic failure'] };
+    const record: VerifyRecord = {
+      ok: verified,
+      verifiedAt: at.toISOString(),
+      deep: false,
+      problems: verified ? [] : ['bundle readable: synthetic failure'],
+    };
     await store.writeText(recordKey(key), JSON.stringify(record));
   }
   return key;
@@ -96,7 +101,9 @@ describe('prune on a file store', () => {
     expect(result.kept.length).toBeLessThanOrEqual(3 + 7 + 5 + 24 + 4);
     expect(result.kept.length).toBeGreaterThanOrEqual(24 + 3);
     // The newest bundle carries its reasons; the yearly tier kept the newest of 2023 (a December bundle).
-    expect(result.kept[0].reasons).toEqual(expect.arrayContaining(['newest bundle', 'newest verified', 'last 1 of 3']));
+    expect(result.kept[0].reasons).toEqual(
+      expect.arrayContaining(['newest bundle', 'newest verified', 'last 1 of 3']),
+    );
     const y2023 = result.kept.find((k) => k.reasons.includes('yearly 2023'));
     expect(y2023?.key).toBe(bundleKey('shop', new Date(Date.UTC(2023, 11, 31, 21, 0))));
     // The gap: October 2024 has no bundle, so the 24-month tier reaches one month further back (March 2024).
@@ -106,9 +113,15 @@ describe('prune on a file store', () => {
     // Sidecars go with their bundles; none is left orphaned, none of a kept bundle is missing.
     const files = readdirSync(store.dir);
     const bundles = new Set(files.filter((f) => f.endsWith('.dbdrill.tar')));
-    expect(files.filter((f) => !f.endsWith('.dbdrill.tar') && !bundles.has(f.replace(/\.(sha256|verify\.json)$/, '')))).toEqual([]);
+    expect(
+      files.filter(
+        (f) => !f.endsWith('.dbdrill.tar') && !bundles.has(f.replace(/\.(sha256|verify\.json)$/, '')),
+      ),
+    ).toEqual([]);
     expect([...bundles].filter((b) => !existsSync(join(store.dir, b + '.verify.json')))).toEqual([]);
-    expect(deps.logger.lines.join('\n')).toMatch(/keep {3}shop-20260301T090000Z\.dbdrill\.tar \(verified: yes\): newest bundle/);
+    expect(deps.logger.lines.join('\n')).toMatch(
+      /keep {3}shop-20260301T090000Z\.dbdrill\.tar \(verified: yes\): newest bundle/,
+    );
 
     const again = await pruneStore(depsFor(store), store, 'shop', policy, false);
     expect(again.deleted).toEqual([]);
@@ -139,7 +152,10 @@ describe('prune on a file store', () => {
     expect((await keysOf(store)).filter((k) => k.endsWith('.tar'))).toHaveLength(4);
 
     // Once the newest is known good, keep-last 1 keeps it, and the newest *verified* protection is it too.
-    await store.writeText(recordKey(newest), JSON.stringify({ ok: true, verifiedAt: NOW.toISOString(), deep: true, problems: [] }));
+    await store.writeText(
+      recordKey(newest),
+      JSON.stringify({ ok: true, verifiedAt: NOW.toISOString(), deep: true, problems: [] }),
+    );
     const ok = await pruneStore(depsFor(store), store, 'shop', { keepLast: 1 }, false);
     expect(ok.kept.map((k) => k.key)).toEqual([newest]);
     expect(ok.deleted).toContain(mid);
@@ -173,8 +189,12 @@ describe('prune on a file store', () => {
     const real = fresh();
     for (let i = 0; i < 4; i++) await addBundle(real, 'shop', new Date(NOW.getTime() - i * 24 * HOUR), true);
     /** Double: a store whose delete reports success but does nothing (an eventually-consistent or broken backend). */
-    const noOpDeleteDouble: Store = Object.assign(Object.create(real) as Store, { delete: async () => undefined });
-    const err = await failure(pruneStore(depsFor(noOpDeleteDouble), noOpDeleteDouble, 'shop', { keepLast: 1 }, false));
+    const noOpDeleteDouble: Store = Object.assign(Object.create(real) as Store, {
+      delete: async () => undefined,
+    });
+    const err = await failure(
+      pruneStore(depsFor(noOpDeleteDouble), noOpDeleteDouble, 'shop', { keepLast: 1 }, false),
+    );
     expect(err.message).toMatch(/was deleted but is still listed/);
     expect((err.result as PruneResult).ok).toBe(false);
   });
@@ -182,7 +202,8 @@ describe('prune on a file store', () => {
   it('checkRetention catches a delete that removed a bundle the policy keeps (a wrong-key-delete double)', async () => {
     const real = fresh();
     const keys: string[] = [];
-    for (let i = 0; i < 4; i++) keys.push(await addBundle(real, 'shop', new Date(NOW.getTime() - i * 24 * HOUR), true));
+    for (let i = 0; i < 4; i++)
+      keys.push(await addBundle(real, 'shop', new Date(NOW.getTime() - i * 24 * HOUR), true));
     let hit = false;
     /** Double: the first delete removes the newest bundle instead of the one asked for. */
     const wrongKeyDeleteDouble: Store = Object.assign(Object.create(real) as Store, {
@@ -194,7 +215,9 @@ describe('prune on a file store', () => {
         return real.delete(key);
       },
     });
-    const err = await failure(pruneStore(depsFor(wrongKeyDeleteDouble), wrongKeyDeleteDouble, 'shop', { keepLast: 2 }, false));
+    const err = await failure(
+      pruneStore(depsFor(wrongKeyDeleteDouble), wrongKeyDeleteDouble, 'shop', { keepLast: 2 }, false),
+    );
     expect(err.message).toMatch(/the newest bundle .* is missing/);
   });
 
@@ -203,8 +226,12 @@ describe('prune on a file store', () => {
     expect(() => read({ store: '/tmp/x', name: 'shop' })).toThrow(/--keep-last/);
     expect(() => read({ store: '/tmp/x', name: 'shop', 'min-age': '7d' })).toThrow(/min-age alone/);
     expect(() => read({ store: '/tmp/x', name: 'shop', 'keep-last': '0' })).toThrow(ConfigError);
-    expect(() => read({ store: '/tmp/x', name: 'shop', 'keep-daily': 'many' })).toThrow(/--keep-daily "many"/);
-    expect(read({ store: '/tmp/x', name: 'shop', 'keep-daily': '7', 'min-age': '2d', 'dry-run': 'true' })).toEqual({
+    expect(() => read({ store: '/tmp/x', name: 'shop', 'keep-daily': 'many' })).toThrow(
+      /--keep-daily "many"/,
+    );
+    expect(
+      read({ store: '/tmp/x', name: 'shop', 'keep-daily': '7', 'min-age': '2d', 'dry-run': 'true' }),
+    ).toEqual({
       store: '/tmp/x',
       name: 'shop',
       policy: { keepDaily: 7, minAge: 172800 },
@@ -231,7 +258,10 @@ describe('prune on a real S3 protocol server', () => {
       }
       const now = new Date(Date.UTC(2026, 0, 20));
       const policy = { keepDaily: 5, keepWeekly: 3, keepMonthly: 2 };
-      const s3Result = await prune({ ...depsFor(store, now), openStore: () => store }, { store: 'x', name: 'shop', policy, dryRun: false });
+      const s3Result = await prune(
+        { ...depsFor(store, now), openStore: () => store },
+        { store: 'x', name: 'shop', policy, dryRun: false },
+      );
       const fileResult = await pruneStore(depsFor(file, now), file, 'shop', policy, false);
       expect(s3Result.kept).toEqual(fileResult.kept);
       expect(s3Result.deleted).toEqual(fileResult.deleted);

@@ -368,25 +368,30 @@ describe('S3Store against s3rver', () => {
     }
   });
 
-  it('configuration: path style follows the endpoint, SSE options are checked, URIs are parsed', () => {
+  it('configuration: path style follows the endpoint, SSE options are checked, URIs are parsed', async () => {
     const configs: S3ClientConfig[] = [];
+    // The client is built on first use (the SDK loads lazily); a stub client answers the listing.
     const factory = (c: S3ClientConfig) => {
       configs.push(c);
-      return new S3Client(c);
+      return { send: async () => ({ Contents: [], IsTruncated: false }) } as unknown as S3Client;
     };
     const logger = new MemoryLogger();
-    new S3Store('s3://bkt/p', { logger, env: { AWS_REGION: 'eu-central-1' }, clientFactory: factory });
-    new S3Store('s3://bkt/p', {
-      logger,
-      env: { AWS_ENDPOINT_URL_S3: 'http://minio:9000' },
-      clientFactory: factory,
-    });
-    new S3Store('s3://bkt/p', {
-      logger,
-      env: { AWS_ENDPOINT_URL: 'https://r2.example' },
-      clientFactory: factory,
-      options: { s3ForcePathStyle: false },
-    });
+    const stores = [
+      new S3Store('s3://bkt/p', { logger, env: { AWS_REGION: 'eu-central-1' }, clientFactory: factory }),
+      new S3Store('s3://bkt/p', {
+        logger,
+        env: { AWS_ENDPOINT_URL_S3: 'http://minio:9000' },
+        clientFactory: factory,
+      }),
+      new S3Store('s3://bkt/p', {
+        logger,
+        env: { AWS_ENDPOINT_URL: 'https://r2.example' },
+        clientFactory: factory,
+        options: { s3ForcePathStyle: false },
+      }),
+    ];
+    expect(configs).toEqual([]);
+    for (const store of stores) await store.list('x');
     expect(configs.map((c) => [c.endpoint, c.forcePathStyle, c.region])).toEqual([
       [undefined, false, 'eu-central-1'],
       ['http://minio:9000', true, 'us-east-1'],

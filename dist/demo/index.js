@@ -8021,9 +8021,15 @@ async function embeddedPackageVersion(packageDir) {
         return undefined;
     }
 }
-async function toolVersion(runner, file) {
-    const out = await commandOutput(runner, file, ['--version']);
-    return out === undefined ? undefined : parsePgVersion(out);
+/** `--version` answers per binary, for the life of the process: a lookup runs a dozen of them. */
+const versionCache = new Map();
+function toolVersion(runner, file) {
+    let known = versionCache.get(file);
+    if (!known) {
+        known = commandOutput(runner, file, ['--version']).then((out) => out === undefined ? undefined : parsePgVersion(out));
+        versionCache.set(file, known);
+    }
+    return known;
 }
 async function inspect(runner, candidate) {
     const { dir, source } = candidate;
@@ -8069,7 +8075,7 @@ async function findPgInstalls(runner, options = {}) {
     candidates.push(...(await debianCandidates()));
     candidates.push(...(await embeddedCandidates([process.cwd(), ...(options.searchRoots ?? [])])));
     const seen = new Set();
-    const installs = [];
+    const unique = [];
     for (const candidate of candidates) {
         let key;
         try {
@@ -8081,11 +8087,11 @@ async function findPgInstalls(runner, options = {}) {
         if (seen.has(key))
             continue;
         seen.add(key);
-        const install = await inspect(runner, candidate);
-        if (install)
-            installs.push(install);
+        unique.push(candidate);
     }
-    return installs;
+    // Probed at the same time (each probe runs --version), reported in discovery order.
+    const inspected = await Promise.all(unique.map((c) => inspect(runner, c)));
+    return inspected.filter((i) => i !== undefined);
 }
 function describe(install) {
     const kinds = [install.hasServer ? 'server' : '', install.hasClient ? 'client' : '']
@@ -8115,15 +8121,14 @@ async function assertExplicitDir(installs, options) {
 async function findClientTool(runner, tool, minMajor, options = {}) {
     const installs = await findPgInstalls(runner, options);
     await assertExplicitDir(installs, options);
-    const found = [];
-    for (const install of installs) {
+    const probed = await Promise.all(installs.map(async (install) => {
         const file = path.join(install.binDir, tool);
         if (!(await isExecutable(file)))
-            continue;
+            return undefined;
         const version = await toolVersion(runner, file);
-        if (version)
-            found.push({ path: file, ...version, source: install.source });
-    }
+        return version ? { path: file, ...version, source: install.source } : undefined;
+    }));
+    const found = probed.filter((f) => !!f);
     const sufficient = found.filter((f) => f.major >= minMajor);
     const explicit = sufficient.find((f) => f.source === 'explicit');
     // Stable sort keeps discovery order (PATH before Debian dirs) among equal majors.
@@ -8556,7 +8561,10 @@ async function main() {
     say('dbdrill demo: backups are only real once restored.\n');
     say('1. A scratch "production" PostgreSQL with the sample shop data and its key-encryption key (KEK)');
     const major = Math.max(...clients.map((c) => c.major));
-    const serverMajor = servers.map((s) => s.major).filter((m) => m <= major).sort((a, b) => b - a)[0] ?? servers[0].major;
+    const serverMajor = servers
+        .map((s) => s.major)
+        .filter((m) => m <= major)
+        .sort((a, b) => b - a)[0] ?? servers[0].major;
     let prod;
     try {
         prod = await startLocalCluster({ runner, logger }, { major: serverMajor, database: 'shop', searchRoots: [root] });
@@ -8574,7 +8582,9 @@ async function main() {
             await client.end();
         }
         say(`   PostgreSQL ${prod.version} at ${prod.host}:${prod.port}/shop`);
-        say(`   seeded: ${Object.entries(seeded.counts).map(([t, n]) => `${t} ${n}`).join(', ')}`);
+        say(`   seeded: ${Object.entries(seeded.counts)
+            .map(([t, n]) => `${t} ${n}`)
+            .join(', ')}`);
         say(`   KEK written to ${kekPath} (fingerprint ${seeded.fingerprint.slice(0, 19)}…, recorded in kek_install)`);
         // The backup is encrypted to an age public key: the backup side holds no key that can decrypt it.
         const identity = generateIdentity();
@@ -8632,10 +8642,14 @@ async function main() {
             identityPath,
             ...kekQuery,
         ]);
-        const summary = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(reportDir, 'drill-report.json'), 'utf8').then((t) => JSON.parse(t)).catch(() => undefined);
+        const summary = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(reportDir, 'drill-report.json'), 'utf8')
+            .then((t) => JSON.parse(t))
+            .catch(() => undefined);
         say('');
         if (summary) {
-            const phases = summary.phases.map((p) => `${p.name} ${p.seconds.toFixed(2)}s`).join(' · ');
+            const phases = summary.phases
+                .map((p) => `${p.name} ${p.seconds.toFixed(2)}s`)
+                .join(' · ');
             say(`Drill ${String(summary.status).toUpperCase()}: RTO ${summary.rtoSeconds ?? '-'} s, RPO ${summary.rpoSeconds ?? '-'} s`);
             say(`Phases: ${phases}`);
             say(`Report: ${(0,external_node_path_namespaceObject.join)(reportDir, 'drill-report.md')} (also drill-report.json, junit.xml)`);

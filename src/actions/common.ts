@@ -4,7 +4,7 @@
  */
 import * as core from '@actions/core';
 
-import { toolCacheMongoDownloader } from '../adapters/mongo-tools-cache.js';
+import { lazyMongoDownloader } from '../adapters/lazy-mongo-downloader.js';
 import { storeSettingsFrom } from '../adapters/store-settings.js';
 import { maskUrlOrValue } from '../cli/main.js';
 import { runtimeDeps, type RuntimeDeps } from '../core/deps.js';
@@ -61,7 +61,10 @@ export interface ActionContext {
 }
 
 /** The one wrapper per entry point: everything inside throws, this turns it into setFailed. */
-export async function runAction(command: Command, body: (ctx: ActionContext) => Promise<void>): Promise<void> {
+export async function runAction(
+  command: Command,
+  body: (ctx: ActionContext) => Promise<void>,
+): Promise<void> {
   const logger = new ActionsLogger();
   const controller = new AbortController();
   // GitHub cancels a job with SIGINT, then SIGTERM; both must clean up (scratch servers, partial uploads).
@@ -74,7 +77,15 @@ export async function runAction(command: Command, body: (ctx: ActionContext) => 
   try {
     const raw = readInputs(command, logger);
     const reader = new OptionReader(raw, (n) => n);
-    const deps = { ...runtimeDeps(logger, (n) => n, controller.signal, storeSettingsFrom(raw, command, (n) => n)), mongoToolDownloader: toolCacheMongoDownloader(logger) };
+    const deps = {
+      ...runtimeDeps(
+        logger,
+        (n) => n,
+        controller.signal,
+        storeSettingsFrom(raw, command, (n) => n),
+      ),
+      mongoToolDownloader: lazyMongoDownloader(logger),
+    };
     await body({ logger, reader, deps, signal: controller.signal });
   } catch (err) {
     core.setFailed(logger.redactor.redact(messageOf(err)));

@@ -32,7 +32,10 @@ export function actionsArtifactService(env: NodeJS.ProcessEnv = process.env): Ar
   };
   const repo = (): { owner: string; name: string } => {
     const [owner, name] = (env.GITHUB_REPOSITORY ?? '').split('/');
-    if (!owner || !name) throw new Error('GITHUB_REPOSITORY is not set (expected owner/name); artifacts of other runs cannot be found');
+    if (!owner || !name)
+      throw new Error(
+        'GITHUB_REPOSITORY is not set (expected owner/name); artifacts of other runs cannot be found',
+      );
     return { owner, name };
   };
   const api = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/$/, '');
@@ -63,7 +66,9 @@ export function actionsArtifactService(env: NodeJS.ProcessEnv = process.env): Ar
       const { owner, name } = repo();
       runConclusions.set(
         runId,
-        rest(`/repos/${owner}/${name}/actions/runs/${runId}`, token).then((r) => (r as { conclusion?: string | null }).conclusion ?? null),
+        rest(`/repos/${owner}/${name}/actions/runs/${runId}`, token).then(
+          (r) => (r as { conclusion?: string | null }).conclusion ?? null,
+        ),
       );
     }
     return runConclusions.get(runId)!;
@@ -71,7 +76,9 @@ export function actionsArtifactService(env: NodeJS.ProcessEnv = process.env): Ar
 
   return {
     async upload(name, file, options) {
-      const res = await (await client()).uploadArtifact(name, [file], dirname(file), {
+      const res = await (
+        await client()
+      ).uploadArtifact(name, [file], dirname(file), {
         retentionDays: options.retentionDays,
         // Bundles are compressed (pg_dump -Fc, gzip) or encrypted already: zipping them again only costs time.
         compressionLevel: 0,
@@ -86,14 +93,24 @@ export function actionsArtifactService(env: NodeJS.ProcessEnv = process.env): Ar
       const { owner, name } = repo();
       const found: ArtifactInfo[] = [];
       for (let page = 1; page <= MAX_PAGES; page++) {
-        const body = (await rest(`/repos/${owner}/${name}/actions/artifacts?per_page=100&page=${page}`, token)) as {
+        const body = (await rest(
+          `/repos/${owner}/${name}/actions/artifacts?per_page=100&page=${page}`,
+          token,
+        )) as {
           artifacts?: RestArtifact[];
         };
         const artifacts = body.artifacts ?? [];
         for (const a of artifacts) {
           const runId = a.workflow_run?.id ?? undefined;
-          if (a.expired || !a.name.startsWith(namePrefix) || runId === undefined || runId === currentRun) continue;
-          found.push({ id: a.id, name: a.name, sizeBytes: a.size_in_bytes, createdAt: a.created_at ? new Date(a.created_at) : undefined, runId });
+          if (a.expired || !a.name.startsWith(namePrefix) || runId === undefined || runId === currentRun)
+            continue;
+          found.push({
+            id: a.id,
+            name: a.name,
+            sizeBytes: a.size_in_bytes,
+            createdAt: a.created_at ? new Date(a.created_at) : undefined,
+            runId,
+          });
         }
         if (artifacts.length < 100) break;
       }
@@ -106,7 +123,10 @@ export function actionsArtifactService(env: NodeJS.ProcessEnv = process.env): Ar
         await c.downloadArtifact(artifact.id, { path: dir });
         return;
       }
-      if (!token) throw new Error(`artifact ${artifact.name} is from run ${artifact.runId}: downloading it needs github-token`);
+      if (!token)
+        throw new Error(
+          `artifact ${artifact.name} is from run ${artifact.runId}: downloading it needs github-token`,
+        );
       const { owner, name } = repo();
       await c.downloadArtifact(artifact.id, {
         path: dir,
@@ -118,7 +138,10 @@ export function actionsArtifactService(env: NodeJS.ProcessEnv = process.env): Ar
         await (await client()).deleteArtifact(artifact.name);
         return;
       }
-      if (!token) throw new Error(`artifact ${artifact.name} is from run ${artifact.runId}: deleting it needs github-token with actions: write`);
+      if (!token)
+        throw new Error(
+          `artifact ${artifact.name} is from run ${artifact.runId}: deleting it needs github-token with actions: write`,
+        );
       const { owner, name } = repo();
       await rest(`/repos/${owner}/${name}/actions/artifacts/${artifact.id}`, token, 'DELETE');
     },

@@ -15,6 +15,10 @@ export function storeSettingsFrom(
 ): () => Omit<OpenStoreDeps, 'logger'> {
   return () => {
     const parsed = parseStoreSettings(new OptionReader(raw, label), command);
-    return { env, s3: parsed.s3, artifact: { ...parsed.artifact, service: () => actionsArtifactService(env) } };
+    return {
+      env,
+      s3: parsed.s3,
+      artifact: { ...parsed.artifact, service: () => actionsArtifactService(env) },
+    };
   };
 }

@@ -8,8 +8,10 @@
  *   encrypted backup / plain backup           <= 1.10
  *   backup to S3 / backup to a directory      <= 1.15
  *   native mongo archive verify / gzip -t     <= 2.00
- * Env: BENCH_SCALE (pgbench scale, default 35, about 500 MB), BENCH_TEXT_MB (extra incompressible
- * text, default 0), BENCH_RUNS (default 2; the fastest run counts), BENCH_MONGO_MB (default 200, 0 skips).
+ * Env: BENCH_SCALE (pgbench scale, default 35, about 500 MB), BENCH_TEXT_MB (a table of hex text,
+ * default 150: pgbench's own tables compress about 50:1, so alone they make a 10 MB dump whose
+ * timings are mostly process start-up; the text makes the dump about 100 MB, like real data),
+ * BENCH_RUNS (default 2; the fastest run counts), BENCH_MONGO_MB (default 200, 0 skips).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,7 +30,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cli = join(root, 'dist', 'cli', 'index.js');
 const out = join(root, 'bench-out');
 const SCALE = Number(process.env.BENCH_SCALE ?? 35);
-const TEXT_MB = Number(process.env.BENCH_TEXT_MB ?? 0);
+const TEXT_MB = Number(process.env.BENCH_TEXT_MB ?? 150);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 2));
 const MONGO_MB = Number(process.env.BENCH_MONGO_MB ?? 200);
 
@@ -65,7 +67,11 @@ function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.e
       clearInterval(timer);
       const seconds = (performance.now() - start) / 1000;
       if (code !== 0 && !args.includes('--allow-fail')) {
-        rej(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+        rej(
+          new Error(
+            `${cmd} ${args.join(' ')} exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+          ),
+        );
         return;
       }
       res({ seconds, peakRssMb: peak / 1024, stdout, code });
@@ -77,8 +83,11 @@ async function best(label: string, fn: () => Promise<Measured>): Promise<Measure
   let bestRun: Measured | undefined;
   for (let i = 0; i < RUNS; i++) {
     const m = await fn();
-    say(`   ${label} run ${i + 1}: ${m.seconds.toFixed(2)} s${m.peakRssMb ? `, peak ${m.peakRssMb.toFixed(0)} MB` : ''}`);
-    if (!bestRun || m.seconds < bestRun.seconds) bestRun = { ...m, peakRssMb: Math.max(m.peakRssMb ?? 0, bestRun?.peakRssMb ?? 0) };
+    say(
+      `   ${label} run ${i + 1}: ${m.seconds.toFixed(2)} s${m.peakRssMb ? `, peak ${m.peakRssMb.toFixed(0)} MB` : ''}`,
+    );
+    if (!bestRun || m.seconds < bestRun.seconds)
+      bestRun = { ...m, peakRssMb: Math.max(m.peakRssMb ?? 0, bestRun?.peakRssMb ?? 0) };
   }
   return bestRun!;
 }
@@ -98,13 +107,17 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const helpText = (await measure(process.execPath, [cli, 'backup', '--help'])).stdout;
 
-  say(`dbdrill bench: pgbench scale ${SCALE}${TEXT_MB ? ` + ${TEXT_MB} MB of text` : ''}, best of ${RUNS} run(s)`);
+  say(
+    `dbdrill bench: pgbench scale ${SCALE}${TEXT_MB ? ` + ${TEXT_MB} MB of text` : ''}, best of ${RUNS} run(s)`,
+  );
   let cluster: LocalCluster | undefined;
   try {
     // the newest major that has both a server and client tools here: pg_dump must be at least the server's
     const installs = (await findPgInstalls(runner, { searchRoots: [root] })).filter((i) => !i.problem);
     const clientMajor = Math.max(...installs.filter((i) => i.hasClient).map((i) => i.major));
-    const major = installs.filter((i) => i.hasServer && i.major <= clientMajor).sort((a, b) => b.major - a.major)[0]?.major;
+    const major = installs
+      .filter((i) => i.hasServer && i.major <= clientMajor)
+      .sort((a, b) => b.major - a.major)[0]?.major;
     cluster = await startLocalCluster({ runner, logger }, { major, database: 'bench', searchRoots: [root] });
     const pgDump = await findClientTool(runner, 'pg_dump', cluster.major, { searchRoots: [root] });
     const binDir = dirname(pgDump.path);
@@ -121,7 +134,9 @@ async function main(): Promise<void> {
     }
     const c = new pg.Client({ connectionString: cluster.url });
     await c.connect();
-    const size = Number((await c.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
+    const size = Number(
+      (await c.query<{ n: string }>('SELECT pg_database_size(current_database()) AS n')).rows[0].n,
+    );
     await c.end();
     say(`   ${(size / 1048576).toFixed(0)} MB database generated in ${gen.seconds.toFixed(1)} s`);
 
@@ -144,14 +159,30 @@ async function main(): Promise<void> {
     if (helpText.includes('--recipients')) {
       say('3. encryption: backup encrypted to an age recipient against the plain backup');
       const keyOut = await measure('age-keygen', []).catch(() => undefined);
-      const recipient = keyOut ? /public key: (age1\w+)/.exec(keyOut.stdout + '')?.[1] ?? /# public key: (age1\w+)/.exec(keyOut.stdout)?.[1] : undefined;
+      const recipient = keyOut
+        ? (/public key: (age1\w+)/.exec(keyOut.stdout + '')?.[1] ??
+          /# public key: (age1\w+)/.exec(keyOut.stdout)?.[1])
+        : undefined;
       if (recipient) {
         const enc = await best('dbdrill backup (age)', async () => {
           await rm(join(out, 'store-enc'), { recursive: true, force: true });
-          return measure(process.execPath, [cli, ...backupArgs, '--store', join(out, 'store-enc'), '--recipients', recipient]);
+          return measure(process.execPath, [
+            cli,
+            ...backupArgs,
+            '--store',
+            join(out, 'store-enc'),
+            '--recipients',
+            recipient,
+          ]);
         });
         rows.push(ratioRow('encrypted backup / plain backup', enc.seconds, plain.seconds, 1.1));
-      } else rows.push({ metric: 'encrypted backup / plain backup', value: 'age-keygen missing', goal: '<= 1.10', met: undefined });
+      } else
+        rows.push({
+          metric: 'encrypted backup / plain backup',
+          value: 'age-keygen missing',
+          goal: '<= 1.10',
+          met: undefined,
+        });
     }
 
     if (process.env.BENCH_S3 !== '0') {
@@ -163,12 +194,20 @@ async function main(): Promise<void> {
       if (s3) {
         try {
           const s3run = await best('dbdrill backup (s3)', () =>
-            measure(process.execPath, [cli, ...backupArgs, '--store', `s3://${s3.bucket}/bench`], { ...process.env, ...s3.env }),
+            measure(process.execPath, [cli, ...backupArgs, '--store', `s3://${s3.bucket}/bench`], {
+              ...process.env,
+              ...s3.env,
+            }),
           );
           rows.push(ratioRow('backup to S3 / backup to a directory', s3run.seconds, plain.seconds, 1.15));
           rows.push(memRow('backup to S3 peak RSS', s3run.peakRssMb!));
         } catch (e) {
-          rows.push({ metric: 'backup to S3 / backup to a directory', value: `failed: ${(e as Error).message.slice(0, 80)}`, goal: '<= 1.15', met: false });
+          rows.push({
+            metric: 'backup to S3 / backup to a directory',
+            value: `failed: ${(e as Error).message.slice(0, 80)}`,
+            goal: '<= 1.15',
+            met: false,
+          });
         } finally {
           await s3.stop();
         }
@@ -177,25 +216,53 @@ async function main(): Promise<void> {
 
     say('5. verify: pg_restore -f /dev/null against dbdrill verify --deep');
     const pgRestore = await findClientTool(runner, 'pg_restore', cluster.major, { searchRoots: [root] });
-    const restoreNull = await best('pg_restore -f /dev/null', () => measure(pgRestore.path, ['-f', '/dev/null', rawFile]));
-    const deep = await best('dbdrill verify --deep', () => measure(process.execPath, [cli, 'verify', '--bundle', bundle, '--deep', '--json']));
+    const restoreNull = await best('pg_restore -f /dev/null', () =>
+      measure(pgRestore.path, ['-f', '/dev/null', rawFile]),
+    );
+    const deep = await best('dbdrill verify --deep', () =>
+      measure(process.execPath, [cli, 'verify', '--bundle', bundle, '--deep', '--json']),
+    );
     rows.push(ratioRow('verify --deep / pg_restore -f /dev/null', deep.seconds, restoreNull.seconds, 1.0));
     rows.push(memRow('verify --deep peak RSS', deep.peakRssMb!));
 
     say('6. drill: overhead over pg_restore alone, and jobs 2 against jobs 1');
     const drillRun = async (jobs: number) => {
-      const m = await measure(process.execPath, [cli, 'drill', '--bundle', bundle, '--provision', 'local', '--jobs', String(jobs), '--report-dir', join(out, `report-j${jobs}`), '--json']);
+      const m = await measure(process.execPath, [
+        cli,
+        'drill',
+        '--bundle',
+        bundle,
+        '--provision',
+        'local',
+        '--jobs',
+        String(jobs),
+        '--report-dir',
+        join(out, `report-j${jobs}`),
+        '--json',
+      ]);
       const j = JSON.parse(m.stdout) as { phases: { name: string; seconds: number }[] };
       return { ...m, restore: j.phases.find((p) => p.name === 'restore')?.seconds ?? NaN };
     };
     const d2 = await drillRun(2);
     const d1 = await drillRun(1);
-    say(`   drill jobs 2: ${d2.seconds.toFixed(2)} s (restore ${d2.restore.toFixed(2)} s); jobs 1: ${d1.seconds.toFixed(2)} s (restore ${d1.restore.toFixed(2)} s)`);
+    say(
+      `   drill jobs 2: ${d2.seconds.toFixed(2)} s (restore ${d2.restore.toFixed(2)} s); jobs 1: ${d1.seconds.toFixed(2)} s (restore ${d1.restore.toFixed(2)} s)`,
+    );
     const alone = await pgRestoreAlone(runner, logger, cluster.major, pgRestore.path, rawFile, 2);
     say(`   pg_restore -j 2 alone into a fresh cluster: ${alone.toFixed(2)} s`);
     const overhead = d2.seconds - alone;
-    rows.push({ metric: 'drill overhead (drill - pg_restore alone; no app)', value: `${overhead.toFixed(2)} s`, goal: '<= 3 s', met: overhead <= 3 });
-    rows.push({ metric: 'restore phase jobs 2 / jobs 1', value: (d2.restore / d1.restore).toFixed(2), goal: 'reported', met: undefined });
+    rows.push({
+      metric: 'drill overhead (drill - pg_restore alone; no app)',
+      value: `${overhead.toFixed(2)} s`,
+      goal: '<= 3 s',
+      met: overhead <= 3,
+    });
+    rows.push({
+      metric: 'restore phase jobs 2 / jobs 1',
+      value: (d2.restore / d1.restore).toFixed(2),
+      goal: 'reported',
+      met: undefined,
+    });
     rows.push(memRow('drill peak RSS', d2.peakRssMb!));
   } finally {
     await cluster?.stop();
@@ -216,13 +283,21 @@ async function main(): Promise<void> {
     const mark = r.met === undefined ? '    ' : r.met ? ' ok ' : 'MISS';
     say(`  [${mark}] ${r.metric.padEnd(w)}  ${r.value.padStart(10)}   goal ${r.goal}`);
   }
-  await writeFile(join(out, 'results.json'), JSON.stringify({ scale: SCALE, textMb: TEXT_MB, runs: RUNS, rows }, null, 2) + '\n');
+  await writeFile(
+    join(out, 'results.json'),
+    JSON.stringify({ scale: SCALE, textMb: TEXT_MB, runs: RUNS, rows }, null, 2) + '\n',
+  );
   say(`\nwritten to ${join(out, 'results.json')}`);
 }
 
 function ratioRow(metric: string, a: number, b: number, goal: number): Row {
   const ratio = a / b;
-  return { metric, value: `${ratio.toFixed(2)}x`, goal: `<= ${goal.toFixed(2)}x (${a.toFixed(2)} s vs ${b.toFixed(2)} s)`, met: ratio <= goal };
+  return {
+    metric,
+    value: `${ratio.toFixed(2)}x`,
+    goal: `<= ${goal.toFixed(2)}x (${a.toFixed(2)} s vs ${b.toFixed(2)} s)`,
+    met: ratio <= goal,
+  };
 }
 
 function memRow(metric: string, mb: number): Row {
@@ -237,9 +312,20 @@ async function pgRestoreAlone(
   file: string,
   jobs: number,
 ): Promise<number> {
-  const target = await startLocalCluster({ runner, logger }, { major, database: 'alone', searchRoots: [root] });
+  const target = await startLocalCluster(
+    { runner, logger },
+    { major, database: 'alone', searchRoots: [root] },
+  );
   try {
-    const m = await measure(pgRestore, ['--dbname', target.url, '--jobs', String(jobs), '--no-owner', '--no-acl', file]);
+    const m = await measure(pgRestore, [
+      '--dbname',
+      target.url,
+      '--jobs',
+      String(jobs),
+      '--no-owner',
+      '--no-acl',
+      file,
+    ]);
     return m.seconds;
   } finally {
     await target.stop();
@@ -256,7 +342,14 @@ async function startS3(): Promise<{ bucket: string; env: NodeJS.ProcessEnv; stop
   const directory = join(out, 's3rver');
   await mkdir(directory, { recursive: true });
   const bucket = 'dbdrill-bench';
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }], vhostBuckets: false });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+    vhostBuckets: false,
+  });
   const { port } = await server.run();
   return {
     bucket,

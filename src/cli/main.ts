@@ -2,7 +2,7 @@
  * The CLI adapter: argv -> the same option parsers and use cases as the actions. The only place
  * besides the actions' wrappers that turns errors into exit codes (0 ok, 1 check failed, 2 usage).
  */
-import { toolCacheMongoDownloader } from '../adapters/mongo-tools-cache.js';
+import { lazyMongoDownloader } from '../adapters/lazy-mongo-downloader.js';
 import { storeSettingsFrom } from '../adapters/store-settings.js';
 import { backupAndPrune } from '../core/backup-prune.js';
 import { drill, type DrillResult } from '../core/drill.js';
@@ -46,7 +46,9 @@ export function parseArgs(argv: string[]): ParsedArgs | { help: string } | { ver
   if (!command || command === '--help' || command === '-h' || command === 'help') return { help: usage() };
   if (command === '--version' || command === '-V') return { version: true };
   if (!COMMANDS.includes(command as Command)) {
-    throw new ConfigError(`unknown command "${command}"; expected one of: ${COMMANDS.join(', ')} (see dbdrill --help)`);
+    throw new ConfigError(
+      `unknown command "${command}"; expected one of: ${COMMANDS.join(', ')} (see dbdrill --help)`,
+    );
   }
   const cmd = command as Command;
   const specs = specsFor(cmd);
@@ -65,7 +67,9 @@ export function parseArgs(argv: string[]): ParsedArgs | { help: string } | { ver
       continue;
     }
     if (!arg.startsWith('--')) {
-      throw new ConfigError(`unexpected argument "${arg}"; options are --name value (see dbdrill ${cmd} --help)`);
+      throw new ConfigError(
+        `unexpected argument "${arg}"; options are --name value (see dbdrill ${cmd} --help)`,
+      );
     }
     const eq = arg.indexOf('=');
     const flag = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
@@ -80,7 +84,13 @@ export function parseArgs(argv: string[]): ParsedArgs | { help: string } | { ver
     }
     let value: string;
     if (eq >= 0) value = arg.slice(eq + 1);
-    else if (spec.kind === 'boolean' && (i + 1 >= rest.length || rest[i + 1].startsWith('--') || !/^(true|false|yes|no|1|0|on|off)$/i.test(rest[i + 1]))) value = 'true';
+    else if (
+      spec.kind === 'boolean' &&
+      (i + 1 >= rest.length ||
+        rest[i + 1].startsWith('--') ||
+        !/^(true|false|yes|no|1|0|on|off)$/i.test(rest[i + 1]))
+    )
+      value = 'true';
     else {
       if (i + 1 >= rest.length) throw new ConfigError(`--${flag} needs a value: ${spec.description}`);
       value = rest[++i];
@@ -138,7 +148,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const { command, raw, json } = parsed;
-  const verboseLogger = new ConsoleLogger({ write: (line) => io.stderr(line + '\n'), verbose: parsed.verbose });
+  const verboseLogger = new ConsoleLogger({
+    write: (line) => io.stderr(line + '\n'),
+    verbose: parsed.verbose,
+  });
   for (const spec of specsFor(command)) {
     if (spec.secret) for (const v of [raw[spec.name]].flat()) if (v) maskUrlOrValue(verboseLogger, v);
   }
@@ -149,7 +162,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const deps = { ...runtimeDeps(verboseLogger, (n) => `--${n}`, controller.signal, storeSettingsFrom(raw, command, (n) => `--${n}`, io.env)), mongoToolDownloader: toolCacheMongoDownloader(verboseLogger) };
+  const deps = {
+    ...runtimeDeps(
+      verboseLogger,
+      (n) => `--${n}`,
+      controller.signal,
+      storeSettingsFrom(raw, command, (n) => `--${n}`, io.env),
+    ),
+    mongoToolDownloader: lazyMongoDownloader(verboseLogger),
+  };
   const reader = new OptionReader(raw, (n) => `--${n}`);
   const print = (obj: unknown) => {
     if (json) io.stdout(verboseLogger.redactor.redact(JSON.stringify(obj, null, 2)) + '\n');
@@ -171,7 +192,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       case 'drill': {
-        const result = await drill({ ...deps, redact: (t) => verboseLogger.redactor.redact(t) }, parseDrillOptions(reader));
+        const result = await drill(
+          { ...deps, redact: (t) => verboseLogger.redactor.redact(t) },
+          parseDrillOptions(reader),
+        );
         print(drillJson(result));
         return 0;
       }
@@ -185,12 +209,24 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     if (err instanceof CheckFailed && err.result) {
       const r = err.result as VerifyResult | DrillResult;
-      print('layers' in r ? verifyJson(r) : 'report' in r ? drillJson(r) : 'kept' in r ? pruneJson(r as PruneResult) : r);
+      print(
+        'layers' in r
+          ? verifyJson(r)
+          : 'report' in r
+            ? drillJson(r)
+            : 'kept' in r
+              ? pruneJson(r as PruneResult)
+              : r,
+      );
     } else if (json) {
       print({ ok: false, error: messageOf(err), exitCode: exitCodeOf(err) });
     }
     verboseLogger.error(messageOf(err));
-    if (!(err instanceof ConfigError || err instanceof CheckFailed) && parsed.verbose && err instanceof Error) {
+    if (
+      !(err instanceof ConfigError || err instanceof CheckFailed) &&
+      parsed.verbose &&
+      err instanceof Error
+    ) {
       verboseLogger.debug(err.stack ?? '');
     }
     return exitCodeOf(err);

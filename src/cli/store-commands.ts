@@ -30,7 +30,9 @@ export async function runList(deps: RuntimeDeps, reader: OptionReader, io: Comma
   }
   if (result.bundles.length === 0) io.stdout(`no bundles named "${options.name}" in ${result.store}\n`);
   for (const b of result.bundles) {
-    io.stdout(`${b.key}\t${formatDuration(b.ageSeconds)} old\t${formatBytes(b.sizeBytes)}\t${verifiedText(b)}\n`);
+    io.stdout(
+      `${b.key}\t${formatDuration(b.ageSeconds)} old\t${formatBytes(b.sizeBytes)}\t${verifiedText(b)}\n`,
+    );
   }
   return 0;
 }

@@ -15,7 +15,15 @@ import {
 } from './bundle/manifest.js';
 import { packBundle, type PackEntry } from './bundle/tar.js';
 import type { Clock } from './clock.js';
-import { checkMaxSkew, componentSummary, computeSkew, dumpComponents, dumpMembers, latestEnd, type DumpedComponent } from './components.js';
+import {
+  checkMaxSkew,
+  componentSummary,
+  computeSkew,
+  dumpComponents,
+  dumpMembers,
+  latestEnd,
+  type DumpedComponent,
+} from './components.js';
 import type { MongoToolDownloader } from './engines/mongodb/mongo-tools.js';
 import { prepareBackupSecurity } from './encryption.js';
 import { Cancelled, throwIfCancelled } from './errors.js';
@@ -79,6 +87,9 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
   const security = await prepareBackupSecurity({ ...deps, label }, options, secrets, deps.encrypt);
   store.checkBundle?.({ secretFiles: secrets.length, encrypted: !!security.encrypt });
 
+  // Listing before dumping also proves the store answers (bucket, credentials) before any work is done.
+  const existing = new Set((await store.list(options.name)).map((o) => o.key));
+
   const work = await makeWorkDir('backup');
   try {
     logger.startGroup(`Dumping ${(options.databases ?? [options]).map((d) => d.engine).join(' + ')}`);
@@ -98,7 +109,12 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     checkMaxSkew(skew, options.maxSkewSeconds, label);
     const members: MemberRecord[] = [
       ...(await dumpMembers(dumps)),
-      ...secrets.map((s): MemberRecord => ({ path: s.member, sizeBytes: s.sizeBytes, sha256: s.sha256, role: 'secret' })),
+      ...secrets.map((s): MemberRecord => ({
+        path: s.member,
+        sizeBytes: s.sizeBytes,
+        sha256: s.sha256,
+        role: 'secret',
+      })),
     ];
     const endedAt = latestEnd(components);
     const encrypted = !!security.encrypt;
@@ -122,10 +138,11 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
       ...secrets.map((s): PackEntry => ({ path: s.member, file: s.source, mtime })),
     ];
 
-    const existing = new Set((await store.list(options.name)).map((o) => o.key));
     let key = bundleKey(options.name, startedAt, { encrypted });
-    for (let seq = 2; existing.has(key); seq++) key = bundleKey(options.name, startedAt, { encrypted, sequence: seq });
-    if (bundlesOf(options.name, [key]).length !== 1) throw new Error(`internal: bundle key ${key} does not parse`);
+    for (let seq = 2; existing.has(key); seq++)
+      key = bundleKey(options.name, startedAt, { encrypted, sequence: seq });
+    if (bundlesOf(options.name, [key]).length !== 1)
+      throw new Error(`internal: bundle key ${key} does not parse`);
 
     logger.info(`Writing ${key} to ${store.displayUri}`);
     const plain = packBundle(entries);
@@ -141,7 +158,9 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     }
     throwIfCancelled(deps.signal);
     await store.writeText(key + SHA256_SIDECAR_SUFFIX, `${put.sha256}  ${key}\n`);
-    const tables = components.flatMap((c) => (c.engine === 'postgres' ? c.tables : [])).filter((t) => t.kind === 'table');
+    const tables = components
+      .flatMap((c) => (c.engine === 'postgres' ? c.tables : []))
+      .filter((t) => t.kind === 'table');
     const collections = components.flatMap((c) => (c.engine === 'mongodb' ? c.collections : []));
     const result: BackupResult = {
       ok: true,

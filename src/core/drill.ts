@@ -17,9 +17,20 @@ import {
   manifestExpectations,
   runAssertions,
 } from './checks/structure.js';
-import { connectPg, describeTarget, libpqEnv, parsePgUrl, quoteIdent } from './engines/postgres/connection.js';
+import {
+  connectPg,
+  describeTarget,
+  libpqEnv,
+  parsePgUrl,
+  quoteIdent,
+} from './engines/postgres/connection.js';
 import { restorePostgres } from './engines/postgres/restore.js';
-import { assertNotMongoSource, checkMongoCounts, planMongoDrill, restoreMongoPlan } from './engines/mongodb/drill-mongo.js';
+import {
+  assertNotMongoSource,
+  checkMongoCounts,
+  planMongoDrill,
+  restoreMongoPlan,
+} from './engines/mongodb/drill-mongo.js';
 import type { NsRename } from './engines/mongodb/restore.js';
 import { prepareDrillSecrets, runDrillKekCheck } from './drill-security.js';
 import { decryptHook } from './encryption.js';
@@ -141,19 +152,31 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         extractTo: join(workDir, 'bundle'),
       });
       for (const l of r.layers) {
-        check({ name: l.name, group: 'verify', ok: l.ok || !!l.skipped, skipped: l.skipped, detail: l.detail });
+        check({
+          name: l.name,
+          group: 'verify',
+          ok: l.ok || !!l.skipped,
+          skipped: l.skipped,
+          detail: l.detail,
+        });
         logger.info(`[${l.skipped ? 'skip' : l.ok ? ' ok ' : 'FAIL'}] ${l.name}: ${l.detail}`);
       }
       if (!r.ok) {
         const good = store ? await newestThatVerifies(deps, store, options, location.key) : undefined;
         throw new CheckFailed(
           `the bundle ${location.display} failed verification (${r.problems.join('; ')})` +
-            (good ? `; the newest bundle that verifies is ${good}: pass it as bundle to drill it` : store ? '; no older bundle of this name verifies either' : ''),
+            (good
+              ? `; the newest bundle that verifies is ${good}: pass it as bundle to drill it`
+              : store
+                ? '; no older bundle of this name verifies either'
+                : ''),
         );
       }
       return r;
     });
-    const component = verified.manifest?.components.find((c): c is PostgresComponent => c.engine === 'postgres');
+    const component = verified.manifest?.components.find(
+      (c): c is PostgresComponent => c.engine === 'postgres',
+    );
     const mongo = planMongoDrill(verified, options, deps.label);
     const hasPg = !!component || (!verified.manifest && !!verified.pgDump);
     if (!hasPg && !mongo) throw new CheckFailed('the bundle holds no database dump to restore');
@@ -164,12 +187,15 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
     }
     const dumpMember = component?.member ?? 'postgres.dump';
     const dumpPath = hasPg ? verified.extracted?.[dumpMember] : '';
-    if (hasPg && (!dumpPath || !verified.pgDump)) throw new CheckFailed('the bundle holds no PostgreSQL dump to restore');
+    if (hasPg && (!dumpPath || !verified.pgDump))
+      throw new CheckFailed('the bundle holds no PostgreSQL dump to restore');
     const toc = verified.pgDump?.report.toc ?? [];
     const backupEnd = backupEndOf(verified, location);
     report.bundleCreatedAt = backupEnd?.toISOString();
     if (!verified.manifest && mongo) {
-      report.notes.push('bare mongodump archive (no dbdrill manifest): document counts are compared with the archive itself');
+      report.notes.push(
+        'bare mongodump archive (no dbdrill manifest): document counts are compared with the archive itself',
+      );
     } else if (!verified.manifest) {
       report.notes.push(
         'bare pg_dump file (no dbdrill manifest): member checksums, secret files and the snapshot row counts do not apply; rows are compared with the COPY data in the dump itself',
@@ -194,7 +220,9 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         image: options.image,
         pgBinDir: options.pgBinDir,
         database,
-        sourceMajor: component ? Math.floor(component.serverVersionNum / 10000) : majorOfVersion(verified.pgDump!.serverVersion),
+        sourceMajor: component
+          ? Math.floor(component.serverVersionNum / 10000)
+          : majorOfVersion(verified.pgDump!.serverVersion),
         searchRoots: deps.searchRoots,
         signal: deps.signal,
       });
@@ -209,7 +237,10 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
       : { DATABASE_URL: mongo!.targetUrl };
     if (mongo) targetEnv.MONGODB_URL = mongo.targetUrl;
     let mongoRenames: NsRename[] = [];
-    const secretsDir = verified.extracted && Object.keys(verified.extracted).some((m) => m.startsWith('secrets/')) ? join(workDir, 'bundle', 'secrets') : undefined;
+    const secretsDir =
+      verified.extracted && Object.keys(verified.extracted).some((m) => m.startsWith('secrets/'))
+        ? join(workDir, 'bundle', 'secrets')
+        : undefined;
     // Masks the restored secret values; with secrets-env, their .env variables join the app's and migrate-command's env.
     Object.assign(targetEnv, await prepareDrillSecrets(logger, options, secretsDir, report.notes));
 
@@ -236,7 +267,10 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         signal: deps.signal,
       });
       report.restoreErrors = out.errors;
-      for (const e of out.errors) logger[e.ignored ? 'info' : 'warning'](`pg_restore: ${e.message}${e.ignored ? ` (ignored: ${e.reason})` : ''}`);
+      for (const e of out.errors)
+        logger[e.ignored ? 'info' : 'warning'](
+          `pg_restore: ${e.message}${e.ignored ? ` (ignored: ${e.reason})` : ''}`,
+        );
       const ignored = out.errors.length - out.unignored;
       check({
         name: 'pg_restore',
@@ -248,10 +282,14 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
             : `${out.unignored} pg_restore error(s) not covered by ignore-restore-errors; first: ${out.errors.find((e) => !e.ignored)?.message}`,
       });
       if (out.sequentialBecausePiped) {
-        report.notes.push('the dump was written to a pipe (no data offsets), so pg_restore ran with 1 job instead of --jobs');
+        report.notes.push(
+          'the dump was written to a pipe (no data offsets), so pg_restore ran with 1 job instead of --jobs',
+        );
       }
-      if (out.rolesCreated.length) report.notes.push(`created roles before restoring: ${out.rolesCreated.join(', ')}`);
-      if (out.unignored > 0) throw new CheckFailed(`pg_restore reported ${out.unignored} error(s); see the report`);
+      if (out.rolesCreated.length)
+        report.notes.push(`created roles before restoring: ${out.rolesCreated.join(', ')}`);
+      if (out.unignored > 0)
+        throw new CheckFailed(`pg_restore reported ${out.unignored} error(s); see the report`);
       return out;
     });
     void restore;
@@ -266,11 +304,17 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
             signal: deps.signal,
           });
           const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-5).join(' | ');
-          check({ name: 'migrate-command', group: 'migrate', ok: r.code === 0, detail: r.code === 0 ? 'exit 0' : `exit ${r.code}: ${tail}` });
+          check({
+            name: 'migrate-command',
+            group: 'migrate',
+            ok: r.code === 0,
+            detail: r.code === 0 ? 'exit 0' : `exit ${r.code}: ${tail}`,
+          });
           if (r.code !== 0) throw new CheckFailed(`migrate-command failed (exit ${r.code}): ${tail}`);
         }
         if (options.postRestoreSql.length) {
-          if (!target) throw new ConfigError('post-restore-sql runs SQL, so it needs a PostgreSQL component and target');
+          if (!target)
+            throw new ConfigError('post-restore-sql runs SQL, so it needs a PostgreSQL component and target');
           const client = await connectPg(target.url, 'target-url');
           try {
             for (const sql of await loadSql(options.postRestoreSql)) {
@@ -278,7 +322,12 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
                 await client.query(sql);
                 check({ name: `post-restore-sql: ${sql.slice(0, 60)}`, group: 'migrate', ok: true });
               } catch (err) {
-                check({ name: `post-restore-sql: ${sql.slice(0, 60)}`, group: 'migrate', ok: false, detail: messageOf(err) });
+                check({
+                  name: `post-restore-sql: ${sql.slice(0, 60)}`,
+                  group: 'migrate',
+                  ok: false,
+                  detail: messageOf(err),
+                });
                 throw new CheckFailed(`post-restore-sql failed: ${messageOf(err)}`);
               }
             }
@@ -291,7 +340,17 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
     const restoredAtMs = clock.monotonicMs();
     if (kekCheckWanted(options)) {
       await phase('kek check', () =>
-        runDrillKekCheck(deps, options, { targetUrl: target?.url ?? mongo!.targetUrl, workDir, extracted: verified.extracted, env: targetEnv }, check),
+        runDrillKekCheck(
+          deps,
+          options,
+          {
+            targetUrl: target?.url ?? mongo!.targetUrl,
+            workDir,
+            extracted: verified.extracted,
+            env: targetEnv,
+          },
+          check,
+        ),
       );
     }
 
@@ -321,17 +380,31 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         });
         report.health = results;
         for (const h of results) {
-          check({ name: h.name, group: 'health', ok: h.ok, detail: h.ok ? `healthy after ${h.attempts} attempt(s)` : h.lastError ?? 'not healthy', seconds: h.seconds });
+          check({
+            name: h.name,
+            group: 'health',
+            ok: h.ok,
+            detail: h.ok ? `healthy after ${h.attempts} attempt(s)` : (h.lastError ?? 'not healthy'),
+            seconds: h.seconds,
+          });
         }
         const bad = results.filter((h) => !h.ok);
-        if (bad.length) throw new CheckFailed(`health check(s) failed: ${bad.map((h) => `${h.name}: ${h.lastError}`).join('; ')}`);
+        if (bad.length)
+          throw new CheckFailed(
+            `health check(s) failed: ${bad.map((h) => `${h.name}: ${h.lastError}`).join('; ')}`,
+          );
         healthyAtMs = clock.monotonicMs();
       });
     } else {
       skip('health', 'no health-urls or health-checks');
       if (app) {
         const alive = (app as AppProcess).alive();
-        check({ name: 'app running', group: 'health', ok: alive === true, detail: alive === true ? 'the app runs (no health checks given)' : alive });
+        check({
+          name: 'app running',
+          group: 'health',
+          ok: alive === true,
+          detail: alive === true ? 'the app runs (no health checks given)' : alive,
+        });
       }
       report.notes.push('no health checks: RTO is measured until the restore (and migrations) finished');
     }
@@ -343,7 +416,10 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
       if (mongo) await checkMongoCounts(mongo, mongoRenames, options, check, report.counts, deps.label);
       if (!target) {
         const failed = report.checks.filter((c) => !c.ok && c.group === 'data');
-        if (failed.length) throw new CheckFailed(`${failed.length} data check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
+        if (failed.length)
+          throw new CheckFailed(
+            `${failed.length} data check(s) failed: ${failed.map((c) => c.name).join(', ')}`,
+          );
         return;
       }
       const client = await connectPg(target.url, 'target-url');
@@ -354,7 +430,9 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
             name: `structure: ${s.kind}`,
             group: 'structure',
             ok: s.missing.length === 0,
-            detail: s.missing.length ? `${s.missing.length} missing: ${s.missing.slice(0, 10).join(', ')}` : `${s.actual} of ${s.expected} present`,
+            detail: s.missing.length
+              ? `${s.missing.length} missing: ${s.missing.slice(0, 10).join(', ')}`
+              : `${s.actual} of ${s.expected} present`,
           });
         }
         if (options.tier !== 'schema') {
@@ -364,14 +442,21 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
             group: 'data',
             ok: seq.problems.length === 0,
             detail: seq.problems.length
-              ? seq.problems.map((p) => `${p.sequence} is at ${p.lastValue}, ${p.column} has ${p.maxValue}`).join('; ')
+              ? seq.problems
+                  .map((p) => `${p.sequence} is at ${p.lastValue}, ${p.column} has ${p.maxValue}`)
+                  .join('; ')
               : `${seq.checked} owned sequence(s) checked`,
           });
           let expectations = component
             ? manifestExpectations(component.tables)
             : Object.entries(verified.pgDump!.rows ?? {}).map(([name, rows]) => {
                 const e = [...toc].find((x) => x.desc === 'TABLE DATA' && `${x.namespace}.${x.tag}` === name);
-                return { name, schema: e?.namespace ?? name.split('.')[0], table: e?.tag ?? name.split('.').slice(1).join('.'), rows };
+                return {
+                  name,
+                  schema: e?.namespace ?? name.split('.')[0],
+                  table: e?.tag ?? name.split('.').slice(1).join('.'),
+                  rows,
+                };
               });
           if (options.tier === 'sample') {
             const wanted = new Set(options.sampleTables.map((t) => (t.includes('.') ? t : `public.${t}`)));
@@ -385,11 +470,16 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
             group: 'data',
             ok: wrong.length === 0,
             detail: wrong.length
-              ? wrong.slice(0, 10).map((c) => `${c.name}: expected ${c.expected}, got ${c.actual}`).join('; ')
+              ? wrong
+                  .slice(0, 10)
+                  .map((c) => `${c.name}: expected ${c.expected}, got ${c.actual}`)
+                  .join('; ')
               : `${counts.length} table(s), ${counts.reduce((n, c) => n + (c.actual ?? 0), 0)} rows, all exact`,
           });
           if (options.compareUrl) {
-            const prod = await connectPg(options.compareUrl, 'compare-url', { applicationName: 'dbdrill drill compare (read-only)' });
+            const prod = await connectPg(options.compareUrl, 'compare-url', {
+              applicationName: 'dbdrill drill compare (read-only)',
+            });
             try {
               await prod.query('SET default_transaction_read_only = on');
               const drift = await compareWithProduction(prod, counts, options.countTolerance);
@@ -400,7 +490,10 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
                 group: 'data',
                 ok: off.length === 0,
                 detail: off.length
-                  ? off.slice(0, 10).map((c) => `${c.name}: production ${c.expected}, restored ${c.actual}`).join('; ')
+                  ? off
+                      .slice(0, 10)
+                      .map((c) => `${c.name}: production ${c.expected}, restored ${c.actual}`)
+                      .join('; ')
                   : `${drift.length} table(s) within ${options.countTolerance.percent !== undefined ? options.countTolerance.percent + '%' : options.countTolerance.rows + ' rows'}`,
               });
             } finally {
@@ -408,7 +501,9 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
             }
           }
         } else {
-          report.notes.push('tier schema: data was not restored, so sequences and row counts are not checked');
+          report.notes.push(
+            'tier schema: data was not restored, so sequences and row counts are not checked',
+          );
         }
         for (const a of await runAssertions(client, options.assertSql)) {
           check({ name: `assert-sql: ${a.sql.slice(0, 80)}`, group: 'data', ok: a.ok, detail: a.detail });
@@ -420,19 +515,32 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         logger.info(`[${c.ok ? ' ok ' : 'FAIL'}] ${c.name}: ${c.detail ?? ''}`);
       }
       const failed = report.checks.filter((c) => !c.ok && (c.group === 'structure' || c.group === 'data'));
-      if (failed.length) throw new CheckFailed(`${failed.length} structure/data check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
+      if (failed.length)
+        throw new CheckFailed(
+          `${failed.length} structure/data check(s) failed: ${failed.map((c) => c.name).join(', ')}`,
+        );
     });
 
     // 8. objectives
     if (options.rpoSeconds !== undefined) {
       const ok = rpoSeconds !== undefined && rpoSeconds <= options.rpoSeconds;
       report.objectives.rpo = { budgetSeconds: options.rpoSeconds, actualSeconds: rpoSeconds, ok };
-      check({ name: 'RPO within budget', group: 'objective', ok, detail: `RPO ${rpoSeconds ?? 'unknown'} s, budget ${options.rpoSeconds} s` });
+      check({
+        name: 'RPO within budget',
+        group: 'objective',
+        ok,
+        detail: `RPO ${rpoSeconds ?? 'unknown'} s, budget ${options.rpoSeconds} s`,
+      });
     }
     if (options.rtoSeconds !== undefined) {
       const ok = report.rtoSeconds <= options.rtoSeconds;
       report.objectives.rto = { budgetSeconds: options.rtoSeconds, actualSeconds: report.rtoSeconds, ok };
-      check({ name: 'RTO within budget', group: 'objective', ok, detail: `RTO ${report.rtoSeconds} s, budget ${options.rtoSeconds} s` });
+      check({
+        name: 'RTO within budget',
+        group: 'objective',
+        ok,
+        detail: `RTO ${report.rtoSeconds} s, budget ${options.rtoSeconds} s`,
+      });
     }
   } catch (err) {
     thrown = err;
@@ -448,7 +556,8 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
       if (failedRun || alive !== true) report.appLogTail = a.tail().slice(-100);
     }
     if (target) {
-      if (options.keepTarget && !deps.signal?.aborted) report.notes.push(`keep-target: the scratch database was left running at ${target.display}`);
+      if (options.keepTarget && !deps.signal?.aborted)
+        report.notes.push(`keep-target: the scratch database was left running at ${target.display}`);
       else await target.teardown().catch((e) => logger.warning(`teardown failed: ${messageOf(e)}`));
     }
     await work?.remove().catch(() => undefined);
@@ -461,10 +570,18 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
   report.ok = report.status === 'passed';
   report.finishedAt = clock.now().toISOString();
   if (report.rpoSeconds !== undefined && !report.objectives.rpo && options.rpoSeconds !== undefined) {
-    report.objectives.rpo = { budgetSeconds: options.rpoSeconds, actualSeconds: report.rpoSeconds, ok: report.rpoSeconds <= options.rpoSeconds };
+    report.objectives.rpo = {
+      budgetSeconds: options.rpoSeconds,
+      actualSeconds: report.rpoSeconds,
+      ok: report.rpoSeconds <= options.rpoSeconds,
+    };
   }
-  if (options.rtoSeconds !== undefined && !report.objectives.rto) report.objectives.rto = { budgetSeconds: options.rtoSeconds, ok: false };
-  if (cancelled) report.notes.push(`cancelled by ${String(deps.signal?.reason ?? 'signal')}; the scratch target was torn down`);
+  if (options.rtoSeconds !== undefined && !report.objectives.rto)
+    report.objectives.rto = { budgetSeconds: options.rtoSeconds, ok: false };
+  if (cancelled)
+    report.notes.push(
+      `cancelled by ${String(deps.signal?.reason ?? 'signal')}; the scratch target was torn down`,
+    );
 
   const history = store && options.name ? await readHistory(store, options.name).catch(() => []) : [];
   if (history.length) report.history = history.slice(-HISTORY_KEEP);
@@ -492,7 +609,9 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
     reportPath: written.json,
     report,
   };
-  logger.info(`drill ${report.status}: RTO ${result.rtoSeconds ?? '-'} s, RPO ${result.rpoSeconds ?? '-'} s; report in ${options.reportDir}`);
+  logger.info(
+    `drill ${report.status}: RTO ${result.rtoSeconds ?? '-'} s, RPO ${result.rpoSeconds ?? '-'} s; report in ${options.reportDir}`,
+  );
   if (thrown instanceof ConfigError) throw thrown;
   if (!report.ok) {
     const why = cancelled
@@ -518,10 +637,19 @@ function backupEndOf(v: VerifyResult, location: BundleLocation): Date | undefine
   return v.pgDump?.report.header.createdAt;
 }
 
-async function newestThatVerifies(deps: DrillDeps, store: Store, options: DrillOptions, failedKey: string): Promise<string | undefined> {
+async function newestThatVerifies(
+  deps: DrillDeps,
+  store: Store,
+  options: DrillOptions,
+  failedKey: string,
+): Promise<string | undefined> {
   const bundles = (await listBundles(store, options.name!)).filter((b) => b.key !== failedKey).slice(0, 10);
   for (const b of bundles) {
-    const r = await inspectBundle(deps, { store, key: b.key, display: b.key, object: b }, { deep: false, pgBinDir: options.pgBinDir });
+    const r = await inspectBundle(
+      deps,
+      { store, key: b.key, display: b.key, object: b },
+      { deep: false, pgBinDir: options.pgBinDir },
+    );
     if (r.ok) return `${store.displayUri.replace(/\/$/, '')}/${b.key}`;
   }
   return undefined;
@@ -540,11 +668,15 @@ async function checkTargetSafety(
 ): Promise<void> {
   const client = await connectPg(t.url, 'target-url');
   try {
-    const info = await client.query<{ v: string; db: string }>(`SELECT current_setting('server_version') AS v, current_database() AS db`);
+    const info = await client.query<{ v: string; db: string }>(
+      `SELECT current_setting('server_version') AS v, current_database() AS db`,
+    );
     report.target!.serverVersion = info.rows[0].v.split(' ')[0];
     let sysid: string | null = null;
     try {
-      sysid = (await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0].id;
+      sysid = (
+        await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')
+      ).rows[0].id;
     } catch {
       sysid = null;
     }
@@ -552,7 +684,9 @@ async function checkTargetSafety(
       const sameDb = info.rows[0].db === component.database;
       const target = parsePgUrl(t.url, 'target-url');
       const sameCluster =
-        sysid && component.systemIdentifier ? sysid === component.systemIdentifier : target.host === component.host && target.port === component.port;
+        sysid && component.systemIdentifier
+          ? sysid === component.systemIdentifier
+          : target.host === component.host && target.port === component.port;
       if (sameDb && sameCluster) {
         throw new ConfigError(
           `refusing to restore into the backup's own source: target-url is database "${component.database}" on the cluster that was backed up (system identifier ${component.systemIdentifier ?? 'unknown'}); point target-url at a scratch database or use provision: local`,
@@ -570,7 +704,9 @@ async function checkTargetSafety(
           `target-url database "${info.rows[0].db}" is not empty (${n} object(s)); restore into an empty scratch database, or set clean: true to drop its contents first`,
         );
       }
-      deps.logger.warning(`clean: dropping ${n} object(s) in ${describeTarget(parsePgUrl(t.url, 'target-url'))}`);
+      deps.logger.warning(
+        `clean: dropping ${n} object(s) in ${describeTarget(parsePgUrl(t.url, 'target-url'))}`,
+      );
       const schemas = await client.query<{ nspname: string }>(
         `SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\\_%'`,
       );

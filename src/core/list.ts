@@ -33,7 +33,11 @@ export function verifiedState(record: VerifyRecord | undefined): VerifiedState {
 }
 
 /** Reads the records a few at a time: a store with hundreds of bundles should not open hundreds of requests at once. */
-export async function listWithRecords(store: Store, name: string, clock: Pick<Clock, 'now'>): Promise<ListedBundle[]> {
+export async function listWithRecords(
+  store: Store,
+  name: string,
+  clock: Pick<Clock, 'now'>,
+): Promise<ListedBundle[]> {
   const bundles = await listBundles(store, name);
   const now = clock.now().getTime();
   const out: ListedBundle[] = new Array<ListedBundle>(bundles.length);
@@ -60,9 +64,17 @@ export async function listWithRecords(store: Store, name: string, clock: Pick<Cl
   return out;
 }
 
-export async function list(deps: { clock: Pick<Clock, 'now'>; openStore: (uri: string) => Store }, options: { store: string; name: string }): Promise<ListResult> {
+export async function list(
+  deps: { clock: Pick<Clock, 'now'>; openStore: (uri: string) => Store },
+  options: { store: string; name: string },
+): Promise<ListResult> {
   const store = deps.openStore(options.store);
-  return { ok: true, store: store.displayUri, name: options.name, bundles: await listWithRecords(store, options.name, deps.clock) };
+  return {
+    ok: true,
+    store: store.displayUri,
+    name: options.name,
+    bundles: await listWithRecords(store, options.name, deps.clock),
+  };
 }
 
 /** The JSON shape of `dbdrill list --json` (no Date objects, no record internals). */

@@ -48,13 +48,15 @@ export const OPTION_SPECS: OptionSpec[] = [
     name: 'store',
     kind: 'string',
     commands: STORE_CMDS,
-    description: 'Where bundles live: a directory path, file:///abs/dir, s3://bucket/prefix or artifact://name.',
+    description:
+      'Where bundles live: a directory path, file:///abs/dir, s3://bucket/prefix or artifact://name.',
   },
   {
     name: 'name',
     kind: 'string',
     commands: STORE_CMDS,
-    description: 'Bundle name prefix (letters, digits, ".", "_", "-"); bundles are <name>-<UTC timestamp>.dbdrill.tar.',
+    description:
+      'Bundle name prefix (letters, digits, ".", "_", "-"); bundles are <name>-<UTC timestamp>.dbdrill.tar.',
   },
   {
     name: 'bundle',
@@ -161,7 +163,8 @@ export const OPTION_SPECS: OptionSpec[] = [
     name: 'pg-version',
     kind: 'int',
     commands: D,
-    description: 'Server major version for provision (e.g. 17 for a pre-upgrade drill); default: the newest found.',
+    description:
+      'Server major version for provision (e.g. 17 for a pre-upgrade drill); default: the newest found.',
   },
   {
     name: 'image',
@@ -182,7 +185,8 @@ export const OPTION_SPECS: OptionSpec[] = [
     commands: D,
     choices: ['full', 'schema', 'sample'],
     default: 'full',
-    description: 'full: everything; schema: schema only (fast PR checks); sample: schema plus the data of sample-tables.',
+    description:
+      'full: everything; schema: schema only (fast PR checks); sample: schema plus the data of sample-tables.',
   },
   {
     name: 'sample-tables',
@@ -194,7 +198,8 @@ export const OPTION_SPECS: OptionSpec[] = [
     name: 'jobs',
     kind: 'int',
     commands: D,
-    description: 'Parallel pg_restore jobs and mongorestore --numParallelCollections; default: the number of cores.',
+    description:
+      'Parallel pg_restore jobs and mongorestore --numParallelCollections; default: the number of cores.',
   },
   {
     name: 'no-owner',
@@ -215,19 +220,22 @@ export const OPTION_SPECS: OptionSpec[] = [
     kind: 'boolean',
     commands: D,
     default: 'false',
-    description: 'Create the roles the dump names (as NOLOGIN) before restoring, so ownership and grants apply.',
+    description:
+      'Create the roles the dump names (as NOLOGIN) before restoring, so ownership and grants apply.',
   },
   {
     name: 'ignore-restore-errors',
     kind: 'list',
     commands: D,
-    description: 'pg_restore errors to tolerate, one a line: "<regex> # <reason>"; the reason is shown in the report.',
+    description:
+      'pg_restore errors to tolerate, one a line: "<regex> # <reason>"; the reason is shown in the report.',
   },
   {
     name: 'migrate-command',
     kind: 'string',
     commands: D,
-    description: "Shell command run after the restore (e.g. the PR's migrations), with DATABASE_URL and PG* set.",
+    description:
+      "Shell command run after the restore (e.g. the PR's migrations), with DATABASE_URL and PG* set.",
   },
   {
     name: 'post-restore-sql',
@@ -357,7 +365,9 @@ export class OptionReader {
     const value = this.first(name);
     const spec = specOf(name);
     if (value !== undefined && spec.choices && !spec.choices.includes(value)) {
-      throw new ConfigError(`${this.label(name)} "${value}" is not valid; expected one of: ${spec.choices.join(', ')}`);
+      throw new ConfigError(
+        `${this.label(name)} "${value}" is not valid; expected one of: ${spec.choices.join(', ')}`,
+      );
     }
     return value;
   }
@@ -381,7 +391,9 @@ export class OptionReader {
     const v = this.first(name);
     if (v === undefined) return undefined;
     if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-      throw new ConfigError(`${this.label(name)} "${v}" is not valid; expected a whole number from ${min} to ${max}`);
+      throw new ConfigError(
+        `${this.label(name)} "${v}" is not valid; expected a whole number from ${min} to ${max}`,
+      );
     }
     return Number(v);
   }
@@ -443,8 +455,14 @@ export function parseBackupOptions(o: OptionReader): BackupOptions {
       `${o.name('engine')} is "${engine}" but ${o.name('database-url')} is a ${detected} URL; remove ${o.name('engine')} or fix the URL`,
     );
   }
-  const store = o.required('store', 'where to put the bundle: a directory, file:///dir or s3://bucket/prefix');
-  const name = validateName(o.required('name', 'a short label for this database, e.g. "shop"'), o.name('name'));
+  const store = o.required(
+    'store',
+    'where to put the bundle: a directory, file:///dir or s3://bucket/prefix',
+  );
+  const name = validateName(
+    o.required('name', 'a short label for this database, e.g. "shop"'),
+    o.name('name'),
+  );
   const secretFiles = o.list('secret-files').map((p) => resolve(p));
   for (const file of secretFiles) {
     if (!existsSync(file)) {
@@ -473,14 +491,18 @@ export function parseBackupOptions(o: OptionReader): BackupOptions {
 function checkedDir(o: OptionReader, input: string, holding: string): string | undefined {
   const dir = o.string(input);
   if (dir && !(existsSync(dir) && statSync(dir).isDirectory())) {
-    throw new ConfigError(`${o.name(input)} "${dir}" is not a directory; point it at the directory holding ${holding}`);
+    throw new ConfigError(
+      `${o.name(input)} "${dir}" is not a directory; point it at the directory holding ${holding}`,
+    );
   }
   return dir;
 }
 
 function checkDir(dir: string | undefined, input: string): void {
   if (dir && !(existsSync(dir) && statSync(dir).isDirectory())) {
-    throw new ConfigError(`${input} "${dir}" is not a directory; point it at the directory holding pg_dump/pg_restore`);
+    throw new ConfigError(
+      `${input} "${dir}" is not a directory; point it at the directory holding pg_dump/pg_restore`,
+    );
   }
 }
 
@@ -591,7 +613,9 @@ export function parseDrillOptions(o: OptionReader): DrillOptions {
   }
   const healthChecksFile = o.string('health-checks');
   if (healthChecksFile && !existsSync(healthChecksFile)) {
-    throw new ConfigError(`${o.name('health-checks')} "${healthChecksFile}" does not exist; give a YAML or JSON file`);
+    throw new ConfigError(
+      `${o.name('health-checks')} "${healthChecksFile}" does not exist; give a YAML or JSON file`,
+    );
   }
   const pgBinDir = o.string('pg-bin-dir');
   checkDir(pgBinDir, o.name('pg-bin-dir'));
@@ -628,7 +652,9 @@ export function parseDrillOptions(o: OptionReader): DrillOptions {
     noOwner: o.boolean('no-owner'),
     noAcl: o.boolean('no-acl'),
     createRoles: o.boolean('create-roles'),
-    ignoreRestoreErrors: o.list('ignore-restore-errors').map((line) => parseIgnore(line, o.name('ignore-restore-errors'))),
+    ignoreRestoreErrors: o
+      .list('ignore-restore-errors')
+      .map((line) => parseIgnore(line, o.name('ignore-restore-errors'))),
     migrateCommand: o.string('migrate-command'),
     postRestoreSql: o.list('post-restore-sql'),
     appCommand,
@@ -653,7 +679,9 @@ function byEngine(urls: string[], input: string): Partial<Record<Engine, string>
   for (const url of urls) {
     const engine = engineFromUrl(url, input);
     if (out[engine]) {
-      throw new ConfigError(`${input} has two ${engine} URLs; give at most one per engine (postgres://, mongodb://)`);
+      throw new ConfigError(
+        `${input} has two ${engine} URLs; give at most one per engine (postgres://, mongodb://)`,
+      );
     }
     out[engine] = url;
   }
@@ -680,7 +708,9 @@ function parseTolerance(value: string, input: string): { percent?: number; rows?
   const pct = /^(\d+(?:\.\d+)?)\s*%$/.exec(value);
   if (pct) return { percent: Number(pct[1]) };
   if (/^\d+$/.test(value)) return { rows: Number(value) };
-  throw new ConfigError(`${input} "${value}" is not valid; expected a percentage like 10% or a row count like 500`);
+  throw new ConfigError(
+    `${input} "${value}" is not valid; expected a percentage like 10% or a row count like 500`,
+  );
 }
 
 export interface ListOptions {

@@ -98,7 +98,15 @@ export async function pruneStore(
 ): Promise<PruneResult> {
   const { logger } = deps;
   const before = await listWithRecords(store, name, deps.clock);
-  const result: PruneResult = { ok: true, store: store.displayUri, name, dryRun, kept: [], deleted: [], problems: [] };
+  const result: PruneResult = {
+    ok: true,
+    store: store.displayUri,
+    name,
+    dryRun,
+    kept: [],
+    deleted: [],
+    problems: [],
+  };
   if (before.length === 0) {
     logger.info(`no bundles named "${name}" in ${store.displayUri}: nothing to prune`);
     return result;
@@ -157,12 +165,15 @@ export async function pruneStore(
     const still = new Set(remaining.map((r) => r.key));
     for (const key of result.deleted) {
       if (still.has(key) && !result.problems.some((p) => p.includes(key))) {
-        result.problems.push(`${key} was deleted but is still listed in ${store.displayUri}: the store did not delete it`);
+        result.problems.push(
+          `${key} was deleted but is still listed in ${store.displayUri}: the store did not delete it`,
+        );
       }
     }
     result.problems.push(...checkRetention(remaining, policy, before));
     for (const k of plan.keep) {
-      if (!still.has(k.key)) result.problems.push(`${k.key} should have been kept (${k.reasons.join(', ')}) but is gone`);
+      if (!still.has(k.key))
+        result.problems.push(`${k.key} should have been kept (${k.reasons.join(', ')}) but is gone`);
     }
   }
   if (result.problems.length > 0) {
@@ -188,7 +199,8 @@ function logPlan(
   const state = new Map(before.map((b) => [b.key, b.verified]));
   logger.startGroup(`Retention: keep ${keep.length}, ${dryRun ? 'would delete' : 'delete'} ${del.length}`);
   try {
-    for (const k of keep) logger.info(`keep   ${k.key} (verified: ${state.get(k.key)}): ${k.reasons.join(', ')}`);
+    for (const k of keep)
+      logger.info(`keep   ${k.key} (verified: ${state.get(k.key)}): ${k.reasons.join(', ')}`);
     for (const d of del) logger.info(`${dryRun ? 'would delete' : 'delete'} ${d.key}`);
   } finally {
     logger.endGroup();

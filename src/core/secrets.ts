@@ -37,7 +37,9 @@ export async function collectSecretFiles(paths: string[], input: string): Promis
       }
       seen.set(member, file);
       const { sha256, sizeBytes } = await sha256File(file).catch((err: NodeJS.ErrnoException) => {
-        throw new ConfigError(`${input}: cannot read "${file}" (${err.code ?? err.message}); check its permissions`);
+        throw new ConfigError(
+          `${input}: cannot read "${file}" (${err.code ?? err.message}); check its permissions`,
+        );
       });
       out.push({ source: file, member, sizeBytes, sha256 });
     }
@@ -58,7 +60,8 @@ async function walk(dir: string): Promise<string[]> {
 /** Identifies a secret set by its members' paths and hashes; equal sets give equal fingerprints. */
 export function secretsFingerprint(files: { member: string; sha256: string }[]): string {
   const h = createHash('sha256');
-  for (const f of [...files].sort((a, b) => a.member.localeCompare(b.member))) h.update(`${f.member}\0${f.sha256}\n`);
+  for (const f of [...files].sort((a, b) => a.member.localeCompare(b.member)))
+    h.update(`${f.member}\0${f.sha256}\n`);
   return 'sha256:' + h.digest('hex');
 }
 

@@ -55,7 +55,8 @@ export const STORE_OPTION_SPECS: OptionSpec[] = [
     name: 'keep-last',
     kind: 'int',
     commands: PRUNERS,
-    description: 'Prune: keep the N newest bundles. On backup, any keep-* prunes after the new bundle uploaded and verified.',
+    description:
+      'Prune: keep the N newest bundles. On backup, any keep-* prunes after the new bundle uploaded and verified.',
   },
   {
     name: 'keep-hourly',
@@ -113,10 +114,10 @@ export interface ArtifactSettings {
   githubToken?: string;
 }
 
-
 /** Reads only the options the command has, so one parser serves every command. */
 export function parseStoreSettings(o: OptionReader, command: Command): StoreSettings {
-  const applies = (name: string) => STORE_OPTION_SPECS.some((s) => s.name === name && s.commands.includes(command));
+  const applies = (name: string) =>
+    STORE_OPTION_SPECS.some((s) => s.name === name && s.commands.includes(command));
   const s3: S3StoreOptions = {};
   const sse = applies('s3-sse') ? (o.string('s3-sse') as S3StoreOptions['sse']) : undefined;
   const kmsKeyId = applies('s3-kms-key-id') ? o.string('s3-kms-key-id') : undefined;
@@ -127,7 +128,8 @@ export function parseStoreSettings(o: OptionReader, command: Command): StoreSett
   }
   if (sse || kmsKeyId) s3.sse = sse ?? 'aws:kms';
   if (kmsKeyId) s3.kmsKeyId = kmsKeyId;
-  if (applies('s3-force-path-style') && o.string('s3-force-path-style') !== undefined) s3.s3ForcePathStyle = o.boolean('s3-force-path-style');
+  if (applies('s3-force-path-style') && o.string('s3-force-path-style') !== undefined)
+    s3.s3ForcePathStyle = o.boolean('s3-force-path-style');
   const artifact: ArtifactSettings = {};
   if (applies('retention-days')) artifact.retentionDays = o.int('retention-days', 1, 400);
   if (applies('github-token')) artifact.githubToken = o.string('github-token');
@@ -145,7 +147,8 @@ export function parseRetentionPolicy(o: OptionReader): RetentionPolicy | undefin
     keepYearly: o.int('keep-yearly', 0),
     minAge: o.duration('min-age'),
   };
-  for (const k of Object.keys(policy) as (keyof RetentionPolicy)[]) if (policy[k] === undefined) delete policy[k];
+  for (const k of Object.keys(policy) as (keyof RetentionPolicy)[])
+    if (policy[k] === undefined) delete policy[k];
   if (Object.keys(policy).length === 0) return undefined;
   const keeps = Object.keys(policy).filter((k) => k !== 'minAge');
   if (keeps.length === 0) {
@@ -156,7 +159,8 @@ export function parseRetentionPolicy(o: OptionReader): RetentionPolicy | undefin
   try {
     return validateRetentionPolicy(policy);
   } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(err.message.replace(/\b(keep-[a-z]+|min-age)\b/g, (m) => o.name(m)));
+    if (err instanceof ConfigError)
+      throw new ConfigError(err.message.replace(/\b(keep-[a-z]+|min-age)\b/g, (m) => o.name(m)));
     throw err;
   }
 }

@@ -59,7 +59,9 @@ export async function writeVerifyRecord(
 ): Promise<boolean> {
   try {
     await store.writeText(recordKey(bundleKey), JSON.stringify(record, null, 2) + '\n');
-    logger.debug(`recorded verification of ${bundleKey} (${record.ok ? 'ok' : 'failed'}) in ${store.displayUri}`);
+    logger.debug(
+      `recorded verification of ${bundleKey} (${record.ok ? 'ok' : 'failed'}) in ${store.displayUri}`,
+    );
     return true;
   } catch (err) {
     logger.warning(
@@ -80,7 +82,11 @@ export async function readVerifyRecord(store: Store, bundleKey: string): Promise
   if (!text) return undefined;
   try {
     const parsed = JSON.parse(text) as Partial<VerifyRecord>;
-    if (typeof parsed.ok !== 'boolean' || typeof parsed.verifiedAt !== 'string' || Number.isNaN(Date.parse(parsed.verifiedAt))) {
+    if (
+      typeof parsed.ok !== 'boolean' ||
+      typeof parsed.verifiedAt !== 'string' ||
+      Number.isNaN(Date.parse(parsed.verifiedAt))
+    ) {
       return undefined;
     }
     return {
@@ -113,10 +119,17 @@ export async function recordVerifyOutcome(
   if (!parseBundleKey(location.key)) return;
   const failing = result.layers.filter((l) => !l.ok && !l.skipped && !NOT_ABOUT_THE_BUNDLE.has(l.name));
   if (failing.length > 0 && failing.every((l) => l.name === 'decrypts')) {
-    deps.logger.debug(`not recording a verification of ${location.key}: it could not be decrypted with the key given`);
+    deps.logger.debug(
+      `not recording a verification of ${location.key}: it could not be decrypted with the key given`,
+    );
     return;
   }
   const ok = failing.length === 0 && result.layers.length > 0;
   const problems = failing.map((l) => `${l.name}: ${l.detail}`);
-  await writeVerifyRecord(location.store, location.key, recordOf({ ok, problems }, { deep, at: deps.clock.now(), by: 'verify' }), deps.logger);
+  await writeVerifyRecord(
+    location.store,
+    location.key,
+    recordOf({ ok, problems }, { deep, at: deps.clock.now(), by: 'verify' }),
+    deps.logger,
+  );
 }

@@ -11,7 +11,12 @@ import { dirname, resolve, sep } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
-import { MANIFEST_MEMBER, validateManifest, type Manifest, type PostgresComponent } from './bundle/manifest.js';
+import {
+  MANIFEST_MEMBER,
+  validateManifest,
+  type Manifest,
+  type PostgresComponent,
+} from './bundle/manifest.js';
 import { bundlesOf, parseBundleKey } from './bundle/naming.js';
 import { HashingStream, peek } from './bundle/stream-utils.js';
 import { BundleFormatError, walkTar } from './bundle/tar.js';
@@ -110,7 +115,8 @@ export function locateBundle(deps: Pick<VerifyDeps, 'openStore'>, bundle: string
   let key: string;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(bundle)) {
     const schemeEnd = bundle.indexOf('://') + 3;
-    if (cut < schemeEnd) throw new ConfigError(`bundle "${bundle}" names no object; expected e.g. s3://bucket/prefix/<bundle>`);
+    if (cut < schemeEnd)
+      throw new ConfigError(`bundle "${bundle}" names no object; expected e.g. s3://bucket/prefix/<bundle>`);
     storeUri = bundle.slice(0, cut);
     key = bundle.slice(cut + 1);
   } else {
@@ -122,7 +128,10 @@ export function locateBundle(deps: Pick<VerifyDeps, 'openStore'>, bundle: string
 }
 
 /** The bundles of `name`, newest first (by the names, never by modification time). */
-export async function listBundles(store: Store, name: string): Promise<(StoredObject & { timestamp: Date })[]> {
+export async function listBundles(
+  store: Store,
+  name: string,
+): Promise<(StoredObject & { timestamp: Date })[]> {
   const objects = await store.list(name);
   const byKey = new Map(objects.map((o) => [o.key, o]));
   return bundlesOf(
@@ -134,9 +143,16 @@ export async function listBundles(store: Store, name: string): Promise<(StoredOb
 export async function resolveNewest(store: Store, name: string): Promise<BundleLocation> {
   const bundles = await listBundles(store, name);
   if (bundles.length === 0) {
-    throw new CheckFailed(`no bundle named "${name}" in ${store.displayUri}; run a backup first, or check store and name`);
+    throw new CheckFailed(
+      `no bundle named "${name}" in ${store.displayUri}; run a backup first, or check store and name`,
+    );
   }
-  return { store, key: bundles[0].key, display: `${store.displayUri.replace(/\/$/, '')}/${bundles[0].key}`, object: bundles[0] };
+  return {
+    store,
+    key: bundles[0].key,
+    display: `${store.displayUri.replace(/\/$/, '')}/${bundles[0].key}`,
+    object: bundles[0],
+  };
 }
 
 /** verify for the CLI and the action: throws CheckFailed (with the result) when a layer fails. */
@@ -157,7 +173,10 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<
   }
   await recordVerifyOutcome(deps, location, result, options.deep);
   if (!result.ok) {
-    throw new CheckFailed(`verification failed for ${location.display}: ${result.problems.join('; ')}`, result);
+    throw new CheckFailed(
+      `verification failed for ${location.display}: ${result.problems.join('; ')}`,
+      result,
+    );
   }
   return result;
 }
@@ -169,7 +188,8 @@ export async function inspectBundle(
   options: InspectOptions,
 ): Promise<VerifyResult> {
   const layers: VerifyLayer[] = [];
-  const add = (name: string, ok: boolean, detail: string, skipped = false) => layers.push({ name, ok, detail, skipped });
+  const add = (name: string, ok: boolean, detail: string, skipped = false) =>
+    layers.push({ name, ok, detail, skipped });
   const result: VerifyResult = {
     ok: false,
     bundle: location.display,
@@ -224,7 +244,9 @@ export async function inspectBundle(
       layers.unshift({
         name: 'decrypts',
         ok: !decryptError,
-        detail: decryptError ? messageOf(decryptError) : 'decrypted with the given key to its end; contents checked below',
+        detail: decryptError
+          ? messageOf(decryptError)
+          : 'decrypted with the given key to its end; contents checked below',
       });
     }
   } else {
@@ -238,7 +260,11 @@ export async function inspectBundle(
   return finish(result);
 }
 
-function addStoredObjectLayer(result: VerifyResult, whole: HashingStream, recorded: string | undefined): void {
+function addStoredObjectLayer(
+  result: VerifyResult,
+  whole: HashingStream,
+  recorded: string | undefined,
+): void {
   const sha = whole.digest();
   const expected = recorded?.trim().split(/\s+/)[0];
   if (!expected) {
@@ -248,7 +274,11 @@ function addStoredObjectLayer(result: VerifyResult, whole: HashingStream, record
       detail: `${whole.bytes} bytes, sha256 ${sha.slice(0, 16)}…; no recorded checksum beside it (the members' own hashes are checked below)`,
     });
   } else if (expected === sha) {
-    result.layers.unshift({ name: 'stored object', ok: true, detail: `intact: ${whole.bytes} bytes, sha256 matches the recorded ${sha.slice(0, 16)}…` });
+    result.layers.unshift({
+      name: 'stored object',
+      ok: true,
+      detail: `intact: ${whole.bytes} bytes, sha256 matches the recorded ${sha.slice(0, 16)}…`,
+    });
   } else {
     result.layers.unshift({
       name: 'stored object',
@@ -305,7 +335,9 @@ async function inspectPlain(
   if (isPgDump(head)) {
     result.kind = 'bare-pg-dump';
     add('bundle readable', true, 'a bare pg_dump custom-format file (no dbdrill manifest)');
-    const sink = options.extractTo ? await openExtract(options.extractTo, 'postgres.dump', (result.extracted = {})) : undefined;
+    const sink = options.extractTo
+      ? await openExtract(options.extractTo, 'postgres.dump', (result.extracted = {}))
+      : undefined;
     const bareOptions = { ...options, deep: options.deep || !!options.deepForBareDumps };
     const inspected = await inspectPgDumpStream(deps, stream, 'pg_dump file', bareOptions, sink);
     result.pgDump = inspected.summary;
@@ -322,7 +354,9 @@ async function inspectPlain(
     result.kind = 'bare-mongo-archive';
     add('bundle readable', true, 'a bare mongodump archive (no dbdrill manifest)');
     const member = head[0] === 0x1f ? 'mongodb.archive.gz' : 'mongodb.archive';
-    const sink = options.extractTo ? await openExtract(options.extractTo, member, (result.extracted = {})) : undefined;
+    const sink = options.extractTo
+      ? await openExtract(options.extractTo, member, (result.extracted = {}))
+      : undefined;
     const inspected = await inspectMongoStream(stream, 'mongodump archive', sink, deps.signal);
     if (inspected.summary) result.mongo = [{ ...inspected.summary, member }];
     for (const l of inspected.layers) result.layers.push(l);
@@ -371,15 +405,17 @@ async function inspectPlain(
       }
       const component = manifest?.components.find((c) => c.member === entry.path);
       const isDump = component?.engine === 'postgres' || (!manifest && entry.path.endsWith('.dump'));
-      const sink = options.extractTo ? await openExtract(options.extractTo, entry.path, extracted) : undefined;
-      const isMongo =
-        component?.engine === 'mongodb' || (!manifest && /\.archive(\.gz)?$/.test(entry.path));
+      const sink = options.extractTo
+        ? await openExtract(options.extractTo, entry.path, extracted)
+        : undefined;
+      const isMongo = component?.engine === 'mongodb' || (!manifest && /\.archive(\.gz)?$/.test(entry.path));
       if (isMongo) {
         const inspected = await inspectMongoStream(entry.stream, entry.path, sink, deps.signal);
         seen.set(entry.path, { size: inspected.bytes, sha256: inspected.sha256 });
         if (inspected.summary) (result.mongo ??= []).push(inspected.summary);
         for (const l of inspected.layers) result.layers.push(l);
-        if (inspected.report && component?.engine === 'mongodb') result.layers.push(collectionsLayer(component, inspected.report));
+        if (inspected.report && component?.engine === 'mongodb')
+          result.layers.push(collectionsLayer(component, inspected.report));
       } else if (isDump) {
         const inspected = await inspectPgDumpStream(deps, entry.stream, entry.path, options, sink);
         seen.set(entry.path, { size: inspected.bytes, sha256: inspected.sha256 });
@@ -415,7 +451,9 @@ async function inspectPlain(
   add(
     'manifest valid',
     !manifestProblems?.length && !!manifest,
-    manifestProblems?.length ? manifestProblems.join('; ') : `format ${manifest!.formatVersion}, ${manifest!.components.length} component(s), written by dbdrill ${manifest!.dbdrillVersion}`,
+    manifestProblems?.length
+      ? manifestProblems.join('; ')
+      : `format ${manifest!.formatVersion}, ${manifest!.components.length} component(s), written by dbdrill ${manifest!.dbdrillVersion}`,
   );
   if (!manifest) return;
   result.manifest = manifest;
@@ -424,8 +462,10 @@ async function inspectPlain(
   for (const m of manifest.members) {
     const got = seen.get(m.path);
     if (!got) memberProblems.push(`${m.path} is missing`);
-    else if (got.size !== m.sizeBytes) memberProblems.push(`${m.path} has ${got.size} bytes, the manifest says ${m.sizeBytes}`);
-    else if (got.sha256 !== m.sha256) memberProblems.push(`${m.path} sha256 differs from the manifest (corrupted)`);
+    else if (got.size !== m.sizeBytes)
+      memberProblems.push(`${m.path} has ${got.size} bytes, the manifest says ${m.sizeBytes}`);
+    else if (got.sha256 !== m.sha256)
+      memberProblems.push(`${m.path} sha256 differs from the manifest (corrupted)`);
   }
   for (const path of seen.keys()) {
     if (path !== MANIFEST_MEMBER && !manifest.members.some((m) => m.path === path)) {
@@ -435,7 +475,9 @@ async function inspectPlain(
   add(
     'member checksums',
     memberProblems.length === 0,
-    memberProblems.length ? memberProblems.join('; ') : `${manifest.members.length} member(s): sizes and sha256 match`,
+    memberProblems.length
+      ? memberProblems.join('; ')
+      : `${manifest.members.length} member(s): sizes and sha256 match`,
   );
   if (manifest.secrets) {
     const secretMembers = manifest.members.filter((m) => m.role === 'secret');
@@ -465,7 +507,8 @@ function tablesLayer(component: PostgresComponent, dump: PgDumpSummary, deep: bo
     }
     if (deep && dump.rows && key in dump.rows && t.rows !== null) {
       compared++;
-      if (dump.rows[key] !== t.rows) problems.push(`${key}: ${dump.rows[key]} rows in the dump, ${t.rows} counted at backup`);
+      if (dump.rows[key] !== t.rows)
+        problems.push(`${key}: ${dump.rows[key]} rows in the dump, ${t.rows} counted at backup`);
     }
   }
   const detail = problems.length
@@ -476,10 +519,15 @@ function tablesLayer(component: PostgresComponent, dump: PgDumpSummary, deep: bo
   return { name: 'tables match manifest', ok: problems.length === 0, detail };
 }
 
-async function openExtract(dir: string, member: string, extracted: Record<string, string>): Promise<Writable> {
+async function openExtract(
+  dir: string,
+  member: string,
+  extracted: Record<string, string>,
+): Promise<Writable> {
   const root = resolve(dir);
   const target = resolve(root, member);
-  if (!target.startsWith(root + sep)) throw new BundleFormatError(`bundle member "${member}" would escape the work dir`);
+  if (!target.startsWith(root + sep))
+    throw new BundleFormatError(`bundle member "${member}" would escape the work dir`);
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   extracted[member] = target;
   return createWriteStream(target, { mode: 0o600 });
@@ -499,7 +547,6 @@ async function readSmall(stream: Readable, limit: number): Promise<string> {
   }
   return Buffer.concat(chunks).toString('utf8');
 }
-
 
 interface InspectedDump {
   bytes: number;
@@ -526,11 +573,13 @@ async function inspectPgDumpStream(
 
   const readerInput = new PassThrough({ highWaterMark: 4 << 20 });
   let readerFailed = false;
-  const reading = readPgDump(readerInput, { deep: options.deep, signal: deps.signal }).catch((err: unknown) => {
-    readerFailed = true;
-    readerInput.resume();
-    throw err;
-  });
+  const reading = readPgDump(readerInput, { deep: options.deep, signal: deps.signal }).catch(
+    (err: unknown) => {
+      readerFailed = true;
+      readerInput.resume();
+      throw err;
+    },
+  );
   reading.catch(() => undefined);
 
   const list = await startPgRestoreList(deps, head, options.pgBinDir);
@@ -542,7 +591,10 @@ async function inspectPgDumpStream(
       if (sink && !sink.write(buf)) await new Promise((r) => sink.once('drain', r));
       if (list.child && list.stdinOpen) list.write(buf);
       if (!readerFailed && !readerInput.write(buf)) {
-        await Promise.race([new Promise((r) => readerInput.once('drain', r)), reading.catch(() => undefined)]);
+        await Promise.race([
+          new Promise((r) => readerInput.once('drain', r)),
+          reading.catch(() => undefined),
+        ]);
       }
     }
   } finally {
@@ -560,12 +612,15 @@ async function inspectPgDumpStream(
     const h = report.header;
     const rows: Record<string, number> = {};
     for (const b of report.blocks) {
-      if (b.kind === 'data' && b.rows !== undefined && b.entry) rows[`${b.entry.namespace}.${b.entry.tag}`] = b.rows;
+      if (b.kind === 'data' && b.rows !== undefined && b.entry)
+        rows[`${b.entry.namespace}.${b.entry.tag}`] = b.rows;
     }
     summary = {
       member,
       archiveVersion: h.archiveVersion,
-      compression: h.compression.algorithm + (h.compression.level !== undefined ? ` (level ${h.compression.level})` : ''),
+      compression:
+        h.compression.algorithm +
+        (h.compression.level !== undefined ? ` (level ${h.compression.level})` : ''),
       database: h.database,
       serverVersion: h.serverVersion,
       pgDumpVersion: h.pgDumpVersion,
@@ -585,7 +640,10 @@ async function inspectPgDumpStream(
       layers.push({
         name: 'data blocks',
         ok: false,
-        detail: `${missing.length} data block(s) missing (truncated dump?): ${missing.slice(0, 5).map((e) => `${e.namespace}.${e.tag}`).join(', ')}`,
+        detail: `${missing.length} data block(s) missing (truncated dump?): ${missing
+          .slice(0, 5)
+          .map((e) => `${e.namespace}.${e.tag}`)
+          .join(', ')}`,
       });
     } else if (options.deep && deepUnsupported) {
       layers.push({ name: 'data blocks', ok: false, detail: `cannot inflate: ${deepUnsupported}` });
@@ -620,7 +678,11 @@ async function inspectPgDumpStream(
         : `${listed.tool} lists ${listed.ids.length} entries, all found by the native reader`,
     });
   } else {
-    layers.push({ name: 'pg_restore --list', ok: true, detail: `${listed.tool} lists ${listed.ids.length} entries` });
+    layers.push({
+      name: 'pg_restore --list',
+      ok: true,
+      detail: `${listed.tool} lists ${listed.ids.length} entries`,
+    });
   }
   return { bytes, sha256: hash.digest('hex'), summary, layers };
 }
@@ -633,7 +695,11 @@ interface ListRun {
   result(): Promise<{ skipped?: string; error?: string; ids: number[]; tool?: string }>;
 }
 
-async function startPgRestoreList(deps: VerifyDeps, head: Buffer, pgBinDir: string | undefined): Promise<ListRun> {
+async function startPgRestoreList(
+  deps: VerifyDeps,
+  head: Buffer,
+  pgBinDir: string | undefined,
+): Promise<ListRun> {
   const noop = (skipped?: string, error?: string): ListRun => ({
     stdinOpen: false,
     write: () => undefined,
@@ -645,7 +711,10 @@ async function startPgRestoreList(deps: VerifyDeps, head: Buffer, pgBinDir: stri
   const needed = minPgRestoreMajor(minor);
   let tool: { path: string; major: number; version: string };
   try {
-    tool = await findClientTool(deps.runner, 'pg_restore', needed, { explicitBinDir: pgBinDir, searchRoots: deps.searchRoots });
+    tool = await findClientTool(deps.runner, 'pg_restore', needed, {
+      explicitBinDir: pgBinDir,
+      searchRoots: deps.searchRoots,
+    });
   } catch {
     return noop(
       `no installed pg_restore reads archive version 1.${minor} (needs PostgreSQL ${needed} or newer); the native reader covers this archive alone`,
@@ -679,18 +748,26 @@ async function startPgRestoreList(deps: VerifyDeps, head: Buffer, pgBinDir: stri
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
   const done = new Promise<{ error?: string; ids: number[]; tool: string }>((resolveDone) => {
-    child.on('error', (e) => resolveDone({ error: `cannot run ${tool.path}: ${e.message}`, ids: [], tool: tool.path }));
+    child.on('error', (e) =>
+      resolveDone({ error: `cannot run ${tool.path}: ${e.message}`, ids: [], tool: tool.path }),
+    );
     child.on('close', (code) => {
       const ids = [...out.matchAll(/^(\d+);/gm)].map((m) => Number(m[1]));
       const label = `pg_restore ${tool.version}`;
-      if (code !== 0) resolveDone({ error: `${label} --list failed: ${err.trim().split('\n').pop()}`, ids, tool: label });
+      if (code !== 0)
+        resolveDone({ error: `${label} --list failed: ${err.trim().split('\n').pop()}`, ids, tool: label });
       else resolveDone({ ids, tool: label });
     });
   });
   return run;
 }
 
-function ageLayer(deps: VerifyDeps, location: BundleLocation, options: InspectOptions, result: VerifyResult): void {
+function ageLayer(
+  deps: VerifyDeps,
+  location: BundleLocation,
+  options: InspectOptions,
+  result: VerifyResult,
+): void {
   const now = deps.clock.now();
   let endedAt: Date | undefined;
   let source = '';
@@ -720,7 +797,11 @@ function ageLayer(deps: VerifyDeps, location: BundleLocation, options: InspectOp
   const age = Math.max(0, Math.round((now.getTime() - endedAt.getTime()) / 1000));
   result.ageSeconds = age;
   if (options.maxAgeSeconds === undefined) {
-    result.layers.push({ name: 'backup age', ok: true, detail: `${age} s old (from ${source}); no max-age set` });
+    result.layers.push({
+      name: 'backup age',
+      ok: true,
+      detail: `${age} s old (from ${source}); no max-age set`,
+    });
   } else {
     const ok = age <= options.maxAgeSeconds;
     result.layers.push({
@@ -730,4 +811,3 @@ function ageLayer(deps: VerifyDeps, location: BundleLocation, options: InspectOp
     });
   }
 }
-

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** A private (0700) temp dir, removed by the returned function whatever happened. */
-export async function makeWorkDir(prefix: string, base = process.env.RUNNER_TEMP || tmpdir()): Promise<{
+export async function makeWorkDir(
+  prefix: string,
+  base = process.env.RUNNER_TEMP || tmpdir(),
+): Promise<{
   dir: string;
   remove: () => Promise<void>;
 }> {

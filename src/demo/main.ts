@@ -52,13 +52,22 @@ async function main(): Promise<number> {
     say(`dbdrill demo: ${cli} is missing; run "npm run build" first`);
     return 2;
   }
-  const servers = (await findPgInstalls(runner, { searchRoots: [root] })).filter((i) => i.hasServer && !i.problem);
-  const clients = (await findPgInstalls(runner, { searchRoots: [root] })).filter((i) => i.hasClient && !i.problem);
+  const servers = (await findPgInstalls(runner, { searchRoots: [root] })).filter(
+    (i) => i.hasServer && !i.problem,
+  );
+  const clients = (await findPgInstalls(runner, { searchRoots: [root] })).filter(
+    (i) => i.hasClient && !i.problem,
+  );
   if (servers.length === 0 || clients.length === 0) {
     say('dbdrill demo needs PostgreSQL on this machine:');
-    if (servers.length === 0) say('  - server binaries (initdb, pg_ctl, postgres): none found on PATH or in /usr/lib/postgresql/<N>/bin');
+    if (servers.length === 0)
+      say(
+        '  - server binaries (initdb, pg_ctl, postgres): none found on PATH or in /usr/lib/postgresql/<N>/bin',
+      );
     if (clients.length === 0) say('  - client tools (pg_dump, pg_restore): none found');
-    say('Install them, e.g. "sudo apt-get install postgresql" (Debian/Ubuntu) or "brew install postgresql@16" (macOS),');
+    say(
+      'Install them, e.g. "sudo apt-get install postgresql" (Debian/Ubuntu) or "brew install postgresql@16" (macOS),',
+    );
     say('or point PATH at a PostgreSQL bin directory, then run "npm run demo" again.');
     return 2;
   }
@@ -68,10 +77,17 @@ async function main(): Promise<number> {
   say('dbdrill demo: backups are only real once restored.\n');
   say('1. A scratch "production" PostgreSQL with the sample shop data and its key-encryption key (KEK)');
   const major = Math.max(...clients.map((c) => c.major));
-  const serverMajor = servers.map((s) => s.major).filter((m) => m <= major).sort((a, b) => b - a)[0] ?? servers[0].major;
+  const serverMajor =
+    servers
+      .map((s) => s.major)
+      .filter((m) => m <= major)
+      .sort((a, b) => b - a)[0] ?? servers[0].major;
   let prod: LocalCluster | undefined;
   try {
-    prod = await startLocalCluster({ runner, logger }, { major: serverMajor, database: 'shop', searchRoots: [root] });
+    prod = await startLocalCluster(
+      { runner, logger },
+      { major: serverMajor, database: 'shop', searchRoots: [root] },
+    );
     const app = (await importAtRuntime(pathToFileURL(join(root, 'examples', 'app', 'seed.mjs')).href)) as {
       seed: (c: pg.Client, key: string) => Promise<{ counts: Record<string, number>; fingerprint: string }>;
       generateKek: () => string;
@@ -88,8 +104,14 @@ async function main(): Promise<number> {
       await client.end();
     }
     say(`   PostgreSQL ${prod.version} at ${prod.host}:${prod.port}/shop`);
-    say(`   seeded: ${Object.entries(seeded.counts).map(([t, n]) => `${t} ${n}`).join(', ')}`);
-    say(`   KEK written to ${kekPath} (fingerprint ${seeded.fingerprint.slice(0, 19)}…, recorded in kek_install)`);
+    say(
+      `   seeded: ${Object.entries(seeded.counts)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ')}`,
+    );
+    say(
+      `   KEK written to ${kekPath} (fingerprint ${seeded.fingerprint.slice(0, 19)}…, recorded in kek_install)`,
+    );
 
     // The backup is encrypted to an age public key: the backup side holds no key that can decrypt it.
     const identity = generateIdentity();
@@ -148,11 +170,17 @@ async function main(): Promise<number> {
       identityPath,
       ...kekQuery,
     ]);
-    const summary = await readFile(join(reportDir, 'drill-report.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>).catch(() => undefined);
+    const summary = await readFile(join(reportDir, 'drill-report.json'), 'utf8')
+      .then((t) => JSON.parse(t) as Record<string, unknown>)
+      .catch(() => undefined);
     say('');
     if (summary) {
-      const phases = (summary.phases as { name: string; seconds: number }[]).map((p) => `${p.name} ${p.seconds.toFixed(2)}s`).join(' · ');
-      say(`Drill ${String(summary.status).toUpperCase()}: RTO ${summary.rtoSeconds ?? '-'} s, RPO ${summary.rpoSeconds ?? '-'} s`);
+      const phases = (summary.phases as { name: string; seconds: number }[])
+        .map((p) => `${p.name} ${p.seconds.toFixed(2)}s`)
+        .join(' · ');
+      say(
+        `Drill ${String(summary.status).toUpperCase()}: RTO ${summary.rtoSeconds ?? '-'} s, RPO ${summary.rpoSeconds ?? '-'} s`,
+      );
       say(`Phases: ${phases}`);
       say(`Report: ${join(reportDir, 'drill-report.md')} (also drill-report.json, junit.xml)`);
       say(`Bundles: ${store}`);
@@ -167,7 +195,9 @@ async function main(): Promise<number> {
  * A real ESM import of a file that is not part of the bundle; ncc rewrites a plain `import()` into
  * its own module loader, which cannot load files outside the bundle.
  */
-const importAtRuntime = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
+const importAtRuntime = new Function('specifier', 'return import(specifier)') as (
+  s: string,
+) => Promise<unknown>;
 
 main().then(
   (code) => {

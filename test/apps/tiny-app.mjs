@@ -19,7 +19,9 @@ const server = http.createServer(async (req, res) => {
   // /env/<NAME>: whether the drill handed the app that variable (secrets-env); never its value.
   const env = /^\/env\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(req.url ?? '');
   if (env) {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: env[1], set: process.env[env[1]] !== undefined }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ name: env[1], set: process.env[env[1]] !== undefined }));
     return;
   }
   if (mode === 'never') {
@@ -28,7 +30,9 @@ const server = http.createServer(async (req, res) => {
   }
   try {
     const r = await pool.query('SELECT count(*)::int AS n FROM public.orders');
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', orders: r.rows[0].n, keyLoaded: key.length > 0 }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: 'ok', orders: r.rows[0].n, keyLoaded: key.length > 0 }));
   } catch (err) {
     res.writeHead(503).end(String(err.message));
   }

@@ -86,7 +86,10 @@ export async function startArtifactServiceDouble(repo = 'acme/shop'): Promise<Ar
       case 'CreateArtifact': {
         const name = String(input.name);
         if (artifacts.some((a) => a.runBackendId === runBackendId && a.name === name)) {
-          return json(res, 409, { code: 'already_exists', msg: `an artifact named ${name} already exists in this run` });
+          return json(res, 409, {
+            code: 'already_exists',
+            msg: `an artifact named ${name} already exists in this run`,
+          });
         }
         const a: DoubleArtifact = {
           id: nextId++,
@@ -100,11 +103,17 @@ export async function startArtifactServiceDouble(repo = 'acme/shop'): Promise<Ar
           expired: false,
         };
         artifacts.push(a);
-        return json(res, 200, { ok: true, signed_upload_url: `${url}/blob/${a.id}?sig=double-upload-signature` });
+        return json(res, 200, {
+          ok: true,
+          signed_upload_url: `${url}/blob/${a.id}?sig=double-upload-signature`,
+        });
       }
       case 'FinalizeArtifact': {
-        const a = artifacts.find((x) => x.runBackendId === runBackendId && x.name === input.name && !x.finalized);
-        if (!a || !a.blob) return json(res, 404, { code: 'not_found', msg: 'no uploaded artifact to finalize' });
+        const a = artifacts.find(
+          (x) => x.runBackendId === runBackendId && x.name === input.name && !x.finalized,
+        );
+        if (!a || !a.blob)
+          return json(res, 404, { code: 'not_found', msg: 'no uploaded artifact to finalize' });
         a.finalized = true;
         a.size = Number(input.size ?? a.blob.length);
         return json(res, 200, { ok: true, artifact_id: String(a.id) });
@@ -112,7 +121,11 @@ export async function startArtifactServiceDouble(repo = 'acme/shop'): Promise<Ar
       case 'ListArtifacts': {
         const nameFilter = input.name_filter as string | undefined;
         const idFilter = input.id_filter as string | undefined;
-        const found = live.filter((a) => (nameFilter === undefined || a.name === nameFilter) && (idFilter === undefined || String(a.id) === String(idFilter)));
+        const found = live.filter(
+          (a) =>
+            (nameFilter === undefined || a.name === nameFilter) &&
+            (idFilter === undefined || String(a.id) === String(idFilter)),
+        );
         return json(res, 200, { artifacts: found.map(twirpArtifact) });
       }
       case 'GetSignedArtifactURL': {
@@ -176,7 +189,11 @@ export async function startArtifactServiceDouble(repo = 'acme/shop'): Promise<Ar
   });
 
   const rest = (req: IncomingMessage, res: ServerResponse, path: string, q: URLSearchParams) => {
-    if (!/^Bearer \S+/.test(req.headers.authorization ?? '') && !/^token \S+/.test(req.headers.authorization ?? '')) {
+    // "rejected-token" plays a token without actions: read.
+    if (
+      !/^(Bearer|token) \S+/.test(req.headers.authorization ?? '') ||
+      /rejected-token/.test(req.headers.authorization ?? '')
+    ) {
       return json(res, 401, { message: 'Requires authentication' });
     }
     const base = `/repos/${repo}/actions`;
@@ -184,7 +201,10 @@ export async function startArtifactServiceDouble(repo = 'acme/shop'): Promise<Ar
       const perPage = Number(q.get('per_page') ?? 30);
       const page = Number(q.get('page') ?? 1);
       const all = artifacts.filter((a) => a.finalized).sort((x, y) => y.id - x.id);
-      return json(res, 200, { total_count: all.length, artifacts: all.slice((page - 1) * perPage, page * perPage).map(restArtifact) });
+      return json(res, 200, {
+        total_count: all.length,
+        artifacts: all.slice((page - 1) * perPage, page * perPage).map(restArtifact),
+      });
     }
     let m = new RegExp(`^${base}/runs/(\\d+)$`).exec(path);
     if (req.method === 'GET' && m) {
@@ -194,7 +214,8 @@ export async function startArtifactServiceDouble(repo = 'acme/shop'): Promise<Ar
     m = new RegExp(`^${base}/artifacts/(\\d+)/zip$`).exec(path);
     if (req.method === 'GET' && m) {
       const a = artifacts.find((x) => x.id === Number(m![1]) && x.finalized);
-      if (!a || a.expired) return json(res, a ? 410 : 404, { message: a ? 'Artifact has expired' : 'Not Found' });
+      if (!a || a.expired)
+        return json(res, a ? 410 : 404, { message: a ? 'Artifact has expired' : 'Not Found' });
       res.writeHead(302, { Location: `${url}/blob/${a.id}?sig=double-rest-signature` });
       return res.end();
     }
@@ -211,11 +232,12 @@ export async function startArtifactServiceDouble(repo = 'acme/shop'): Promise<Ar
   const server: Server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://127.0.0.1');
     requests.push(`${req.method} ${u.pathname}`);
-    const done = (p: Promise<void> | void) =>
+    const done = (p: Promise<unknown> | unknown) =>
       Promise.resolve(p).catch((err: Error) => {
         if (!res.headersSent) json(res, 500, { msg: err.message });
       });
-    if (u.pathname.startsWith(TWIRP) && req.method === 'POST') return void done(twirp(u.pathname.slice(TWIRP.length), req, res));
+    if (u.pathname.startsWith(TWIRP) && req.method === 'POST')
+      return void done(twirp(u.pathname.slice(TWIRP.length), req, res));
     const blobMatch = /^\/blob\/(\d+)$/.exec(u.pathname);
     if (blobMatch) return void done(blob(Number(blobMatch[1]), req, res, u.searchParams));
     if (u.pathname.startsWith('/repos/')) return void done(rest(req, res, u.pathname, u.searchParams));

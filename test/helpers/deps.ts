@@ -9,7 +9,9 @@ import { NodeProcessRunner } from '../../src/core/process.js';
 import { openStore } from '../../src/core/stores/open-store.js';
 
 /** Real runner, real stores, a memory logger whose lines tests can read. */
-export function testDeps(options: { clock?: Clock; signal?: AbortSignal } = {}): RuntimeDeps & { logger: MemoryLogger } {
+export function testDeps(
+  options: { clock?: Clock; signal?: AbortSignal } = {},
+): RuntimeDeps & { logger: MemoryLogger } {
   const logger = new MemoryLogger();
   return {
     logger,
@@ -21,7 +23,9 @@ export function testDeps(options: { clock?: Clock; signal?: AbortSignal } = {}):
   };
 }
 
-export async function tempDir(prefix = 'dbdrill-test-'): Promise<{ dir: string; remove: () => Promise<void> }> {
+export async function tempDir(
+  prefix = 'dbdrill-test-',
+): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -8,7 +8,11 @@ import { parseDrillOptions } from '../../core/options.js';
 import { REPORT_FILES } from '../../core/report/write.js';
 import { runAction } from '../common.js';
 
-async function publish(result: DrillResult, artifactName: string, retentionDays: number | undefined): Promise<void> {
+async function publish(
+  result: DrillResult,
+  artifactName: string,
+  retentionDays: number | undefined,
+): Promise<void> {
   core.setOutput('status', result.status);
   core.setOutput('rto-seconds', result.rtoSeconds === null ? '' : String(result.rtoSeconds));
   core.setOutput('rpo-seconds', result.rpoSeconds === null ? '' : String(result.rpoSeconds));
@@ -36,7 +40,11 @@ await runAction('drill', async ({ reader, deps, logger }) => {
   const retentionDays = retentionRaw ? Number(retentionRaw) : undefined;
   const options = parseDrillOptions(reader);
   try {
-    await publish(await drill({ ...deps, redact: (t) => logger.redactor.redact(t) }, options), artifactName, retentionDays);
+    await publish(
+      await drill({ ...deps, redact: (t) => logger.redactor.redact(t) }, options),
+      artifactName,
+      retentionDays,
+    );
   } catch (err) {
     if (err instanceof CheckFailed && err.result && 'report' in (err.result as object)) {
       await publish(err.result as DrillResult, artifactName, retentionDays);

@@ -110,31 +110,39 @@ export function validateManifest(value: unknown): string[] {
   const problems: string[] = [];
   if (!value || typeof value !== 'object') return ['manifest is not a JSON object'];
   const m = value as Partial<Manifest>;
-  if (m.format !== MANIFEST_FORMAT) problems.push(`format is "${String(m.format)}", expected "${MANIFEST_FORMAT}"`);
+  if (m.format !== MANIFEST_FORMAT)
+    problems.push(`format is "${String(m.format)}", expected "${MANIFEST_FORMAT}"`);
   if (typeof m.formatVersion !== 'number') problems.push('formatVersion is missing');
   else if (m.formatVersion > MANIFEST_FORMAT_VERSION) {
-    problems.push(`formatVersion ${m.formatVersion} is newer than this dbdrill understands (${MANIFEST_FORMAT_VERSION}); upgrade dbdrill`);
+    problems.push(
+      `formatVersion ${m.formatVersion} is newer than this dbdrill understands (${MANIFEST_FORMAT_VERSION}); upgrade dbdrill`,
+    );
   }
   for (const key of ['name', 'startedAt', 'endedAt', 'dbdrillVersion'] as const) {
     if (typeof m[key] !== 'string') problems.push(`${key} is missing`);
   }
-  if (typeof m.endedAt === 'string' && Number.isNaN(Date.parse(m.endedAt))) problems.push('endedAt is not a date');
+  if (typeof m.endedAt === 'string' && Number.isNaN(Date.parse(m.endedAt)))
+    problems.push('endedAt is not a date');
   if (!Array.isArray(m.members) || m.members.length === 0) problems.push('members is missing or empty');
   else {
     for (const member of m.members) {
       if (!member || typeof member.path !== 'string' || !isSafeMemberPath(member.path)) {
         problems.push(`member path ${JSON.stringify(member?.path)} is unsafe or missing`);
       }
-      if (typeof member?.sizeBytes !== 'number' || member.sizeBytes < 0) problems.push(`member ${member?.path}: bad sizeBytes`);
-      if (typeof member?.sha256 !== 'string' || !SHA256_RE.test(member.sha256)) problems.push(`member ${member?.path}: bad sha256`);
+      if (typeof member?.sizeBytes !== 'number' || member.sizeBytes < 0)
+        problems.push(`member ${member?.path}: bad sizeBytes`);
+      if (typeof member?.sha256 !== 'string' || !SHA256_RE.test(member.sha256))
+        problems.push(`member ${member?.path}: bad sha256`);
     }
   }
-  if (!Array.isArray(m.components) || m.components.length === 0) problems.push('components is missing or empty');
+  if (!Array.isArray(m.components) || m.components.length === 0)
+    problems.push('components is missing or empty');
   else {
     for (const c of m.components) {
       const engine = (c as { engine?: unknown })?.engine;
       if (engine !== 'postgres' && engine !== 'mongodb') problems.push(`component ${c?.id}: unknown engine`);
-      else if (!m.members?.some((x) => x.path === c.member)) problems.push(`component ${c.id}: member ${c.member} not listed`);
+      else if (!m.members?.some((x) => x.path === c.member))
+        problems.push(`component ${c.id}: member ${c.member} not listed`);
     }
   }
   return problems;
@@ -152,7 +160,10 @@ export function manifestSummary(m: Manifest): Record<string, string> {
     'dbdrill-tables': String(pg?.tables.length ?? 0),
     'dbdrill-rows': String(rows),
     'dbdrill-documents': String(
-      m.components.reduce((n, c) => n + (c.engine === 'mongodb' ? c.collections.reduce((k, x) => k + x.documents, 0) : 0), 0),
+      m.components.reduce(
+        (n, c) => n + (c.engine === 'mongodb' ? c.collections.reduce((k, x) => k + x.documents, 0) : 0),
+        0,
+      ),
     ),
     'dbdrill-encrypted': String(!!m.encryption),
   };

@@ -27,7 +27,10 @@ export function validateName(name: string, input = 'name'): string {
 }
 
 export function formatTimestamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function parseTimestamp(stamp: string): Date {
@@ -36,7 +39,11 @@ export function parseTimestamp(stamp: string): Date {
   return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
 }
 
-export function bundleKey(name: string, startedAt: Date, options: { encrypted?: boolean; sequence?: number } = {}): string {
+export function bundleKey(
+  name: string,
+  startedAt: Date,
+  options: { encrypted?: boolean; sequence?: number } = {},
+): string {
   const seq = options.sequence ? `_${String(options.sequence).padStart(2, '0')}` : '';
   return `${name}-${formatTimestamp(startedAt)}${seq}${BUNDLE_SUFFIX}${options.encrypted ? ENCRYPTED_SUFFIX : ''}`;
 }
@@ -54,7 +61,13 @@ export function parseBundleKey(key: string): ParsedBundleKey | undefined {
   const base = key.slice(key.lastIndexOf('/') + 1);
   const m = KEY_RE.exec(base);
   if (!m) return undefined;
-  return { key, name: m[1], timestamp: parseTimestamp(m[2]), sequence: m[3] ? Number(m[3]) : 0, encrypted: !!m[4] };
+  return {
+    key,
+    name: m[1],
+    timestamp: parseTimestamp(m[2]),
+    sequence: m[3] ? Number(m[3]) : 0,
+    encrypted: !!m[4],
+  };
 }
 
 /** Newest first by (timestamp, sequence); never by store modification time. */

@@ -22,8 +22,10 @@ export function packBundle(entries: PackEntry[]): Readable {
     for (const entry of entries) {
       if ('content' in entry) {
         await new Promise<void>((resolve, reject) =>
-          pack.entry({ name: entry.path, mode: 0o600, mtime: entry.mtime, type: 'file' }, entry.content, (err) =>
-            err ? reject(err) : resolve(),
+          pack.entry(
+            { name: entry.path, mode: 0o600, mtime: entry.mtime, type: 'file' },
+            entry.content,
+            (err) => (err ? reject(err) : resolve()),
           ),
         );
       } else {
@@ -32,7 +34,10 @@ export function packBundle(entries: PackEntry[]): Readable {
         const finished = new Promise<void>((resolve, reject) => {
           done = (e) => (e ? reject(e) : resolve());
         });
-        const sink = pack.entry({ name: entry.path, mode: 0o600, mtime: entry.mtime, size, type: 'file' }, done);
+        const sink = pack.entry(
+          { name: entry.path, mode: 0o600, mtime: entry.mtime, size, type: 'file' },
+          done,
+        );
         await pipeline(createReadStream(entry.file, { highWaterMark: 1 << 20 }), sink);
         await finished;
       }
@@ -78,7 +83,9 @@ export async function walkTar(input: Readable, handler: (entry: TarEntry) => Pro
       }
       if (header.type !== 'file' && header.type !== 'contiguous-file') {
         entry.resume();
-        throw new BundleFormatError(`bundle member "${path}" is a ${header.type}; bundles hold regular files only`);
+        throw new BundleFormatError(
+          `bundle member "${path}" is a ${header.type}; bundles hold regular files only`,
+        );
       }
       if (!isSafeMemberPath(path)) {
         entry.resume();

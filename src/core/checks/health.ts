@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import type { Clock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import { redactUrlPasswords, type Logger } from '../logger.js';
@@ -168,6 +167,7 @@ export async function loadHealthChecksFile(path: string, input = 'health-checks'
   }
   let doc: unknown;
   try {
+    const { parse: parseYaml } = await import('yaml');
     doc = parseYaml(text);
   } catch (e) {
     throw new ConfigError(

@@ -25,7 +25,12 @@ const fnName = (e: PgTocEntry) => `${e.namespace}.${e.tag.replace(/\(.*$/s, '')}
 const USER_NS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
 
 const RULES: KindRule[] = [
-  { kind: 'schemas', descs: ['SCHEMA'], identity: (e) => e.tag, actualSql: `SELECT n.nspname AS id FROM pg_namespace n WHERE ${USER_NS}` },
+  {
+    kind: 'schemas',
+    descs: ['SCHEMA'],
+    identity: (e) => e.tag,
+    actualSql: `SELECT n.nspname AS id FROM pg_namespace n WHERE ${USER_NS}`,
+  },
   {
     kind: 'tables',
     descs: ['TABLE'],
@@ -89,15 +94,29 @@ export async function checkStructure(
     if (expected.length === 0) continue;
     const actual = new Set((await client.query<{ id: string }>(rule.actualSql)).rows.map((r) => r.id));
     const missing = expected.filter((id) => !actual.has(id));
-    out.push({ kind: rule.kind, expected: expected.length, actual: expected.length - missing.length, missing });
+    out.push({
+      kind: rule.kind,
+      expected: expected.length,
+      actual: expected.length - missing.length,
+      missing,
+    });
   }
   const blobEntries = toc.filter((e) => e.desc === 'BLOB').length;
   const blobMeta = toc.filter((e) => e.desc === 'BLOB METADATA');
-  const expectedLo = blobEntries + blobMeta.reduce((n, e) => n + Math.max(1, (e.defn.match(/\blo_create\s*\(/g) ?? []).length), 0);
+  const expectedLo =
+    blobEntries +
+    blobMeta.reduce((n, e) => n + Math.max(1, (e.defn.match(/\blo_create\s*\(/g) ?? []).length), 0);
   // Large objects count as data: pg_restore --schema-only does not create them.
   if (expectedLo > 0 && !options.schemaOnly) {
-    const n = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_largeobject_metadata')).rows[0].n);
-    out.push({ kind: 'large objects', expected: expectedLo, actual: Math.min(n, expectedLo), missing: n >= expectedLo ? [] : [`${expectedLo - n} large object(s)`] });
+    const n = Number(
+      (await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_largeobject_metadata')).rows[0].n,
+    );
+    out.push({
+      kind: 'large objects',
+      expected: expectedLo,
+      actual: Math.min(n, expectedLo),
+      missing: n >= expectedLo ? [] : [`${expectedLo - n} large object(s)`],
+    });
   }
   return out;
 }
@@ -110,8 +129,16 @@ export interface SequenceProblem {
 }
 
 /** Every sequence owned by a column (serial, identity) must stand at or above that column's maximum. */
-export async function checkSequences(client: pg.Client): Promise<{ checked: number; problems: SequenceProblem[] }> {
-  const owned = await client.query<{ seq_schema: string; seq: string; tbl_schema: string; tbl: string; col: string }>(`
+export async function checkSequences(
+  client: pg.Client,
+): Promise<{ checked: number; problems: SequenceProblem[] }> {
+  const owned = await client.query<{
+    seq_schema: string;
+    seq: string;
+    tbl_schema: string;
+    tbl: string;
+    col: string;
+  }>(`
     SELECT sn.nspname AS seq_schema, s.relname AS seq, tn.nspname AS tbl_schema, t.relname AS tbl, a.attname AS col
     FROM pg_depend d
     JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
@@ -133,7 +160,12 @@ export async function checkSequences(client: pg.Client): Promise<{ checked: numb
     // An uncalled sequence hands out last_value next; a called one hands out last_value + 1.
     const next = BigInt(last ?? '1') + (called ? 1n : 0n);
     if (next <= BigInt(mx)) {
-      problems.push({ sequence: `${r.seq_schema}.${r.seq}`, column: `${r.tbl_schema}.${r.tbl}.${r.col}`, lastValue: last, maxValue: mx });
+      problems.push({
+        sequence: `${r.seq_schema}.${r.seq}`,
+        column: `${r.tbl_schema}.${r.tbl}.${r.col}`,
+        lastValue: last,
+        maxValue: mx,
+      });
     }
   }
   return { checked: owned.rows.length, problems };
@@ -149,7 +181,9 @@ export async function compareCounts(
   for (const t of expected) {
     let actual: number | null = null;
     try {
-      const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`);
+      const r = await client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ONLY ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
+      );
       actual = Number(r.rows[0].n);
     } catch {
       actual = null;
@@ -159,8 +193,12 @@ export async function compareCounts(
   return out;
 }
 
-export function manifestExpectations(tables: TableCount[]): { name: string; schema: string; table: string; rows: number | null }[] {
-  return tables.filter((t) => t.kind === 'table').map((t) => ({ name: `${t.schema}.${t.name}`, schema: t.schema, table: t.name, rows: t.rows }));
+export function manifestExpectations(
+  tables: TableCount[],
+): { name: string; schema: string; table: string; rows: number | null }[] {
+  return tables
+    .filter((t) => t.kind === 'table')
+    .map((t) => ({ name: `${t.schema}.${t.name}`, schema: t.schema, table: t.name, rows: t.rows }));
 }
 
 /**
@@ -178,7 +216,9 @@ export async function compareWithProduction(
     const table = rest.join('.');
     let prodRows: number | null = null;
     try {
-      const r = await prod.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${quoteIdent(schema)}.${quoteIdent(table)}`);
+      const r = await prod.query<{ n: string }>(
+        `SELECT count(*) AS n FROM ONLY ${quoteIdent(schema)}.${quoteIdent(table)}`,
+      );
       prodRows = Number(r.rows[0].n);
     } catch {
       prodRows = null;
@@ -196,14 +236,26 @@ export async function compareWithProduction(
 }
 
 /** assert-sql: each query's first column of its first row must be true (or a non-zero number / 't'). */
-export async function runAssertions(client: pg.Client, queries: string[]): Promise<{ sql: string; ok: boolean; detail: string }[]> {
+export async function runAssertions(
+  client: pg.Client,
+  queries: string[],
+): Promise<{ sql: string; ok: boolean; detail: string }[]> {
   const out: { sql: string; ok: boolean; detail: string }[] = [];
   for (const sql of queries) {
     try {
       const r = await client.query({ text: sql, rowMode: 'array' });
       const v = (r.rows[0] as unknown[] | undefined)?.[0];
-      const ok = v === true || v === 't' || v === 'true' || (typeof v === 'number' && v !== 0) || (typeof v === 'string' && /^[1-9]\d*$/.test(v));
-      out.push({ sql, ok, detail: ok ? 'returned true' : `returned ${JSON.stringify(v ?? null)}, expected true` });
+      const ok =
+        v === true ||
+        v === 't' ||
+        v === 'true' ||
+        (typeof v === 'number' && v !== 0) ||
+        (typeof v === 'string' && /^[1-9]\d*$/.test(v));
+      out.push({
+        sql,
+        ok,
+        detail: ok ? 'returned true' : `returned ${JSON.stringify(v ?? null)}, expected true`,
+      });
     } catch (err) {
       out.push({ sql, ok: false, detail: `failed: ${(err as Error).message}` });
     }

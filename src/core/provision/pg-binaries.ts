@@ -240,12 +240,21 @@ async function embeddedPackageVersion(
   }
 }
 
-async function toolVersion(
+/** `--version` answers per binary, for the life of the process: a lookup runs a dozen of them. */
+const versionCache = new Map<string, Promise<{ major: number; version: string } | undefined>>();
+
+function toolVersion(
   runner: ProcessRunner,
   file: string,
 ): Promise<{ major: number; version: string } | undefined> {
-  const out = await commandOutput(runner, file, ['--version']);
-  return out === undefined ? undefined : parsePgVersion(out);
+  let known = versionCache.get(file);
+  if (!known) {
+    known = commandOutput(runner, file, ['--version']).then((out) =>
+      out === undefined ? undefined : parsePgVersion(out),
+    );
+    versionCache.set(file, known);
+  }
+  return known;
 }
 
 async function inspect(runner: ProcessRunner, candidate: Candidate): Promise<PgInstall | undefined> {
@@ -294,7 +303,7 @@ export async function findPgInstalls(
   candidates.push(...(await embeddedCandidates([process.cwd(), ...(options.searchRoots ?? [])])));
 
   const seen = new Set<string>();
-  const installs: PgInstall[] = [];
+  const unique: Candidate[] = [];
   for (const candidate of candidates) {
     let key: string;
     try {
@@ -304,10 +313,11 @@ export async function findPgInstalls(
     }
     if (seen.has(key)) continue;
     seen.add(key);
-    const install = await inspect(runner, candidate);
-    if (install) installs.push(install);
+    unique.push(candidate);
   }
-  return installs;
+  // Probed at the same time (each probe runs --version), reported in discovery order.
+  const inspected = await Promise.all(unique.map((c) => inspect(runner, c)));
+  return inspected.filter((i): i is PgInstall => i !== undefined);
 }
 
 function describe(install: PgInstall): string {
@@ -350,13 +360,17 @@ export async function findClientTool(
 ): Promise<{ path: string; major: number; version: string }> {
   const installs = await findPgInstalls(runner, options);
   await assertExplicitDir(installs, options);
-  const found: { path: string; major: number; version: string; source: PgInstallSource }[] = [];
-  for (const install of installs) {
-    const file = path.join(install.binDir, tool);
-    if (!(await isExecutable(file))) continue;
-    const version = await toolVersion(runner, file);
-    if (version) found.push({ path: file, ...version, source: install.source });
-  }
+  const probed = await Promise.all(
+    installs.map(async (install) => {
+      const file = path.join(install.binDir, tool);
+      if (!(await isExecutable(file))) return undefined;
+      const version = await toolVersion(runner, file);
+      return version ? { path: file, ...version, source: install.source } : undefined;
+    }),
+  );
+  const found = probed.filter(
+    (f): f is { path: string; major: number; version: string; source: PgInstallSource } => !!f,
+  );
   const sufficient = found.filter((f) => f.major >= minMajor);
   const explicit = sufficient.find((f) => f.source === 'explicit');
   // Stable sort keeps discovery order (PATH before Debian dirs) among equal majors.

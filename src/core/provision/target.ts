@@ -71,15 +71,22 @@ export async function provisionTarget(
  * Without pg-version the drill restores into the source's own major when it is installed (the
  * faithful rehearsal), else the nearest newer one; a pre-upgrade drill names pg-version.
  */
-async function defaultLocalMajor(deps: { runner: ProcessRunner; logger: Logger }, o: ProvisionOptions): Promise<number | undefined> {
+async function defaultLocalMajor(
+  deps: { runner: ProcessRunner; logger: Logger },
+  o: ProvisionOptions,
+): Promise<number | undefined> {
   if (o.sourceMajor === undefined) return undefined;
-  const majors = (await findPgInstalls(deps.runner, { explicitBinDir: o.pgBinDir, searchRoots: o.searchRoots }))
+  const majors = (
+    await findPgInstalls(deps.runner, { explicitBinDir: o.pgBinDir, searchRoots: o.searchRoots })
+  )
     .filter((i) => i.hasServer && !i.problem)
     .map((i) => i.major)
     .sort((a, b) => a - b);
   const chosen = majors.find((m) => m === o.sourceMajor) ?? majors.find((m) => m > o.sourceMajor!);
   if (chosen !== undefined && chosen !== o.sourceMajor) {
-    deps.logger.info(`no PostgreSQL ${o.sourceMajor} server here; restoring into ${chosen}, the nearest newer major`);
+    deps.logger.info(
+      `no PostgreSQL ${o.sourceMajor} server here; restoring into ${chosen}, the nearest newer major`,
+    );
   }
   return chosen;
 }
@@ -97,11 +104,26 @@ async function provisionDocker(
   try {
     started = await deps.runner.run(
       'docker',
-      ['run', '-d', '--rm', '--name', name, '-e', 'POSTGRES_PASSWORD', '-e', `POSTGRES_DB=${o.database}`, '-p', '127.0.0.1::5432', image],
+      [
+        'run',
+        '-d',
+        '--rm',
+        '--name',
+        name,
+        '-e',
+        'POSTGRES_PASSWORD',
+        '-e',
+        `POSTGRES_DB=${o.database}`,
+        '-p',
+        '127.0.0.1::5432',
+        image,
+      ],
       { env, signal: o.signal },
     );
   } catch (err) {
-    throw new ConfigError(`provision: docker needs the docker CLI and a running engine (${(err as Error).message}); use provision: local or target-url`);
+    throw new ConfigError(
+      `provision: docker needs the docker CLI and a running engine (${(err as Error).message}); use provision: local or target-url`,
+    );
   }
   if (started.code !== 0) {
     throw new ConfigError(
@@ -124,11 +146,20 @@ async function provisionDocker(
         await c.end();
         break;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`the ${image} container did not accept connections within 90 s: ${(err as Error).message}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `the ${image} container did not accept connections within 90 s: ${(err as Error).message}`,
+          );
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-    return { kind: 'docker', url, display: `${image} container ${name} at 127.0.0.1:${hostPort}/${o.database}`, env: {}, teardown };
+    return {
+      kind: 'docker',
+      url,
+      display: `${image} container ${name} at 127.0.0.1:${hostPort}/${o.database}`,
+      env: {},
+      teardown,
+    };
   } catch (err) {
     await teardown();
     throw err;

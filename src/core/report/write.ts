@@ -6,7 +6,6 @@ import type { DrillReport } from './model.js';
 import { redactDeep } from './format.js';
 import { renderJUnit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
-import { validateDrillReport } from './validate.js';
 
 export const REPORT_FILES = {
   json: 'drill-report.json',
@@ -45,6 +44,8 @@ export async function writeDrillReport(
   await writePrivate(paths.json, redact(JSON.stringify(clean, null, 2) + '\n'));
   await writePrivate(paths.markdown, renderMarkdown(clean, { redact }));
   await writePrivate(paths.junit, redact(renderJUnit(clean)));
+  // ajv (the schema validator) loads only when a report is written
+  const { validateDrillReport } = await import('./validate.js');
   return { ...paths, problems: validateDrillReport(clean) };
 }
 

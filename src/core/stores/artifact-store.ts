@@ -38,7 +38,11 @@ export interface ArtifactInfo {
 /** What the store needs from GitHub; the adapter implements it with @actions/artifact and REST. */
 export interface ArtifactService {
   /** Uploads one file as an artifact of the current run. */
-  upload(name: string, file: string, options: { retentionDays?: number }): Promise<{ id: number; sizeBytes: number }>;
+  upload(
+    name: string,
+    file: string,
+    options: { retentionDays?: number },
+  ): Promise<{ id: number; sizeBytes: number }>;
   listCurrentRun(): Promise<ArtifactInfo[]>;
   /** Non-expired artifacts of other runs that concluded success, whose name starts with namePrefix. */
   listOtherRuns(namePrefix: string, token: string): Promise<ArtifactInfo[]>;
@@ -92,13 +96,17 @@ export class ArtifactStore implements Store {
       );
     }
     if (!deps.service) {
-      throw new ConfigError(`store ${this.displayUri} needs the GitHub artifact client, which this build does not include; use the dbdrill actions or CLI`);
+      throw new ConfigError(
+        `store ${this.displayUri} needs the GitHub artifact client, which this build does not include; use the dbdrill actions or CLI`,
+      );
     }
     this.service = deps.service();
     this.token = deps.githubToken || env.GITHUB_TOKEN || undefined;
     this.retentionDays = deps.retentionDays;
     if (this.retentionDays !== undefined && (this.retentionDays < 1 || this.retentionDays > 90)) {
-      this.logger.warning(`retention-days ${this.retentionDays}: public repositories allow 1 to 90 days; GitHub caps it at the repository's limit`);
+      this.logger.warning(
+        `retention-days ${this.retentionDays}: public repositories allow 1 to 90 days; GitHub caps it at the repository's limit`,
+      );
     }
   }
 
@@ -132,7 +140,9 @@ export class ArtifactStore implements Store {
     let others: ArtifactInfo[] = [];
     if (this.token) others = await this.service.listOtherRuns(namePrefix, this.token);
     else {
-      this.logger.debug(`${this.displayUri}: no github-token or GITHUB_TOKEN, so only this run's artifacts are visible`);
+      this.logger.debug(
+        `${this.displayUri}: no github-token or GITHUB_TOKEN, so only this run's artifacts are visible`,
+      );
     }
     const byKey = new Map<string, ArtifactInfo>();
     const order = (a: ArtifactInfo, b: ArtifactInfo): number =>
@@ -171,13 +181,15 @@ export class ArtifactStore implements Store {
         for await (const chunk of body.pipe(hasher)) {
           const buf = chunk as Buffer;
           let offset = 0;
-          while (offset < buf.length) offset += (await handle.write(buf, offset, buf.length - offset)).bytesWritten;
+          while (offset < buf.length)
+            offset += (await handle.write(buf, offset, buf.length - offset)).bytesWritten;
         }
       } finally {
         await handle.close();
       }
       const sizeBytes = (await stat(file)).size;
-      if (sizeBytes !== hasher.bytes) throw new Error(`spooled ${sizeBytes} bytes of ${hasher.bytes} for ${key}`);
+      if (sizeBytes !== hasher.bytes)
+        throw new Error(`spooled ${sizeBytes} bytes of ${hasher.bytes} for ${key}`);
       const uploaded = await this.service.upload(name, file, { retentionDays: this.retentionDays });
       this.logger.debug(`uploaded artifact ${name} (id ${uploaded.id}, ${sizeBytes} bytes)`);
       return { key, sizeBytes, sha256: hasher.digestHex(), location: `${this.displayUri}/${key}` };
@@ -210,7 +222,9 @@ export class ArtifactStore implements Store {
     const name = this.artifactName(key);
     const all = [
       ...(await this.service.listCurrentRun()).filter((a) => a.name === name),
-      ...(this.token ? (await this.service.listOtherRuns(name, this.token)).filter((a) => a.name === name) : []),
+      ...(this.token
+        ? (await this.service.listOtherRuns(name, this.token)).filter((a) => a.name === name)
+        : []),
     ];
     for (const a of all) await this.service.delete(a, a.runId === undefined ? undefined : this.token);
   }

@@ -1,22 +1,32 @@
 import { createHash, type Hash } from 'node:crypto';
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
+import type {
+  ListObjectsV2CommandOutput,
+  PutObjectCommandInput,
   S3Client,
-  type ListObjectsV2CommandOutput,
-  type PutObjectCommandInput,
-  type S3ClientConfig,
+  S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PutOptions, PutResult, Store, StoredObject } from './store.js';
 import { ObjectExistsError, ObjectNotFoundError, validateStoreKey } from './store-errors.js';
+
+/**
+ * The AWS SDK is loaded on first use: it is most of the bundle, and every command that never
+ * touches S3 (a local backup, the drill) would otherwise pay its load time at start-up.
+ */
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+type StorageSdk = typeof import('@aws-sdk/lib-storage');
+let sdkLoading: Promise<{ s3: S3Sdk; storage: StorageSdk }> | undefined;
+function loadSdk(): Promise<{ s3: S3Sdk; storage: StorageSdk }> {
+  sdkLoading ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(
+    ([s3, storage]) => ({
+      s3,
+      storage,
+    }),
+  );
+  return sdkLoading;
+}
 
 export type S3Sse = 'AES256' | 'aws:kms';
 
@@ -164,7 +174,9 @@ export class S3Store implements Store {
   readonly bucket: string;
   readonly prefix: string;
   readonly endpointLabel: string;
-  private readonly client: S3Client;
+  private readonly clientConfig: S3ClientConfig;
+  private readonly clientFactory?: (config: S3ClientConfig) => S3Client;
+  private clientLoading?: Promise<S3Client>;
   private readonly logger: Logger;
   private readonly sse?: S3Sse;
   private readonly kmsKeyId?: string;
@@ -229,7 +241,21 @@ export class S3Store implements Store {
       responseChecksumValidation: this.checksum === 'off' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       requestHandler: { connectionTimeout: 15_000 },
     };
-    this.client = deps.clientFactory ? deps.clientFactory(config) : new S3Client(config);
+    this.clientConfig = config;
+    this.clientFactory = deps.clientFactory;
+  }
+
+  /** Set by client(): every S3 call awaits the client first, so the SDK is loaded when it is read. */
+  private sdk!: { s3: S3Sdk; storage: StorageSdk };
+
+  private client(): Promise<S3Client> {
+    this.clientLoading ??= loadSdk().then((sdk) => {
+      this.sdk = sdk;
+      return this.clientFactory
+        ? this.clientFactory(this.clientConfig)
+        : new sdk.s3.S3Client(this.clientConfig);
+    });
+    return this.clientLoading;
   }
 
   private objectKey(key: string): string {
@@ -260,8 +286,9 @@ export class S3Store implements Store {
     const hasher = new PartHasher(this.partSize);
     // pipeline forwards a body error into the hasher (so the upload fails) and destroys both on any failure.
     pipeline(body, hasher, () => undefined);
-    const upload = new Upload({
-      client: this.client,
+    const client = await this.client();
+    const upload = new this.sdk.storage.Upload({
+      client,
       queueSize: this.queueSize,
       partSize: this.partSize,
       // We abort ourselves: the SDK's abort failure would otherwise replace the real error.
@@ -324,8 +351,14 @@ export class S3Store implements Store {
   private async abortUpload(objectKey: string, uploadId: string | undefined): Promise<void> {
     if (!uploadId) return;
     try {
-      await this.client.send(
-        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId: uploadId }),
+      await (
+        await this.client()
+      ).send(
+        new this.sdk.s3.AbortMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: objectKey,
+          UploadId: uploadId,
+        }),
       );
       this.logger.debug(`aborted multipart upload ${uploadId} of ${this.location(objectKey)}`);
     } catch (error) {
@@ -344,9 +377,9 @@ export class S3Store implements Store {
    */
   private async exists(objectKey: string): Promise<boolean> {
     try {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: objectKey, MaxKeys: 1 }),
-      );
+      const page = await (
+        await this.client()
+      ).send(new this.sdk.s3.ListObjectsV2Command({ Bucket: this.bucket, Prefix: objectKey, MaxKeys: 1 }));
       return page.Contents?.[0]?.Key === objectKey;
     } catch (error) {
       throw this.mapError(error, 'put', objectKey);
@@ -355,8 +388,10 @@ export class S3Store implements Store {
 
   private async head(objectKey: string, op: string) {
     try {
-      return await this.client.send(
-        new HeadObjectCommand({
+      return await (
+        await this.client()
+      ).send(
+        new this.sdk.s3.HeadObjectCommand({
           Bucket: this.bucket,
           Key: objectKey,
           ...(this.checksum === 'sha256' ? { ChecksumMode: 'ENABLED' as const } : {}),
@@ -382,7 +417,9 @@ export class S3Store implements Store {
   async get(key: string): Promise<Readable> {
     const objectKey = this.objectKey(key);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      const out = await (
+        await this.client()
+      ).send(new this.sdk.s3.GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
       const bodyStream = out.Body;
       if (bodyStream instanceof Readable) return bodyStream;
       if (
@@ -409,8 +446,10 @@ export class S3Store implements Store {
     do {
       let page: ListObjectsV2CommandOutput;
       try {
-        page = await this.client.send(
-          new ListObjectsV2Command({
+        page = await (
+          await this.client()
+        ).send(
+          new this.sdk.s3.ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: base + prefix,
             // No Delimiter: s3rver fails paging with one; nested "folders" are filtered out below instead.
@@ -435,7 +474,9 @@ export class S3Store implements Store {
   async delete(key: string): Promise<void> {
     const objectKey = this.objectKey(key);
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      await (
+        await this.client()
+      ).send(new this.sdk.s3.DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
     } catch (error) {
       const e = error as S3ErrorShape;
       if (e.name === 'NoSuchKey' || e.name === 'NotFound') return;
@@ -446,7 +487,9 @@ export class S3Store implements Store {
   async readText(key: string): Promise<string | undefined> {
     const objectKey = this.objectKey(key);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      const out = await (
+        await this.client()
+      ).send(new this.sdk.s3.GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
       return (await out.Body?.transformToString('utf-8')) ?? '';
     } catch (error) {
       const e = error as S3ErrorShape;
@@ -459,8 +502,10 @@ export class S3Store implements Store {
   async writeText(key: string, text: string): Promise<void> {
     const objectKey = this.objectKey(key);
     try {
-      await this.client.send(
-        new PutObjectCommand({
+      await (
+        await this.client()
+      ).send(
+        new this.sdk.s3.PutObjectCommand({
           Bucket: this.bucket,
           Key: objectKey,
           Body: Buffer.from(text, 'utf8'),

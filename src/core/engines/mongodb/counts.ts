@@ -3,7 +3,7 @@
  * counts (mapped through the same renames mongorestore applied), and the drift against
  * production (compare-url, read-only).
  */
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 
 import type { DrillCount } from '../../report/model.js';
 import { ConfigError, messageOf } from '../../errors.js';
@@ -106,7 +106,9 @@ export async function connectMongo(url: string, input: string): Promise<MongoCli
   const t = parseMongoUrl(url, input);
   // A timeout in the URL (serverSelectionTimeoutMS=...) wins over the default.
   const timeout = t.query.has('serverSelectionTimeoutMS') ? {} : { serverSelectionTimeoutMS: 15000 };
-  const client = new MongoClient(url, { ...timeout, appName: 'dbdrill' });
+  // loaded on first use: the driver is large and only MongoDB drills need it
+  const { MongoClient: Client } = await import('mongodb');
+  const client = new Client(url, { ...timeout, appName: 'dbdrill' });
   try {
     await client.connect();
   } catch (err) {

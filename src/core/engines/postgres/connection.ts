@@ -21,7 +21,9 @@ export function parsePgUrl(url: string, input: string): PgTarget {
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError(`${input} is not a valid URL; expected postgres://user:password@host:5432/database`);
+    throw new ConfigError(
+      `${input} is not a valid URL; expected postgres://user:password@host:5432/database`,
+    );
   }
   if (!/^postgres(ql)?:$/.test(parsed.protocol)) {
     throw new ConfigError(`${input} must start with postgres:// or postgresql://`);
@@ -31,10 +33,13 @@ export function parsePgUrl(url: string, input: string): PgTarget {
   safe.password = '';
   const hostParam = parsed.searchParams.get('host');
   const host = decodeURIComponent(parsed.hostname) || hostParam || process.env.PGHOST || 'localhost';
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.searchParams.get('dbname') || '';
+  const database =
+    decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.searchParams.get('dbname') || '';
   const user = decodeURIComponent(parsed.username) || process.env.PGUSER || 'postgres';
   if (!database) {
-    throw new ConfigError(`${input} names no database; add it to the path: postgres://user@host:5432/<database>`);
+    throw new ConfigError(
+      `${input} names no database; add it to the path: postgres://user@host:5432/<database>`,
+    );
   }
   return {
     safeUrl: safe.toString(),
@@ -65,7 +70,11 @@ export function describeTarget(t: PgTarget): string {
 }
 
 /** Connects or throws a ConfigError that names host, port, user and database, never the password. */
-export async function connectPg(url: string, input: string, options: { applicationName?: string } = {}): Promise<pg.Client> {
+export async function connectPg(
+  url: string,
+  input: string,
+  options: { applicationName?: string } = {},
+): Promise<pg.Client> {
   const target = parsePgUrl(url, input);
   const client = new pg.Client({
     connectionString: url,
@@ -94,9 +103,13 @@ export function explainPgError(err: unknown, t: PgTarget, input: string): Error 
       );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new ConfigError(`cannot connect to PostgreSQL: host "${t.host}" not found; check the host in ${input}`);
+      return new ConfigError(
+        `cannot connect to PostgreSQL: host "${t.host}" not found; check the host in ${input}`,
+      );
     case 'ETIMEDOUT':
-      return new ConfigError(`cannot connect to PostgreSQL at ${where}: timed out; check ${input} and firewalls`);
+      return new ConfigError(
+        `cannot connect to PostgreSQL at ${where}: timed out; check ${input} and firewalls`,
+      );
     case '28P01':
       return new ConfigError(
         `password authentication failed for user "${t.user}" at ${where}; check the password in ${input} (not shown)`,
@@ -106,12 +119,16 @@ export function explainPgError(err: unknown, t: PgTarget, input: string): Error 
         `PostgreSQL at ${where} rejected user "${t.user}" (${e.message}); check the user in ${input} and pg_hba.conf`,
       );
     case '3D000':
-      return new ConfigError(`database "${t.database}" does not exist at ${where}; check the database name in ${input}`);
+      return new ConfigError(
+        `database "${t.database}" does not exist at ${where}; check the database name in ${input}`,
+      );
     default:
       if (e.message && /timeout/i.test(e.message)) {
         return new ConfigError(`cannot connect to PostgreSQL at ${where}: ${e.message}; check ${input}`);
       }
-      return new ConfigError(`cannot connect to PostgreSQL at ${where} as "${t.user}": ${e.message ?? String(err)}`);
+      return new ConfigError(
+        `cannot connect to PostgreSQL at ${where} as "${t.user}": ${e.message ?? String(err)}`,
+      );
   }
 }
 

@@ -11,7 +11,7 @@ import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
 import type { PostgresComponent, TableCount } from '../../bundle/manifest.js';
-import { findClientTool } from '../../provision/pg-binaries.js';
+import { findClientTool, findPgInstalls } from '../../provision/pg-binaries.js';
 import { connectPg, libpqEnv, majorOf, parsePgUrl, quoteIdent } from './connection.js';
 
 export interface DumpDeps {
@@ -61,7 +61,15 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
   const { logger, clock } = deps;
   const target = parsePgUrl(options.databaseUrl, options.urlInput);
   const id = options.id ?? 'postgres';
-  const client = await connectPg(options.databaseUrl, options.urlInput, { applicationName: 'dbdrill backup' });
+  // Warm the binary lookup (a dozen `--version` probes) while connecting; the choice waits for the server version.
+  if (!options.dockerContainer) {
+    findPgInstalls(deps.runner, { explicitBinDir: options.pgBinDir, searchRoots: options.searchRoots }).catch(
+      () => undefined,
+    );
+  }
+  const client = await connectPg(options.databaseUrl, options.urlInput, {
+    applicationName: 'dbdrill backup',
+  });
   let inTransaction = false;
   try {
     const info = await client.query<{ v: string; n: string; db: string }>(
@@ -72,14 +80,18 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
     const serverMajor = Math.floor(serverVersionNum / 10000);
     let systemIdentifier: string | null = null;
     try {
-      const r = await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()');
+      const r = await client.query<{ id: string }>(
+        'SELECT system_identifier::text AS id FROM pg_control_system()',
+      );
       systemIdentifier = r.rows[0]?.id ?? null;
     } catch {
       logger.warning(
         'cannot read the cluster system identifier (pg_control_system() not permitted); the drill will check the source by host and database name only',
       );
     }
-    logger.info(`PostgreSQL ${serverVersion} at ${target.host}:${target.port}, database "${info.rows[0].db}"`);
+    logger.info(
+      `PostgreSQL ${serverVersion} at ${target.host}:${target.port}, database "${info.rows[0].db}"`,
+    );
 
     const tool = await resolvePgDump(deps, options, serverMajor, serverVersion);
     logger.info(`using ${tool.display} (${tool.version})`);
@@ -115,7 +127,13 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
       serverVersion,
       serverVersionNum,
       systemIdentifier,
-      tool: { name: 'pg_dump', version: tool.version, path: tool.display, options: dumpOptions, via: tool.via },
+      tool: {
+        name: 'pg_dump',
+        version: tool.version,
+        path: tool.display,
+        options: dumpOptions,
+        via: tool.via,
+      },
       snapshot,
       startedAt: startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
@@ -164,7 +182,13 @@ async function resolvePgDump(
         `pg_dump ${version} in container "${c}" is older than the server (PostgreSQL ${serverVersion}); use the database's own container`,
       );
     }
-    return { command: 'docker', prefixArgs: ['exec', '-i'], display: `docker exec ${c} pg_dump`, version, via: 'docker' };
+    return {
+      command: 'docker',
+      prefixArgs: ['exec', '-i'],
+      display: `docker exec ${c} pg_dump`,
+      version,
+      via: 'docker',
+    };
   }
   const found = await findClientTool(deps.runner, 'pg_dump', serverMajor, {
     explicitBinDir: options.pgBinDir,
@@ -206,13 +230,20 @@ async function runPgDump(
       result = await deps.runner.run('docker', args, { env, signal: options.signal });
       if (result.code === 0) {
         const out = createWriteStream(dumpPath, { mode: 0o600 });
-        const copy = await deps.runner.run('docker', ['exec', c, 'cat', inside], { stdout: out, signal: options.signal });
+        const copy = await deps.runner.run('docker', ['exec', c, 'cat', inside], {
+          stdout: out,
+          signal: options.signal,
+        });
         if (copy.code !== 0) {
-          throw new Error(`copying the dump out of container "${c}" failed: ${copy.stderr.trim().split('\n').pop()}`);
+          throw new Error(
+            `copying the dump out of container "${c}" failed: ${copy.stderr.trim().split('\n').pop()}`,
+          );
         }
       }
     } finally {
-      await deps.runner.run('docker', ['exec', c, 'rm', '-f', inside], { quiet: true }).catch(() => undefined);
+      await deps.runner
+        .run('docker', ['exec', c, 'rm', '-f', inside], { quiet: true })
+        .catch(() => undefined);
     }
   } else {
     const args = [...dumpOptions, '--file', dumpPath, '--dbname', target.safeUrl];
@@ -220,7 +251,9 @@ async function runPgDump(
   }
   if (result.code !== 0) {
     const why = result.stderr.trim().split('\n').slice(-5).join('\n');
-    throw new Error(`pg_dump failed (${result.signal ? 'killed by ' + result.signal : 'exit ' + result.code}): ${why}`);
+    throw new Error(
+      `pg_dump failed (${result.signal ? 'killed by ' + result.signal : 'exit ' + result.code}): ${why}`,
+    );
   }
 }
 

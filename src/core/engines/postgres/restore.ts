@@ -63,14 +63,18 @@ export async function restorePostgres(
     searchRoots: o.searchRoots,
   });
   const target = parsePgUrl(o.targetUrl, 'target-url');
-  const rolesCreated = o.createRoles ? await createRoles(o.targetUrl, rolesOf(o.toc, o.extraRoles ?? [])) : [];
+  const rolesCreated = o.createRoles
+    ? await createRoles(o.targetUrl, rolesOf(o.toc, o.extraRoles ?? []))
+    : [];
   // A dump written to a pipe records no data offsets, and pg_restore cannot run it in parallel
   // ("could not find block ID ... lack of data offsets"): such dumps restore with one job.
   const piped = o.toc.some((e) => e.dataOffsetState === 'not-set');
   const wanted = o.jobs ?? Math.max(1, availableParallelism());
   const jobs = piped ? 1 : wanted;
   if (piped && wanted > 1) {
-    deps.logger.info('the dump was written to a pipe and records no data offsets: restoring with 1 job instead of ' + wanted);
+    deps.logger.info(
+      'the dump was written to a pipe and records no data offsets: restoring with 1 job instead of ' + wanted,
+    );
   }
   const args = ['--dbname', target.safeUrl, '--jobs', String(jobs)];
   if (o.noOwner) args.push('--no-owner');
@@ -94,7 +98,10 @@ export async function restorePostgres(
   });
   if (run.code !== 0 && errors.length === 0) {
     const tail = run.stderr.trim().split('\n').slice(-3).join(' ');
-    errors.push({ message: `pg_restore exited with ${run.code ?? run.signal}: ${tail || 'no message'}`, ignored: false });
+    errors.push({
+      message: `pg_restore exited with ${run.code ?? run.signal}: ${tail || 'no message'}`,
+      ignored: false,
+    });
   }
   return {
     tool: `pg_restore ${tool.version}`,
