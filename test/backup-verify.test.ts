@@ -120,7 +120,22 @@ describe('backup', () => {
     const text = await readFile(join(out, 'manifest.json'), 'utf8');
     expect(text).not.toContain('KEK-SECRET');
     expect(text).not.toContain('super-secret-value');
-    for (const m of manifest.members) expect(m.sha256).toMatch(/^[0-9a-f]{64}$/);
+    for (const m of manifest.members) {
+      // secret files are hashed up front (their fingerprint); dumps while they stream, into SHA256SUMS
+      if (m.role === 'secret') expect(m.sha256).toMatch(/^[0-9a-f]{64}$/);
+      else expect(m.sha256).toBeNull();
+    }
+    expect(manifest.checksums).toBe('SHA256SUMS');
+  });
+
+  it('ends with a SHA256SUMS member that the real sha256sum -c accepts', () => {
+    const out = join(work.dir, 'untar');
+    const listing = execFileSync('tar', ['-tf', first.bundle], { encoding: 'utf8' }).trim().split('\n');
+    expect(listing[listing.length - 1]).toBe('SHA256SUMS');
+    const checked = execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: out, encoding: 'utf8' });
+    expect(checked).toMatch(/^manifest.json: OK$/m);
+    expect(checked).toMatch(/^postgres.dump: OK$/m);
+    expect(checked).toMatch(/^secrets\/kek.key: OK$/m);
   });
 
   it('counts what the dump holds even while writers keep inserting (same snapshot)', async () => {

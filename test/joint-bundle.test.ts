@@ -77,7 +77,13 @@ describe('a joint PostgreSQL + MongoDB + secrets recovery point', () => {
     expect(joint).toMatchObject({ tables: 1, rows: 500, collections: 3, documents: 44, secretFiles: 1 });
     expect(joint.skewSeconds).toBeGreaterThanOrEqual(0);
     const listing = execFileSync('tar', ['-tf', joint.bundle], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing).toEqual(['manifest.json', 'postgres.dump', 'mongodb.archive.gz', 'secrets/kek.key']);
+    expect(listing).toEqual([
+      'manifest.json',
+      'postgres.dump',
+      'mongodb.archive.gz',
+      'secrets/kek.key',
+      'SHA256SUMS',
+    ]);
     const m = JSON.parse(
       execFileSync('tar', ['-xOf', joint.bundle, 'manifest.json'], { encoding: 'utf8' }),
     ) as Manifest;

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 
 import { bundleKey, bundlesOf } from './bundle/naming.js';
 import {
+  CHECKSUMS_MEMBER,
   MANIFEST_FORMAT,
   MANIFEST_FORMAT_VERSION,
   MANIFEST_MEMBER,
@@ -130,6 +131,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
       secrets: secretsRecord(secrets),
       encryption: security.encryption,
       ...(skew ? { skew } : {}),
+      checksums: CHECKSUMS_MEMBER,
     };
     const mtime = endedAt;
     const entries: PackEntry[] = [
@@ -145,7 +147,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
       throw new Error(`internal: bundle key ${key} does not parse`);
 
     logger.info(`Writing ${key} to ${store.displayUri}`);
-    const plain = packBundle(entries);
+    const plain = packBundle(entries, { checksumsMember: CHECKSUMS_MEMBER });
     const body = security.encrypt ? security.encrypt(plain) : plain;
     // A cancelled run must not publish: failing the body stream makes the store discard the upload.
     const onAbort = () => body.destroy(new Cancelled(String(deps.signal?.reason ?? 'abort')));

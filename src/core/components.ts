@@ -3,10 +3,9 @@
  * time, so their skew stays close to the longest dump) into one bundle. Each dump is a component
  * with a unique id that also names its member (`postgres.dump`, `mongodb.archive.gz`).
  */
-import { chmod } from 'node:fs/promises';
+import { chmod, stat } from 'node:fs/promises';
 
 import type { Component, MemberRecord, SkewRecord } from './bundle/manifest.js';
-import { sha256File } from './bundle/stream-utils.js';
 import type { Clock } from './clock.js';
 import { dumpMongo } from './engines/mongodb/dump.js';
 import type { MongoToolDownloader } from './engines/mongodb/mongo-tools.js';
@@ -84,14 +83,15 @@ export async function dumpComponents(
   return dumps;
 }
 
+/** Sizes now; hashes go into the trailing SHA256SUMS member while the bundle streams (no extra read). */
 export async function dumpMembers(dumps: DumpedComponent[]): Promise<MemberRecord[]> {
   const out: MemberRecord[] = [];
   for (const d of dumps) {
-    const h = await sha256File(d.dumpPath);
+    const { size } = await stat(d.dumpPath);
     out.push({
       path: d.component.member,
-      sizeBytes: h.sizeBytes,
-      sha256: h.sha256,
+      sizeBytes: size,
+      sha256: null,
       role: 'dump',
       component: d.component.id,
     });

@@ -12,6 +12,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
 import {
+  CHECKSUMS_MEMBER,
   MANIFEST_MEMBER,
   validateManifest,
   type Manifest,
@@ -19,7 +20,7 @@ import {
 } from './bundle/manifest.js';
 import { bundlesOf, parseBundleKey } from './bundle/naming.js';
 import { HashingStream, peek } from './bundle/stream-utils.js';
-import { BundleFormatError, walkTar } from './bundle/tar.js';
+import { BundleFormatError, parseSha256Sums, walkTar } from './bundle/tar.js';
 import { SHA256_SIDECAR_SUFFIX } from './backup.js';
 import type { Clock } from './clock.js';
 import {
@@ -385,10 +386,17 @@ async function inspectPlain(
   const extracted: Record<string, string> = {};
   let first = true;
   let walkError: string | undefined;
+  let checksums: { sums: Map<string, string>; problems: string[] } | undefined;
+  const afterChecksums: string[] = [];
   try {
     await walkTar(stream, async (entry) => {
       const isFirst = first;
       first = false;
+      if (checksums) afterChecksums.push(entry.path);
+      if (entry.path === CHECKSUMS_MEMBER && !checksums) {
+        checksums = parseSha256Sums(await readSmall(entry.stream, 4 << 20));
+        return;
+      }
       if (entry.path === MANIFEST_MEMBER) {
         const text = await readSmall(entry.stream, 16 << 20);
         seen.set(entry.path, { size: Buffer.byteLength(text), sha256: sha256(text) });
@@ -442,7 +450,7 @@ async function inspectPlain(
   result.layers.unshift({
     name: 'bundle readable',
     ok: !walkError,
-    detail: walkError ?? `tar archive with ${seen.size} member(s)`,
+    detail: walkError ?? `tar archive with ${seen.size + (checksums ? 1 : 0)} member(s)`,
   });
   if (!seen.has(MANIFEST_MEMBER)) {
     add('manifest valid', false, 'manifest.json is missing: this tar is not a complete dbdrill bundle');
@@ -459,13 +467,35 @@ async function inspectPlain(
   result.manifest = manifest;
 
   const memberProblems: string[] = [];
+  const sums = checksums?.sums;
+  if (manifest.checksums === CHECKSUMS_MEMBER) {
+    if (!checksums) memberProblems.push(`${CHECKSUMS_MEMBER} is missing: the bundle ends early (truncated?)`);
+    else {
+      memberProblems.push(...checksums.problems.map((p) => `${CHECKSUMS_MEMBER}: ${p}`));
+      if (afterChecksums.length)
+        memberProblems.push(`${afterChecksums.join(', ')} follow ${CHECKSUMS_MEMBER}, which must be last`);
+      const manifestSeen = seen.get(MANIFEST_MEMBER);
+      if (sums!.get(MANIFEST_MEMBER) !== manifestSeen?.sha256) {
+        memberProblems.push(
+          `${MANIFEST_MEMBER} sha256 differs from ${CHECKSUMS_MEMBER} (the manifest was changed)`,
+        );
+      }
+      for (const path of sums!.keys()) {
+        if (path !== MANIFEST_MEMBER && !manifest.members.some((m) => m.path === path)) {
+          memberProblems.push(`${CHECKSUMS_MEMBER} lists ${path}, which the manifest does not`);
+        }
+      }
+    }
+  }
   for (const m of manifest.members) {
     const got = seen.get(m.path);
+    const expected = m.sha256 ?? sums?.get(m.path);
     if (!got) memberProblems.push(`${m.path} is missing`);
     else if (got.size !== m.sizeBytes)
       memberProblems.push(`${m.path} has ${got.size} bytes, the manifest says ${m.sizeBytes}`);
-    else if (got.sha256 !== m.sha256)
-      memberProblems.push(`${m.path} sha256 differs from the manifest (corrupted)`);
+    else if (!expected) memberProblems.push(`${m.path} has no recorded sha256`);
+    else if (got.sha256 !== expected)
+      memberProblems.push(`${m.path} sha256 differs from the one recorded at backup time (corrupted)`);
   }
   for (const path of seen.keys()) {
     if (path !== MANIFEST_MEMBER && !manifest.members.some((m) => m.path === path)) {
@@ -477,7 +507,7 @@ async function inspectPlain(
     memberProblems.length === 0,
     memberProblems.length
       ? memberProblems.join('; ')
-      : `${manifest.members.length} member(s): sizes and sha256 match`,
+      : `${manifest.members.length} member(s): sizes and sha256 match${sums ? ` (manifest and ${CHECKSUMS_MEMBER})` : ''}`,
   );
   if (manifest.secrets) {
     const secretMembers = manifest.members.filter((m) => m.role === 'secret');

@@ -4,13 +4,16 @@
  * snapshot) and nothing secret (secret files appear by name, size and hash only).
  */
 export const MANIFEST_MEMBER = 'manifest.json';
+/** The last member: sha256sum lines for every other member, hashed while the bundle streams. */
+export const CHECKSUMS_MEMBER = 'SHA256SUMS';
 export const MANIFEST_FORMAT = 'dbdrill-bundle';
 export const MANIFEST_FORMAT_VERSION = 1;
 
 export interface MemberRecord {
   path: string;
   sizeBytes: number;
-  sha256: string;
+  /** null when the hash is in the trailing SHA256SUMS member (dumps are hashed while they stream). */
+  sha256: string | null;
   role: 'dump' | 'secret';
   /** For dumps: which component it belongs to. */
   component?: string;
@@ -61,6 +64,8 @@ export interface Manifest {
   encryption: { kind: 'age'; recipients: number; passphrase: boolean } | null;
   /** Present when the bundle holds more than one database dump. */
   skew?: SkewRecord;
+  /** The trailing member holding the hashes the members list as null (always SHA256SUMS). */
+  checksums?: typeof CHECKSUMS_MEMBER;
 }
 
 export interface MongoComponent {
@@ -131,7 +136,8 @@ export function validateManifest(value: unknown): string[] {
       }
       if (typeof member?.sizeBytes !== 'number' || member.sizeBytes < 0)
         problems.push(`member ${member?.path}: bad sizeBytes`);
-      if (typeof member?.sha256 !== 'string' || !SHA256_RE.test(member.sha256))
+      const hashInSums = member?.sha256 === null && m.checksums === CHECKSUMS_MEMBER;
+      if (!hashInSums && (typeof member?.sha256 !== 'string' || !SHA256_RE.test(member.sha256)))
         problems.push(`member ${member?.path}: bad sha256`);
     }
   }

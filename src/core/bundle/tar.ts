@@ -2,6 +2,7 @@
  * The bundle container is a plain POSIX tar (ustar, pax for long names) so that GNU tar and
  * every operator's muscle memory can open it without dbdrill.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -9,25 +10,25 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 
 import { isSafeMemberPath } from './manifest.js';
+import { HashingStream } from './stream-utils.js';
 
 export type PackEntry = { path: string; mtime: Date } & ({ file: string } | { content: Buffer });
 
 /**
- * Writes the entries as a tar stream, in order, one file at a time. Returns the readable side
- * at once; errors in any file surface as an error on the returned stream.
+ * Writes the entries as a tar stream, in order, one file at a time, and ends it with a
+ * `SHA256SUMS` member (sha256sum format) over every member, hashed while it streams: no second
+ * read of a dump is needed, and `sha256sum -c SHA256SUMS` checks an unpacked bundle with no dbdrill.
+ * Returns the readable side at once; errors in any file surface as an error on the returned stream.
  */
-export function packBundle(entries: PackEntry[]): Readable {
+export function packBundle(entries: PackEntry[], options: { checksumsMember?: string } = {}): Readable {
   const pack = tar.pack();
+  const sums: string[] = [];
   (async () => {
+    const last = entries.length ? entries[entries.length - 1].mtime : new Date();
     for (const entry of entries) {
       if ('content' in entry) {
-        await new Promise<void>((resolve, reject) =>
-          pack.entry(
-            { name: entry.path, mode: 0o600, mtime: entry.mtime, type: 'file' },
-            entry.content,
-            (err) => (err ? reject(err) : resolve()),
-          ),
-        );
+        sums.push(`${createHash('sha256').update(entry.content).digest('hex')}  ${entry.path}`);
+        await addContent(pack, entry.path, entry.content, entry.mtime);
       } else {
         const { size } = await stat(entry.file);
         let done!: (e?: Error | null) => void;
@@ -38,13 +39,38 @@ export function packBundle(entries: PackEntry[]): Readable {
           { name: entry.path, mode: 0o600, mtime: entry.mtime, size, type: 'file' },
           done,
         );
-        await pipeline(createReadStream(entry.file, { highWaterMark: 1 << 20 }), sink);
+        const hash = new HashingStream();
+        await pipeline(createReadStream(entry.file, { highWaterMark: 1 << 20 }), hash, sink);
         await finished;
+        if (hash.bytes !== size) throw new Error(`${entry.file} changed size while it was bundled`);
+        sums.push(`${hash.digest()}  ${entry.path}`);
       }
+    }
+    if (options.checksumsMember) {
+      await addContent(pack, options.checksumsMember, Buffer.from(sums.join('\n') + '\n'), last);
     }
     pack.finalize();
   })().catch((err: Error) => pack.destroy(err));
   return pack as unknown as Readable;
+}
+
+function addContent(pack: tar.Pack, name: string, content: Buffer, mtime: Date): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    pack.entry({ name, mode: 0o600, mtime, type: 'file' }, content, (err) => (err ? reject(err) : resolve())),
+  );
+}
+
+/** Parses sha256sum output ("<hex>  <path>" a line) into path -> hash; malformed lines are errors. */
+export function parseSha256Sums(text: string): { sums: Map<string, string>; problems: string[] } {
+  const sums = new Map<string, string>();
+  const problems: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m) problems.push(`malformed line ${JSON.stringify(line.slice(0, 80))}`);
+    else sums.set(m[2], m[1]);
+  }
+  return { sums, problems };
 }
 
 export interface TarEntry {

@@ -105,7 +105,8 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
     const roles = (await client.query<{ rolname: string }>(ROLES_SQL)).rows.map((r) => r.rolname);
 
     const dumpPath = join(options.workDir, `${id}.dump`);
-    const dumpOptions = ['--format=custom', `--snapshot=${snapshot}`];
+    // --no-sync: the dump is a temp file; the published bundle is what gets fsynced.
+    const dumpOptions = ['--format=custom', `--snapshot=${snapshot}`, '--no-sync'];
     const startedAt = clock.now();
     const dumping = runPgDump(deps, options, tool, target, dumpOptions, dumpPath);
     // Counts run in the exporting transaction, so they see exactly what pg_dump sees.
