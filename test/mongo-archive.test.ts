@@ -16,7 +16,7 @@ import {
 import { readMongoDumpDir } from '../src/core/engines/mongodb/dump-dir.js';
 import { checkBsonDocument } from '../src/core/engines/mongodb/bson-walk.js';
 import { Crc64, crc64Hex } from '../src/core/engines/mongodb/crc64.js';
-import { ArchiveWriter, benchDocument, bson, TERM } from './helpers/mongo-archive-writer.js';
+import { ArchiveWriter, benchDocument, bson, TERM } from '../src/bench/mongo-archive-writer.js';
 
 const FIX = join(process.cwd(), 'test/fixtures/mongo');
 const fixture = (p: string): Buffer => readFileSync(join(FIX, p));

@@ -271,7 +271,7 @@ async function main(): Promise<void> {
   if (MONGO_MB > 0) {
     say(`7. MongoDB: native archive verification against gzip -t on a ${MONGO_MB} MB synthetic archive`);
     const mongo = await benchMongo(MONGO_MB).catch((e: Error) => {
-      say(`   skipped: ${e.message}`);
+      say(`   skipped: ${e.message}${process.env.BENCH_DEBUG ? `\n${e.stack}` : ''}`);
       return undefined;
     });
     if (mongo) rows.push(ratioRow('mongo archive verify / gzip -t', mongo.native, mongo.gzip, 2.0));
@@ -364,7 +364,7 @@ async function startS3(): Promise<{ bucket: string; env: NodeJS.ProcessEnv; stop
 }
 
 async function benchMongo(mb: number): Promise<{ native: number; gzip: number }> {
-  const writer = (await import('../../test/helpers/mongo-archive-writer.js')) as unknown as {
+  const writer = (await import('./mongo-archive-writer.js')) as unknown as {
     writeSyntheticArchive: (path: string, mb: number) => Promise<void>;
   };
   const { readMongoArchive } = await import('../core/engines/mongodb/archive-reader.js');

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { Binary, BSON, Long, ObjectId } from 'mongodb';
 
-import { Crc64 } from '../../src/core/engines/mongodb/crc64.js';
+import { Crc64 } from '../core/engines/mongodb/crc64.js';
 
 export const TERM = Buffer.from([0xff, 0xff, 0xff, 0xff]);
 

@@ -1,0 +1,94 @@
+/**
+ * Real signals to the real CLI process: GitHub cancels a job with SIGINT, then SIGTERM. A drill
+ * cancelled in the middle of its restore must tear its throwaway cluster down and still write its
+ * report; a cancelled backup must leave nothing that looks like a bundle.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { backup, type BackupResult } from '../src/core/backup.js';
+import { OptionReader, parseBackupOptions } from '../src/core/options.js';
+import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
+import { tempDir, testDeps } from './helpers/deps.js';
+
+const CLI = resolve('dist/cli/index.js');
+let cluster: TestCluster;
+let work: { dir: string; remove: () => Promise<void> };
+let bundle: BackupResult;
+
+beforeAll(async () => {
+  cluster = await startTestCluster({ database: 'big' });
+  // big enough that pg_dump and pg_restore take a noticeable moment
+  await cluster.sql(
+    `CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 8) AS pad FROM generate_series(1, 400000) g;
+     CREATE INDEX ON filler (pad);`,
+  );
+  work = await tempDir();
+  bundle = await backup(
+    testDeps(),
+    parseBackupOptions(
+      new OptionReader({ 'database-url': cluster.url, store: join(work.dir, 'store'), name: 'big' }),
+    ),
+  );
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  await work?.remove();
+});
+
+/** Runs the CLI and sends `signal` once stderr shows `trigger`; resolves with its exit code and stderr. */
+function runAndSignal(
+  args: string[],
+  trigger: RegExp,
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (!sent && trigger.test(stderr)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    child.stdout.resume();
+    child.on('close', (code) => res({ code, stderr }));
+  });
+}
+
+describe('signals', () => {
+  it('SIGTERM during the drill restore: exit 1, report "cancelled", throwaway cluster removed', async () => {
+    const reportDir = join(work.dir, 'report');
+    const { code, stderr } = await runAndSignal(
+      ['drill', '--bundle', bundle.bundle, '--provision', 'local', '--report-dir', reportDir],
+      /pg_restore --dbname/,
+      'SIGTERM',
+    );
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/received SIGTERM/);
+    const report = JSON.parse(readFileSync(join(reportDir, 'drill-report.json'), 'utf8'));
+    expect(report.status).toBe('cancelled');
+    const dataDir = /scratch PostgreSQL \S+ from \S+ in (\S+)/.exec(stderr)?.[1];
+    expect(dataDir).toBeDefined();
+    expect(existsSync(dataDir!)).toBe(false);
+  });
+
+  it('SIGINT during a backup: exit 1 and no bundle in the store', async () => {
+    const store = join(work.dir, 'store-int');
+    const { code, stderr } = await runAndSignal(
+      ['backup', '--database-url', cluster.url, '--store', store, '--name', 'big'],
+      /pg_dump --format=custom/,
+      'SIGINT',
+    );
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/received SIGINT/);
+    const left = existsSync(store) ? readdirSync(store) : [];
+    expect(left.filter((f) => f.endsWith('.dbdrill.tar'))).toEqual([]);
+    expect(left.filter((f) => f.includes('partial'))).toEqual([]);
+  });
+});
