@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startApp, type AppProcess } from './app-process.js';
 import type { PostgresComponent } from './bundle/manifest.js';
 import { loadHealthChecksFile, parseHealthUrls, waitForHealthy, type HealthCheck } from './checks/health.js';
+import { describeDrift } from './checks/drift.js';
 import {
   checkSequences,
   checkStructure,
@@ -484,17 +485,10 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
               await prod.query('SET default_transaction_read_only = on');
               const drift = await compareWithProduction(prod, counts, options.countTolerance);
               report.counts.push(...drift);
-              const off = drift.filter((c) => !c.ok);
               check({
                 name: 'row counts near production (compare-url)',
                 group: 'data',
-                ok: off.length === 0,
-                detail: off.length
-                  ? off
-                      .slice(0, 10)
-                      .map((c) => `${c.name}: production ${c.expected}, restored ${c.actual}`)
-                      .join('; ')
-                  : `${drift.length} table(s) within ${options.countTolerance.percent !== undefined ? options.countTolerance.percent + '%' : options.countTolerance.rows + ' rows'}`,
+                ...describeDrift(drift, options.countTolerance, { things: 'table(s)', units: 'rows' }),
               });
             } finally {
               await prod.end().catch(() => undefined);

@@ -22,7 +22,7 @@ import { Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { makeWorkDir } from '../work-dir.js';
-import { HashingPassThrough } from './file-store.js';
+import { HashingStream } from '../bundle/stream-utils.js';
 import type { PutOptions, PutResult, Store, StoredObject } from './store.js';
 import { ObjectExistsError, ObjectNotFoundError, validateStoreKey } from './store-errors.js';
 
@@ -174,7 +174,7 @@ export class ArtifactStore implements Store {
     const work = await makeWorkDir('artifact');
     try {
       const file = join(work.dir, key);
-      const hasher = new HashingPassThrough();
+      const hasher = new HashingStream();
       const handle = await open(file, 'wx', 0o600);
       try {
         body.once('error', (err) => hasher.destroy(err));
@@ -192,7 +192,7 @@ export class ArtifactStore implements Store {
         throw new Error(`spooled ${sizeBytes} bytes of ${hasher.bytes} for ${key}`);
       const uploaded = await this.service.upload(name, file, { retentionDays: this.retentionDays });
       this.logger.debug(`uploaded artifact ${name} (id ${uploaded.id}, ${sizeBytes} bytes)`);
-      return { key, sizeBytes, sha256: hasher.digestHex(), location: `${this.displayUri}/${key}` };
+      return { key, sizeBytes, sha256: hasher.digest(), location: `${this.displayUri}/${key}` };
     } catch (err) {
       body.destroy();
       throw err;

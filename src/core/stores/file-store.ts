@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
+import { HashingStream } from '../bundle/stream-utils.js';
 import type { Logger } from '../logger.js';
 import type { PutOptions, PutResult, Store, StoredObject } from './store.js';
 import { ObjectExistsError, ObjectNotFoundError, validateStoreKey } from './store-errors.js';
@@ -22,19 +23,6 @@ const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', '
 const NO_LINK_SUPPORT = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
 
 /** Counts and hashes bytes as they pass, so the hash is of exactly what was written. */
-export class HashingPassThrough extends Transform {
-  private readonly hash = createHash('sha256');
-  bytes = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-  digestHex(): string {
-    return this.hash.digest('hex');
-  }
-}
-
 function errno(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
@@ -123,7 +111,7 @@ export class FileStore implements Store {
     const finalPath = this.pathOf(key);
     await this.ensureDir();
     const partial = path.join(this.dir, `.${key}${PARTIAL_MARK}${randomBytes(6).toString('hex')}`);
-    const hasher = new HashingPassThrough();
+    const hasher = new HashingStream();
     let handle: fsp.FileHandle | undefined;
     try {
       try {
@@ -147,7 +135,7 @@ export class FileStore implements Store {
       throw error;
     }
     await this.syncDir();
-    const sha256 = hasher.digestHex();
+    const sha256 = hasher.digest();
     this.logger.debug(`stored ${key} (${hasher.bytes} bytes, sha256 ${sha256}) in ${this.dir}`);
     return { key, sizeBytes: hasher.bytes, sha256, location: finalPath };
   }

@@ -3,6 +3,7 @@
  * refusing the source, mongorestore, and the counts afterwards. drill.ts calls these between
  * its own PostgreSQL steps, so a joint bundle is restored and checked in one drill.
  */
+import { describeDrift } from '../../checks/drift.js';
 import type { MongoComponent } from '../../bundle/manifest.js';
 import { CheckFailed, ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -199,17 +200,10 @@ export async function checkMongoCounts(
       o.countTolerance,
     );
     counts.push(...drift);
-    const off = drift.filter((c) => !c.ok);
     check({
       name: 'document counts near production (compare-url)',
       group: 'data',
-      ok: off.length === 0,
-      detail: off.length
-        ? off
-            .slice(0, 10)
-            .map((c) => `${c.name}: production ${c.expected}, restored ${c.actual}`)
-            .join('; ')
-        : `${drift.length} collection(s) within ${o.countTolerance.percent !== undefined ? o.countTolerance.percent + '%' : o.countTolerance.rows + ' documents'}`,
+      ...describeDrift(drift, o.countTolerance, { things: 'collection(s)', units: 'documents' }),
     });
   } finally {
     await prod.close().catch(() => undefined);
