@@ -257,6 +257,12 @@ export async function inspectBundle(
   }
   await drainQuietly(stream);
   addStoredObjectLayer(result, whole, recorded);
+  if (!result.manifest && !location.object) {
+    // A bare dump has no manifest: its file's (or object's) modification time is the best end time.
+    location.object = (await location.store.list(location.key).catch(() => [])).find(
+      (o) => o.key === location.key,
+    );
+  }
   ageLayer(deps, location, options, result);
   return finish(result);
 }
@@ -272,7 +278,7 @@ function addStoredObjectLayer(
     result.layers.unshift({
       name: 'stored object',
       ok: true,
-      detail: `${whole.bytes} bytes, sha256 ${sha.slice(0, 16)}…; no recorded checksum beside it (the members' own hashes are checked below)`,
+      detail: `${whole.bytes} bytes, sha256 ${sha.slice(0, 16)}…; no .sha256 file beside it to compare with`,
     });
   } else if (expected === sha) {
     result.layers.unshift({
