@@ -293,15 +293,18 @@ describe('verify refuses damaged bundles', () => {
   it('refuses a member named ../../x and writes nothing outside the work dir', async () => {
     const pack = tar.pack();
     pack.entry({ name: 'manifest.json' }, '{}');
-    pack.entry({ name: '../../x' }, 'escape');
+    // a unique name, so nothing else on the machine can be mistaken for an escape
+    const escape = `dbdrill-escape-${process.pid}-${Date.now()}`;
+    pack.entry({ name: `../../${escape}` }, 'escape');
     pack.finalize();
     const chunks: Buffer[] = [];
     for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
     const r = await damaged('escape.dbdrill.tar', Buffer.concat(chunks));
     expect(r.ok).toBe(false);
     expect(r.problems.join()).toMatch(/unsafe path/);
-    expect(existsSync(join(work.dir, 'x'))).toBe(false);
-    expect(existsSync(join(work.dir, '..', 'x'))).toBe(false);
+    expect(existsSync(join(work.dir, escape))).toBe(false);
+    expect(existsSync(join(work.dir, '..', escape))).toBe(false);
+    expect(existsSync(join(work.dir, '..', '..', escape))).toBe(false);
   });
 });
 

@@ -14,7 +14,7 @@
  * BENCH_RUNS (default 2; the fastest run counts), BENCH_MONGO_MB (default 200, 0 skips).
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -152,7 +152,14 @@ async function main(): Promise<void> {
       await rm(store, { recursive: true, force: true });
       return measure(process.execPath, [cli, ...backupArgs, '--store', store]);
     });
-    const bundle = (JSON.parse(plain.stdout) as { bundle: string }).bundle;
+    // each run starts from an empty store: the bundle left is the last run's, whichever run was fastest
+    const bundle = join(
+      store,
+      (await readdir(store))
+        .filter((f) => f.endsWith('.dbdrill.tar'))
+        .sort()
+        .pop()!,
+    );
     rows.push(ratioRow('backup / pg_dump -Fc (wall time)', plain.seconds, raw.seconds, 1.1));
     rows.push(memRow('backup peak RSS', plain.peakRssMb!));
 
