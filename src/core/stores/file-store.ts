@@ -187,7 +187,7 @@ export class FileStore implements Store {
       if (errno(error) === 'ENOENT') throw new ObjectNotFoundError(key, this.displayUri);
       throw error;
     }
-    return handle.createReadStream({ highWaterMark: 1 << 20 });
+    return handle.createReadStream({ highWaterMark: 1 << 19 });
   }
 
   async list(prefix: string): Promise<StoredObject[]> {
