@@ -138,7 +138,7 @@ const MAX_DEPENDENCIES = 10_000_000;
  * keeps a deep read near 150 MB peak RSS (measured; the rest is Node.js itself and output
  * buffers waiting for GC) while still beating pg_restore on multi-table dumps.
  */
-const DEFAULT_MAX_BUFFERED_BYTES = 24 * 1024 * 1024;
+const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const ALGORITHMS = ['none', 'gzip', 'lz4', 'zstd'] as const;
 const SECTIONS: Record<number, PgTocEntry['section']> = {
   1: 'none',
