@@ -7701,6 +7701,22 @@ class MemoryLogger {
         this.redactor.add(v);
     }
 }
+/** Registers a secret value; for URLs, the password part alone. */
+function maskUrlOrValue(logger, value) {
+    try {
+        const u = new URL(value);
+        if (u.password) {
+            logger.addSecret(decodeURIComponent(u.password));
+            return;
+        }
+        if (u.protocol)
+            return;
+    }
+    catch {
+        /* not a URL: mask the whole value */
+    }
+    logger.addSecret(value);
+}
 
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");

@@ -6,10 +6,9 @@ import * as core from '@actions/core';
 
 import { lazyMongoDownloader } from '../adapters/lazy-mongo-downloader.js';
 import { storeSettingsFrom } from '../adapters/store-settings.js';
-import { maskUrlOrValue } from '../cli/main.js';
 import { runtimeDeps, type RuntimeDeps } from '../core/deps.js';
 import { messageOf } from '../core/errors.js';
-import { Redactor, type Logger } from '../core/logger.js';
+import { maskUrlOrValue, Redactor, type Logger } from '../core/logger.js';
 import { OptionReader, specsFor, type Command, type RawOptions } from '../core/options.js';
 
 export class ActionsLogger implements Logger {

@@ -10,7 +10,7 @@ import type { PruneResult } from '../core/prune.js';
 import { runtimeDeps } from '../core/deps.js';
 import { formatBytes, formatDuration } from '../core/duration.js';
 import { CheckFailed, ConfigError, exitCodeOf, messageOf } from '../core/errors.js';
-import { ConsoleLogger } from '../core/logger.js';
+import { ConsoleLogger, maskUrlOrValue } from '../core/logger.js';
 import {
   OptionReader,
   OPTION_SPECS,
@@ -277,19 +277,4 @@ export function drillJson(r: DrillResult): Record<string, unknown> {
     reportDir: r.reportDir,
     reportPath: r.reportPath,
   };
-}
-
-/** Registers a secret value; for URLs, the password part alone. */
-export function maskUrlOrValue(logger: { addSecret(v: string): void }, value: string): void {
-  try {
-    const u = new URL(value);
-    if (u.password) {
-      logger.addSecret(decodeURIComponent(u.password));
-      return;
-    }
-    if (u.protocol) return;
-  } catch {
-    /* not a URL: mask the whole value */
-  }
-  logger.addSecret(value);
 }

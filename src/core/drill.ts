@@ -3,7 +3,7 @@
  * database, migrate, boot the app on it, prove it healthy, compare structure and counts, and time
  * every phase. Whatever happens, what dbdrill started is stopped and a report is written.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { startApp, type AppProcess } from './app-process.js';
@@ -246,7 +246,7 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
     Object.assign(targetEnv, await prepareDrillSecrets(logger, options, secretsDir, report.notes));
 
     // 3. restore
-    const restore = await phase('restore', async () => {
+    await phase('restore', async () => {
       if (mongo) mongoRenames = await restoreMongoPlan(deps, mongo, options, workDir, check, report.notes);
       if (!hasPg) return undefined;
       const out = await restorePostgres(deps, {
@@ -291,9 +291,7 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         report.notes.push(`created roles before restoring: ${out.rolesCreated.join(', ')}`);
       if (out.unignored > 0)
         throw new CheckFailed(`pg_restore reported ${out.unignored} error(s); see the report`);
-      return out;
     });
-    void restore;
 
     // 4. migrate
     if (options.migrateCommand || options.postRestoreSql.length) {
@@ -723,17 +721,12 @@ async function loadSql(items: string[]): Promise<string[]> {
       if (!info) throw new ConfigError(`post-restore-sql: file "${path}" does not exist`);
       if (info.isDirectory()) {
         for (const f of (await readdir(path)).filter((x) => x.endsWith('.sql')).sort()) {
-          out.push(await readText(join(path, f)));
+          out.push(await readFile(join(path, f), 'utf8'));
         }
-      } else out.push(await readText(path));
+      } else out.push(await readFile(path, 'utf8'));
     } else out.push(item);
   }
   return out;
-}
-
-async function readText(path: string): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  return readFile(path, 'utf8');
 }
 
 async function readHistory(store: Store, name: string): Promise<HistoryEntry[]> {

@@ -122,3 +122,18 @@ export class MemoryLogger implements Logger {
     this.redactor.add(v);
   }
 }
+
+/** Registers a secret value; for URLs, the password part alone. */
+export function maskUrlOrValue(logger: { addSecret(v: string): void }, value: string): void {
+  try {
+    const u = new URL(value);
+    if (u.password) {
+      logger.addSecret(decodeURIComponent(u.password));
+      return;
+    }
+    if (u.protocol) return;
+  } catch {
+    /* not a URL: mask the whole value */
+  }
+  logger.addSecret(value);
+}

@@ -621,9 +621,7 @@ export function parseDrillOptions(o: OptionReader): DrillOptions {
   checkDir(pgBinDir, o.name('pg-bin-dir'));
   const healthUrls = o.list('health-urls');
   const appCommand = o.string('app-command');
-  if ((healthUrls.length || healthChecksFile) && !appCommand) {
-    // Health checks against an app that dbdrill did not start are allowed (a staging app), so no error.
-  }
+  // Health checks without app-command are allowed: they may probe an app dbdrill did not start.
   const compares = byEngine(o.list('compare-url'), o.name('compare-url'));
   const compareUrl = compares.postgres;
   const nsFrom = o.list('ns-from');

@@ -215,7 +215,6 @@ export async function inspectBundle(
   const hashed = raw.pipe(whole);
   const { head, stream } = await peek(hashed, 512);
 
-  let bodyDone: Promise<void>;
   if (head.subarray(0, 21).toString('latin1') === 'age-encryption.org/v1') {
     result.encrypted = true;
     if (!deps.decrypt) {
@@ -239,8 +238,7 @@ export async function inspectBundle(
       addStoredObjectLayer(result, whole, recorded);
       return finish(result);
     }
-    bodyDone = inspectPlain(deps, options, result, inner.head, inner.stream);
-    await bodyDone;
+    await inspectPlain(deps, options, result, inner.head, inner.stream);
     if (!layers.some((l) => l.name === 'decrypts')) {
       layers.unshift({
         name: 'decrypts',
@@ -251,8 +249,7 @@ export async function inspectBundle(
       });
     }
   } else {
-    bodyDone = inspectPlain(deps, options, result, head, stream);
-    await bodyDone;
+    await inspectPlain(deps, options, result, head, stream);
     if (deps.decrypt) add('decrypts', true, KEY_FOR_PLAIN_BUNDLE_NOTE, true);
   }
   await drainQuietly(stream);

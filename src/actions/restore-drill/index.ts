@@ -1,9 +1,8 @@
-import { DefaultArtifactClient } from '@actions/artifact';
 import * as core from '@actions/core';
 import { readFile } from 'node:fs/promises';
 
 import { drill, type DrillResult } from '../../core/drill.js';
-import { CheckFailed, messageOf } from '../../core/errors.js';
+import { CheckFailed, ConfigError, messageOf } from '../../core/errors.js';
 import { parseDrillOptions } from '../../core/options.js';
 import { REPORT_FILES } from '../../core/report/write.js';
 import { runAction } from '../common.js';
@@ -24,6 +23,7 @@ async function publish(
   if (artifactName && process.env.ACTIONS_RUNTIME_TOKEN) {
     try {
       const files = Object.values(REPORT_FILES).map((f) => `${result.reportDir}/${f}`);
+      const { DefaultArtifactClient } = await import('@actions/artifact');
       await new DefaultArtifactClient().uploadArtifact(artifactName, files, result.reportDir, {
         retentionDays,
       });
@@ -37,6 +37,11 @@ async function publish(
 await runAction('drill', async ({ reader, deps, logger }) => {
   const artifactName = core.getInput('report-artifact-name') || 'dbdrill-drill-report';
   const retentionRaw = core.getInput('report-retention-days');
+  if (retentionRaw && !/^([1-9]|[1-8]\d|90)$/.test(retentionRaw)) {
+    throw new ConfigError(
+      `report-retention-days "${retentionRaw}" is not valid; expected a whole number of days from 1 to 90`,
+    );
+  }
   const retentionDays = retentionRaw ? Number(retentionRaw) : undefined;
   const options = parseDrillOptions(reader);
   try {
