@@ -269,8 +269,8 @@ describe('S3Store against s3rver', () => {
       AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     };
     const { store: s, logger } = store('creds', { env });
-    for (const attempt of [s.list(''), s.put('x.txt', Readable.from([Buffer.from('x')]))]) {
-      const err = (await attempt.catch((e: unknown) => e)) as Error;
+    for (const attempt of [() => s.list(''), () => s.put('x.txt', Readable.from([Buffer.from('x')]))]) {
+      const err = (await attempt().catch((e: unknown) => e)) as Error;
       expect(err).toBeInstanceOf(ConfigError);
       expect(err.message).toMatch(/credentials rejected by http:\/\/127\.0\.0\.1:\d+ \(InvalidAccessKeyId\)/);
       expect(err.message).toContain('AWS_ACCESS_KEY_ID');
@@ -282,8 +282,8 @@ describe('S3Store against s3rver', () => {
 
   it('a missing bucket names the bucket and the endpoint', async () => {
     const s = new S3Store('s3://no-such-bucket/x', { logger: new MemoryLogger(), env: server.env });
-    for (const attempt of [s.list(''), s.put('a.txt', Readable.from([Buffer.from('x')]))]) {
-      const err = (await attempt.catch((e: unknown) => e)) as Error;
+    for (const attempt of [() => s.list(''), () => s.put('a.txt', Readable.from([Buffer.from('x')]))]) {
+      const err = (await attempt().catch((e: unknown) => e)) as Error;
       expect(err).toBeInstanceOf(ConfigError);
       expect(err.message).toBe(
         `bucket "no-such-bucket" does not exist (endpoint ${server.endpoint}): create it, or fix the bucket in the store URI s3://no-such-bucket/x`,
