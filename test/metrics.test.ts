@@ -231,3 +231,19 @@ describe('pushgateway-url (real Prometheus Pushgateway)', () => {
     );
   });
 });
+
+describe('examples/prometheus/dbdrill-alerts.yml', () => {
+  it('is valid and its alerts fire when they should (promtool check rules, promtool test rules)', () => {
+    const check = spawnSync(PROMTOOL, ['check', 'rules', 'examples/prometheus/dbdrill-alerts.yml'], {
+      encoding: 'utf8',
+    });
+    expect([check.status, check.stdout + check.stderr]).toEqual([
+      0,
+      expect.stringContaining('SUCCESS: 5 rules found'),
+    ]);
+    const unit = spawnSync(PROMTOOL, ['test', 'rules', 'test/fixtures/prometheus/dbdrill-alerts.test.yml'], {
+      encoding: 'utf8',
+    });
+    expect([unit.status, unit.stdout + unit.stderr]).toEqual([0, expect.stringContaining('SUCCESS')]);
+  });
+});
