@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { parseNotifySettings, type NotifySettings } from '../src/core/notify/not
 import type { Outcome } from '../src/core/notify/outcome.js';
 import { parseExposition } from '../src/core/notify/prometheus-text.js';
 import { groupingUrl } from '../src/core/notify/pushgateway.js';
-import { startPushgateway } from './helpers/pushgateway.js';
+import { PUSHGATEWAY_BIN, startPushgateway } from './helpers/pushgateway.js';
 
 const PROMTOOL = process.env.DBDRILL_PROMTOOL ?? '/usr/bin/promtool';
 const T1 = new Date('2026-11-29T02:00:00Z');
@@ -56,6 +57,15 @@ function deps(at: Date): NotifyDeps & { logger: MemoryLogger } {
 function settings(raw: RawOptions): NotifySettings {
   return { ...parseNotifySettings(new OptionReader(raw)), policy: POLICY };
 }
+
+beforeAll(() => {
+  for (const [bin, pkg] of [
+    [PROMTOOL, 'prometheus'],
+    [PUSHGATEWAY_BIN, 'prometheus-pushgateway'],
+  ]) {
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: apt-get install -y ${pkg}`);
+  }
+});
 
 /** The real promtool linter: exit 0 and no complaints, or the complaints. */
 function promtoolCheck(text: string): { status: number | null; output: string } {
