@@ -2,8 +2,7 @@
  * Dead-man pings in the healthchecks.io convention: `<url>/start` when a run begins, `<url>` when
  * it succeeds, `<url>/fail` with the reason in the body when it fails. The service alerts when the
  * success ping stops arriving, which is the one failure dbdrill cannot report itself: the backup
- * that never ran. Cronitor, Uptime Kuma push monitors and Better Stack heartbeats accept the same
- * shape. The /start ping also lets the service measure run time and flag a hung run.
+ * that never ran. The /start ping also lets the service measure run time and flag a hung run.
  */
 import { appendPath, maskUrl } from './endpoint.js';
 import { deliver, type Delivery, type DeliveryDeps, type DeliveryPolicy } from './http-delivery.js';
