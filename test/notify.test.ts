@@ -6,11 +6,15 @@ import { join } from 'node:path';
 import { fixedClock } from '../src/core/clock.js';
 import { CheckFailed, ConfigError } from '../src/core/errors.js';
 import { MemoryLogger } from '../src/core/logger.js';
-import { OptionReader, type RawOptions } from '../src/core/options.js';
+import { OPTION_SPECS, OptionReader, type RawOptions } from '../src/core/options.js';
 import { announce, announceStart, type NotifyDeps } from '../src/core/notify/announce.js';
 import { firstBytes, MAX_PING_BODY_BYTES } from '../src/core/notify/dead-man-ping.js';
 import { maskUrl } from '../src/core/notify/endpoint.js';
-import { parseNotifySettings, type NotifySettings } from '../src/core/notify/notify-options.js';
+import {
+  NOTIFY_OPTION_SPECS,
+  parseNotifySettings,
+  type NotifySettings,
+} from '../src/core/notify/notify-options.js';
 import { drillOutcome, errorOutcome, verifyOutcome, type Outcome } from '../src/core/notify/outcome.js';
 import { closedPort, startCaptureServer } from './helpers/capture-server.js';
 
@@ -334,6 +338,17 @@ describe('parseNotifySettings', () => {
     }
     throw new Error('expected a ConfigError');
   };
+
+  it('its specs are ready to spread into OPTION_SPECS: no name clash, defaults as parsed', () => {
+    const taken = new Set(OPTION_SPECS.map((s) => s.name));
+    expect(NOTIFY_OPTION_SPECS.filter((s) => taken.has(s.name))).toEqual([]);
+    const spec = (n: string) => NOTIFY_OPTION_SPECS.find((s) => s.name === n)!;
+    const parsed = parse({});
+    expect(spec('notify-on').default).toBe(parsed.notifyOn);
+    expect(spec('metrics-job').default).toBe(parsed.metricsJob);
+    for (const on of spec('notify-on').choices!) expect(parse({ 'notify-on': on }).notifyOn).toBe(on);
+    expect(spec('notify-url').kind).toBe('list');
+  });
 
   it('has quiet defaults', () => {
     expect(parse({})).toEqual({
