@@ -15,7 +15,7 @@ import { maskUrl } from './endpoint.js';
 import { deliver, realSleep, type Delivery, type DeliveryDeps, type FetchPort } from './http-delivery.js';
 import { nodeTextFileIo, writeMetricsFile, type TextFileIo } from './metrics-file.js';
 import { registerNotifySecrets, type NotifyOn, type NotifySettings } from './notify-options.js';
-import { runUrlFrom, type NotifyCommand, type Outcome } from './outcome.js';
+import { errorOutcome, runUrlFrom, type NotifyCommand, type Outcome } from './outcome.js';
 import { pushMetrics } from './pushgateway.js';
 import { facts, headline, notifyEvent, slackMessage, type MessageContext } from './webhook-payloads.js';
 
@@ -140,6 +140,41 @@ export async function announce(
     ),
   ];
   return collect(deps, tasks);
+}
+
+/**
+ * The whole protocol around one use case, for adapters that want it in one call: the start ping,
+ * the run, then `announce` with the result's outcome or, when the run throws, with the error's
+ * (and the error is rethrown untouched, so exit codes and messages stay the use case's own).
+ * `outcomeOf` may also rethrow nothing and return a failed outcome (verify returns ok: false).
+ */
+export async function runAnnounced<T>(
+  deps: NotifyDeps,
+  settings: NotifySettings,
+  command: NotifyCommand,
+  name: string,
+  run: () => Promise<T>,
+  outcomeOf: (result: T) => Outcome,
+): Promise<T> {
+  await announceStart(deps, settings, command, name);
+  const started = deps.clock.monotonicMs();
+  let result: T;
+  try {
+    result = await run();
+  } catch (error) {
+    const durationSeconds = Math.round(deps.clock.monotonicMs() - started) / 1000;
+    await announce(deps, settings, errorOutcome(command, name, error, { durationSeconds }));
+    throw error;
+  }
+  let outcome: Outcome;
+  try {
+    outcome = outcomeOf(result);
+  } catch (e) {
+    deps.logger.warning(`could not describe the ${command} result for notifications: ${messageOf(e)}`);
+    return result;
+  }
+  await announce(deps, settings, outcome);
+  return result;
 }
 
 export function shouldNotify(on: NotifyOn, outcome: Outcome): boolean {

@@ -1,7 +1,8 @@
-/** What adapters need from the notify module: announce/announceStart, the Outcome builders and the options. */
+/** What adapters need from the notify module: announce/announceStart (or runAnnounced), the Outcome builders and the options. */
 export {
   announce,
   announceStart,
+  runAnnounced,
   type AnnounceReport,
   type ChannelResult,
   type NotifyDeps,
