@@ -243,6 +243,27 @@ describe('fail soft', () => {
     expect(report.results.filter((r) => !r.ok)).toHaveLength(1);
   });
 
+  it('even a dependency that throws ends as a warning (a clock test double that fails)', async () => {
+    const hook = await server();
+    const d = deps();
+    const failingClockDouble = {
+      now: (): Date => {
+        throw new Error('clock unavailable');
+      },
+      monotonicMs: () => 0,
+    };
+    const report = await announce({ ...d, clock: failingClockDouble }, settings({ 'notify-url': hook.url }), {
+      ...failedBackup,
+      finishedAt: undefined,
+    });
+    expect(report.warnings).toEqual([
+      "notifications skipped (the run's result is unchanged): clock unavailable",
+    ]);
+    expect(d.logger.lines).toContain(
+      "warning: notifications skipped (the run's result is unchanged): clock unavailable",
+    );
+  });
+
   it('a metrics file whose directory vanished after parsing becomes a warning', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dbdrill-notify-'));
     const s = settings({ 'metrics-file': join(dir, 'dbdrill.prom') });

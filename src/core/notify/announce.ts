@@ -63,20 +63,30 @@ export async function announceStart(
   command: NotifyCommand,
   name: string,
 ): Promise<AnnounceReport> {
-  return collect(deps, [
-    safely('ping', settings.pingUrl, async () => {
-      registerNotifySecrets(deps.logger, settings);
-      const body = `dbdrill ${command} of "${name}" started on ${deps.host ?? hostname()}`;
-      return fromDelivery(
-        'ping',
-        await ping(deliveryDeps(deps), settings.pingUrl!, 'start', body, settings.policy),
-      );
-    }),
-  ]);
+  return neverThrows(deps, () =>
+    collect(deps, [
+      safely('ping', settings.pingUrl, async () => {
+        registerNotifySecrets(deps.logger, settings);
+        const body = `dbdrill ${command} of "${name}" started on ${deps.host ?? hostname()}`;
+        return fromDelivery(
+          'ping',
+          await ping(deliveryDeps(deps), settings.pingUrl!, 'start', body, settings.policy),
+        );
+      }),
+    ]),
+  );
 }
 
 /** Tells every configured channel how the run ended. Never throws. */
 export async function announce(
+  deps: NotifyDeps,
+  settings: NotifySettings,
+  outcome: Outcome,
+): Promise<AnnounceReport> {
+  return neverThrows(deps, () => announceOutcome(deps, settings, outcome));
+}
+
+async function announceOutcome(
   deps: NotifyDeps,
   settings: NotifySettings,
   outcome: Outcome,
@@ -146,7 +156,8 @@ export async function announce(
  * The whole protocol around one use case, for adapters that want it in one call: the start ping,
  * the run, then `announce` with the result's outcome or, when the run throws, with the error's
  * (and the error is rethrown untouched, so exit codes and messages stay the use case's own).
- * `outcomeOf` may also rethrow nothing and return a failed outcome (verify returns ok: false).
+ * `outcomeOf` turns a result that is not ok into a failed outcome (verify returns ok: false
+ * rather than throwing).
  */
 export async function runAnnounced<T>(
   deps: NotifyDeps,
@@ -237,6 +248,21 @@ async function collect(
     deps.logger.warning(text);
   }
   return { results, warnings };
+}
+
+/** The last line of the fail-soft promise: even a bug in this module ends as a warning. */
+async function neverThrows(deps: NotifyDeps, run: () => Promise<AnnounceReport>): Promise<AnnounceReport> {
+  try {
+    return await run();
+  } catch (e) {
+    const text = `notifications skipped (the run's result is unchanged): ${messageOf(e)}`;
+    try {
+      deps.logger.warning(text);
+    } catch {
+      /* nothing left to tell */
+    }
+    return { results: [], warnings: [text] };
+  }
 }
 
 function redactorOf(deps: NotifyDeps): (text: string) => string {
