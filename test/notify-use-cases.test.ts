@@ -121,6 +121,9 @@ describe('announcing the real use cases', () => {
     expect(sample('dbdrill_rpo_seconds', { job: 'dbdrill_verify', name: 'shop' }, text)).toBe(
       result.ageSeconds,
     );
+    expect(sample('dbdrill_duration_seconds', { job: 'dbdrill_verify', name: 'shop' }, text)).toBeGreaterThan(
+      0,
+    );
     expect(sample('dbdrill_outcome', { job: 'dbdrill_backup', name: 'shop' }, text)).toBe(1);
   });
 

@@ -166,6 +166,19 @@ describe('notify-url', () => {
     expect(hook.requests).toHaveLength(2);
   });
 
+  it('keeps a Slack section within its 3000 characters however long the reason', async () => {
+    const hook = await server();
+    await announce(deps(), settings({ 'notify-url': `slack:${hook.url}/s` }), {
+      ...failedBackup,
+      reason: 'pg_restore: error: <bad> & worse\n'.repeat(500),
+    });
+    const msg = JSON.parse(hook.requests[0].body);
+    const section: string = msg.blocks[0].text.text;
+    expect(section.length).toBeLessThanOrEqual(3000);
+    expect(section).toContain('pg_restore: error: &lt;bad&gt; &amp; worse');
+    expect(section.endsWith('…```')).toBe(true);
+  });
+
   it('sends to every notify-url line, each in its own format', async () => {
     const a = await server();
     const b = await server();

@@ -180,6 +180,8 @@ export async function runAnnounced<T>(
   let outcome: Outcome;
   try {
     outcome = outcomeOf(result);
+    // verify reports no duration of its own; the wall time around it is the honest figure
+    outcome.durationSeconds ??= Math.round(deps.clock.monotonicMs() - started) / 1000;
   } catch (e) {
     deps.logger.warning(`could not describe the ${command} result for notifications: ${messageOf(e)}`);
     return result;

@@ -91,19 +91,22 @@ export function facts(outcome: Outcome): [string, string][] {
   return out;
 }
 
+const SLACK_SECTION_MAX = 3000;
+
 /** Slack incoming-webhook JSON: `text` (the notification and the fallback) plus Block Kit blocks. */
 export function slackMessage(outcome: Outcome, ctx: MessageContext): Record<string, unknown> {
   const icon = outcome.ok ? ':white_check_mark:' : outcome.status === 'cancelled' ? ':warning:' : ':x:';
   const title = `${icon} ${slackEscape(headline(outcome))}`;
-  const reason = outcome.reason ? truncate(outcome.reason, 2800) : undefined;
-  const lines = [
-    `*${title}*`,
-    ...facts(outcome).map(([k, v]) => `*${k}:* ${slackEscape(v)}`),
-    ...(reason ? ['```' + slackEscape(reason).replace(/```/g, "'''") + '```'] : []),
-  ];
+  const head = [`*${title}*`, ...facts(outcome).map(([k, v]) => `*${k}:* ${slackEscape(v)}`)];
+  // A section's text is limited to 3000 characters; the reason gets what the head leaves.
+  const room = Math.max(200, SLACK_SECTION_MAX - head.join('\n').length - 10);
+  const reason = outcome.reason
+    ? truncate(slackEscape(outcome.reason).replace(/```/g, "'''"), room)
+    : undefined;
+  const lines = [...head, ...(reason ? ['```' + reason + '```'] : [])];
   const context = [`host ${slackEscape(ctx.host)}`, `dbdrill ${DBDRILL_VERSION}`, ctx.at.toISOString()];
   if (ctx.runUrl) context.unshift(`<${ctx.runUrl}|View the run>`);
-  const text = [title, reason ? slackEscape(firstLine(reason)) : '', ctx.runUrl ? ctx.runUrl : '']
+  const text = [title, outcome.reason ? slackEscape(firstLine(outcome.reason)) : '', ctx.runUrl ?? '']
     .filter(Boolean)
     .join('\n');
   return {
