@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import { startApp, type AppProcess } from './app-process.js';
 import type { PostgresComponent } from './bundle/manifest.js';
+import { listBundles, locateBundle, resolveNewest, type BundleLocation } from './catalog/index.js';
 import { loadHealthChecksFile, parseHealthUrls, waitForHealthy, type HealthCheck } from './checks/health.js';
 import { describeDrift } from './checks/drift.js';
 import {
@@ -36,6 +37,7 @@ import type { NsRename } from './engines/mongodb/restore.js';
 import { prepareDrillSecrets, runDrillKekCheck } from './drill-security.js';
 import { decryptHook } from './encryption.js';
 import { Cancelled, CheckFailed, ConfigError, messageOf } from './errors.js';
+import { inspectBundle, type UseCaseDeps as VerifyDeps, type VerifyResult } from './inspection/index.js';
 import { kekCheckWanted } from './kek.js';
 import type { DrillOptions } from './options.js';
 import { provisionTarget, type ScratchTarget } from './provision/target.js';
@@ -50,15 +52,6 @@ import {
 import { writeDrillReport } from './report/write.js';
 import type { Store } from './stores/store.js';
 import { DBDRILL_VERSION } from './version.js';
-import {
-  inspectBundle,
-  listBundles,
-  locateBundle,
-  resolveNewest,
-  type BundleLocation,
-  type VerifyDeps,
-  type VerifyResult,
-} from './verify.js';
 import { makeWorkDir } from './work-dir.js';
 
 export type DrillDeps = VerifyDeps & { redact?: (text: string) => string };

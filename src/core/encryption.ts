@@ -145,10 +145,6 @@ export async function decryptHook(
   };
 }
 
-/** What `decrypts` says when a key was given but the bundle is not encrypted. */
-export const KEY_FOR_PLAIN_BUNDLE_NOTE =
-  'not needed: the bundle is not encrypted, so the identity or passphrase given was not used';
-
 // --- masking ---------------------------------------------------------------------------------
 
 const NOT_SECRET = /^(?:true|false|yes|no|on|off|null|none|\d{1,5})$/i;

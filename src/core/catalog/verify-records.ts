@@ -5,11 +5,12 @@
  * bundle's record says it failed. A record is a claim about the bytes at a time: a newer record
  * replaces an older one, a missing record means "unknown", never "verified".
  */
-import { parseBundleKey } from './bundle/naming.js';
-import { messageOf } from './errors.js';
-import type { Logger } from './logger.js';
-import type { Store } from './stores/store.js';
-import type { VerifyResult } from './verify.js';
+import { parseBundleKey } from '../bundle/naming.js';
+import { messageOf } from '../errors.js';
+import { inspectBundle, type InspectDeps, type VerifyResult } from '../inspection/index.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../stores/store.js';
+import { displayOf } from './locate.js';
 
 export const VERIFY_RECORD_SUFFIX = '.verify.json';
 
@@ -132,4 +133,36 @@ export async function recordVerifyOutcome(
     recordOf({ ok, problems }, { deep, at: deps.clock.now(), by: 'verify' }),
     deps.logger,
   );
+}
+
+/**
+ * Verifies one stored bundle (not deep) and writes its record: prune does it for a newest bundle
+ * without a record, backup for what it just uploaded. A bundle encrypted to recipients cannot be
+ * opened without a key, which backup and prune runners should not hold: then the stored bytes are
+ * checked against the sha256 recorded at upload, and the record says scope "stored-object" (a
+ * passed check of the bytes, not of the contents).
+ */
+export async function verifyAndRecord(
+  deps: InspectDeps & { logger: Logger },
+  store: Store,
+  key: string,
+  by: string,
+): Promise<{ record: VerifyRecord; result: VerifyResult }> {
+  const result = await inspectBundle(deps, { store, key, display: displayOf(store, key) }, { deep: false });
+  let scope: VerifyRecord['scope'] = 'full';
+  let ok = result.ok;
+  if (!ok && result.encrypted && !deps.decrypt) {
+    const others = result.layers.filter((l) => l.name !== 'decrypts' && !l.ok && !l.skipped);
+    const stored = result.layers.find((l) => l.name === 'stored object');
+    if (others.length === 0 && stored?.ok && stored.detail.startsWith('intact')) {
+      ok = true;
+      scope = 'stored-object';
+    }
+  }
+  const record = recordOf(
+    { ok, problems: ok ? [] : result.problems },
+    { deep: false, at: deps.clock.now(), by, scope },
+  );
+  await writeVerifyRecord(store, key, record, deps.logger);
+  return { record, result };
 }
