@@ -36,7 +36,7 @@ import { CheckFailed, ConfigError, messageOf } from './errors.js';
 import type { Logger } from './logger.js';
 import type { VerifyOptions } from './options.js';
 import type { ProcessRunner } from './process.js';
-import { findClientTool } from './provision/pg-binaries.js';
+import { findClientTool } from './engines/postgres/pg-binaries.js';
 import { minPgRestoreMajor } from './engines/postgres/restore.js';
 import { secretsFingerprint } from './secrets.js';
 import type { Store, StoredObject } from './stores/store.js';

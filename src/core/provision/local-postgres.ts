@@ -8,7 +8,8 @@ import { Cancelled, ConfigError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner, RunResult } from '../process.js';
 import { freePort } from './free-port.js';
-import { findServer } from './pg-binaries.js';
+import { quoteIdent } from '../engines/postgres/connection.js';
+import { findServer } from '../engines/postgres/pg-binaries.js';
 
 export interface LocalCluster {
   /** postgres://postgres@127.0.0.1:<port>/<database> (trust auth: no password). */
@@ -62,10 +63,6 @@ function serverEnv(): NodeJS.ProcessEnv {
 
 function quoteConfValue(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 async function logTail(file: string, lines = LOG_TAIL_LINES): Promise<string> {

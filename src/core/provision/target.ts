@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import type { ProcessRunner } from '../process.js';
 import { connectPg, describeTarget, parsePgUrl } from '../engines/postgres/connection.js';
 import { startLocalCluster } from './local-postgres.js';
-import { findPgInstalls } from './pg-binaries.js';
+import { findPgInstalls } from '../engines/postgres/pg-binaries.js';
 
 export interface ScratchTarget {
   kind: 'url' | 'local' | 'docker';
