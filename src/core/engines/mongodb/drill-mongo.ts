@@ -207,8 +207,7 @@ async function checkMongoCounts(
   ledger: DrillLedger,
   label: (n: string) => string = (n) => n,
 ): Promise<void> {
-  const { check, report } = ledger;
-  const counts = report.counts;
+  const counts = ledger.report.counts;
   const expected = expectedCollections(plan.collections, renames);
   const client = await connectMongo(plan.targetUrl, label('target-url'));
   let restored: DrillCount[];
@@ -219,7 +218,7 @@ async function checkMongoCounts(
   }
   counts.push(...restored);
   const wrong = restored.filter((c) => !c.ok);
-  check({
+  ledger.check({
     name: 'document counts equal the archive',
     group: 'data',
     ok: wrong.length === 0,
@@ -239,7 +238,7 @@ async function checkMongoCounts(
       o.countTolerance,
     );
     counts.push(...drift);
-    check({
+    ledger.check({
       name: 'document counts near production (compare-url)',
       group: 'data',
       ...describeDrift(drift, o.countTolerance, { things: 'collection(s)', units: 'documents' }),
