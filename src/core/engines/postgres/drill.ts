@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL half of a restore drill: which dump, a scratch server for it (refusing the
  * source and non-empty databases), pg_restore with every error judged, post-restore SQL, and the
- * structure and data checks afterwards. Mirrors `engines/mongodb/drill-mongo.ts`.
+ * structure and data checks afterwards. Mirrors `engines/mongodb/drill.ts`.
  */
 import type { PostgresComponent } from '../../bundle/manifest.js';
 import { CheckFailed, ConfigError, messageOf } from '../../errors.js';
