@@ -17,7 +17,7 @@ import {
   findServer,
   parsePgVersion,
   type PgInstall,
-} from '../src/core/provision/pg-binaries.js';
+} from '../src/core/engines/postgres/pg-binaries.js';
 import { startTestCluster, withCluster, REALISTIC_COUNTS } from './helpers/pg-cluster.js';
 
 const logger = new MemoryLogger();

@@ -46,7 +46,12 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Throws Cancelled when the run's signal fired (its reason is the signal name, e.g. SIGINT). */
+/**
+ * Throws Cancelled when the run's signal fired. The reason is the signal name (e.g. SIGINT), or
+ * already a Cancelled, which is thrown as it is so the first cause survives nested checks.
+ */
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new Cancelled(typeof signal.reason === 'string' ? signal.reason : 'abort');
+  if (!signal?.aborted) return;
+  if (signal.reason instanceof Cancelled) throw signal.reason;
+  throw new Cancelled(typeof signal.reason === 'string' ? signal.reason : 'abort');
 }

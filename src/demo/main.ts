@@ -17,7 +17,7 @@ import { messageOf } from '../core/errors.js';
 import { ConsoleLogger } from '../core/logger.js';
 import { NodeProcessRunner } from '../core/process.js';
 import { startLocalCluster, type LocalCluster } from '../core/provision/local-postgres.js';
-import { findPgInstalls } from '../core/provision/pg-binaries.js';
+import { findPgInstalls } from '../core/engines/postgres/pg-binaries.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** dist/demo/index.js or src/demo/main.ts: the repository is two levels up either way. */

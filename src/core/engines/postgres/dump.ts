@@ -11,7 +11,7 @@ import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
 import type { PostgresComponent, TableCount } from '../../bundle/manifest.js';
-import { findClientTool, findPgInstalls } from '../../provision/pg-binaries.js';
+import { findClientTool, findPgInstalls } from './pg-binaries.js';
 import { connectPg, libpqEnv, majorOf, parsePgUrl, quoteIdent } from './connection.js';
 
 export interface DumpDeps {

@@ -11,7 +11,7 @@ import type { PostgresComponent } from '../../bundle/manifest.js';
 import { peek } from '../../bundle/stream-utils.js';
 import { messageOf } from '../../errors.js';
 import type { ProcessRunner } from '../../process.js';
-import { findClientTool } from '../../provision/pg-binaries.js';
+import { findClientTool } from './pg-binaries.js';
 import type { VerifyLayer } from '../../verify-layer.js';
 import { isPgDump, readPgDump, tableDataEntries, type PgDumpReport } from './pgdump-reader.js';
 import { minPgRestoreMajor } from './restore.js';

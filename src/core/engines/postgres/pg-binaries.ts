@@ -2,8 +2,8 @@ import { constants } from 'node:fs';
 import { access, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { ConfigError } from '../errors.js';
-import { commandOutput, type ProcessRunner } from '../process.js';
+import { ConfigError } from '../../errors.js';
+import { commandOutput, type ProcessRunner } from '../../process.js';
 
 export type PgInstallSource = 'explicit' | 'path' | 'debian' | 'embedded-npm';
 

@@ -4,10 +4,11 @@
  */
 import type pg from 'pg';
 
-import type { TableCount } from '../bundle/manifest.js';
-import type { PgTocEntry } from '../engines/postgres/pgdump-reader.js';
-import { quoteIdent } from '../engines/postgres/connection.js';
-import type { DrillCount, StructureKind } from '../report/model.js';
+import type { TableCount } from '../../bundle/manifest.js';
+import type { DrillCount, StructureKind } from '../../report/model.js';
+import { quoteIdent } from './connection.js';
+import { countObjectsByKind, type PgTocEntry } from './pgdump-reader.js';
+import { countLargeObjects, userSchemaFilter } from './system-catalog.js';
 
 interface KindRule {
   kind: string;
@@ -22,7 +23,7 @@ const nsTag = (e: PgTocEntry) => `${e.namespace}.${e.tag}`;
 const nsTableName = (e: PgTocEntry) => `${e.namespace}.${e.tag}`;
 const fnName = (e: PgTocEntry) => `${e.namespace}.${e.tag.replace(/\(.*$/s, '')}`;
 
-const USER_NS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
+const USER_NS = userSchemaFilter('n.nspname');
 
 const RULES: KindRule[] = [
   {
@@ -101,16 +102,10 @@ export async function checkStructure(
       missing,
     });
   }
-  const blobEntries = toc.filter((e) => e.desc === 'BLOB').length;
-  const blobMeta = toc.filter((e) => e.desc === 'BLOB METADATA');
-  const expectedLo =
-    blobEntries +
-    blobMeta.reduce((n, e) => n + Math.max(1, (e.defn.match(/\blo_create\s*\(/g) ?? []).length), 0);
+  const expectedLo = countObjectsByKind(toc).largeObjects ?? 0;
   // Large objects count as data: pg_restore --schema-only does not create them.
   if (expectedLo > 0 && !options.schemaOnly) {
-    const n = Number(
-      (await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_largeobject_metadata')).rows[0].n,
-    );
+    const n = await countLargeObjects(client);
     out.push({
       kind: 'large objects',
       expected: expectedLo,

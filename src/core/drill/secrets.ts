@@ -1,17 +1,17 @@
 /**
- * The drill's side of issue 5, called from drill.ts in two places: once the secret store is
- * restored (mask its values, load `.env` files for the app), and once the database is restored
- * and migrated (the KEK pairing check against the restored database, group `kek`).
+ * The restored secret store in a drill, used twice: once it is extracted (mask its values, load
+ * `.env` files for the app), and once the database is restored and migrated (the KEK pairing
+ * check against the restored database, group `kek`): data without its key is not a recovery.
  */
 import { join } from 'node:path';
 
-import { loadSecretsEnv, registerSecretValues, secretFilesUnder } from './encryption.js';
-import { CheckFailed, messageOf } from './errors.js';
-import { checkKekPairing, resolveKekMember } from './kek.js';
-import type { Logger } from './logger.js';
-import type { ProcessRunner } from './process.js';
-import type { DrillCheck } from './report/model.js';
-import type { DrillSecurityOptions } from './security-options.js';
+import { loadSecretsEnv, registerSecretValues, secretFilesUnder } from '../encryption.js';
+import { CheckFailed, messageOf } from '../errors.js';
+import { checkKekPairing, resolveKekMember } from '../kek.js';
+import type { Logger } from '../logger.js';
+import type { ProcessRunner } from '../process.js';
+import type { DrillCheck } from '../report/model.js';
+import type { DrillOptions } from '../options.js';
 
 export const KEK_CHECK_NAME = 'KEK fingerprint matches the database';
 
@@ -21,7 +21,7 @@ export const KEK_CHECK_NAME = 'KEK fingerprint matches the database';
  */
 export async function prepareDrillSecrets(
   logger: Logger,
-  options: Pick<DrillSecurityOptions, 'secretsEnv'>,
+  options: Pick<DrillOptions, 'secretsEnv'>,
   secretsDir: string | undefined,
   notes: string[],
 ): Promise<Record<string, string>> {
@@ -44,7 +44,7 @@ export async function prepareDrillSecrets(
  */
 export async function runDrillKekCheck(
   deps: { runner: ProcessRunner; signal?: AbortSignal; label?: (input: string) => string; logger: Logger },
-  options: DrillSecurityOptions,
+  options: DrillOptions,
   ctx: {
     targetUrl: string;
     workDir: string;

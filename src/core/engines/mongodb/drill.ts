@@ -1,14 +1,13 @@
 /**
- * The MongoDB part of a restore drill: which archive, where to (the mongodb:// target-url),
- * refusing the source, mongorestore, and the counts afterwards. drill.ts calls these between
- * its own PostgreSQL steps, so a joint bundle is restored and checked in one drill.
+ * The MongoDB half of a restore drill: which archive, where to (the mongodb:// target-url),
+ * refusing the source, mongorestore, and the counts afterwards. Mirrors
+ * `engines/postgres/drill.ts`; the drill runs both halves of a joint bundle side by side.
  */
 import { describeDrift } from '../../checks/drift.js';
 import type { MongoComponent } from '../../bundle/manifest.js';
 import { CheckFailed, ConfigError } from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import type { ProcessRunner } from '../../process.js';
-import type { DrillCheck, DrillCount } from '../../report/model.js';
+import type { DrillCount, DrillTarget } from '../../report/model.js';
+import type { DrillLedger, Engine, EngineDrill, EngineDrillContext, VerifiedBundle } from '../engine.js';
 import { describeMongo, parseMongoUrl, sameMongoSource } from './connection.js';
 import {
   compareMongoCounts,
@@ -16,8 +15,6 @@ import {
   connectMongo,
   expectedCollections,
 } from './counts.js';
-import type { MongoArchiveSummary } from './inspect.js';
-import type { MongoToolDownloader } from './mongo-tools.js';
 import { effectiveRenames, restoreMongo, type NsRename } from './restore.js';
 
 export interface MongoDrillPlan {
@@ -31,12 +28,6 @@ export interface MongoDrillPlan {
   display: string;
 }
 
-export interface MongoDrillInputs {
-  manifest?: { components: { engine: string }[] };
-  mongo?: MongoArchiveSummary[];
-  extracted?: Record<string, string>;
-}
-
 export interface MongoDrillOptions {
   mongoTargetUrl?: string;
   nsRenames?: NsRename[];
@@ -47,9 +38,63 @@ export interface MongoDrillOptions {
   countTolerance: { percent?: number; rows?: number };
 }
 
+export const mongodbEngine: Engine<MongoDrillOptions> = {
+  name: 'mongodb',
+  planDrill(bundle, options, context) {
+    const plan = planMongoDrill(bundle, options, context.deps.label);
+    if (!plan) return undefined;
+    if (!bundle.manifest) {
+      context.ledger.report.notes.push(
+        'bare mongodump archive (no dbdrill manifest): document counts are compared with the archive itself',
+      );
+    }
+    return new MongoDrill(plan, options, context);
+  },
+};
+
+/** The target is the user's mongodb:// URL: nothing to create, so nothing to tear down. */
+class MongoDrill implements EngineDrill {
+  readonly engine = 'mongodb';
+  private renames: NsRename[] = [];
+
+  constructor(
+    private readonly plan: MongoDrillPlan,
+    private readonly options: MongoDrillOptions,
+    private readonly context: EngineDrillContext,
+  ) {}
+
+  prepareTarget(announce: (target: DrillTarget) => void): Promise<void> {
+    assertNotMongoSource(this.plan, this.options.nsRenames ?? [], this.context.deps.label);
+    announce({ kind: 'url', display: this.plan.display });
+    return Promise.resolve();
+  }
+
+  targetUrl(): string {
+    return this.plan.targetUrl;
+  }
+
+  appEnv(): NodeJS.ProcessEnv {
+    return { MONGODB_URL: this.plan.targetUrl };
+  }
+
+  async restore(): Promise<void> {
+    const { deps, ledger, workDir } = this.context;
+    this.renames = await restoreMongoPlan(deps, this.plan, this.options, workDir, ledger);
+  }
+
+  checkRestored(): Promise<void> {
+    const { deps, ledger } = this.context;
+    return checkMongoCounts(this.plan, this.renames, this.options, ledger, deps.label);
+  }
+
+  teardown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 /** Undefined when the bundle holds no MongoDB archive; a ConfigError when it does and no target says where. */
-export function planMongoDrill(
-  v: MongoDrillInputs,
+function planMongoDrill(
+  v: Pick<VerifiedBundle, 'manifest' | 'mongo' | 'extracted'>,
   o: MongoDrillOptions,
   label: (n: string) => string = (n) => n,
 ): MongoDrillPlan | undefined {
@@ -95,7 +140,7 @@ export function planMongoDrill(
  * and the same database name the restore would write into (after renames). A replica-set name
  * recorded at backup that differs from the target's makes them different deployments.
  */
-export function assertNotMongoSource(
+function assertNotMongoSource(
   plan: MongoDrillPlan,
   userRenames: NsRename[],
   label: (n: string) => string = (n) => n,
@@ -120,21 +165,12 @@ export function assertNotMongoSource(
   }
 }
 
-export interface MongoRestoreDeps {
-  runner: ProcessRunner;
-  logger: Logger;
-  mongoToolDownloader?: MongoToolDownloader;
-  label?: (n: string) => string;
-  signal?: AbortSignal;
-}
-
-export async function restoreMongoPlan(
-  deps: MongoRestoreDeps,
+async function restoreMongoPlan(
+  deps: EngineDrillContext['deps'],
   plan: MongoDrillPlan,
   o: MongoDrillOptions,
   workDir: string,
-  check: (c: DrillCheck) => void,
-  notes: string[],
+  ledger: DrillLedger,
 ): Promise<NsRename[]> {
   const out = await restoreMongo(deps, {
     archivePath: plan.archivePath,
@@ -150,8 +186,10 @@ export async function restoreMongoPlan(
     signal: deps.signal,
   });
   if (out.renames.length)
-    notes.push(`mongorestore renames: ${out.renames.map((r) => `${r.from} -> ${r.to}`).join(', ')}`);
-  check({
+    ledger.report.notes.push(
+      `mongorestore renames: ${out.renames.map((r) => `${r.from} -> ${r.to}`).join(', ')}`,
+    );
+  ledger.check({
     name: 'mongorestore',
     group: 'restore',
     ok: !out.error,
@@ -162,14 +200,14 @@ export async function restoreMongoPlan(
 }
 
 /** Counts through the driver against the archive's, then (compare-url) against production's. */
-export async function checkMongoCounts(
+async function checkMongoCounts(
   plan: MongoDrillPlan,
   renames: NsRename[],
   o: MongoDrillOptions,
-  check: (c: DrillCheck) => void,
-  counts: DrillCount[],
+  ledger: DrillLedger,
   label: (n: string) => string = (n) => n,
 ): Promise<void> {
+  const counts = ledger.report.counts;
   const expected = expectedCollections(plan.collections, renames);
   const client = await connectMongo(plan.targetUrl, label('target-url'));
   let restored: DrillCount[];
@@ -180,7 +218,7 @@ export async function checkMongoCounts(
   }
   counts.push(...restored);
   const wrong = restored.filter((c) => !c.ok);
-  check({
+  ledger.check({
     name: 'document counts equal the archive',
     group: 'data',
     ok: wrong.length === 0,
@@ -200,7 +238,7 @@ export async function checkMongoCounts(
       o.countTolerance,
     );
     counts.push(...drift);
-    check({
+    ledger.check({
       name: 'document counts near production (compare-url)',
       group: 'data',
       ...describeDrift(drift, o.countTolerance, { things: 'collection(s)', units: 'documents' }),
