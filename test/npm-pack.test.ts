@@ -7,7 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { copyFile, mkdir, open } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +113,52 @@ describe('the packed CLI', () => {
     const run = await dbdrill(['--version']);
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('installs from a release URL, as the docs show (the tarball served over HTTP on loopback)', async () => {
+    const server = createServer((req, res) => {
+      if (req.url !== `/releases/download/v${pkg.version}/dbdrill-${pkg.version}.tgz`) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      createReadStream(tarball).pipe(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const urlPrefix = join(work.dir, 'url-prefix');
+    try {
+      // async: the server answering npm runs on this event loop
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(
+          'npm',
+          [
+            'install',
+            '-g',
+            '--prefix',
+            urlPrefix,
+            '--no-audit',
+            '--no-fund',
+            '--cache',
+            join(work.dir, 'npm-cache-url'),
+            `http://127.0.0.1:${port}/releases/download/v${pkg.version}/dbdrill-${pkg.version}.tgz`,
+          ],
+          { cwd: elsewhere, env: userEnv(), stdio: 'ignore' },
+        );
+        child.on('error', reject);
+        child.on('close', (code) =>
+          code === 0 ? resolve() : reject(new Error(`npm install exited ${code}`)),
+        );
+      });
+    } finally {
+      server.close();
+    }
+    const version = execFileSync(join(urlPrefix, 'bin', 'dbdrill'), ['--version'], {
+      cwd: elsewhere,
+      env: userEnv(),
+      encoding: 'utf8',
+    });
+    expect(version.trim()).toBe(pkg.version);
   });
 
   it('rejects bad usage with exit 2 and a message naming the flag', async () => {
