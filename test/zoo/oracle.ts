@@ -44,7 +44,7 @@ const INVENTORY_SQL: Record<string, string> = {
   columns: `
     SELECT c.oid::regclass::text || '.' || quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
            || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
-           || CASE a.attidentity WHEN 'a' THEN ' identity always' WHEN 'd' THEN ' identity by default' ELSE '' END
+           || CASE WHEN c.relispartition THEN '' ELSE CASE a.attidentity WHEN 'a' THEN ' identity always' WHEN 'd' THEN ' identity by default' ELSE '' END END
            || CASE a.attgenerated WHEN 's' THEN ' generated' ELSE '' END
            || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
            || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
@@ -209,7 +209,13 @@ export async function collectFacts(url: string): Promise<DatabaseFacts> {
   const client = await oracleClient(url);
   try {
     const db = (
-      await client.query<{ encoding: string; collate: string; ctype: string; provider: string; icu: string | null }>(
+      await client.query<{
+        encoding: string;
+        collate: string;
+        ctype: string;
+        provider: string;
+        icu: string | null;
+      }>(
         `SELECT pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate, d.datctype AS ctype,
                 d.datlocprovider::text AS provider,
                 coalesce(to_jsonb(d) ->> 'daticulocale', to_jsonb(d) ->> 'datlocale') AS icu
@@ -269,18 +275,28 @@ export async function collectFacts(url: string): Promise<DatabaseFacts> {
     ).rows)
       largeObjects[r.oid] = r.d;
     const sequenceStates: Record<string, string> = {};
-    for (const s of (await client.query<{ seq: string }>('SELECT seqrelid::regclass::text AS seq FROM pg_sequence'))
-      .rows) {
+    for (const s of (
+      await client.query<{ seq: string }>('SELECT seqrelid::regclass::text AS seq FROM pg_sequence')
+    ).rows) {
       const st = (
-        await client.query<{ v: string; c: boolean }>(`SELECT last_value::text AS v, is_called AS c FROM ${s.seq}`)
+        await client.query<{ v: string; c: boolean }>(
+          `SELECT last_value::text AS v, is_called AS c FROM ${s.seq}`,
+        )
       ).rows[0];
       sequenceStates[s.seq] = `${st.v}/${st.c}`;
     }
     const roles: DatabaseFacts['roles'] = { owners: [], grantees: [], policies: [], defaultPrivileges: [] };
-    for (const r of (await client.query<{ how: keyof DatabaseFacts['roles']; rolname: string }>(ROLES_SQL)).rows)
+    for (const r of (await client.query<{ how: keyof DatabaseFacts['roles']; rolname: string }>(ROLES_SQL))
+      .rows)
       roles[r.how].push(r.rolname);
     return {
-      database: { encoding: db.encoding, collate: db.collate, ctype: db.ctype, provider: db.provider, icuLocale: db.icu },
+      database: {
+        encoding: db.encoding,
+        collate: db.collate,
+        ctype: db.ctype,
+        provider: db.provider,
+        icuLocale: db.icu,
+      },
       inventory,
       rows,
       unstableLeaves,
@@ -304,6 +320,9 @@ export interface CompareScope {
   privileges: boolean;
   /** Row sets deliberately left to a case's own check (live writers). */
   skipRowsOf?: string[];
+  skipSequences?: string[];
+  /** Deparsed view text: comparable within one major only. */
+  viewDefinitions?: boolean;
 }
 
 export const FULL_SCOPE: CompareScope = {
@@ -321,6 +340,7 @@ export function diffFacts(source: DatabaseFacts, copy: DatabaseFacts, scope: Com
   if (!scope.owners) skipKinds.add('owners');
   if (!scope.privileges) skipKinds.add('privileges').add('default privileges');
   if (scope.rows !== 'all') skipKinds.add('materialized view data');
+  if (scope.viewDefinitions === false) skipKinds.add('view definitions');
   for (const kind of Object.keys(source.inventory)) {
     if (skipKinds.has(kind)) continue;
     let want = source.inventory[kind];
@@ -335,7 +355,8 @@ export function diffFacts(source: DatabaseFacts, copy: DatabaseFacts, scope: Com
     const extra = got.filter((f) => !wantSet.has(f));
     for (const m of missing.slice(0, 5)) out.push(`${kind}: missing ${m}`);
     for (const e of extra.slice(0, 5)) out.push(`${kind}: unexpected ${e}`);
-    if (missing.length + extra.length > 10) out.push(`${kind}: ${missing.length} missing, ${extra.length} unexpected`);
+    if (missing.length + extra.length > 10)
+      out.push(`${kind}: ${missing.length} missing, ${extra.length} unexpected`);
   }
   if (scope.rows !== 'none') {
     const skip = new Set(scope.skipRowsOf ?? []);
@@ -359,7 +380,7 @@ export function diffFacts(source: DatabaseFacts, copy: DatabaseFacts, scope: Com
   }
   if (scope.sequenceStates) {
     for (const [seq, state] of Object.entries(source.sequenceStates))
-      if (copy.sequenceStates[seq] !== state)
+      if (!scope.skipSequences?.includes(seq) && copy.sequenceStates[seq] !== state)
         out.push(`sequence state: ${seq} is ${copy.sequenceStates[seq] ?? 'absent'}, source ${state}`);
   }
   return out;
