@@ -36,7 +36,7 @@ beforeAll(async () => {
       }
     }
   };
-  await Promise.all([worker(), worker()]);
+  await Promise.all(Array.from({ length: Number(process.env.ZOO_WORKERS ?? 2) }, worker));
   if (process.env.ZOO_RESULTS) {
     await mkdir(join(process.env.ZOO_RESULTS, '..'), { recursive: true });
     await writeFile(process.env.ZOO_RESULTS, JSON.stringify([...results.values()], null, 2));

@@ -103,6 +103,8 @@ export interface CaseResult {
   expected: Verdict;
   right: boolean;
   seconds: number;
+  /** Seconds per stage: setup, dbdrill (backup + verify + drill), oracle. */
+  timings: Record<string, number>;
 }
 
 export function dbUrl(cluster: TestCluster, database: string): string {
@@ -212,6 +214,13 @@ async function resolveSample(
 
 export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
   const started = Date.now();
+  const timings: Record<string, number> = {};
+  let mark = started;
+  const lap = (name: string) => {
+    const now = Date.now();
+    timings[name] = Math.round((now - mark) / 100) / 10;
+    mark = now;
+  };
   const prefix = `z_${c.id.replace(/[^a-z0-9]/g, '_')}`;
   const sourceDb = `${prefix}_src`;
   const refDb = `${prefix}_ref`;
@@ -238,6 +247,7 @@ export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
     sql: (q) => withClient(sourceUrl, (x) => x.query(q)),
   };
 
+  lap('setup');
   // dbdrill, as a user runs it
   let backupUrl = sourceUrl;
   let standby: { port: number; stop: () => Promise<void> } | undefined;
@@ -297,6 +307,7 @@ export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
     dbdrillWhy = steps.drill.code ? whyOf(steps.drill) : '';
   }
 
+  lap('dbdrill');
   // the oracle
   const sourceFacts = await collectFacts(sourceUrl);
   const dumpFile = join(caseDir, 'postgres.dump');
@@ -379,6 +390,7 @@ export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
   const right = dbdrill === expected && (dbdrill !== 'pass' || targetFaithful);
 
   // the databases go; the clusters stay for the next case
+  lap('oracle');
   await dropDatabase(env.source, refDb);
   await dropDatabase(target, targetDb);
   await dropDatabase(env.source, sourceDb);
@@ -396,5 +408,6 @@ export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
     expected,
     right,
     seconds: Math.round((Date.now() - started) / 100) / 10,
+    timings,
   };
 }
