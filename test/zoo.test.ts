@@ -4,7 +4,7 @@
  * Cases whose verdict is wrong today are `test.failing`, named with the reason: the day the bug
  * is fixed they fail, and the fixer turns them into `test`.
  *
- * The work runs once in beforeAll, two cases at a time on one source cluster (a database per
+ * The work runs once in beforeAll, three cases at a time (ZOO_WORKERS) on one source cluster (a database per
  * case) and one scratch cluster per major; the tests then read the results.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -36,7 +36,7 @@ beforeAll(async () => {
       }
     }
   };
-  await Promise.all(Array.from({ length: Number(process.env.ZOO_WORKERS ?? 2) }, worker));
+  await Promise.all(Array.from({ length: Number(process.env.ZOO_WORKERS ?? 3) }, worker));
   if (process.env.ZOO_RESULTS) {
     await mkdir(join(process.env.ZOO_RESULTS, '..'), { recursive: true });
     await writeFile(process.env.ZOO_RESULTS, JSON.stringify([...results.values()], null, 2));

@@ -176,14 +176,18 @@ export const ZOO_CASES: ZooCase[] = [
     family: 'partitions',
     covers: 'hash partitions on an enum key (rows move between leaves across clusters)',
     setup: `
-      CREATE TYPE color AS ENUM ('red', 'green', 'blue', 'cyan', 'magenta', 'yellow');
+      CREATE TYPE color AS ENUM ('c01', 'c02', 'c03', 'c04', 'c05', 'c06', 'c07', 'c08', 'c09', 'c10', 'c11', 'c12',
+                                 'c13', 'c14', 'c15', 'c16', 'c17', 'c18', 'c19', 'c20', 'c21', 'c22', 'c23', 'c24');
       CREATE TABLE he (id int, c color) PARTITION BY HASH (c);
-      CREATE TABLE he0 PARTITION OF he FOR VALUES WITH (MODULUS 2, REMAINDER 0);
-      CREATE TABLE he1 PARTITION OF he FOR VALUES WITH (MODULUS 2, REMAINDER 1);
-      INSERT INTO he SELECT g, (enum_range(NULL::color))[1 + g % 6] FROM generate_series(1, 120) g;`,
+      CREATE TABLE he0 PARTITION OF he FOR VALUES WITH (MODULUS 4, REMAINDER 0);
+      CREATE TABLE he1 PARTITION OF he FOR VALUES WITH (MODULUS 4, REMAINDER 1);
+      CREATE TABLE he2 PARTITION OF he FOR VALUES WITH (MODULUS 4, REMAINDER 2);
+      CREATE TABLE he3 PARTITION OF he FOR VALUES WITH (MODULUS 4, REMAINDER 3);
+      INSERT INTO he SELECT g, (enum_range(NULL::color))[1 + g % 24] FROM generate_series(1, 240) g;`,
+    // An enum label hashes by its OID. Burning a few thousand OIDs first keeps the source's labels
+    // apart from the ones the scratch cluster will assign, so the rows really do move.
     pre: () => [
-      // enum OIDs differ from the target's when other types were created first there
-      "CREATE TYPE pad1 AS ENUM ('x')",
+      `DO $$ BEGIN FOR i IN 1..1000 LOOP EXECUTE format('CREATE TEMP TABLE burn%s (a int)', i); END LOOP; END $$`,
     ],
     wrongToday: 'per-leaf row counts compared although rows legitimately move between hash leaves',
   },

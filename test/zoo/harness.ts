@@ -309,26 +309,34 @@ export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
 
   lap('dbdrill');
   // the oracle
-  const sourceFacts = await collectFacts(sourceUrl);
-  const dumpFile = join(caseDir, 'postgres.dump');
-  if (bundle) {
-    await run('tar', ['-xf', bundle, '-C', caseDir, 'postgres.dump']);
-  } else {
-    // dbdrill could not back it up: does plain pg_dump manage?
-    await run('/usr/lib/postgresql/15/bin/pg_dump', ['-Fc', '-f', dumpFile, '-d', backupUrl]);
-  }
-  await standby?.stop();
-  const d = sourceFacts.database;
-  await withClient(env.source.url, (a) =>
-    a.query(
-      `CREATE DATABASE ${qi(refDb)} TEMPLATE template0 ENCODING ${ql(d.encoding)} LC_COLLATE ${ql(d.collate)} LC_CTYPE ${ql(d.ctype)}` +
-        (d.provider === 'i' ? ` LOCALE_PROVIDER icu ICU_LOCALE ${ql(d.icuLocale ?? '')}` : ''),
-    ),
-  );
-  await run('/usr/lib/postgresql/15/bin/pg_restore', ['-d', dbUrl(env.source, refDb), dumpFile]).catch(
-    (e: { stderr?: string }) => e,
-  );
-  const refFacts = await collectFacts(dbUrl(env.source, refDb));
+  // the three reads run side by side: the source, the reference restore, dbdrill's target
+  const sourceFactsP = collectFacts(sourceUrl);
+  const refFactsP = (async () => {
+    const dumpFile = join(caseDir, 'postgres.dump');
+    if (bundle) {
+      await run('tar', ['-xf', bundle, '-C', caseDir, 'postgres.dump']);
+    } else {
+      // dbdrill could not back it up: does plain pg_dump manage?
+      await run('/usr/lib/postgresql/15/bin/pg_dump', ['-Fc', '-f', dumpFile, '-d', backupUrl]);
+    }
+    await standby?.stop();
+    const d = (await sourceFactsP).database;
+    await withClient(env.source.url, (a) =>
+      a.query(
+        `CREATE DATABASE ${qi(refDb)} TEMPLATE template0 ENCODING ${ql(d.encoding)} LC_COLLATE ${ql(d.collate)} LC_CTYPE ${ql(d.ctype)}` +
+          (d.provider === 'i' ? ` LOCALE_PROVIDER icu ICU_LOCALE ${ql(d.icuLocale ?? '')}` : ''),
+      ),
+    );
+    await run('/usr/lib/postgresql/15/bin/pg_restore', ['-d', dbUrl(env.source, refDb), dumpFile]).catch(
+      (e: { stderr?: string }) => e,
+    );
+    return collectFacts(dbUrl(env.source, refDb));
+  })();
+  const [sourceFacts, refFacts, targetFacts] = await Promise.all([
+    sourceFactsP,
+    refFactsP,
+    collectFacts(targetUrl),
+  ]);
   const extra = async (copyUrl: string) =>
     c.extraOracle ? withClient(sourceUrl, (s) => withClient(copyUrl, (t) => c.extraOracle!(s, t))) : [];
   const backupDiffs = [
@@ -343,7 +351,6 @@ export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
   const noOwner = !(c.drillArgs ?? []).some((a) => /^--no-owner=false$/.test(a));
   const noAcl = !(c.drillArgs ?? []).some((a) => /^--no-acl=false$/.test(a));
   const createRoles = (c.drillArgs ?? []).includes('--create-roles');
-  const targetFacts = await collectFacts(targetUrl);
   const compatibility = localeDifferences(sourceFacts, targetFacts);
   const needed = new Set([
     ...sourceFacts.roles.policies,
