@@ -562,7 +562,7 @@ export const ZOO_CASES: ZooCase[] = [
   {
     id: 'xver-17-mixed',
     family: 'cross-version',
-    covers: 'a PG 15 source drilled into PostgreSQL 17: enums, ranges, partitions, identity, extension, LO',
+    covers: 'the source major drilled into PostgreSQL 17: enums, ranges, partitions, identity, extension, LO',
     targetMajor: 17,
     setup: `
       CREATE EXTENSION citext;

@@ -10,11 +10,13 @@ import { promisify } from 'node:util';
 
 import { freePort } from '../../src/core/provision/free-port.js';
 
-import { startTestCluster, type TestCluster } from '../helpers/pg-cluster.js';
+import { MemoryLogger } from '../../src/core/logger.js';
+import { NodeProcessRunner } from '../../src/core/process.js';
+import { findPgInstalls } from '../../src/core/provision/pg-binaries.js';
+import { defaultTestMajor, startTestCluster, type TestCluster } from '../helpers/pg-cluster.js';
 import type { ZooCase, ZooEnv } from './harness.js';
 
 const run = promisify(execFile);
-const BIN = '/usr/lib/postgresql/15/bin';
 
 /** Runs a server-side tool as the postgres user when we are root (initdb and postgres refuse root). */
 async function asPostgres(cmd: string, args: string[]): Promise<void> {
@@ -40,7 +42,7 @@ export async function startStandby(env: ZooEnv): Promise<{ port: number; stop: (
   const dir = join(env.workDir, 'standby');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chownToPostgres(dir);
-  await asPostgres(join(BIN, 'pg_basebackup'), [
+  await asPostgres(join(env.binDir, 'pg_basebackup'), [
     '-h',
     '127.0.0.1',
     '-p',
@@ -58,7 +60,7 @@ export async function startStandby(env: ZooEnv): Promise<{ port: number; stop: (
     `${join(env.workDir, 'tablespace')}=${join(env.workDir, 'standby-tablespace')}`,
   ]);
   const port = await freePort('127.0.0.1');
-  await asPostgres(join(BIN, 'pg_ctl'), [
+  await asPostgres(join(env.binDir, 'pg_ctl'), [
     'start',
     '-D',
     dir,
@@ -73,7 +75,9 @@ export async function startStandby(env: ZooEnv): Promise<{ port: number; stop: (
   return {
     port,
     stop: async () => {
-      await asPostgres(join(BIN, 'pg_ctl'), ['stop', '-D', dir, '-m', 'immediate']).catch(() => undefined);
+      await asPostgres(join(env.binDir, 'pg_ctl'), ['stop', '-D', dir, '-m', 'immediate']).catch(
+        () => undefined,
+      );
       await rm(dir, { recursive: true, force: true });
       await rm(join(env.workDir, 'standby-tablespace'), { recursive: true, force: true });
     },
@@ -81,11 +85,19 @@ export async function startStandby(env: ZooEnv): Promise<{ port: number; stop: (
 }
 
 export async function prepareZooEnv(workDir: string, cases: ZooCase[]): Promise<ZooEnv> {
-  const majors = [...new Set(cases.map((c) => c.targetMajor ?? 15))];
+  const sourceMajor = await defaultTestMajor();
+  if (sourceMajor === undefined) throw new Error('no PostgreSQL server to run the zoo on');
+  const installs = await findPgInstalls(new NodeProcessRunner(new MemoryLogger()));
+  // The oracle's own client tools (pg_dump, pg_restore, pg_basebackup): the source's major, a system install.
+  const tools = installs
+    .filter((i) => i.major === sourceMajor && i.hasClient && !i.problem)
+    .sort((a, b) => Number(a.source === 'embedded-npm') - Number(b.source === 'embedded-npm'))[0];
+  if (!tools) throw new Error(`no PostgreSQL ${sourceMajor} client tools for the zoo's oracle`);
+  const majors = [...new Set(cases.map((c) => c.targetMajor ?? sourceMajor))];
   const started: TestCluster[] = [];
   try {
     const [source, ...targets] = await Promise.all([
-      startTestCluster({ settings: { wal_level: 'logical', max_connections: '200' } }),
+      startTestCluster({ major: sourceMajor, settings: { wal_level: 'logical', max_connections: '200' } }),
       ...majors.map((m) => startTestCluster({ major: m, settings: { max_connections: '200' } })),
     ]);
     started.push(source, ...targets);
@@ -95,7 +107,13 @@ export async function prepareZooEnv(workDir: string, cases: ZooCase[]): Promise<
     await chownToPostgres(workDir);
     await chownToPostgres(tsDir);
     await source.sql(`CREATE TABLESPACE zoo_space LOCATION '${tsDir}'`);
-    return { source, targets: Object.fromEntries(majors.map((m, i) => [m, targets[i]])), workDir };
+    return {
+      source,
+      sourceMajor,
+      binDir: tools.binDir,
+      targets: Object.fromEntries(majors.map((m, i) => [m, targets[i]])),
+      workDir,
+    };
   } catch (err) {
     await Promise.all(started.map((c) => c.stop()));
     throw err;

@@ -60,8 +60,8 @@ export interface ZooCase {
   sampleTables?: string[];
   /** Extra drill flags. `$SOURCE` stands for the source database URL. */
   drillArgs?: string[];
-  /** The scratch cluster: the same major as the source, or the embedded 17. */
-  targetMajor?: 15 | 17;
+  /** The scratch cluster's major when it is not the source's (a pre-upgrade drill). */
+  targetMajor?: number;
   /** Started before the backup, stopped after it: returns the stop function. */
   duringBackup?: (ctx: CaseContext) => Promise<() => Promise<void>>;
   /** Row sets checked by `extraOracle` instead of the generic digest. */
@@ -78,6 +78,9 @@ export interface ZooCase {
 
 export interface ZooEnv {
   source: TestCluster;
+  sourceMajor: number;
+  /** The source major's client tools, for the oracle's own pg_dump/pg_restore. */
+  binDir: string;
   targets: Record<number, TestCluster>;
   workDir: string;
 }
@@ -230,7 +233,7 @@ export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
   await mkdir(caseDir, { recursive: true });
   const store = join(caseDir, 'store');
   const sourceUrl = dbUrl(env.source, sourceDb);
-  const target = env.targets[c.targetMajor ?? 15];
+  const target = env.targets[c.targetMajor ?? env.sourceMajor];
   const targetUrl = dbUrl(target, targetDb);
 
   // the source
@@ -317,7 +320,7 @@ export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
       await run('tar', ['-xf', bundle, '-C', caseDir, 'postgres.dump']);
     } else {
       // dbdrill could not back it up: does plain pg_dump manage?
-      await run('/usr/lib/postgresql/15/bin/pg_dump', ['-Fc', '-f', dumpFile, '-d', backupUrl]);
+      await run(join(env.binDir, 'pg_dump'), ['-Fc', '-f', dumpFile, '-d', backupUrl]);
     }
     await standby?.stop();
     const d = (await sourceFactsP).database;
@@ -327,7 +330,7 @@ export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
           (d.provider === 'i' ? ` LOCALE_PROVIDER icu ICU_LOCALE ${ql(d.icuLocale ?? '')}` : ''),
       ),
     );
-    await run('/usr/lib/postgresql/15/bin/pg_restore', ['-d', dbUrl(env.source, refDb), dumpFile]).catch(
+    await run(join(env.binDir, 'pg_restore'), ['-d', dbUrl(env.source, refDb), dumpFile]).catch(
       (e: { stderr?: string }) => e,
     );
     return collectFacts(dbUrl(env.source, refDb));
@@ -383,7 +386,7 @@ export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
     skipRowsOf: c.skipRowsOf,
     skipSequences: c.skipSequences,
     // deparsed view text changes between majors; the views themselves are compared as relations and columns
-    viewDefinitions: (c.targetMajor ?? 15) === 15,
+    viewDefinitions: (c.targetMajor ?? env.sourceMajor) === env.sourceMajor,
   };
   const targetDiffs = [
     ...localeDifferences(sourceFacts, targetFacts),
