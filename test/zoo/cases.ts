@@ -245,6 +245,27 @@ export const ZOO_CASES: ZooCase[] = [
       INSERT INTO kv SELECT g, ext.hstore('a', g::text), 'Name' || g FROM generate_series(1, 25) g;
       CREATE INDEX kv_name ON kv (name);`,
   },
+  {
+    id: 'casts-operators-fdw-textsearch',
+    family: 'extensions',
+    covers:
+      'a user cast, operator, aggregate, procedure, text search configuration and a file_fdw foreign table',
+    setup: `
+      CREATE TYPE money2 AS (units bigint);
+      CREATE FUNCTION money2_from_int(i int) RETURNS money2 LANGUAGE sql IMMUTABLE AS 'SELECT ROW(i::bigint)::money2';
+      CREATE CAST (int AS money2) WITH FUNCTION money2_from_int(int);
+      CREATE FUNCTION money2_add(a money2, b money2) RETURNS money2 LANGUAGE sql IMMUTABLE
+        AS 'SELECT ROW((a).units + (b).units)::money2';
+      CREATE OPERATOR + (LEFTARG = money2, RIGHTARG = money2, FUNCTION = money2_add);
+      CREATE AGGREGATE total(money2) (SFUNC = money2_add, STYPE = money2, INITCOND = '(0)');
+      CREATE PROCEDURE reset_all() LANGUAGE sql AS 'SELECT 1';
+      CREATE TEXT SEARCH CONFIGURATION english_simple (COPY = pg_catalog.english);
+      CREATE EXTENSION file_fdw;
+      CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
+      CREATE FOREIGN TABLE passwd (line text) SERVER files OPTIONS (filename '/etc/hostname');
+      CREATE TABLE wallet (id int, amount money2);
+      INSERT INTO wallet VALUES (1, 5::money2), (2, 7::money2);`,
+  },
   // ---------------------------------------------------------------- roles, grants, RLS
   {
     id: 'roles-grant-only',

@@ -132,6 +132,17 @@ const INVENTORY_SQL: Record<string, string> = {
   'statistics objects': `
     SELECT s.oid::regclass::text || ' ' || quote_ident(s.stxname) AS f
     FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE ${USER_NS}`,
+  'text search configurations': `
+    SELECT c.oid::regconfig::text || ' parser ' || c.cfgparser::regproc::text AS f
+    FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace WHERE ${USER_NS}`,
+  'foreign servers': `
+    SELECT quote_ident(s.srvname) || ' wrapper ' || quote_ident(w.fdwname)
+           || coalesce(' options ' || array_to_string(s.srvoptions, ','), '') AS f
+    FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+    UNION ALL
+    SELECT 'table ' || t.ftrelid::regclass::text || ' on ' || quote_ident(s.srvname)
+           || coalesce(' options ' || array_to_string(t.ftoptions, ','), '')
+    FROM pg_foreign_table t JOIN pg_foreign_server s ON s.oid = t.ftserver`,
   inheritance: `
     SELECT i.inhrelid::regclass::text || ' inherits ' || i.inhparent::regclass::text || ' #' || i.inhseqno AS f
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relkind IN ('r', 'p', 'f')`,
