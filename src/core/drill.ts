@@ -3,12 +3,11 @@
  * database, migrate, boot the app on it, prove it healthy, compare structure and counts, and time
  * every phase. Whatever happens, what dbdrill started is stopped and a report is written.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { startApp, type AppProcess } from './app-process.js';
 import type { PostgresComponent } from './bundle/manifest.js';
-import { loadHealthChecksFile, parseHealthUrls, waitForHealthy, type HealthCheck } from './checks/health.js';
+import { waitForHealthy, type HealthCheck } from './checks/health.js';
 import { describeDrift } from './checks/drift.js';
 import {
   checkSequences,
@@ -316,13 +315,13 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
             throw new ConfigError('post-restore-sql runs SQL, so it needs a PostgreSQL component and target');
           const client = await connectPg(target.url, 'target-url');
           try {
-            for (const sql of await loadSql(options.postRestoreSql)) {
+            for (const { label, sql } of options.postRestoreSql) {
               try {
                 await client.query(sql);
-                check({ name: `post-restore-sql: ${sql.slice(0, 60)}`, group: 'migrate', ok: true });
+                check({ name: `post-restore-sql: ${label.slice(0, 60)}`, group: 'migrate', ok: true });
               } catch (err) {
                 check({
-                  name: `post-restore-sql: ${sql.slice(0, 60)}`,
+                  name: `post-restore-sql: ${label.slice(0, 60)}`,
                   group: 'migrate',
                   ok: false,
                   detail: messageOf(err),
@@ -354,8 +353,7 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
     }
 
     // 5 + 6. boot the app and wait until healthy
-    const checks: HealthCheck[] = [...parseHealthUrls(options.healthUrls)];
-    if (options.healthChecksFile) checks.push(...(await loadHealthChecksFile(options.healthChecksFile)));
+    const checks: HealthCheck[] = options.healthChecks;
     if (options.appCommand) {
       await phase('app start', async () => {
         app = startApp(options.appCommand!, {
@@ -710,23 +708,6 @@ async function checkTargetSafety(
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-async function loadSql(items: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const item of items) {
-    if (item.startsWith('@')) {
-      const path = item.slice(1);
-      const info = await stat(path).catch(() => undefined);
-      if (!info) throw new ConfigError(`post-restore-sql: file "${path}" does not exist`);
-      if (info.isDirectory()) {
-        for (const f of (await readdir(path)).filter((x) => x.endsWith('.sql')).sort()) {
-          out.push(await readFile(join(path, f), 'utf8'));
-        }
-      } else out.push(await readFile(path, 'utf8'));
-    } else out.push(item);
-  }
-  return out;
 }
 
 async function readHistory(store: Store, name: string): Promise<HistoryEntry[]> {
