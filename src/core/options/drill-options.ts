@@ -13,6 +13,7 @@ import { byEngine } from './database-urls.js';
 import { parseDrillSecurity, type DrillSecurityOptions } from './encryption-options.js';
 import { parseSelection, type BundleSelection } from './location-options.js';
 import type { Command, OptionSource, OptionSpec } from './spec.js';
+import { parseTargetLocaleOptions, type TargetLocaleOptions } from './target-locale-options.js';
 import { existingDir, parseMongoBinDir, parsePgBinDir } from './tool-options.js';
 
 const DRILL: Command[] = ['drill'];
@@ -243,7 +244,7 @@ export interface SqlScript {
   sql: string;
 }
 
-export interface DrillOptions extends BundleSelection, DrillSecurityOptions {
+export interface DrillOptions extends BundleSelection, DrillSecurityOptions, TargetLocaleOptions {
   /** The postgres:// target-url. */
   targetUrl?: string;
   /** The mongodb:// target-url. */
@@ -355,6 +356,7 @@ export function parseDrillOptions(o: OptionSource): DrillOptions {
     reportDir: resolve(o.string('report-dir') ?? 'dbdrill-report'),
     keepTarget: o.boolean('keep-target'),
     ...parseDrillSecurity(o),
+    ...parseTargetLocaleOptions(o),
   };
 }
 
