@@ -27,6 +27,8 @@ export interface TableCount {
   rows: number | null;
   /** Why rows is null for a table (e.g. unlogged on a standby: pg_dump dumps no data for it). */
   reason?: string;
+  /** pg_dump writes no data for it (an unlogged table on a standby): no TABLE DATA entry is expected. */
+  noData?: boolean;
 }
 
 /**

@@ -318,6 +318,7 @@ async function countRows(
           name: r.name,
           kind: 'table',
           rows: null,
+          noData: true,
           reason: 'unlogged table on a standby: pg_dump dumps no data for it',
         });
         continue;
