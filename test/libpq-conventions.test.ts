@@ -13,7 +13,7 @@ import pg from 'pg';
 import { runCli } from '../src/cli/main.js';
 import { connectPg, parsePgUrl } from '../src/core/engines/postgres/connection.js';
 import { ConfigError } from '../src/core/errors.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { NodeProcessRunner } from '../src/core/process.js';
 import { startLocalCluster, type LocalCluster } from '../src/core/provision/local-postgres.js';
 

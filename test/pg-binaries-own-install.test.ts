@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, expect, it } from '@jest/globals';
 
 import { findPgInstalls, findServer, ownInstallRoots } from '../src/core/engines/postgres/pg-binaries.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { NodeProcessRunner } from '../src/core/process.js';
 
 const runner = new NodeProcessRunner(new MemoryLogger());

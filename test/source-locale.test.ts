@@ -16,7 +16,7 @@ import pg from 'pg';
 
 import { runCli } from '../src/cli/main.js';
 import { localeFromToc } from '../src/core/engines/postgres/database-locale.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { NodeProcessRunner } from '../src/core/process.js';
 import { startLocalCluster, type LocalCluster } from '../src/core/provision/local-postgres.js';
 
