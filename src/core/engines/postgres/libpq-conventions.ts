@@ -142,6 +142,9 @@ export function sslFor(
           : { rejectUnauthorized: false },
         fallback: false,
       };
+    case 'no-verify':
+      // node-postgres' own spelling (TLS without any verification), kept for URLs written for it
+      return { ssl: { rejectUnauthorized: false }, fallback: false };
     case 'verify-ca':
       return { ssl: { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined }, fallback: false };
     default:
