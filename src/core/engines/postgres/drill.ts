@@ -3,6 +3,8 @@
  * source and non-empty databases), pg_restore with every error judged, post-restore SQL, and the
  * structure and data checks afterwards. Mirrors `engines/mongodb/drill.ts`.
  */
+import { basename } from 'node:path';
+
 import type { PostgresComponent } from '../../bundle/manifest.js';
 import { CheckFailed, ConfigError, messageOf } from '../../errors.js';
 import type { IgnorePattern, SqlScript } from '../../options/index.js';
@@ -143,7 +145,8 @@ class PostgresDrill implements EngineDrill {
     const client = await connectPg(this.prepared().url, 'target-url');
     try {
       for (const { label, sql } of scripts) {
-        const name = `post-restore-sql: ${label.slice(0, 60)}`;
+        // a file is named by its file name (the path's tail), inline SQL by its first words
+        const name = `post-restore-sql: ${label === sql ? sql.slice(0, 60) : basename(label)}`;
         try {
           await client.query(sql);
           this.context.ledger.check({ name, group: 'migrate', ok: true });
