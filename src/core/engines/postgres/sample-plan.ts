@@ -112,7 +112,7 @@ function partitionChildren(toc: PgTocEntry[]): Map<string, TableName[]> {
 export function closest(name: string, known: string[]): string[] {
   const scored = known
     .map((k) => ({ k, d: editDistance(name.toLowerCase(), k.toLowerCase()) }))
-    .filter((s) => s.d <= Math.max(2, Math.floor(name.length / 3)))
+    .filter((s) => s.d <= Math.max(2, Math.floor(name.length / 4)))
     .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k));
   return scored.slice(0, 3).map((s) => s.k);
 }
