@@ -14,7 +14,7 @@ export const RESTORE_FIDELITY_OPTION_SPECS: OptionSpec[] = [
     commands: D,
     default: 'false',
     description:
-      "Restore objects into their tablespaces (pg_restore without --no-tablespaces); the target must have every tablespace the dump names. Default: everything goes to the target's default tablespace.",
+      "Restore objects into their tablespaces (pg_restore without --no-tablespaces); the target must have every tablespace the dump names. Without it everything goes to the target's default tablespace.",
   },
   {
     name: 'allow-empty-sample',
