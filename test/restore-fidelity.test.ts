@@ -58,6 +58,8 @@ beforeAll(async () => {
     CREATE TABLE p_1 PARTITION OF p FOR VALUES FROM (0) TO (100);
     CREATE TABLE p_2 PARTITION OF p FOR VALUES FROM (100) TO (200);
     INSERT INTO p SELECT generate_series(0, 149);
+    CREATE TABLE events (id int); INSERT INTO events VALUES (1), (2);
+    CREATE TABLE events_old () INHERITS (events); INSERT INTO events_old VALUES (3);
     GRANT SELECT ON customers TO rf_reader;
     ALTER TABLE orders ENABLE ROW LEVEL SECURITY;
     CREATE POLICY mine ON orders TO rf_tenant USING (customer > 0);
@@ -116,6 +118,15 @@ describe('tier sample', () => {
       ['public.p_2', 50],
     ]);
     expect(r.report.notes).toContain('sample-tables "p" means public.p_1, public.p_2');
+  });
+
+  it('an inheritance parent means its own rows and its children', async () => {
+    const r = await runDrill({ tier: 'sample', 'sample-tables': ['public.events'], 'create-roles': 'true' });
+    expect(r.checks.failures).toEqual([]);
+    expect(r.counts.map((c) => [c.name, c.actual])).toEqual([
+      ['public.events', 2],
+      ['public.events_old', 1],
+    ]);
   });
 
   it('a sample of zero rows fails unless allow-empty-sample', async () => {

@@ -1,7 +1,8 @@
 /**
  * The sample tier, resolved against the dump before anything is restored: a name the dump does
  * not hold is a usage error (a typo otherwise restores nothing and the drill "passes"), a
- * partitioned parent means its leaf partitions (only leaves carry rows in a dump), and a foreign
+ * partitioned parent means its leaf partitions (only leaves carry rows in a dump) and an
+ * inheritance parent its children too (a query on the parent reads them), and a foreign
  * key from a sampled table into one whose rows are not sampled is restored NOT VALID (its rows'
  * parents are absent by design, so validating it can only fail).
  */
@@ -15,7 +16,7 @@ export interface TableName {
 }
 
 export interface SamplePlan {
-  /** The tables whose TABLE DATA is restored (leaves of named partitioned tables included). */
+  /** The tables whose TABLE DATA is restored (partitions and inheritance children of named tables included). */
   tables: TableName[];
   /** Each name as given, with the tables it means. */
   resolved: { given: string; tables: TableName[] }[];
@@ -33,7 +34,8 @@ export function planSample(toc: PgTocEntry[], names: string[], input: string): S
   const withData = new Set(
     toc.filter((e) => e.desc === 'TABLE DATA').map((e) => keyOf({ schema: e.namespace, table: e.tag })),
   );
-  const children = partitionChildren(toc);
+  // Inheritance children too: selecting from a parent reads them, so naming it means their rows.
+  const children = mergeChildren(partitionChildren(toc), inheritanceChildren(toc));
   const resolved: SamplePlan['resolved'] = [];
   const unknown: string[] = [];
   for (const given of names) {
@@ -105,6 +107,33 @@ function partitionChildren(toc: PgTocEntry[]): Map<string, TableName[]> {
     const key = keyOf({ schema: parent.schema ?? e.namespace, table: parent.name });
     out.set(key, [...(out.get(key) ?? []), { schema: e.namespace, table: e.tag }]);
   }
+  return out;
+}
+
+/** Parent -> inheriting tables, from `CREATE TABLE c (...) INHERITS (p, q)` definitions. */
+function inheritanceChildren(toc: PgTocEntry[]): Map<string, TableName[]> {
+  const out = new Map<string, TableName[]>();
+  for (const e of toc) {
+    if (e.desc !== 'TABLE' || !/\bINHERITS\b/.test(e.defn)) continue;
+    const tokens = tokenizeSql(e.defn);
+    const at = tokens.findIndex((t) => isKeyword(t, 'INHERITS'));
+    if (at < 0 || tokens[at + 1]?.text !== '(') continue;
+    let i = at + 2;
+    while (i < tokens.length) {
+      const parent = readQualifiedName(tokens, i);
+      if (!parent) break;
+      const key = keyOf({ schema: parent.schema ?? e.namespace, table: parent.name });
+      out.set(key, [...(out.get(key) ?? []), { schema: e.namespace, table: e.tag }]);
+      if (tokens[parent.next]?.text !== ',') break;
+      i = parent.next + 1;
+    }
+  }
+  return out;
+}
+
+function mergeChildren(a: Map<string, TableName[]>, b: Map<string, TableName[]>): Map<string, TableName[]> {
+  const out = new Map(a);
+  for (const [k, v] of b) out.set(k, [...(out.get(k) ?? []), ...v]);
   return out;
 }
 
