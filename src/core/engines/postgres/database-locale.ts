@@ -126,7 +126,9 @@ export function localeDifferences(source: DatabaseLocale, target: DatabaseLocale
     out.push(
       `${source.provider} locale ${target.locale ?? 'none'}, the source's is ${source.locale ?? 'none'}`,
     );
-  if (normLocale(source.collate) !== normLocale(target.collate))
+  // C.UTF-8 sorts by code point, which is C's byte order in UTF8: the same collation (not the same ctype)
+  const collation = (l: string) => (/^c\.utf-?8$/i.test(l.trim()) ? 'C' : normLocale(l));
+  if (collation(source.collate) !== collation(target.collate))
     out.push(`LC_COLLATE ${target.collate}, the source's is ${source.collate}`);
   if (normLocale(source.ctype) !== normLocale(target.ctype))
     out.push(`LC_CTYPE ${target.ctype}, the source's is ${source.ctype}`);
