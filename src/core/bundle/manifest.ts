@@ -3,6 +3,8 @@
  * verify or drill must compare against (sizes, hashes, exact row counts taken in the dump's own
  * snapshot) and nothing secret (secret files appear by name, size and hash only).
  */
+import type { SequenceBehind } from '../engines/postgres/sequence-checks.js';
+
 export const MANIFEST_MEMBER = 'manifest.json';
 /** The last member: sha256sum lines for every other member, hashed while the bundle streams. */
 export const CHECKSUMS_MEMBER = 'SHA256SUMS';
@@ -43,6 +45,11 @@ export interface PostgresComponent {
   endedAt: string;
   tables: TableCount[];
   roles: string[];
+  /**
+   * Sequences already behind their column in the source at backup time (an application bug, not
+   * a restore fault); absent in bundles made before this was recorded.
+   */
+  sequencesBehind?: SequenceBehind[];
 }
 
 export interface SecretsRecord {
