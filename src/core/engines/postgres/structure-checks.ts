@@ -253,7 +253,7 @@ export async function checkStructure(
         kind: rule.kind,
         expected: expected.size,
         actual: expected.size - missingEntries.length,
-        missing: await displayNames(client, missingEntries),
+        missing: await displayNames(client, missingEntries, toc),
       });
     }
   } finally {
@@ -274,30 +274,54 @@ export async function checkStructure(
 }
 
 /**
- * How a missing object is named: the schema quoted by the server itself, then the TOC tag as
- * pg_dump wrote it (a plain name quoted too; a composite tag such as "table policy" or a
- * function signature kept whole, since splitting it could cut a name apart).
+ * How a missing object is named: names quoted by the server itself (quote_ident), the schema
+ * apart. A table-scoped tag ("<table> <name>") is split only at the name of the table the entry
+ * depends on, which the TOC names, so a name with spaces or dots is never cut apart; signatures
+ * (functions, casts, comments) are kept as pg_dump wrote them.
  */
-async function displayNames(client: pg.Client, entries: PgTocEntry[]): Promise<string[]> {
+async function displayNames(client: pg.Client, entries: PgTocEntry[], toc: PgTocEntry[]): Promise<string[]> {
   if (entries.length === 0) return [];
-  const r = await client.query<{ ns: string | null; tag: string }>(
+  const byId = new Map(toc.map((e) => [e.dumpId, e]));
+  const parts = entries.map((e) => {
+    if (!TABLE_SCOPED.has(e.desc))
+      return { ns: tocNs(e), name: e.tag, table: null, plain: !COMPOSITE_TAGS.has(e.desc) };
+    const owner = e.dependencies
+      .map((d) => byId.get(d))
+      .find(
+        (d) =>
+          d && RELATION_DESCS.has(d.desc) && d.namespace === e.namespace && e.tag.startsWith(`${d.tag} `),
+      );
+    return owner
+      ? { ns: tocNs(e), name: e.tag.slice(owner.tag.length + 1), table: owner.tag, plain: true }
+      : { ns: tocNs(e), name: e.tag, table: null, plain: false };
+  });
+  const r = await client.query<{ ns: string | null; name: string; tbl: string | null }>(
     `SELECT CASE WHEN ns = '' THEN NULL ELSE quote_ident(ns) END AS ns,
-            CASE WHEN plain THEN quote_ident(tag) ELSE tag END AS tag
-     FROM unnest($1::text[], $2::text[], $3::bool[]) WITH ORDINALITY AS u(ns, tag, plain, i) ORDER BY i`,
-    [entries.map(tocNs), entries.map((e) => e.tag), entries.map((e) => !COMPOSITE_TAGS.has(e.desc))],
+            CASE WHEN plain THEN quote_ident(name) ELSE name END AS name,
+            quote_ident(tbl) AS tbl
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[]) WITH ORDINALITY AS u(ns, name, tbl, plain, i) ORDER BY i`,
+    [parts.map((p) => p.ns), parts.map((p) => p.name), parts.map((p) => p.table), parts.map((p) => p.plain)],
   );
   return r.rows.map((x, i) => {
     const e = entries[i];
-    let name = x.tag;
-    if (x.ns !== null)
-      name =
-        SIGNATURE_TAGS.has(e.desc) || !COMPOSITE_TAGS.has(e.desc)
-          ? `${x.ns}.${x.tag}`
-          : `${x.tag} (schema ${x.ns})`;
-    return e.desc === 'DEFAULT ACL' ? `${name} (role ${e.owner})` : name;
+    let shown: string;
+    if (x.tbl !== null) shown = `${x.name} on ${x.ns}.${x.tbl}`;
+    else if (x.ns === null) shown = x.name;
+    else if (!COMPOSITE_TAGS.has(e.desc) || SIGNATURE_TAGS.has(e.desc)) shown = `${x.ns}.${x.name}`;
+    else shown = `${x.name} (schema ${x.ns})`;
+    return e.desc === 'DEFAULT ACL' ? `${shown} (role ${e.owner})` : shown;
   });
 }
 
+const TABLE_SCOPED = new Set([
+  'CONSTRAINT',
+  'FK CONSTRAINT',
+  'CHECK CONSTRAINT',
+  'TRIGGER',
+  'RULE',
+  'POLICY',
+]);
+const RELATION_DESCS = new Set(['TABLE', 'VIEW', 'MATERIALIZED VIEW', 'FOREIGN TABLE', 'DOMAIN']);
 /** Tags that are more than one name ("table constraint", "CAST (a AS b)"): shown as pg_dump wrote them. */
 const SIGNATURE_TAGS = new Set(['FUNCTION', 'PROCEDURE', 'AGGREGATE']);
 const COMPOSITE_TAGS = new Set([
