@@ -263,6 +263,59 @@ describe('row counts', () => {
     ]);
   });
 
+  it('counts a leaf at its root when the TOC loads it through the root, leaf by leaf otherwise', async () => {
+    await target.query(`
+      CREATE TABLE lp (id int, k text) PARTITION BY LIST (k);
+      CREATE TABLE "lp.a" PARTITION OF lp FOR VALUES IN ('a');
+      CREATE TABLE lp_b PARTITION OF lp FOR VALUES IN ('b');
+      INSERT INTO lp VALUES (1, 'a'), (2, 'b'), (3, 'b');`);
+    const viaRoot = await compareCounts(target, [
+      {
+        name: 'public.lp.a',
+        schema: 'public',
+        table: 'lp.a',
+        rows: 2,
+        copyStmt: 'COPY public.lp (id, k) FROM stdin;\n',
+      },
+      {
+        name: 'public.lp_b',
+        schema: 'public',
+        table: 'lp_b',
+        rows: 1,
+        copyStmt: 'COPY public.lp (id, k) FROM stdin;\n',
+      },
+    ]);
+    expect(viaRoot).toEqual([
+      expect.objectContaining({
+        name: 'public.lp',
+        expected: 3,
+        actual: 3,
+        ok: true,
+        tree: { leaves: ['public.lp.a', 'public.lp_b'], why: expect.stringContaining('through the root') },
+      }),
+    ]);
+    const direct = await compareCounts(target, [
+      {
+        name: 'public.lp.a',
+        schema: 'public',
+        table: 'lp.a',
+        rows: 1,
+        copyStmt: 'COPY public."lp.a" (id, k) FROM stdin;\n',
+      },
+      {
+        name: 'public.lp_b',
+        schema: 'public',
+        table: 'lp_b',
+        rows: 1,
+        copyStmt: 'COPY public.lp_b (id, k) FROM stdin;\n',
+      },
+    ]);
+    expect(direct.map((c) => [c.name, c.actual, c.ok, c.tree])).toEqual([
+      ['public.lp.a', 1, true, undefined],
+      ['public.lp_b', 2, false, undefined],
+    ]);
+  });
+
   it('compare-url counts a table in a schema whose name contains "."', async () => {
     const restored = await compareCounts(target, [
       { name: 'acme.prod.T x', schema: 'acme.prod', table: 'T x', rows: 20 },

@@ -167,15 +167,20 @@ async function recordCounts(
  * file the rows in its COPY data.
  */
 function expectedRows(restored: RestoredDump): CountExpectation[] {
-  if (restored.component) return manifestExpectations(restored.component.tables);
-  const byName = new Map<string, PgTocEntry>();
-  for (const e of restored.toc) {
-    if (e.desc === 'TABLE DATA') byName.set(e.namespace ? `${e.namespace}.${e.tag}` : e.tag, e);
+  const data = restored.toc.filter((e) => e.desc === 'TABLE DATA');
+  if (restored.component) {
+    const copyOf = new Map(data.map((e) => [JSON.stringify([e.namespace, e.tag]), e.copyStmt]));
+    return manifestExpectations(restored.component.tables).map((t) => ({
+      ...t,
+      copyStmt: copyOf.get(JSON.stringify([t.schema, t.table])),
+    }));
   }
+  const byName = new Map<string, PgTocEntry>();
+  for (const e of data) byName.set(e.namespace ? `${e.namespace}.${e.tag}` : e.tag, e);
   // Table names reach here only as the bare-dump reader's joined keys: the TOC entry holds the pair.
   return Object.entries(restored.dump.rows ?? {}).flatMap(([name, rows]) => {
     const e = byName.get(name);
-    return e ? [{ name, schema: e.namespace, table: e.tag, rows }] : [];
+    return e ? [{ name, schema: e.namespace, table: e.tag, rows, copyStmt: e.copyStmt }] : [];
   });
 }
 
