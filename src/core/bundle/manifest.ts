@@ -3,8 +3,6 @@
  * verify or drill must compare against (sizes, hashes, exact row counts taken in the dump's own
  * snapshot) and nothing secret (secret files appear by name, size and hash only).
  */
-import type { SequenceBehind } from '../engines/postgres/sequence-checks.js';
-
 export const MANIFEST_MEMBER = 'manifest.json';
 /** The last member: sha256sum lines for every other member, hashed while the bundle streams. */
 export const CHECKSUMS_MEMBER = 'SHA256SUMS';
@@ -27,6 +25,23 @@ export interface TableCount {
   /** 'table' rows are compared exactly; 'partitioned' and 'matview' counts are informative. */
   kind: 'table' | 'partitioned' | 'matview';
   rows: number | null;
+}
+
+/** A sequence whose next value its column already holds (the next insert would collide). */
+export interface SequenceBehind {
+  /** Schema and name of the sequence, never joined into one string to be split again. */
+  schema: string;
+  name: string;
+  /** Table and column it feeds. */
+  tableSchema: string;
+  table: string;
+  column: string;
+  /** The sequence's last_value and is_called; bigints as text. */
+  lastValue: string;
+  isCalled: boolean;
+  increment: string;
+  /** The column's max (ascending sequence) or min (descending), as text. */
+  columnEdge: string;
 }
 
 export interface PostgresComponent {

@@ -5,24 +5,10 @@
  */
 import type pg from 'pg';
 
+import type { SequenceBehind } from '../../bundle/manifest.js';
 import { quoteIdent } from './connection.js';
 
-/** A sequence whose next value is already used by its column (the next insert would collide). */
-export interface SequenceBehind {
-  /** Schema and name of the sequence, never joined into one string to be split again. */
-  schema: string;
-  name: string;
-  /** Table and column it feeds. */
-  tableSchema: string;
-  table: string;
-  column: string;
-  /** The sequence's last_value and is_called, as text (bigint). */
-  lastValue: string;
-  isCalled: boolean;
-  increment: string;
-  /** The column's max (ascending) or min (descending), as text. */
-  columnEdge: string;
-}
+export type { SequenceBehind };
 
 export interface SequenceSkip {
   schema: string;
