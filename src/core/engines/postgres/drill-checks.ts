@@ -32,6 +32,8 @@ export interface PostgresCheckOptions {
   assertSql: string[];
   /** pg_restore ran with --no-acl, so default privileges are not expected in the target. */
   noAcl?: boolean;
+  /** TOC entries (dump ids) the restore left out on purpose and reported elsewhere. */
+  leftOut?: ReadonlySet<number>;
 }
 
 export interface RestoredDump {
@@ -72,7 +74,11 @@ async function recordStructure(
   o: PostgresCheckOptions,
   ledger: DrillLedger,
 ): Promise<void> {
-  const structure = await checkStructure(client, toc, { schemaOnly: o.tier === 'schema', noAcl: o.noAcl });
+  const structure = await checkStructure(client, toc, {
+    schemaOnly: o.tier === 'schema',
+    noAcl: o.noAcl,
+    leftOut: o.leftOut,
+  });
   ledger.report.structure = structure;
   for (const s of structure) {
     ledger.check({
