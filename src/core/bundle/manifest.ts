@@ -46,6 +46,23 @@ export interface DatabaseLocale {
   partial?: boolean;
 }
 
+/** A sequence whose next value its column already holds (the next insert would collide). */
+export interface SequenceBehind {
+  /** Schema and name of the sequence, never joined into one string to be split again. */
+  schema: string;
+  name: string;
+  /** Table and column it feeds. */
+  tableSchema: string;
+  table: string;
+  column: string;
+  /** The sequence's last_value and is_called; bigints as text. */
+  lastValue: string;
+  isCalled: boolean;
+  increment: string;
+  /** The column's max (ascending sequence) or min (descending), as text. */
+  columnEdge: string;
+}
+
 export interface PostgresComponent {
   id: string;
   engine: 'postgres';
@@ -66,6 +83,11 @@ export interface PostgresComponent {
   locale?: DatabaseLocale;
   /** The source was a hot standby (pg_is_in_recovery()): unlogged tables have no data in the dump. */
   standby?: boolean;
+  /**
+   * Sequences already behind their column in the source at backup time (an application bug, not
+   * a restore fault); absent in bundles made before this was recorded.
+   */
+  sequencesBehind?: SequenceBehind[];
 }
 
 export interface SecretsRecord {
