@@ -82,7 +82,7 @@ describe('signals', () => {
     const store = join(work.dir, 'store-int');
     const { code, stderr } = await runAndSignal(
       ['backup', '--database-url', cluster.url, '--store', store, '--name', 'big'],
-      /pg_dump --format=custom/,
+      /pg_dump --format=/,
       'SIGINT',
     );
     expect(code).toBe(1);

@@ -8,8 +8,8 @@ import { bundleKey, bundlesOf } from './bundle/naming.js';
 import {
   CHECKSUMS_MEMBER,
   MANIFEST_FORMAT,
-  MANIFEST_FORMAT_VERSION,
   MANIFEST_MEMBER,
+  manifestFormatVersionFor,
   manifestSummary,
   type Manifest,
   type MemberRecord,
@@ -22,6 +22,7 @@ import {
   computeSkew,
   dumpComponents,
   dumpMembers,
+  dumpPackEntries,
   latestEnd,
   type DumpedComponent,
 } from './components.js';
@@ -121,7 +122,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     const encrypted = !!security.encrypt;
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
-      formatVersion: MANIFEST_FORMAT_VERSION,
+      formatVersion: manifestFormatVersionFor(components),
       dbdrillVersion: DBDRILL_VERSION,
       name: options.name,
       startedAt: startedAt.toISOString(),
@@ -136,7 +137,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     const mtime = endedAt;
     const entries: PackEntry[] = [
       { path: MANIFEST_MEMBER, content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), mtime },
-      ...dumps.map((d): PackEntry => ({ path: d.component.member, file: d.dumpPath, mtime })),
+      ...(await dumpPackEntries(dumps, mtime)),
       ...secrets.map((s): PackEntry => ({ path: s.member, file: s.source, mtime })),
     ];
 

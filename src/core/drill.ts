@@ -253,6 +253,7 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         dumpPath: dumpPath!,
         targetUrl: target!.url,
         archiveMinor: Number(verified.pgDump!.archiveVersion.split('.')[1]),
+        compression: verified.pgDump!.compression,
         toc,
         tier: options.tier,
         sampleTables: options.sampleTables,
@@ -279,7 +280,7 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
         ok: out.unignored === 0,
         detail:
           out.unignored === 0
-            ? `${out.tool}, ${out.jobs} job(s), tier ${options.tier}${ignored ? `, ${ignored} error(s) ignored by ignore-restore-errors` : ', no errors'}`
+            ? `${out.tool}, ${out.format} format, ${out.compression ?? 'compression unknown'}, ${out.jobs} job(s), tier ${options.tier}${ignored ? `, ${ignored} error(s) ignored by ignore-restore-errors` : ', no errors'}`
             : `${out.unignored} pg_restore error(s) not covered by ignore-restore-errors; first: ${out.errors.find((e) => !e.ignored)?.message}`,
       });
       if (out.sequentialBecausePiped) {

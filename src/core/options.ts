@@ -20,6 +20,7 @@ import {
   type DrillSecurityOptions,
 } from './security-options.js';
 import { STORE_OPTION_SPECS } from './store-options.js';
+import { DUMP_FORMAT_OPTION_SPECS, parseDumpFormat, type DumpFormatOptions } from './dump-format-options.js';
 
 export type Command = 'backup' | 'verify' | 'drill' | 'prune' | 'list';
 export type OptionKind = 'string' | 'boolean' | 'list' | 'int' | 'duration';
@@ -326,6 +327,8 @@ export const OPTION_SPECS: OptionSpec[] = [
   ...SECURITY_OPTION_SPECS,
   // S3 and artifact store settings, retention and prune (issue 4)
   ...STORE_OPTION_SPECS,
+  // pg_dump format, compression and jobs
+  ...DUMP_FORMAT_OPTION_SPECS,
 ];
 
 export type RawOptions = Record<string, string | string[] | undefined>;
@@ -425,7 +428,7 @@ export function engineFromUrl(url: string, input: string): Engine {
   );
 }
 
-export interface BackupOptions extends BackupSecurityOptions {
+export interface BackupOptions extends BackupSecurityOptions, Partial<DumpFormatOptions> {
   engine: Engine;
   databaseUrl: string;
   store: string;
@@ -485,6 +488,7 @@ export function parseBackupOptions(o: OptionReader): BackupOptions {
     databases,
     mongoBinDir: checkedDir(o, 'mongo-bin-dir', 'mongodump/mongorestore'),
     maxSkewSeconds: o.duration('max-skew'),
+    ...parseDumpFormat(o),
   };
 }
 

@@ -41,6 +41,12 @@ import { minPgRestoreMajor } from './engines/postgres/restore.js';
 import { secretsFingerprint } from './secrets.js';
 import type { Store, StoredObject } from './stores/store.js';
 import { recordVerifyOutcome } from './verify-record.js';
+import {
+  DirectoryDumpInspection,
+  directoryDumpOf,
+  inspectDumpDirectoryPath,
+} from './engines/postgres/directory-inspect.js';
+import { isDumpDirectory } from './engines/postgres/pgdump-directory.js';
 
 export interface VerifyLayer {
   name: string;
@@ -163,16 +169,23 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<
     ? locateBundle(deps, options.bundle)
     : await resolveNewest(deps.openStore(options.store!), options.name!);
   deps.logger.info(`Verifying ${location.display}`);
-  const result = await inspectBundle(deps, location, {
-    deep: options.deep,
-    maxAgeSeconds: options.maxAgeSeconds,
-    pgBinDir: options.pgBinDir,
-  });
+  // A bare pg_dump -Fd directory on disk (directory-inspect.ts).
+  const bareDir =
+    options.bundle &&
+    !/^[a-z][a-z0-9+.-]*:\/\//i.test(options.bundle) &&
+    (await isDumpDirectory(options.bundle));
+  const result = bareDir
+    ? await inspectDumpDirectoryPath(deps, options.bundle!, options)
+    : await inspectBundle(deps, location, {
+        deep: options.deep,
+        maxAgeSeconds: options.maxAgeSeconds,
+        pgBinDir: options.pgBinDir,
+      });
   for (const layer of result.layers) {
     const mark = layer.skipped ? 'skip' : layer.ok ? ' ok ' : 'FAIL';
     deps.logger.info(`[${mark}] ${layer.name}: ${layer.detail}`);
   }
-  await recordVerifyOutcome(deps, location, result, options.deep);
+  if (!bareDir) await recordVerifyOutcome(deps, location, result, options.deep);
   if (!result.ok) {
     throw new CheckFailed(
       `verification failed for ${location.display}: ${result.problems.join('; ')}`,
@@ -391,6 +404,8 @@ async function inspectPlain(
   let walkError: string | undefined;
   let checksums: { sums: Map<string, string>; problems: string[] } | undefined;
   const afterChecksums: string[] = [];
+  // Directory-format dumps, by folder: their files are read as they stream (directory-inspect.ts).
+  const directoryDumps = new Map<string, DirectoryDumpInspection>();
   try {
     await walkTar(stream, async (entry) => {
       const isFirst = first;
@@ -412,6 +427,19 @@ async function inspectPlain(
         } catch (err) {
           manifestProblems = [`manifest.json is not valid JSON (${messageOf(err)})`];
         }
+        return;
+      }
+      const dirDump = directoryDumpOf(manifest, entry.path);
+      if (dirDump) {
+        let inspection = directoryDumps.get(dirDump.folder);
+        if (!inspection) {
+          inspection = new DirectoryDumpInspection(deps, dirDump.folder, options, dirDump.component);
+          directoryDumps.set(dirDump.folder, inspection);
+        }
+        const sink = options.extractTo
+          ? await openExtract(options.extractTo, entry.path, extracted)
+          : undefined;
+        seen.set(entry.path, await inspection.file(entry.path, entry.stream, sink));
         return;
       }
       const component = manifest?.components.find((c) => c.member === entry.path);
@@ -449,12 +477,39 @@ async function inspectPlain(
   } catch (err) {
     walkError = err instanceof BundleFormatError ? err.message : `bundle cannot be read: ${messageOf(err)}`;
   }
+  for (const inspection of directoryDumps.values()) {
+    const out = await inspection.finish();
+    if (out.summary) result.pgDump = out.summary;
+    for (const l of out.layers) result.layers.push(l);
+    if (out.summary && manifest && inspection.component)
+      result.layers.push(tablesLayer(inspection.component, out.summary, options.deep));
+    if (options.extractTo) {
+      const dir = resolve(options.extractTo, inspection.folder);
+      extracted[inspection.folder || '.'] = dir;
+      // A -Fd tarball from another tool restores like a bare dump.
+      if (!manifest) extracted['postgres.dump'] = dir;
+    }
+  }
   if (options.extractTo) result.extracted = extracted;
   result.layers.unshift({
     name: 'bundle readable',
     ok: !walkError,
     detail: walkError ?? `tar archive with ${seen.size + (checksums ? 1 : 0)} member(s)`,
   });
+  if (
+    !seen.has(MANIFEST_MEMBER) &&
+    directoryDumps.size > 0 &&
+    seen.size === [...directoryDumps.values()].reduce((n, d) => n + d.files, 0)
+  ) {
+    result.kind = 'bare-pg-dump';
+    add(
+      'manifest',
+      true,
+      'not applicable: a pg_dump -Fd tarball has no manifest, so member checksums, table counts and secret files are not checked',
+      true,
+    );
+    return;
+  }
   if (!seen.has(MANIFEST_MEMBER)) {
     add('manifest valid', false, 'manifest.json is missing: this tar is not a complete dbdrill bundle');
     return;

@@ -104,6 +104,11 @@ export class PgDumpDirectoryReader {
     }
   }
 
+  /** The header of toc.dat, once read (also when the dump fails later). */
+  get tocHeader(): PgDumpHeader | undefined {
+    return this.header;
+  }
+
   /** The first problem found so far (the rest of the files need only be drained). */
   get failed(): boolean {
     return this.failure !== undefined || !!this.pool?.failure;
