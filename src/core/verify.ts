@@ -433,7 +433,14 @@ async function inspectPlain(
       if (dirDump) {
         let inspection = directoryDumps.get(dirDump.folder);
         if (!inspection) {
-          inspection = new DirectoryDumpInspection(deps, dirDump.folder, options, dirDump.component);
+          // Without a manifest the dump's own rows are the only counts: read it deep when asked to.
+          const deep = options.deep || (!manifest && !!options.deepForBareDumps);
+          inspection = new DirectoryDumpInspection(
+            deps,
+            dirDump.folder,
+            { ...options, deep },
+            dirDump.component,
+          );
           directoryDumps.set(dirDump.folder, inspection);
         }
         const sink = options.extractTo

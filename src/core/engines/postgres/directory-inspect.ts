@@ -5,6 +5,7 @@
  * by the native directory reader in the same pass; `pg_restore --list` cross-checks toc.dat.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -23,7 +24,7 @@ import {
   isDirectoryDumpFile,
   readPgDumpDirectory,
 } from './pgdump-directory.js';
-import type { PgDumpHeader, PgDumpReport } from './pgdump-reader.js';
+import { readPgDumpDirectoryToc, type PgDumpHeader, type PgDumpReport } from './pgdump-reader.js';
 import { minPgRestoreMajor } from './restore.js';
 
 export interface DirectoryInspectDeps {
@@ -158,7 +159,13 @@ export async function inspectDumpDirectoryPath(
   } catch (err) {
     error = err;
   }
-  const out = dumpLayers(dir, report, error, undefined, options.deep);
+  // On failure the header still tells what the dump is (toc.dat is small).
+  const header = report
+    ? undefined
+    : await readPgDumpDirectoryToc(createReadStream(join(dir, TOC_FILE)))
+        .then((t) => t.header)
+        .catch(() => undefined);
+  const out = dumpLayers(dir, report, error, header, options.deep);
   layers.push(...out.layers);
   layers.push(await listLayer(deps, options, report, { dir }));
   layers.push({
