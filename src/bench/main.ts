@@ -179,10 +179,19 @@ async function main(): Promise<void> {
     if (TEXT_MB > 0) {
       const c = new pg.Client({ connectionString: cluster.url });
       await c.connect();
-      const rowsNeeded = Math.ceil((TEXT_MB * 1024 * 1024) / 200);
-      await c.query(
-        `CREATE TABLE bench_text AS SELECT g AS id, md5(g::text) || md5((g * 31)::text) || md5((g * 17)::text) || md5((g * 7)::text) || md5((g * 3)::text) || md5((g * 5)::text) AS body FROM generate_series(1, ${rowsNeeded}) g`,
-      );
+      // Two large text tables with indexes, beside pgbench's: parallel dump and restore have
+      // several big tables to work on, as in a real database.
+      const rowsNeeded = Math.ceil((TEXT_MB * 1024 * 1024) / 2 / 200);
+      for (const [t, k] of [
+        ['bench_text', 31],
+        ['bench_notes', 37],
+      ] as const) {
+        await c.query(
+          `CREATE TABLE ${t} AS SELECT g AS id, md5(g::text) || md5((g * ${k})::text) || md5((g * 17)::text) || md5((g * 7)::text) || md5((g * 3)::text) || md5((g * 5)::text) AS body FROM generate_series(1, ${rowsNeeded}) g`,
+        );
+        await c.query(`ALTER TABLE ${t} ADD PRIMARY KEY (id)`);
+        await c.query(`CREATE INDEX ON ${t} (left(body, 16))`);
+      }
       await c.end();
     }
     const c = new pg.Client({ connectionString: cluster.url });
