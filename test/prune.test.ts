@@ -9,18 +9,23 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
-import { bundleKey } from '../src/core/bundle/naming.js';
+import {
+  bundleKey,
+  pruneStore,
+  readVerifyRecord,
+  recordKey,
+  type VerifyRecord,
+} from '../src/core/catalog/index.js';
 import { fixedClock } from '../src/core/clock.js';
 import { CheckFailed, ConfigError } from '../src/core/errors.js';
 import { MemoryLogger } from '../src/core/logger.js';
 import { NodeProcessRunner } from '../src/core/process.js';
-import { prune, pruneStore, type PruneDeps, type PruneResult } from '../src/core/prune.js';
-import { parsePruneOptions } from '../src/core/store-options.js';
-import { OptionReader } from '../src/core/options.js';
+import { prune, type PruneDeps, type PruneResult } from '../src/core/prune.js';
+import { parsePruneOptions } from '../src/core/options/index.js';
+import { OptionReader } from '../src/core/options/index.js';
 import { FileStore } from '../src/core/stores/file-store.js';
 import { openStore } from '../src/core/stores/open-store.js';
 import type { Store } from '../src/core/stores/store.js';
-import { readVerifyRecord, recordKey, type VerifyRecord } from '../src/core/verify-record.js';
 import { startS3Server, type S3TestServer } from './helpers/s3-server.js';
 import { tempDir } from './helpers/deps.js';
 

@@ -28,7 +28,7 @@ import pg from 'pg';
 import { ConsoleLogger } from '../core/logger.js';
 import { NodeProcessRunner } from '../core/process.js';
 import { startLocalCluster, type LocalCluster } from '../core/provision/local-postgres.js';
-import { findClientTool, findPgInstalls } from '../core/provision/pg-binaries.js';
+import { findClientTool, findPgInstalls } from '../core/engines/postgres/pg-binaries.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const cli = join(root, 'dist', 'cli', 'index.js');

@@ -2,9 +2,8 @@
  * The app under drill: started in its own process group so that stopping it stops everything
  * it spawned (npm, a shell, workers), with the tail of its output kept for the report.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-
 import type { Logger } from './logger.js';
+import { NodeProcessRunner, type ProcessRunner } from './process.js';
 
 export interface AppProcess {
   pid?: number;
@@ -16,7 +15,14 @@ export interface AppProcess {
 
 export function startApp(
   command: string,
-  options: { env: NodeJS.ProcessEnv; cwd?: string; logger: Logger; tailLines?: number },
+  options: {
+    env: NodeJS.ProcessEnv;
+    cwd?: string;
+    logger: Logger;
+    tailLines?: number;
+    /** The process port; callers without one get the real runner (the app is a real process either way). */
+    runner?: ProcessRunner;
+  },
 ): AppProcess {
   const max = options.tailLines ?? 200;
   const lines: string[] = [];
@@ -31,46 +37,36 @@ export function startApp(
     }
   };
   options.logger.info(`starting the app: ${command}`);
-  const child: ChildProcess = spawn('/bin/sh', ['-c', command], {
+  const runner = options.runner ?? new NodeProcessRunner(options.logger);
+  const child = runner.spawn('/bin/sh', ['-c', command], {
     env: options.env,
     cwd: options.cwd,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    processGroup: true,
+    quiet: true,
   });
   let exit: string | undefined;
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => push('out', d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => push('err', d));
-  const exited = new Promise<void>((resolve) => {
-    child.on('error', (err) => {
-      exit = `could not start: ${err.message}`;
-      resolve();
-    });
-    child.on('exit', (code, signal) => {
-      exit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      resolve();
-    });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => push('out', d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => push('err', d));
+  const exited = child.exited.then(({ code, signal, error }) => {
+    exit = error
+      ? `could not start: ${error.message}`
+      : signal
+        ? `was killed by ${signal}`
+        : `exited with code ${code}`;
   });
-  const killGroup = (sig: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      /* the group is already gone */
-    }
-  };
   return {
     pid: child.pid,
     alive: () => (exit === undefined ? true : `the app ${exit}`),
     tail: () => [...lines, ...(partial.out ? [partial.out] : []), ...(partial.err ? [partial.err] : [])],
     async stop() {
       if (exit === undefined) {
-        killGroup('SIGTERM');
-        const timer = setTimeout(() => killGroup('SIGKILL'), 5000);
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         await exited;
         clearTimeout(timer);
       }
       // children that ignored SIGTERM or were orphaned in the group
-      killGroup('SIGKILL');
+      child.kill('SIGKILL');
     },
   };
 }

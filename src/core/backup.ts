@@ -1,10 +1,18 @@
 /**
  * The backup use case: dump, count in the same snapshot, add the secret store, and publish one
  * bundle atomically. Nothing reaches the store until everything it depends on has succeeded.
+ * With a retention policy, the new bundle is then verified where it was stored and the name is
+ * pruned (backupAndPrune).
  */
-import type { Readable } from 'node:stream';
-
-import { bundleKey, bundlesOf } from './bundle/naming.js';
+import {
+  bundleKey,
+  bundlesOf,
+  pruneStore,
+  verifyAndRecord,
+  writeSha256Sidecar,
+  type PruneResult,
+  type VerifyRecord,
+} from './catalog/index.js';
 import {
   CHECKSUMS_MEMBER,
   MANIFEST_FORMAT,
@@ -15,7 +23,6 @@ import {
   type MemberRecord,
 } from './bundle/manifest.js';
 import { packBundle, type PackEntry } from './bundle/tar.js';
-import type { Clock } from './clock.js';
 import {
   checkMaxSkew,
   componentSummary,
@@ -26,31 +33,17 @@ import {
   latestEnd,
   type DumpedComponent,
 } from './components.js';
-import type { MongoToolDownloader } from './engines/mongodb/mongo-tools.js';
-import { prepareBackupSecurity } from './encryption.js';
-import { Cancelled, throwIfCancelled } from './errors.js';
-import type { Logger } from './logger.js';
-import type { BackupOptions } from './options.js';
-import type { ProcessRunner } from './process.js';
+import type { UseCaseDeps } from './deps.js';
+import { decryptHook, prepareBackupSecurity } from './encryption.js';
+import { Cancelled, CheckFailed, throwIfCancelled } from './errors.js';
+import type { BackupOptions } from './options/index.js';
+import type { RetentionPolicy } from './retention.js';
 import { collectSecretFiles, secretsRecord } from './secrets.js';
-import type { Store } from './stores/store.js';
 import { DBDRILL_VERSION } from './version.js';
 import { makeWorkDir } from './work-dir.js';
 
-export interface BackupDeps {
-  runner: ProcessRunner;
-  logger: Logger;
-  clock: Clock;
-  openStore: (uri: string) => Store;
-  signal?: AbortSignal;
-  /** How inputs are named in messages (`--x` on the CLI, `x` in actions). */
-  label?: (input: string) => string;
-  searchRoots?: string[];
-  /** Fetches the pinned MongoDB Database Tools when none is installed (tool-cache in the adapters). */
-  mongoToolDownloader?: MongoToolDownloader;
-  /** Wraps the bundle stream (encryption); returns the stream to store and whether it is encrypted. */
-  encrypt?: (plain: Readable) => Readable;
-}
+/** The shared use-case deps under backup's old name (`encrypt` wraps the bundle stream). */
+export type BackupDeps = UseCaseDeps;
 
 export interface BackupResult {
   ok: true;
@@ -74,8 +67,6 @@ export interface BackupResult {
   /** Seconds between the first dump's start and the last one's end; null with one database. */
   skewSeconds: number | null;
 }
-
-export const SHA256_SIDECAR_SUFFIX = '.sha256';
 
 export async function backup(deps: BackupDeps, options: BackupOptions): Promise<BackupResult> {
   const { logger, clock } = deps;
@@ -160,7 +151,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
       deps.signal?.removeEventListener('abort', onAbort);
     }
     throwIfCancelled(deps.signal);
-    await store.writeText(key + SHA256_SIDECAR_SUFFIX, `${put.sha256}  ${key}\n`);
+    await writeSha256Sidecar(store, key, put.sha256);
     const tables = components
       .flatMap((c) => (c.engine === 'postgres' ? c.tables : []))
       .filter((t) => t.kind === 'table');
@@ -189,6 +180,56 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
   } finally {
     await work.remove();
   }
+}
+
+export interface BackupAndPruneResult extends BackupResult {
+  /** The post-upload verification (only when a retention policy was given). */
+  verification?: VerifyRecord;
+  prune?: PruneResult;
+}
+
+/**
+ * backup, then (only when a retention policy was given) verify the new bundle where it was stored
+ * and prune. Pruning after an unverified upload could rotate a good bundle away in favour of a bad
+ * one, so a failed verification stops here with CheckFailed and deletes nothing.
+ *
+ * Without keep-* options backup does not re-read what it uploaded (that would double its I/O); the
+ * stored object's sha256 sidecar still lets any later verify prove the bytes are intact.
+ */
+export async function backupAndPrune(
+  deps: UseCaseDeps,
+  options: BackupOptions,
+  policy: RetentionPolicy | undefined,
+): Promise<BackupAndPruneResult> {
+  const result: BackupAndPruneResult = await backup(deps, options);
+  if (!policy) return result;
+  const { logger } = deps;
+  const store = deps.openStore(options.store);
+  logger.startGroup(`Verifying ${result.key} where it was stored, before pruning`);
+  let record: VerifyRecord;
+  try {
+    // A passphrase decrypts what it encrypted; recipients' private keys are (rightly) not here.
+    const decrypt = options.passphrase
+      ? await decryptHook(logger, { passphrase: options.passphrase }, deps.label)
+      : undefined;
+    ({ record } = await verifyAndRecord({ ...deps, decrypt }, store, result.key, 'backup'));
+  } finally {
+    logger.endGroup();
+  }
+  result.verification = record;
+  if (!record.ok) {
+    throw new CheckFailed(
+      `the new bundle ${result.key} failed verification after upload, so nothing was pruned: ${record.problems.join('; ')}`,
+      result,
+    );
+  }
+  if (record.scope === 'stored-object') {
+    logger.info(
+      `${result.key} is encrypted to recipients: its stored bytes match the uploaded sha256; run verify with identity to check its contents`,
+    );
+  }
+  result.prune = await pruneStore(deps, store, options.name, policy, false);
+  return result;
 }
 
 export function round(n: number, digits = 3): number {

@@ -8,23 +8,16 @@ import { join } from 'node:path';
 
 import type { Component, MemberRecord, SkewRecord } from './bundle/manifest.js';
 import type { PackEntry } from './bundle/tar.js';
-import type { Clock } from './clock.js';
+import type { UseCaseDeps } from './deps.js';
 import { dumpMongo } from './engines/mongodb/dump.js';
-import type { MongoToolDownloader } from './engines/mongodb/mongo-tools.js';
 import { dumpPostgres } from './engines/postgres/dump.js';
 import { CheckFailed, ConfigError } from './errors.js';
-import type { Logger } from './logger.js';
-import type { BackupOptions, Engine } from './options.js';
-import type { ProcessRunner } from './process.js';
+import type { BackupOptions, Engine } from './options/index.js';
 
-export interface ComponentDeps {
-  runner: ProcessRunner;
-  logger: Logger;
-  clock: Clock;
-  searchRoots?: string[];
-  signal?: AbortSignal;
-  mongoToolDownloader?: MongoToolDownloader;
-}
+export type ComponentDeps = Pick<
+  UseCaseDeps,
+  'runner' | 'logger' | 'clock' | 'searchRoots' | 'signal' | 'mongoToolDownloader'
+>;
 
 export interface DumpedComponent {
   component: Component;

@@ -1,9 +1,35 @@
+import type { Readable } from 'node:stream';
+
 import { systemClock, type Clock } from './clock.js';
 import type { MongoToolDownloader } from './engines/mongodb/mongo-tools.js';
 import type { Logger } from './logger.js';
 import { NodeProcessRunner, type ProcessRunner } from './process.js';
 import { openStore, type OpenStoreDeps } from './stores/open-store.js';
 import type { Store } from './stores/store.js';
+
+/**
+ * What every use case (backup, verify, drill, prune, list) receives: core's ports plus the hooks the
+ * adapters or the use case itself build from options. One type, so a use case that calls another
+ * layer (the drill inspecting, prune verifying) passes its deps through unchanged.
+ */
+export interface UseCaseDeps {
+  logger: Logger;
+  runner: ProcessRunner;
+  clock: Clock;
+  openStore: (uri: string) => Store;
+  signal?: AbortSignal;
+  /** How inputs are named in messages (`--x` on the CLI, `x` in actions). */
+  label?: (input: string) => string;
+  searchRoots?: string[];
+  /** Fetches the pinned MongoDB Database Tools when none is installed (tool-cache in the adapters). */
+  mongoToolDownloader?: MongoToolDownloader;
+  /** Wraps the bundle stream in encryption (backup). */
+  encrypt?: (plain: Readable) => Readable;
+  /** Decrypts an age-encrypted bundle stream; absent when no identity or passphrase was given. */
+  decrypt?: (cipher: Readable) => Readable;
+  /** Removes registered secret values from text written to reports. */
+  redact?: (text: string) => string;
+}
 
 /** The production wiring of core's ports; adapters build this once, tests build their own. */
 export interface RuntimeDeps {

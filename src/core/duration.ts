@@ -3,12 +3,17 @@ import { ConfigError } from './errors.js';
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
 /**
- * Parses budgets such as `26h`, `45m`, `1h30m`, `7d` or a bare number of seconds. Budgets are
- * what operators write in runbooks, so the units are the ones they use.
+ * Parses budgets such as `26h`, `45m`, `1h30m` or `7d`. Budgets are what operators write in
+ * runbooks, so the units are the ones they use; a bare number is refused, because `--rto 45` is as
+ * likely meant as minutes as seconds, and guessing wrong passes or fails a drill silently.
  */
 export function parseDuration(value: string, input: string): number {
   const text = value.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    throw new ConfigError(
+      `${input} "${value}" has no unit; write it with one of s (seconds), m (minutes), h (hours), d (days) or w (weeks), e.g. ${text}s or ${text}m`,
+    );
+  }
   const re = /(\d+(?:\.\d+)?)\s*([smhdw])/g;
   let total = 0;
   let consumed = 0;
@@ -24,19 +29,22 @@ export function parseDuration(value: string, input: string): number {
   return total;
 }
 
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return String(seconds);
-  const s = Math.abs(seconds);
-  const sign = seconds < 0 ? '-' : '';
-  if (s < 60) return `${sign}${s < 10 ? s.toFixed(2) : s.toFixed(1)}s`;
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = Math.round(s % 60);
-  const parts = [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : '', sec && !d ? `${sec}s` : ''].filter(
-    Boolean,
-  );
-  return sign + parts.join('');
+/**
+ * Human duration: `0.42 s`, `12.3 s`, `4m 05s`, `26h 03m`, and `—` when there is none. One
+ * spelling everywhere (log lines, `list`, the report), so an operator compares like with like.
+ */
+export function formatDuration(seconds: number | undefined | null): string {
+  if (seconds === undefined || seconds === null || !Number.isFinite(seconds)) return '—';
+  if (seconds < 0) return '-' + formatDuration(-seconds);
+  if (seconds < 1) return `${seconds.toFixed(2)} s`;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const total = Math.round(seconds);
+  if (total < 3600) return `${Math.floor(total / 60)}m ${pad2(total % 60)}s`;
+  return `${Math.floor(total / 3600)}h ${pad2(Math.floor((total % 3600) / 60))}m`;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
 }
 
 export function formatBytes(bytes: number): string {

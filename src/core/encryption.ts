@@ -24,7 +24,7 @@ import { assertKekPairing, kekCheckWanted, resolveKekMember, type KekCheckResult
 import type { Logger } from './logger.js';
 import type { ProcessRunner } from './process.js';
 import type { SecretFile } from './secrets.js';
-import type { BackupSecurityOptions, DecryptSecurityOptions } from './security-options.js';
+import type { BackupSecurityOptions, DecryptSecurityOptions } from './options/encryption-options.js';
 
 /** Files up to this size are read so their values can be masked; bigger ones are not key material. */
 export const MAX_MASKED_FILE_BYTES = 64 * 1024;
@@ -144,10 +144,6 @@ export async function decryptHook(
     return cipher.pipe(decrypt);
   };
 }
-
-/** What `decrypts` says when a key was given but the bundle is not encrypted. */
-export const KEY_FOR_PLAIN_BUNDLE_NOTE =
-  'not needed: the bundle is not encrypted, so the identity or passphrase given was not used';
 
 // --- masking ---------------------------------------------------------------------------------
 

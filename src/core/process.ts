@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -34,15 +34,47 @@ export interface RunResult {
  */
 export interface ProcessRunner {
   run(command: string, args: string[], options?: RunOptions): Promise<RunResult>;
-  start(command: string, args: string[], options?: StartOptions): ChildProcess;
+  /**
+   * Starts a long-lived child and hands back its streams: for tools fed while another reader
+   * consumes the same data (pg_restore --list beside the native dump reader) and for the app
+   * under drill, which runs in its own process group until it is stopped.
+   */
+  spawn(command: string, args: string[], options?: SpawnOptions): SpawnedProcess;
 }
 
-export interface StartOptions {
+export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** A new process group, so the whole tree can be stopped with one signal. */
-  detached?: boolean;
-  shell?: boolean;
+  /** 'pipe' exposes the child's stdin on the handle; by default the child gets no stdin. */
+  stdin?: 'pipe' | 'ignore';
+  /** A new process group, so `kill` stops the child and everything it spawned. */
+  processGroup?: boolean;
+  /** Not logged here (the caller logs a friendlier line). */
+  quiet?: boolean;
+  /** Shown in the log instead of the real arguments (for commands that carry secrets). */
+  displayArgs?: string[];
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. ENOENT). */
+  error?: Error;
+}
+
+export interface SpawnedProcess {
+  readonly pid: number | undefined;
+  /**
+   * Present with `stdin: 'pipe'`. Write errors (the child stopped reading and exited) are
+   * swallowed: the exit status says what happened.
+   */
+  readonly stdin?: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Settles when the process exits or fails to start; never rejects. Output may still be draining. */
+  readonly exited: Promise<ProcessExit>;
+  /** Signals the process, or its whole group when started with `processGroup`; a gone process is not an error. */
+  kill(signal?: NodeJS.Signals): void;
 }
 
 export class NodeProcessRunner implements ProcessRunner {
@@ -99,15 +131,40 @@ export class NodeProcessRunner implements ProcessRunner {
     };
   }
 
-  start(command: string, args: string[], options: StartOptions = {}): ChildProcess {
-    this.logger.info(`$ ${[command, ...args].map(shellQuote).join(' ')} &`);
-    return spawn(command, args, {
+  spawn(command: string, args: string[], options: SpawnOptions = {}): SpawnedProcess {
+    if (!options.quiet) {
+      this.logger.info(`$ ${[command, ...(options.displayArgs ?? args)].map(shellQuote).join(' ')}`);
+    }
+    const child = spawn(command, args, {
       env: options.env ?? process.env,
       cwd: options.cwd,
-      detached: options.detached ?? false,
-      shell: options.shell ?? false,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.processGroup ?? false,
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
     });
+    child.stdin?.on('error', () => {
+      /* the child may exit before reading all its input; its exit status tells what happened */
+    });
+    const exited = new Promise<ProcessExit>((resolve) => {
+      child.once('error', (error) => resolve({ code: null, signal: null, error }));
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const group = options.processGroup ?? false;
+    return {
+      pid: child.pid,
+      stdin: child.stdin ?? undefined,
+      stdout: child.stdout!,
+      stderr: child.stderr!,
+      exited,
+      kill(signal: NodeJS.Signals = 'SIGTERM') {
+        if (child.pid === undefined) return;
+        try {
+          if (group) process.kill(-child.pid, signal);
+          else child.kill(signal);
+        } catch {
+          /* already gone */
+        }
+      },
+    };
   }
 }
 

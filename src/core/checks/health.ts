@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { Clock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import { redactUrlPasswords, type Logger } from '../logger.js';
+import type { HealthResult } from '../report/model.js';
 import { evaluateJsonPath, jsonEquals, JsonPathError, parseJsonPath } from './json-path.js';
+
+export type { HealthResult };
 
 /**
  * HTTP health checks for the drill's "boot the app" phase. RTO ends when every check has
@@ -31,20 +34,6 @@ export interface HealthCheck {
   headers?: Record<string, string>;
   /** Per-request timeout; default 10 s (and never past the overall deadline). */
   timeoutMs?: number;
-}
-
-export interface HealthResult {
-  name: string;
-  /** The URL with any password masked. */
-  url: string;
-  ok: boolean;
-  attempts: number;
-  status?: number;
-  lastError?: string;
-  /** The first 500 characters of the last response body. */
-  bodySnippet?: string;
-  /** From the first attempt until the check passed or was given up. */
-  seconds: number;
 }
 
 export interface WaitForHealthyOptions {
@@ -174,6 +163,14 @@ export async function loadHealthChecksFile(path: string, input = 'health-checks'
       `${input}: "${path}" is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,
     );
   }
+  return healthChecksFromDocument(doc, path, input);
+}
+
+/**
+ * The checks of a parsed `health-checks` document (what YAML or JSON parsing of the file gave),
+ * apart from reading the file, so options can parse the file synchronously before any work.
+ */
+export function healthChecksFromDocument(doc: unknown, path: string, input = 'health-checks'): HealthCheck[] {
   const list = Array.isArray(doc) ? doc : isRecord(doc) && Array.isArray(doc.checks) ? doc.checks : undefined;
   if (!list) {
     throw new ConfigError(

@@ -4,11 +4,12 @@ import path from 'node:path';
 
 import pg from 'pg';
 
-import { Cancelled, ConfigError, messageOf } from '../errors.js';
+import { Cancelled, ConfigError, messageOf, throwIfCancelled } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner, RunResult } from '../process.js';
 import { freePort } from './free-port.js';
-import { findServer } from './pg-binaries.js';
+import { quoteIdent } from '../engines/postgres/connection.js';
+import { findServer } from '../engines/postgres/pg-binaries.js';
 
 export interface LocalCluster {
   /** postgres://postgres@127.0.0.1:<port>/<database> (trust auth: no password). */
@@ -62,10 +63,6 @@ function serverEnv(): NodeJS.ProcessEnv {
 
 function quoteConfValue(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 async function logTail(file: string, lines = LOG_TAIL_LINES): Promise<string> {
@@ -174,7 +171,7 @@ export async function startLocalCluster(
     throw new ConfigError(`Invalid database name ${JSON.stringify(database)}: 1 to 63 characters, no NUL.`);
   }
   const checkAbort = (): void => {
-    if (signal?.aborted) throw signal.reason instanceof Cancelled ? signal.reason : new Cancelled('abort');
+    throwIfCancelled(signal);
   };
   checkAbort();
 
@@ -338,7 +335,7 @@ export async function startLocalCluster(
         ? ''
         : `\nserver log (last lines):\n${await logTail(logFile)}`;
     await stop();
-    if (signal?.aborted) throw signal.reason instanceof Cancelled ? signal.reason : new Cancelled('abort');
+    throwIfCancelled(signal);
     if (e instanceof ConfigError || e instanceof Cancelled) throw e;
     throw new Error(`could not start a scratch PostgreSQL ${install.version}: ${messageOf(e)}${tail}`, {
       cause: e,

@@ -7,27 +7,20 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner } from '../process.js';
+import type { PostgresTargetRequest, ScratchTarget } from '../engines/engine.js';
 import { connectPg, describeTarget, parsePgUrl } from '../engines/postgres/connection.js';
 import { startLocalCluster } from './local-postgres.js';
-import { findPgInstalls } from './pg-binaries.js';
+import { findPgInstalls } from '../engines/postgres/pg-binaries.js';
 
-export interface ScratchTarget {
-  kind: 'url' | 'local' | 'docker';
-  url: string;
-  display: string;
-  env: NodeJS.ProcessEnv;
-  teardown(): Promise<void>;
-}
+export type { ScratchTarget };
 
-export interface ProvisionOptions {
+/** The engine's request (database, source major) and the user's choice of where. */
+export interface ProvisionOptions extends PostgresTargetRequest {
   targetUrl?: string;
   provision?: 'local' | 'docker';
   pgVersion?: number;
   image?: string;
   pgBinDir?: string;
-  database: string;
-  /** The backup source's major: the default server for provision: local when pg-version is not set. */
-  sourceMajor?: number;
   searchRoots?: string[];
   signal?: AbortSignal;
 }

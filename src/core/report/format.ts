@@ -1,20 +1,5 @@
 /** Small text helpers shared by the report writers. */
 
-/** Human duration: `0.42 s`, `12.3 s`, `4m 05s`, `26h 03m`. */
-export function formatDuration(seconds: number | undefined | null): string {
-  if (seconds === undefined || seconds === null || !Number.isFinite(seconds)) return '—';
-  if (seconds < 0) return '-' + formatDuration(-seconds);
-  if (seconds < 1) return `${seconds.toFixed(2)} s`;
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const total = Math.round(seconds);
-  if (total < 3600) return `${Math.floor(total / 60)}m ${pad2(total % 60)}s`;
-  return `${Math.floor(total / 3600)}h ${pad2(Math.floor((total % 3600) / 60))}m`;
-}
-
-function pad2(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
 export function formatInt(n: number | null | undefined): string {
   return n === null || n === undefined ? '—' : n.toLocaleString('en-US');
 }

@@ -5,4 +5,5 @@ export { renderMarkdown, renderGantt, type MarkdownOptions } from './markdown.js
 export { renderJUnit } from './junit.js';
 export { writeDrillReport, REPORT_FILES, type WrittenReport } from './write.js';
 export { slowerThanMedian, median } from './history.js';
-export { formatDuration, redactDeep } from './format.js';
+export { redactDeep } from './format.js';
+export { formatDuration } from '../duration.js';

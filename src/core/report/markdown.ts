@@ -1,15 +1,7 @@
 import type { DrillReport, DrillPhase, HistoryEntry, Objective, PhaseStatus } from './model.js';
 import { slowerThanMedian } from './history.js';
-import {
-  cleanLogLine,
-  formatDuration,
-  formatInt,
-  mdCode,
-  mdFence,
-  mdText,
-  mermaidText,
-  redactDeep,
-} from './format.js';
+import { formatDuration } from '../duration.js';
+import { cleanLogLine, formatInt, mdCode, mdFence, mdText, mermaidText, redactDeep } from './format.js';
 
 export interface MarkdownOptions {
   redact?: (s: string) => string;

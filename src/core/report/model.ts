@@ -1,5 +1,3 @@
-import type { HealthResult } from '../checks/health.js';
-
 /**
  * The drill report, version 1. This is a published format (auditors archive it, dashboards
  * read it): new optional keys may be added without a version bump and readers must ignore
@@ -54,6 +52,21 @@ export interface RestoreError {
   message: string;
   ignored: boolean;
   reason?: string;
+}
+
+/** One health check's outcome: the report's health table. */
+export interface HealthResult {
+  name: string;
+  /** The URL with any password masked. */
+  url: string;
+  ok: boolean;
+  attempts: number;
+  status?: number;
+  lastError?: string;
+  /** The first 500 characters of the last response body. */
+  bodySnippet?: string;
+  /** From the first attempt until the check passed or was given up. */
+  seconds: number;
 }
 
 export interface DrillTarget {

@@ -8,15 +8,8 @@ import { finished } from 'node:stream/promises';
 
 import type { MongoComponent } from '../../bundle/manifest.js';
 import { messageOf } from '../../errors.js';
+import type { VerifyLayer } from '../../verify-layer.js';
 import { readMongoArchive, type MongoArchiveReport } from './archive-reader.js';
-
-/** The shape of verify's layers (declared here so this module does not import verify.ts). */
-export interface MongoLayer {
-  name: string;
-  ok: boolean;
-  skipped?: boolean;
-  detail: string;
-}
 
 export interface MongoArchiveSummary {
   member: string;
@@ -32,7 +25,7 @@ export interface InspectedMongo {
   sha256: string;
   report?: MongoArchiveReport;
   summary?: MongoArchiveSummary;
-  layers: MongoLayer[];
+  layers: VerifyLayer[];
 }
 
 export async function inspectMongoStream(
@@ -64,7 +57,7 @@ export async function inspectMongoStream(
       return: async () => ({ done: true, value: undefined }),
     }),
   };
-  const layers: MongoLayer[] = [];
+  const layers: VerifyLayer[] = [];
   let report: MongoArchiveReport | undefined;
   try {
     report = await readMongoArchive(feed, { name: member, signal });
@@ -104,7 +97,7 @@ export async function inspectMongoStream(
 }
 
 /** The manifest's counts (read from the archive at backup) against this read of it. */
-export function collectionsLayer(component: MongoComponent, report: MongoArchiveReport): MongoLayer {
+export function collectionsLayer(component: MongoComponent, report: MongoArchiveReport): VerifyLayer {
   const got = new Map(report.namespaces.map((n) => [n.ns, n.documents]));
   const problems: string[] = [];
   for (const c of component.collections) {

@@ -1,12 +1,13 @@
 /**
- * verify's layers for directory-format dumps: inside a dbdrill bundle (a folder member such as
- * `postgres.dir/`), inside a `-Fd` tarball made by another tool, or as a bare directory on disk.
- * Each file is hashed (for the member checksums), optionally extracted for the drill, and read
- * by the native directory reader in the same pass; `pg_restore --list` cross-checks toc.dat.
+ * The PostgreSQL layers of directory-format dumps: inside a dbdrill bundle (a folder member such
+ * as `postgres.dir/`), inside a `-Fd` tarball made by another tool, or as a bare directory on
+ * disk. Each file is hashed (for the member checksums), optionally extracted for the drill, and
+ * read by the native directory reader in the same pass; `pg_restore --list` cross-checks toc.dat.
+ * The inspection module places these layers among the bundle's; this file knows no verdicts.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -16,8 +17,9 @@ import type { Manifest, PostgresComponent } from '../../bundle/manifest.js';
 import { messageOf } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
-import { findClientTool } from '../../provision/pg-binaries.js';
-import type { PgDumpSummary, VerifyLayer, VerifyResult } from '../../verify.js';
+import type { VerifyLayer } from '../../verify-layer.js';
+import type { PgDumpSummary } from './inspect.js';
+import { findClientTool } from './pg-binaries.js';
 import {
   PgDumpDirectoryReader,
   TOC_FILE,
@@ -139,19 +141,16 @@ export class DirectoryDumpInspection {
   }
 }
 
-/** verify of a bare `pg_dump -Fd` directory on disk. */
-export async function inspectDumpDirectoryPath(
-  deps: DirectoryInspectDeps & { clock: { now(): Date } },
+/**
+ * The dump layers of a bare `pg_dump -Fd` directory on disk (`dump header and TOC`, `data
+ * blocks`, `pg_restore --list`), read in place; the caller adds what a bare dump has instead of a
+ * bundle's layers.
+ */
+export async function inspectPgDumpDirectoryPath(
+  deps: DirectoryInspectDeps,
   dir: string,
-  options: DirectoryInspectOptions & { maxAgeSeconds?: number },
-): Promise<VerifyResult> {
-  const layers: VerifyLayer[] = [
-    {
-      name: 'bundle readable',
-      ok: true,
-      detail: 'a bare pg_dump directory-format dump (no dbdrill manifest)',
-    },
-  ];
+  options: DirectoryInspectOptions,
+): Promise<{ summary?: PgDumpSummary; layers: VerifyLayer[] }> {
   let report: PgDumpReport | undefined;
   let error: unknown;
   try {
@@ -166,41 +165,8 @@ export async function inspectDumpDirectoryPath(
         .then((t) => t.header)
         .catch(() => undefined);
   const out = dumpLayers(dir, report, error, header, options.deep);
-  layers.push(...out.layers);
-  layers.push(await listLayer(deps, options, report, { dir }));
-  layers.push({
-    name: 'manifest',
-    ok: true,
-    skipped: true,
-    detail:
-      'not applicable: a bare pg_dump directory has no manifest, so member checksums, table counts and secret files are not checked',
-  });
-  const createdAt = report?.header.createdAt ?? (await stat(dir).catch(() => undefined))?.mtime;
-  let ageSeconds: number | null = null;
-  if (createdAt) {
-    ageSeconds = Math.max(0, Math.round((deps.clock.now().getTime() - createdAt.getTime()) / 1000));
-    const ok = options.maxAgeSeconds === undefined || ageSeconds <= options.maxAgeSeconds;
-    layers.push({
-      name: 'backup age',
-      ok,
-      detail:
-        `${ageSeconds} s old (from the dump header's creation time)` +
-        (options.maxAgeSeconds === undefined
-          ? '; no max-age set'
-          : `, ${ok ? 'within' : 'over'} max-age ${options.maxAgeSeconds} s`),
-    });
-  }
-  const problems = layers.filter((l) => !l.ok && !l.skipped).map((l) => `${l.name}: ${l.detail}`);
-  return {
-    ok: problems.length === 0,
-    bundle: dir,
-    kind: 'bare-pg-dump',
-    ageSeconds,
-    problems,
-    layers,
-    ...(out.summary ? { pgDump: out.summary } : {}),
-    encrypted: false,
-  };
+  out.layers.push(await listLayer(deps, options, report, { dir }));
+  return out;
 }
 
 function compressionText(h: PgDumpHeader): string {

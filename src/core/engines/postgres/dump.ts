@@ -8,12 +8,12 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import type { Clock } from '../../clock.js';
-import { describeCompress, type DumpFormatOptions } from '../../dump-format-options.js';
+import { describeCompress, type DumpFormatOptions } from '../../options/dump-format-options.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
 import type { PostgresComponent, TableCount } from '../../bundle/manifest.js';
-import { findClientTool, findPgInstalls } from '../../provision/pg-binaries.js';
+import { findClientTool, findPgInstalls } from './pg-binaries.js';
 import { connectPg, libpqEnv, majorOf, parsePgUrl, quoteIdent } from './connection.js';
 
 export interface DumpDeps {

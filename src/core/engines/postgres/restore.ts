@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 
 import type { Logger } from '../../logger.js';
-import type { IgnorePattern } from '../../options.js';
+import type { IgnorePattern } from '../../options/index.js';
 import type { ProcessRunner } from '../../process.js';
 import type { RestoreError } from '../../report/model.js';
-import { findClientTool } from '../../provision/pg-binaries.js';
+import { findClientTool } from './pg-binaries.js';
 import { connectPg, libpqEnv, parsePgUrl, quoteIdent } from './connection.js';
 import type { PgTocEntry } from './pgdump-reader.js';
 

@@ -1,0 +1,81 @@
+/**
+ * The drill's first phase: find the bundle, and fetch and verify it in one streaming pass that
+ * also extracts the dumps and the secret store into the work directory. A bundle that fails
+ * verification is never restored; the failure names the newest one that does verify.
+ */
+import { join } from 'node:path';
+
+import { locateBundle, newestThatVerifies, resolveNewest, type BundleLocation } from '../catalog/index.js';
+import { CheckFailed } from '../errors.js';
+import type { UseCaseDeps } from '../deps.js';
+import { inspectBundle, type VerifyResult } from '../inspection/index.js';
+import type { DrillOptions } from '../options/index.js';
+import type { Store } from '../stores/store.js';
+import type { DrillRecorder } from './recorder.js';
+
+export interface FetchedBundle {
+  location: BundleLocation;
+  verified: VerifyResult;
+  /** When the backup ended: the RPO counts from here. */
+  backupEnd?: Date;
+}
+
+/**
+ * `store` is set when the bundle is chosen by name (the newest in it), undefined when `bundle`
+ * names one. Resolving happens before the phase starts: "no bundle" fails without a phase.
+ */
+export async function fetchAndVerify(
+  deps: UseCaseDeps,
+  options: Pick<DrillOptions, 'bundle' | 'name' | 'pgBinDir'>,
+  store: Store | undefined,
+  recorder: DrillRecorder,
+  workDir: string,
+): Promise<FetchedBundle> {
+  const location: BundleLocation = store
+    ? await resolveNewest(store, options.name!)
+    : locateBundle(deps, options.bundle!);
+  recorder.report.bundle = location.display;
+  const verified = await recorder.phase('fetch + verify', async () => {
+    const r = await inspectBundle(deps, location, {
+      deep: false,
+      deepForBareDumps: true,
+      pgBinDir: options.pgBinDir,
+      extractTo: join(workDir, 'bundle'),
+    });
+    for (const l of r.layers) {
+      recorder.check({
+        name: l.name,
+        group: 'verify',
+        ok: l.ok || !!l.skipped,
+        skipped: l.skipped,
+        detail: l.detail,
+      });
+      deps.logger.info(`[${l.skipped ? 'skip' : l.ok ? ' ok ' : 'FAIL'}] ${l.name}: ${l.detail}`);
+    }
+    if (!r.ok) {
+      const good = store
+        ? await newestThatVerifies(deps, store, options.name!, {
+            exceptKey: location.key,
+            pgBinDir: options.pgBinDir,
+          })
+        : undefined;
+      throw new CheckFailed(
+        `the bundle ${location.display} failed verification (${r.problems.join('; ')})` +
+          (good
+            ? `; the newest bundle that verifies is ${good}: pass it as bundle to drill it`
+            : store
+              ? '; no older bundle of this name verifies either'
+              : ''),
+      );
+    }
+    return r;
+  });
+  return { location, verified, backupEnd: backupEndOf(verified, location) };
+}
+
+/** The manifest knows; a bare dump file falls back to its upload time, then its own header. */
+function backupEndOf(v: VerifyResult, location: BundleLocation): Date | undefined {
+  if (v.manifest) return new Date(v.manifest.endedAt);
+  if (location.object?.modifiedAt) return location.object.modifiedAt;
+  return v.pgDump?.report.header.createdAt;
+}

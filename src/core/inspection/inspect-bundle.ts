@@ -1,0 +1,110 @@
+/**
+ * The layer walk over one stored object, outside in: the stored bytes (against their `.sha256`),
+ * decryption, the contents (a bundle's members, or a bare pg_dump / mongodump file), then the
+ * backup's age. One pass over the object; "could not verify" is never a pass: a layer that cannot
+ * run fails with its reason, except the optional pg_restore --list cross-check, which is skipped
+ * (and says so) when no installed pg_restore can read the archive's version.
+ */
+import type { Readable } from 'node:stream';
+
+import { HashingStream, peek } from '../bundle/stream-utils.js';
+import { openContents } from '../crypto/decrypt-layer.js';
+import { messageOf } from '../errors.js';
+import { readSha256Sidecar } from '../stores/sha256-sidecar.js';
+import { backupAgeLayer } from './backup-age.js';
+import { inspectContents } from './contents.js';
+import { storedObjectLayer } from './stored-object.js';
+import type { BundleLocation, InspectDeps, InspectOptions, VerifyResult } from './types.js';
+
+/** Runs every layer over one pass of the stored object. Never throws for a bad bundle: it reports. */
+export async function inspectBundle(
+  deps: InspectDeps,
+  location: BundleLocation,
+  options: InspectOptions,
+): Promise<VerifyResult> {
+  const result: VerifyResult = {
+    ok: false,
+    bundle: location.display,
+    key: location.key,
+    kind: 'unknown',
+    ageSeconds: null,
+    problems: [],
+    layers: [],
+    encrypted: false,
+  };
+  let raw: Readable;
+  try {
+    raw = await location.store.get(location.key);
+  } catch (err) {
+    result.layers.push({
+      name: 'stored object',
+      ok: false,
+      detail: `cannot read ${location.display}: ${messageOf(err)}`,
+    });
+    return finish(result);
+  }
+  const recorded = await readSha256Sidecar(location.store, location.key);
+  const whole = new HashingStream();
+  raw.on('error', (err) => whole.destroy(err));
+  const { head, stream } = await peek(raw.pipe(whole), 512);
+
+  const contents = await openContents(head, stream, deps.decrypt);
+  result.encrypted = contents.encrypted;
+  if ('failed' in contents) {
+    // Nothing past a failed decryption can be checked, and its age would say nothing.
+    result.layers.push(contents.failed);
+    await drainQuietly(stream);
+    result.layers.push(storedObjectLayer(whole, recorded));
+    return finish(result);
+  }
+  await inspectContents(deps, options, result, contents.head, contents.stream);
+  const decrypts = contents.decryptsLayer();
+  if (decrypts) result.layers.push(decrypts);
+  await drainQuietly(stream);
+  result.layers.push(storedObjectLayer(whole, recorded));
+
+  if (!result.manifest && !location.object) {
+    // A bare dump has no manifest: its file's (or object's) modification time is the best end time.
+    location.object = (await location.store.list(location.key).catch(() => [])).find(
+      (o) => o.key === location.key,
+    );
+  }
+  backupAgeLayer(deps.clock.now(), location, options.maxAgeSeconds, result);
+  return finish(result);
+}
+
+async function drainQuietly(stream: Readable): Promise<void> {
+  try {
+    for await (const _ of stream) void _;
+  } catch {
+    /* a read error was already reported by the layer that hit it */
+  }
+}
+
+/** The order an operator reads them in: outside in, then the dump, then the policy checks. */
+const LAYER_ORDER = [
+  'stored object',
+  'decrypts',
+  'bundle readable',
+  'manifest valid',
+  'manifest',
+  'member checksums',
+  'secret files',
+  'dump header and TOC',
+  'data blocks',
+  'pg_restore --list',
+  'tables match manifest',
+  'backup age',
+];
+
+/** Orders the layers (engine layers not named above go just before the age) and decides the verdict. */
+function finish(result: VerifyResult): VerifyResult {
+  const rank = (name: string) => {
+    const i = LAYER_ORDER.indexOf(name);
+    return i < 0 ? LAYER_ORDER.indexOf('backup age') - 0.5 : i;
+  };
+  result.layers.sort((a, b) => rank(a.name) - rank(b.name));
+  result.problems = result.layers.filter((l) => !l.ok && !l.skipped).map((l) => `${l.name}: ${l.detail}`);
+  result.ok = result.problems.length === 0 && result.layers.length > 0;
+  return result;
+}

@@ -1,0 +1,50 @@
+import type { Manifest } from '../bundle/manifest.js';
+import type { UseCaseDeps } from '../deps.js';
+import type { MongoArchiveSummary } from '../engines/mongodb/inspect.js';
+import type { PgDumpSummary } from '../engines/postgres/inspect.js';
+import type { Store, StoredObject } from '../stores/store.js';
+import type { VerifyLayer } from '../verify-layer.js';
+
+export type { PgDumpSummary, VerifyLayer };
+
+/**
+ * Where a bundle is: its store and key. `display` is what messages show (the path or URI the user
+ * gave, or the store URI plus key). Inspection fills `object` for a bare dump, whose modification
+ * time is then the best guess of when the backup ended.
+ */
+export interface BundleLocation {
+  store: Store;
+  key: string;
+  display: string;
+  object?: StoredObject;
+}
+
+export interface InspectOptions {
+  deep: boolean;
+  maxAgeSeconds?: number;
+  pgBinDir?: string;
+  /** Write the dump and secret members here while verifying (the drill needs them). */
+  extractTo?: string;
+  /** Inflate bare pg_dump files even when not deep: without a manifest, the dump's own rows are the only counts. */
+  deepForBareDumps?: boolean;
+}
+
+/** The ports inspection uses; any use case's deps fit. */
+export type InspectDeps = Pick<UseCaseDeps, 'runner' | 'clock' | 'searchRoots' | 'signal' | 'decrypt'>;
+
+export interface VerifyResult {
+  ok: boolean;
+  bundle: string;
+  key?: string;
+  kind: 'bundle' | 'bare-pg-dump' | 'bare-mongo-archive' | 'unknown';
+  ageSeconds: number | null;
+  problems: string[];
+  layers: VerifyLayer[];
+  manifest?: Manifest;
+  pgDump?: PgDumpSummary;
+  /** One per MongoDB archive read (bundle members or a bare archive). */
+  mongo?: MongoArchiveSummary[];
+  encrypted: boolean;
+  /** Files written when `extractTo` was given: member path -> local path. */
+  extracted?: Record<string, string>;
+}

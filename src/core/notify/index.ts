@@ -1,0 +1,28 @@
+/** What adapters need from the notify module: announce/announceStart (or runAnnounced), the Outcome builders and the options. */
+export {
+  announce,
+  announceStart,
+  runAnnounced,
+  type AnnounceReport,
+  type ChannelResult,
+  type NotifyDeps,
+} from './announce.js';
+export type { FetchPort, DeliveryPolicy } from './http-delivery.js';
+export type { TextFileIo } from './metrics-file.js';
+export {
+  NOTIFY_OPTION_SPECS,
+  notifyDisabled,
+  parseNotifySettings,
+  registerNotifySecrets,
+  type NotifySettings,
+} from './notify-options.js';
+export {
+  backupOutcome,
+  drillOutcome,
+  errorOutcome,
+  runUrlFrom,
+  verifyOutcome,
+  type NotifyCommand,
+  type Outcome,
+} from './outcome.js';
+export { NOTIFY_EVENT_SCHEMA_VERSION, type NotifyEvent } from './webhook-payloads.js';
