@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { fixedClock } from '../src/core/clock.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { OptionReader, type RawOptions } from '../src/core/options/index.js';
 import { announce, type NotifyDeps } from '../src/core/notify/announce.js';
 import { nodeTextFileIo, writeMetricsFile } from '../src/core/notify/metrics-file.js';

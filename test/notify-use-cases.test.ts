@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { backup } from '../src/core/backup.js';
 import { drill } from '../src/core/drill.js';
 import { CheckFailed } from '../src/core/errors.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import {
   OptionReader,
   parseBackupOptions,

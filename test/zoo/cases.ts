@@ -278,7 +278,6 @@ export const ZOO_CASES: ZooCase[] = [
       GRANT SELECT ON secrets TO $P_reader;
       GRANT UPDATE (val) ON secrets TO $P_reader;`,
     drillArgs: ['--create-roles', '--no-acl=false'],
-    wrongToday: 'create-roles creates owners only, so GRANT ... TO a grantee-only role fails the restore',
   },
   {
     id: 'roles-rls-policy',
@@ -293,7 +292,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE POLICY by_tenant ON tenant_data TO $P_tenant USING (tenant = current_user);
       CREATE POLICY all_read ON tenant_data AS RESTRICTIVE FOR SELECT USING (v > 0);`,
     drillArgs: ['--create-roles'],
-    wrongToday: 'create-roles ignores roles named only in policies: CREATE POLICY fails, the drill fails',
   },
   {
     id: 'roles-default-privileges',
@@ -305,7 +303,6 @@ export const ZOO_CASES: ZooCase[] = [
       ALTER DEFAULT PRIVILEGES FOR ROLE $P_deployer IN SCHEMA public GRANT SELECT ON TABLES TO $P_app;
       ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO $P_app;`,
     drillArgs: ['--create-roles', '--no-acl=false'],
-    wrongToday: 'create-roles ignores default-privilege roles: ALTER DEFAULT PRIVILEGES fails',
   },
   {
     id: 'roles-owner-kept',
@@ -468,7 +465,6 @@ export const ZOO_CASES: ZooCase[] = [
     setup: `
       CREATE TABLE spaced (id int PRIMARY KEY USING INDEX TABLESPACE zoo_space, v text) TABLESPACE zoo_space;
       INSERT INTO spaced SELECT g, 'v' FROM generate_series(1, 30) g;`,
-    wrongToday: 'pg_restore runs without --no-tablespaces; the scratch cluster has no such tablespace',
   },
   // ---------------------------------------------------------------- encodings and collations
   {
@@ -636,7 +632,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE TABLE p_1 PARTITION OF p FOR VALUES FROM (0) TO (100);
       CREATE TABLE p_2 PARTITION OF p FOR VALUES FROM (100) TO (200);
       INSERT INTO p SELECT generate_series(0, 199);`,
-    wrongToday: 'FALSE PASS: the parent has no TABLE DATA entry, no rows restored, "0 tables, 0 rows" passes',
   },
   {
     id: 'tier-sample-misspelled',
@@ -645,7 +640,6 @@ export const ZOO_CASES: ZooCase[] = [
     tier: 'sample',
     sampleTables: ['public.custmers'],
     setup: `CREATE TABLE customers (id int); INSERT INTO customers VALUES (1);`,
-    wrongToday: 'FALSE PASS: an unknown sample table is not a usage error; nothing restored, drill passes',
   },
   {
     id: 'tier-sample-fk',
@@ -657,6 +651,5 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE TABLE customers (id int PRIMARY KEY); INSERT INTO customers SELECT generate_series(1, 5);
       CREATE TABLE orders (id int PRIMARY KEY, customer int REFERENCES customers);
       INSERT INTO orders SELECT g, 1 + g % 5 FROM generate_series(1, 20) g;`,
-    wrongToday: 'the FK is created over sampled rows whose parents were not restored: pg_restore error',
   },
 ];

@@ -22,7 +22,10 @@ import {
 
 export interface PostgresCheckOptions {
   tier: 'full' | 'schema' | 'sample';
+  /** For tier sample: the resolved tables (`schema.table`, leaves of named partitioned tables). */
   sampleTables: string[];
+  /** Tier sample: a sample of zero rows passes instead of failing. */
+  allowEmptySample?: boolean;
   compareUrl?: string;
   countTolerance: { percent?: number; rows?: number };
   assertSql: string[];
@@ -104,6 +107,17 @@ async function recordCounts(
   if (o.tier === 'sample') {
     const wanted = new Set(o.sampleTables.map((t) => (t.includes('.') ? t : `public.${t}`)));
     expectations = expectations.filter((e) => wanted.has(e.name));
+    // A sample of nothing restores nothing and every count matches: it proves no restore at all.
+    const rows = expectations.reduce((n, e) => n + (e.rows ?? 0), 0);
+    const unknown = expectations.some((e) => e.rows === null);
+    if (rows === 0 && !unknown) {
+      ledger.check({
+        name: 'the sample holds rows',
+        group: 'data',
+        ok: !!o.allowEmptySample,
+        detail: `the sampled table(s) ${o.sampleTables.join(', ') || '(none with rows in the dump)'} held 0 rows in the backup${o.allowEmptySample ? ' (allow-empty-sample)' : '; sample tables with rows, or set allow-empty-sample'}`,
+      });
+    }
   }
   const counts = await compareCounts(client, expectations);
   ledger.report.counts.push(...counts);
