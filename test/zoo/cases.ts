@@ -50,7 +50,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE TABLE "acme.prod".items (id int PRIMARY KEY);
       INSERT INTO "acme.prod".items SELECT generate_series(1, 20);`,
     drillArgs: ['--compare-url', '$SOURCE'],
-    wrongToday: 'compare-url splits "acme.prod.items" on the first "." (production count null)',
   },
   {
     id: 'names-paren-function',
@@ -61,7 +60,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE FUNCTION public."calc(v2)"(a text) RETURNS text LANGUAGE sql AS 'SELECT a || ''!''';
       CREATE FUNCTION public."odd)name"() RETURNS int LANGUAGE sql AS 'SELECT 1';
       CREATE TABLE t (id int);`,
-    wrongToday: 'the structure check cuts a function tag at the first "(" and reports it missing',
   },
   {
     id: 'names-mixed-unicode-reserved',
@@ -118,8 +116,6 @@ export const ZOO_CASES: ZooCase[] = [
         total numeric GENERATED ALWAYS AS (price * qty) STORED);
       INSERT INTO g (price, qty) SELECT g, g FROM generate_series(1, 30) g;
       INSERT INTO g (other, price, qty) VALUES (9999, 1, 1);`,
-    wrongToday:
-      'an explicit value above a BY DEFAULT identity is in the source too; the drill blames the restore',
   },
   {
     id: 'tables-unlogged-toast-nocolumns',
@@ -189,7 +185,6 @@ export const ZOO_CASES: ZooCase[] = [
     pre: () => [
       `DO $$ BEGIN FOR i IN 1..1000 LOOP EXECUTE format('CREATE TEMP TABLE burn%s (a int)', i); END LOOP; END $$`,
     ],
-    wrongToday: 'per-leaf row counts compared although rows legitimately move between hash leaves',
   },
   {
     id: 'part-multilevel-hash',
@@ -327,7 +322,6 @@ export const ZOO_CASES: ZooCase[] = [
       ALTER TABLE audit ENABLE ROW LEVEL SECURITY;
       CREATE POLICY auditors ON audit FOR SELECT TO $P_auditor USING (true);`,
     drillArgs: ['--ignore-restore-errors', 'role ".*" does not exist # roles are not provisioned in scratch'],
-    wrongToday: 'FALSE PASS: the policy is missing from the target but no check covers policies',
   },
   {
     id: 'roles-defaults-public',
@@ -422,7 +416,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE TABLE down (id int DEFAULT nextval('down_seq') PRIMARY KEY);
       ALTER SEQUENCE down_seq OWNED BY down.id;
       INSERT INTO down SELECT FROM generate_series(1, 7);`,
-    wrongToday: 'the sequence check assumes ascending sequences and compares with max(column)',
   },
   {
     id: 'seq-text-column',
@@ -433,7 +426,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE TABLE invoice (code text DEFAULT 'INV-' || nextval('inv_seq') PRIMARY KEY);
       ALTER SEQUENCE inv_seq OWNED BY invoice.code;
       INSERT INTO invoice SELECT FROM generate_series(1, 12);`,
-    wrongToday: 'the sequence check feeds max(text column) to BigInt and the checks phase throws',
   },
   {
     id: 'seq-cycle-bounds-uncalled',
@@ -455,7 +447,6 @@ export const ZOO_CASES: ZooCase[] = [
       INSERT INTO acct SELECT generate_series(1, 10);
       INSERT INTO acct VALUES (500);
       SELECT setval('acct_id_seq', 20);`,
-    wrongToday: 'the source already had the sequence behind; the drill blames the restore',
   },
   // ---------------------------------------------------------------- tablespaces
   {

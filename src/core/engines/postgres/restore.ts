@@ -62,7 +62,7 @@ export interface RestoreOutcome {
   /** Sample tier: foreign keys into unsampled tables, added NOT VALID after the restore. */
   notValidForeignKeys: string[];
   /** Sample tier: foreign keys that could not be added even NOT VALID, with the server's reason. */
-  droppedForeignKeys: { name: string; reason: string }[];
+  droppedForeignKeys: { name: string; reason: string; dumpId: number }[];
   args: string[];
   /** Set when jobs had to drop to 1 because the archive has no data offsets. */
   sequentialBecausePiped: boolean;
@@ -197,9 +197,9 @@ export function parseRestoreErrors(stderr: string): string[] {
 async function addNotValid(
   targetUrl: string,
   fks: ForeignKeyEntry[],
-): Promise<{ added: string[]; dropped: { name: string; reason: string }[] }> {
+): Promise<{ added: string[]; dropped: { name: string; reason: string; dumpId: number }[] }> {
   const added: string[] = [];
-  const dropped: { name: string; reason: string }[] = [];
+  const dropped: { name: string; reason: string; dumpId: number }[] = [];
   if (!fks.length) return { added, dropped };
   const client = await connectPg(targetUrl, 'target-url');
   try {
@@ -209,7 +209,11 @@ async function addNotValid(
         await client.query(notValidDefinition(fk.entry.defn));
         added.push(name);
       } catch (err) {
-        dropped.push({ name, reason: err instanceof Error ? err.message : String(err) });
+        dropped.push({
+          name,
+          reason: err instanceof Error ? err.message : String(err),
+          dumpId: fk.entry.dumpId,
+        });
       }
     }
   } finally {
