@@ -41,6 +41,7 @@ function backupOpts(extra: RawOptions = {}) {
       name: 'shop',
       'secret-files': [join(secretsDir, 'kek.key'), join(secretsDir, 'app.env')],
       'allow-unencrypted-secrets': 'true', // plain bundles on purpose: these tests read and damage the tar itself
+      format: 'custom', // these tests take the single-file dump apart; the directory format has its own
       ...extra,
     }),
   );

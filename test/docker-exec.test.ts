@@ -72,7 +72,7 @@ describe('backup with docker-container', () => {
     const log = await readFile(join(work.dir, 'docker.log'), 'utf8');
     expect(log).toMatch(/^exec shop-db pg_dump --version$/m);
     expect(log).toMatch(
-      /^exec -i -e PGPASSWORD shop-db pg_dump --format=custom --snapshot=\S+ --no-sync --file \/tmp\/dbdrill-\S+\.dump --username postgres --dbname shop$/m,
+      /^exec -i -e PGPASSWORD shop-db pg_dump --format=custom --compress=1 --snapshot=\S+ --no-sync --file \/tmp\/dbdrill-\S+\.dump --username postgres --dbname shop$/m,
     );
     expect(log).toMatch(/^exec shop-db cat \/tmp\/dbdrill-\S+\.dump$/m);
     expect(log).toMatch(/^exec shop-db rm -f \/tmp\/dbdrill-\S+\.dump$/m);

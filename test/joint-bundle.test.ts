@@ -45,6 +45,7 @@ function opts(extra: RawOptions = {}) {
       'secret-files': [kek],
       'mongo-bin-dir': fake.binDir,
       'allow-unencrypted-secrets': 'true', // plain on purpose: the test reads the tar (encryption has its own tests)
+      format: 'custom', // one dump file, so the listing below is short (directory dumps: dump-formats.test.ts)
       ...extra,
     }),
   );

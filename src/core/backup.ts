@@ -16,8 +16,8 @@ import {
 import {
   CHECKSUMS_MEMBER,
   MANIFEST_FORMAT,
-  MANIFEST_FORMAT_VERSION,
   MANIFEST_MEMBER,
+  manifestFormatVersionFor,
   manifestSummary,
   type Manifest,
   type MemberRecord,
@@ -29,6 +29,7 @@ import {
   computeSkew,
   dumpComponents,
   dumpMembers,
+  dumpPackEntries,
   latestEnd,
   type DumpedComponent,
 } from './components.js';
@@ -112,7 +113,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     const encrypted = !!security.encrypt;
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
-      formatVersion: MANIFEST_FORMAT_VERSION,
+      formatVersion: manifestFormatVersionFor(components),
       dbdrillVersion: DBDRILL_VERSION,
       name: options.name,
       startedAt: startedAt.toISOString(),
@@ -127,7 +128,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     const mtime = endedAt;
     const entries: PackEntry[] = [
       { path: MANIFEST_MEMBER, content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), mtime },
-      ...dumps.map((d): PackEntry => ({ path: d.component.member, file: d.dumpPath, mtime })),
+      ...(await dumpPackEntries(dumps, mtime)),
       ...secrets.map((s): PackEntry => ({ path: s.member, file: s.source, mtime })),
     ];
 

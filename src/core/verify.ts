@@ -7,7 +7,12 @@ import { locateBundle, recordVerifyOutcome, resolveNewest } from './catalog/inde
 import type { UseCaseDeps } from './deps.js';
 import { decryptHook } from './encryption.js';
 import { CheckFailed } from './errors.js';
-import { inspectBundle, type VerifyResult } from './inspection/index.js';
+import {
+  inspectBundle,
+  inspectDumpDirectory,
+  isBareDumpDirectory,
+  type VerifyResult,
+} from './inspection/index.js';
 import type { VerifyOptions } from './options/index.js';
 
 export type { VerifyLayer, VerifyResult } from './inspection/index.js';
@@ -22,16 +27,17 @@ export async function verify(deps: UseCaseDeps, options: VerifyOptions): Promise
     ? locateBundle(deps, options.bundle)
     : await resolveNewest(deps.openStore(options.store!), options.name!);
   deps.logger.info(`Verifying ${location.display}`);
-  const result = await inspectBundle(deps, location, {
-    deep: options.deep,
-    maxAgeSeconds: options.maxAgeSeconds,
-    pgBinDir: options.pgBinDir,
-  });
+  const inspect = { deep: options.deep, maxAgeSeconds: options.maxAgeSeconds, pgBinDir: options.pgBinDir };
+  // A bare pg_dump -Fd directory on disk is in no store: read in place, recorded nowhere.
+  const bareDir = await isBareDumpDirectory(options.bundle);
+  const result = bareDir
+    ? await inspectDumpDirectory(deps, options.bundle!, inspect)
+    : await inspectBundle(deps, location, inspect);
   for (const layer of result.layers) {
     const mark = layer.skipped ? 'skip' : layer.ok ? ' ok ' : 'FAIL';
     deps.logger.info(`[${mark}] ${layer.name}: ${layer.detail}`);
   }
-  await recordVerifyOutcome(deps, location, result, options.deep);
+  if (!bareDir) await recordVerifyOutcome(deps, location, result, options.deep);
   if (!result.ok) {
     throw new CheckFailed(
       `verification failed for ${location.display}: ${result.problems.join('; ')}`,

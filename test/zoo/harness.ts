@@ -14,6 +14,7 @@
  * restored target is faithful (anything else is a false pass).
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -315,9 +316,12 @@ export async function runCase(env: ZooEnv, c: ZooCase): Promise<CaseResult> {
   // the three reads run side by side: the source, the reference restore, dbdrill's target
   const sourceFactsP = collectFacts(sourceUrl);
   const refFactsP = (async () => {
-    const dumpFile = join(caseDir, 'postgres.dump');
+    let dumpFile = join(caseDir, 'postgres.dump');
     if (bundle) {
-      await run('tar', ['-xf', bundle, '-C', caseDir, 'postgres.dump']);
+      // dbdrill's own dump, in whichever format the backup wrote it: postgres.dir/ (the default,
+      // pg_dump -Fd) or postgres.dump (-Fc); pg_restore reads either as extracted.
+      await run('tar', ['-xf', bundle, '-C', caseDir, '--wildcards', 'postgres.d*']);
+      if (existsSync(join(caseDir, 'postgres.dir'))) dumpFile = join(caseDir, 'postgres.dir');
     } else {
       // dbdrill could not back it up: does plain pg_dump manage?
       await run(join(env.binDir, 'pg_dump'), ['-Fc', '-f', dumpFile, '-d', backupUrl]);

@@ -7,7 +7,24 @@ export const MANIFEST_MEMBER = 'manifest.json';
 /** The last member: sha256sum lines for every other member, hashed while the bundle streams. */
 export const CHECKSUMS_MEMBER = 'SHA256SUMS';
 export const MANIFEST_FORMAT = 'dbdrill-bundle';
-export const MANIFEST_FORMAT_VERSION = 1;
+/** The newest manifest format this dbdrill reads and writes. */
+export const MANIFEST_FORMAT_VERSION = 2;
+
+/**
+ * Version 2 adds directory-format PostgreSQL dumps (a component whose member is a folder of
+ * files). A bundle without one is still written as version 1, so older dbdrill releases keep
+ * reading it; one with a folder says "upgrade" to them instead of "member missing".
+ */
+export function manifestFormatVersionFor(components: Component[]): number {
+  return components.some((c) => c.engine === 'postgres' && c.format === 'directory') ? 2 : 1;
+}
+
+/** The members of a component: its one file, or every file under its folder (directory dumps). */
+export function isComponentMember(component: Component, path: string): boolean {
+  return component.engine === 'postgres' && component.format === 'directory'
+    ? path.startsWith(component.member + '/')
+    : path === component.member;
+}
 
 export interface MemberRecord {
   path: string;
@@ -66,7 +83,14 @@ export interface SequenceBehind {
 export interface PostgresComponent {
   id: string;
   engine: 'postgres';
+  /** `postgres.dump` (custom format), or the folder `postgres.dir` holding a directory dump's files. */
   member: string;
+  /** Absent in bundles written before the directory format: custom. */
+  format?: 'custom' | 'directory';
+  /** pg_dump's compression as chosen, e.g. `zstd:1`, `gzip:1`, `none`. */
+  compression?: string;
+  /** pg_dump --jobs (1 for the custom format). */
+  jobs?: number;
   database: string;
   host: string;
   port: number;
@@ -192,7 +216,7 @@ export function validateManifest(value: unknown): string[] {
     for (const c of m.components) {
       const engine = (c as { engine?: unknown })?.engine;
       if (engine !== 'postgres' && engine !== 'mongodb') problems.push(`component ${c?.id}: unknown engine`);
-      else if (!m.members?.some((x) => x.path === c.member))
+      else if (!m.members?.some((x) => isComponentMember(c, x.path)))
         problems.push(`component ${c.id}: member ${c.member} not listed`);
     }
   }

@@ -27,6 +27,8 @@ export interface VerifiedBundle {
   pgDump?: {
     member: string;
     archiveVersion: string;
+    /** As the dump's header states it, e.g. `gzip (level 1)`; the drill reports it. */
+    compression?: string;
     database: string;
     serverVersion: string;
     /** schema.table -> rows counted in the dump's own COPY data (bare dumps only). */

@@ -5,12 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 
 import { CHECKSUMS_MEMBER, MANIFEST_MEMBER, validateManifest, type Manifest } from '../bundle/manifest.js';
 import { HashingStream } from '../bundle/stream-utils.js';
 import { BundleFormatError, parseSha256Sums, walkTar, type TarEntry } from '../bundle/tar.js';
 import { collectionsLayer, inspectMongoStream } from '../engines/mongodb/inspect.js';
+import { DirectoryDumpInspection, directoryDumpOf } from '../engines/postgres/directory-inspect.js';
 import { inspectPgDumpStream, tablesLayer } from '../engines/postgres/inspect.js';
 import { messageOf } from '../errors.js';
 import { secretsFingerprint } from '../secrets.js';
@@ -26,6 +28,8 @@ interface Walked {
   checksums?: { sums: Map<string, string>; problems: string[] };
   /** Members found after SHA256SUMS, which must be last. */
   afterChecksums: string[];
+  /** Directory-format dumps, by folder: their files are read as they stream (directory-inspect.ts). */
+  directoryDumps: Map<string, DirectoryDumpInspection>;
   walkError?: string;
 }
 
@@ -42,6 +46,23 @@ export async function inspectBundleMembers(
     ok: !walked.walkError,
     detail: walked.walkError ?? `tar archive with ${seen.size + (checksums ? 1 : 0)} member(s)`,
   });
+  const dirDumps = [...walked.directoryDumps.values()];
+  if (
+    !seen.has(MANIFEST_MEMBER) &&
+    dirDumps.length > 0 &&
+    seen.size === dirDumps.reduce((n, d) => n + d.files, 0)
+  ) {
+    // Nothing but pg_dump -Fd files: a directory dump tarred by another tool.
+    result.kind = 'bare-pg-dump';
+    result.layers.push({
+      name: 'manifest',
+      ok: true,
+      skipped: true,
+      detail:
+        'not applicable: a pg_dump -Fd tarball has no manifest, so member checksums, table counts and secret files are not checked',
+    });
+    return;
+  }
   if (!seen.has(MANIFEST_MEMBER)) {
     result.layers.push({
       name: 'manifest valid',
@@ -93,7 +114,7 @@ async function walkBundle(
   result: VerifyResult,
   stream: Readable,
 ): Promise<Walked> {
-  const walked: Walked = { seen: new Map(), afterChecksums: [] };
+  const walked: Walked = { seen: new Map(), afterChecksums: [], directoryDumps: new Map() };
   const extracted: Record<string, string> = {};
   let first = true;
   try {
@@ -112,6 +133,19 @@ async function walkBundle(
   } catch (err) {
     walked.walkError =
       err instanceof BundleFormatError ? err.message : `bundle cannot be read: ${messageOf(err)}`;
+  }
+  for (const inspection of walked.directoryDumps.values()) {
+    const out = await inspection.finish();
+    if (out.summary) result.pgDump = out.summary;
+    result.layers.push(...out.layers);
+    if (out.summary && walked.manifest && inspection.component)
+      result.layers.push(tablesLayer(inspection.component, out.summary, options.deep));
+    if (options.extractTo) {
+      const dir = resolve(options.extractTo, inspection.folder);
+      extracted[inspection.folder || '.'] = dir;
+      // A -Fd tarball from another tool restores like a bare dump.
+      if (!walked.manifest) extracted['postgres.dump'] = dir;
+    }
   }
   if (options.extractTo) result.extracted = extracted;
   return walked;
@@ -144,6 +178,24 @@ async function inspectMember(
   extracted: Record<string, string>,
 ): Promise<void> {
   const { manifest } = walked;
+  const dirDump = directoryDumpOf(manifest, entry.path);
+  if (dirDump) {
+    let inspection = walked.directoryDumps.get(dirDump.folder);
+    if (!inspection) {
+      // Without a manifest the dump's own rows are the only counts: read it deep when asked to.
+      const deep = options.deep || (!manifest && !!options.deepForBareDumps);
+      inspection = new DirectoryDumpInspection(
+        deps,
+        dirDump.folder,
+        { deep, pgBinDir: options.pgBinDir },
+        dirDump.component,
+      );
+      walked.directoryDumps.set(dirDump.folder, inspection);
+    }
+    const sink = options.extractTo ? await openExtract(options.extractTo, entry.path, extracted) : undefined;
+    walked.seen.set(entry.path, await inspection.file(entry.path, entry.stream, sink));
+    return;
+  }
   const component = manifest?.components.find((c) => c.member === entry.path);
   const isDump = component?.engine === 'postgres' || (!manifest && entry.path.endsWith('.dump'));
   const isMongo = component?.engine === 'mongodb' || (!manifest && /\.archive(\.gz)?$/.test(entry.path));

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 
 import { validateName } from '../bundle/naming.js';
 import { ConfigError } from '../errors.js';
+import { parseDumpFormat, type DumpFormatOptions } from './dump-format-options.js';
 import { engineFromUrl, type Engine } from './database-urls.js';
 import { parseBackupSecurity, type BackupSecurityOptions } from './encryption-options.js';
 import type { OptionSource, OptionSpec } from './spec.js';
@@ -41,7 +42,7 @@ export const BACKUP_OPTION_SPECS: OptionSpec[] = [
   },
 ];
 
-export interface BackupOptions extends BackupSecurityOptions {
+export interface BackupOptions extends BackupSecurityOptions, Partial<DumpFormatOptions> {
   engine: Engine;
   databaseUrl: string;
   store: string;
@@ -100,5 +101,6 @@ export function parseBackupOptions(o: OptionSource): BackupOptions {
     databases,
     mongoBinDir: parseMongoBinDir(o),
     maxSkewSeconds: o.duration('max-skew'),
+    ...parseDumpFormat(o),
   };
 }

@@ -10,7 +10,7 @@
 export * from './backup-options.js';
 export * from './database-urls.js';
 export * from './drill-options.js';
-export * from './target-locale-options.js';
+export * from './dump-format-options.js';
 export * from './encryption-options.js';
 export * from './location-options.js';
 export * from './notify-options.js';
@@ -19,5 +19,6 @@ export * from './retention-options.js';
 export * from './spec.js';
 export * from './store-options.js';
 export * from './table.js';
+export * from './target-locale-options.js';
 export * from './tool-options.js';
 export * from './verify-options.js';

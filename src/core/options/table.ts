@@ -3,6 +3,7 @@
  * action inputs (action.yml is checked against it), defaults and --help all come from here.
  */
 import { BACKUP_OPTION_SPECS } from './backup-options.js';
+import { DUMP_FORMAT_OPTION_SPECS } from './dump-format-options.js';
 import { DRILL_OPTION_SPECS, REPORT_UPLOAD_OPTION_SPECS } from './drill-options.js';
 import { ENCRYPTION_OPTION_SPECS } from './encryption-options.js';
 import { LOCATION_OPTION_SPECS } from './location-options.js';
@@ -17,6 +18,7 @@ import { VERIFY_OPTION_SPECS } from './verify-options.js';
 export const OPTION_SPECS: OptionSpec[] = [
   ...LOCATION_OPTION_SPECS,
   ...BACKUP_OPTION_SPECS,
+  ...DUMP_FORMAT_OPTION_SPECS,
   ...TOOL_OPTION_SPECS,
   ...VERIFY_OPTION_SPECS,
   ...DRILL_OPTION_SPECS,

@@ -137,6 +137,7 @@ class PostgresDrill implements EngineDrill {
       dumpPath: this.plan.dumpPath,
       targetUrl: this.prepared().url,
       archiveMinor: Number(this.plan.dump.archiveVersion.split('.')[1]),
+      compression: this.plan.dump.compression,
       toc: this.plan.toc,
       tier: o.tier,
       sampleTables: this.plan.sample,
@@ -164,7 +165,7 @@ class PostgresDrill implements EngineDrill {
       ok: out.unignored === 0,
       detail:
         out.unignored === 0
-          ? `${out.tool}, ${out.jobs} job(s), tier ${o.tier}${ignored ? `, ${ignored} error(s) ignored by ignore-restore-errors` : ', no errors'}`
+          ? `${out.tool}, ${out.format} format, ${out.compression ?? 'compression unknown'}, ${out.jobs} job(s), tier ${o.tier}${ignored ? `, ${ignored} error(s) ignored by ignore-restore-errors` : ', no errors'}`
           : `${out.unignored} pg_restore error(s) not covered by ignore-restore-errors; first: ${out.errors.find((e) => !e.ignored)?.message}`,
     });
     if (out.sequentialBecausePiped) {

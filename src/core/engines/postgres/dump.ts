@@ -4,9 +4,11 @@
  * transaction while pg_dump works. A restored database can then be compared row for row.
  */
 import { createWriteStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import type { Clock } from '../../clock.js';
+import { describeCompress, type DumpFormatOptions } from '../../options/dump-format-options.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
@@ -33,6 +35,77 @@ export interface DumpOptions {
   signal?: AbortSignal;
   /** Component id, also the member base name. */
   id?: string;
+  /** format, compress, dump-jobs; absent: all auto. */
+  dumpFormat?: Partial<DumpFormatOptions>;
+  /** How inputs are named in messages (`--x` on the CLI, `x` in actions). */
+  label?: (input: string) => string;
+}
+
+/** What pg_dump is asked to write, decided once the pg_dump version is known. */
+export interface DumpPlan {
+  format: 'custom' | 'directory';
+  /** As recorded in the manifest: `gzip:1`, `zstd:1`, `lz4`, `none`, or `gzip` (pg_dump's default level). */
+  compression: string;
+  jobs: number;
+  /** The pg_dump options that carry the plan. */
+  args: string[];
+  /** Why auto chose what it chose (for the log). */
+  reason?: string;
+}
+
+/**
+ * auto: the directory format with one job per core (a 3x faster dump than -Fc on several large
+ * tables, and pg_restore -j reads it as is), zstd:1 where pg_dump has it (16+), else gzip:1 (a
+ * few percent larger than the default level for a fraction of the CPU). With docker-container
+ * the dump is one file copied out of the container, so auto is the custom format there.
+ */
+export function planDump(
+  pgDumpVersion: string,
+  choice: Partial<DumpFormatOptions> | undefined,
+  via: 'local' | 'docker',
+  label: (input: string) => string = (n) => n,
+): DumpPlan {
+  const major = majorOf(pgDumpVersion);
+  const requested = choice?.format ?? 'auto';
+  if (requested === 'directory' && via === 'docker') {
+    throw new ConfigError(
+      `${label('format')} directory cannot be used with ${label('docker-container')} (the dump must be one file to copy out of the container); use ${label('format')} custom or auto`,
+    );
+  }
+  const format: DumpPlan['format'] =
+    requested === 'auto' ? (via === 'docker' ? 'custom' : 'directory') : requested;
+  const compress = choice?.compress ?? { algorithm: 'auto' as const };
+  const resolved =
+    compress.algorithm === 'auto'
+      ? major >= 16
+        ? { algorithm: 'zstd' as const, level: 1 }
+        : { algorithm: 'gzip' as const, level: 1 }
+      : compress;
+  const args: string[] = [`--format=${format}`];
+  if (major >= 16) {
+    args.push(`--compress=${describeCompress(resolved)}`);
+  } else if (resolved.algorithm === 'lz4' || resolved.algorithm === 'zstd') {
+    throw new ConfigError(
+      `${label('compress')} ${describeCompress(resolved)} needs pg_dump 16 or newer, and the pg_dump used is ${pgDumpVersion}; use gzip (or none), or install PostgreSQL 16+ client tools (${label('pg-bin-dir')})`,
+    );
+  } else if (resolved.algorithm === 'none') args.push('--compress=0');
+  else if (resolved.level !== undefined) args.push(`--compress=${resolved.level}`);
+  const jobs = format === 'directory' ? (choice?.dumpJobs ?? Math.max(1, availableParallelism())) : 1;
+  if (format === 'directory') args.push(`--jobs=${jobs}`);
+  const reasons: string[] = [];
+  if (requested === 'auto')
+    reasons.push(
+      via === 'docker' ? 'custom: pg_dump runs in a container' : 'directory: parallel dump and restore',
+    );
+  if (compress.algorithm === 'auto')
+    reasons.push(major >= 16 ? `zstd:1 with pg_dump ${major}` : `gzip:1: pg_dump ${major} has no lz4/zstd`);
+  return {
+    format,
+    compression: describeCompress(resolved),
+    jobs,
+    args,
+    ...(reasons.length ? { reason: `auto: ${reasons.join('; ')}` } : {}),
+  };
 }
 
 export interface DumpResult {
@@ -114,9 +187,14 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
     const roles = (await client.query<{ rolname: string }>(ROLES_SQL)).rows.map((r) => r.rolname);
     const sequencesBehind = await sourceSequencesBehind(client, logger);
 
-    const dumpPath = join(options.workDir, `${id}.dump`);
+    const plan = planDump(tool.version, options.dumpFormat, tool.via, options.label);
+    logger.info(
+      `dump format ${plan.format}, compression ${plan.compression}${plan.format === 'directory' ? `, ${plan.jobs} job(s)` : ''}${plan.reason ? ` (${plan.reason})` : ''}`,
+    );
+    const member = plan.format === 'directory' ? `${id}.dir` : `${id}.dump`;
+    const dumpPath = join(options.workDir, member);
     // --no-sync: the dump is a temp file; the published bundle is what gets fsynced.
-    const dumpOptions = ['--format=custom', `--snapshot=${snapshot}`, '--no-sync'];
+    const dumpOptions = [...plan.args, `--snapshot=${snapshot}`, '--no-sync'];
     const startedAt = clock.now();
     const dumping = runPgDump(deps, options, tool, target, dumpOptions, dumpPath);
     // Counts run in the exporting transaction, so they see exactly what pg_dump sees.
@@ -142,7 +220,10 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
     const component: PostgresComponent = {
       id,
       engine: 'postgres',
-      member: `${id}.dump`,
+      member,
+      format: plan.format,
+      compression: plan.compression,
+      jobs: plan.jobs,
       database: info.rows[0].db,
       host: target.host,
       port: target.port,

@@ -1,6 +1,8 @@
 import zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
 
+import { Lz4FrameDecoder } from './lz4-frame.js';
+
 /**
  * Counts the rows of pg_dump's COPY text: one line per row, ended by the `\.` line that
  * pg_dump always writes. COPY escapes newlines inside values as `\n`, so a raw newline byte
@@ -65,7 +67,11 @@ export class InflateFailure extends Error {
   }
 }
 
-export type DecompressAlgorithm = 'gzip' | 'zstd';
+/**
+ * `gzip` is the zlib stream pg_dump writes into custom archives; `gzip-file` the gzip container
+ * of a directory dump's `.gz` files; `lz4` LZ4 frames (decoded in JavaScript, on the main thread).
+ */
+export type DecompressAlgorithm = 'gzip' | 'gzip-file' | 'lz4' | 'zstd';
 
 /** Output chunk of a table's inflater: large, so a big table costs few threadpool round trips. */
 const OUTPUT_CHUNK = 256 * 1024;
@@ -88,7 +94,7 @@ export function decompressSupport(algorithm: 'none' | 'gzip' | 'lz4' | 'zstd'): 
       ? undefined
       : `zstd compression cannot be inflated by this Node.js (${process.version}; zlib.createZstdDecompress needs Node.js >= 22.15)`;
   }
-  return `lz4 compression cannot be inflated by this Node.js (${process.version}; Node.js has no built-in LZ4)`;
+  return undefined;
 }
 
 function createDecompressor(algorithm: DecompressAlgorithm, small: boolean): Transform {
@@ -97,6 +103,8 @@ function createDecompressor(algorithm: DecompressAlgorithm, small: boolean): Tra
     const create = (zlib as unknown as Record<string, (o: object) => Transform>).createZstdDecompress!;
     return create({ chunkSize });
   }
+  if (algorithm === 'lz4') return new Lz4FrameDecoder({ chunkSize });
+  if (algorithm === 'gzip-file') return zlib.createGunzip({ chunkSize });
   // pg_dump's gzip is a zlib stream (deflateInit), not a gzip container: header + adler32.
   return zlib.createInflate({ chunkSize });
 }
@@ -128,13 +136,15 @@ export class InflatePool {
     small: boolean,
     counter: CopyRowCounter | undefined,
     onDone: (r: InflateResult) => void,
+    /** False when the caller cannot yet know whether the data is COPY text: rows are counted, the end line is judged later. */
+    requireEndMarker = true,
   ): Promise<InflateJob> {
     this.check();
     while (this.active.size >= this.maxJobs) {
       await this.changed();
       this.check();
     }
-    const job = new InflateJob(this, algorithm, label, small, counter, onDone);
+    const job = new InflateJob(this, algorithm, label, small, counter, onDone, requireEndMarker);
     this.active.add(job);
     return job;
   }
@@ -212,6 +222,7 @@ export class InflateJob {
     small: boolean,
     private readonly counter: CopyRowCounter | undefined,
     private readonly onDone: (r: InflateResult) => void,
+    private readonly requireEndMarker = true,
   ) {
     this.z = createDecompressor(algorithm, small);
     this.z.on('data', (d: Buffer) => {
@@ -221,7 +232,7 @@ export class InflateJob {
     this.z.on('error', (err: Error & { code?: string }) => {
       const at = this.batchOffsets[0] ?? this.lastOffset;
       this.fail(
-        `corrupted compressed data in ${label} at or after byte ${at}: ${algorithm === 'gzip' ? 'zlib' : algorithm} says "${err.message}"${err.code ? ` (${err.code})` : ''}`,
+        `corrupted compressed data in ${label} at or after byte ${at}: ${algorithm.startsWith('gzip') ? 'zlib' : algorithm} says "${err.message}"${err.code ? ` (${err.code})` : ''}`,
         at,
       );
     });
@@ -235,7 +246,7 @@ export class InflateJob {
         );
         return;
       }
-      if (this.counter && !this.counter.ended) {
+      if (this.counter && this.requireEndMarker && !this.counter.ended) {
         this.fail(
           `the COPY data of ${label} does not end with pg_dump's "\\." end-of-data line`,
           this.lastOffset,

@@ -21,6 +21,11 @@
  *           and such a chain, ended by OID 0. Each chain is one compressed stream (a zlib
  *           stream for gzip). A seekable pg_dump writes blocks in any order and records their
  *           offsets; a piped one leaves them unset.
+ *
+ * A directory-format dump (`pg_dump -Fd`) keeps the same header (format 5) and TOC in its
+ * `toc.dat`, except that each entry ends with the name of its data file (pg_backup_directory.c
+ * _WriteExtraToc; empty for entries without data) instead of the data offset. Its data lives in
+ * one file per entry: see pgdump-directory.ts.
  */
 import { availableParallelism } from 'node:os';
 import { CheckFailed } from '../../errors.js';
@@ -40,7 +45,7 @@ export interface PgDumpHeader {
   archiveVersion: string;
   intSize: number;
   offSize: number;
-  format: 'custom';
+  format: 'custom' | 'directory';
   /** Archives before 1.15 store a level (-1 = zlib default); 1.15+ store only the algorithm. */
   compression: { algorithm: 'none' | 'gzip' | 'lz4' | 'zstd'; level?: number };
   /** Wall-clock time of the dumping machine, read as local time like pg_restore does. */
@@ -66,8 +71,11 @@ export interface PgTocEntry {
   tableAm: string;
   owner: string;
   dependencies: number[];
-  dataOffsetState: 'not-set' | 'set' | 'no-data' | 'unknown';
+  /** `file`: a directory-format entry whose data is in `dataFile`. */
+  dataOffsetState: 'not-set' | 'set' | 'no-data' | 'unknown' | 'file';
   dataOffset?: number;
+  /** Directory format: the data file's name as the TOC records it (without a compression suffix). */
+  dataFile?: string;
 }
 
 export interface PgDataBlock {
@@ -219,8 +227,8 @@ export function countObjectsByKind(toc: PgTocEntry[]): Record<string, number> {
 }
 
 /** Whether pg_dump wrote (or meant to write) a data block for the entry. */
-function expectsData(e: PgTocEntry): boolean {
-  return e.dataOffsetState === 'set' || e.dataOffsetState === 'not-set';
+export function expectsData(e: PgTocEntry): boolean {
+  return e.dataOffsetState === 'set' || e.dataOffsetState === 'not-set' || e.dataOffsetState === 'file';
 }
 
 class Parser {
@@ -230,7 +238,11 @@ class Parser {
   /** Where the parser is, for "truncated <where> at byte N". */
   where = 'in the file header';
 
-  constructor(readonly src: ByteSource) {}
+  constructor(
+    readonly src: ByteSource,
+    /** Which archive the bytes are: a custom-format file or a directory dump's toc.dat. */
+    readonly layout: 'custom' | 'directory' = 'custom',
+  ) {}
 
   fail(message: string, offset: number = this.src.offset): never {
     throw new PgDumpFormatError(`${message} at byte ${offset}`, offset);
@@ -331,12 +343,19 @@ class Parser {
       this.fail(`implausible offset size ${this.offSize} in the header`, offAt);
     const formatAt = src.offset;
     const format = await this.byte();
-    if (format !== 1) {
+    // pg_dump -Fd writes "tar" (3) into toc.dat's format byte (pg_backup_directory.c _CloseArchive:
+    // the layout is tar-compatible); 5 is accepted too.
+    const wanted = this.layout === 'directory' ? [3, 5] : [1];
+    if (!wanted.includes(format)) {
       const name = FORMATS[format] ?? 'unknown';
       this.fail(
-        `archive format ${format} (${name}) is not the custom format (1)${
-          format === 5 ? ': this is the toc.dat of a directory-format dump (pg_dump -Fd)' : ''
-        }`,
+        this.layout === 'directory'
+          ? `archive format ${format} (${name}) in toc.dat is not a directory dump's (3)`
+          : `archive format ${format} (${name}) is not the custom format (1)${
+              format === 5 || format === 3
+                ? ': this is the toc.dat of a directory-format dump (pg_dump -Fd) or a tar-format one; verify the whole directory'
+                : ''
+            }`,
         formatAt,
       );
     }
@@ -373,7 +392,7 @@ class Parser {
       archiveVersion,
       intSize: this.intSize,
       offSize: this.offSize,
-      format: 'custom',
+      format: this.layout,
       compression,
       ...(createdAt && !Number.isNaN(createdAt.getTime()) ? { createdAt } : {}),
       database,
@@ -432,7 +451,18 @@ class Parser {
         if (dependencies.length > MAX_DEPENDENCIES)
           this.fail(`too many dependencies ${this.where}: corrupt TOC`, depAt);
       }
-      const { state, offset } = await this.dataOffset();
+      let state: PgTocEntry['dataOffsetState'];
+      let offset: number | undefined;
+      let dataFile: string | undefined;
+      if (this.layout === 'directory') {
+        const fileAt = this.src.offset;
+        dataFile = (await this.str('data file name')) ?? '';
+        if (dataFile && !/^[A-Za-z0-9_.]+$/.test(dataFile))
+          this.fail(`bad data file name ${JSON.stringify(dataFile.slice(0, 40))} ${this.where}`, fileAt);
+        state = dataFile ? 'file' : 'no-data';
+      } else {
+        ({ state, offset } = await this.dataOffset());
+      }
       const entry: PgTocEntry = {
         dumpId,
         hadDumper: hadDumper === 1,
@@ -451,6 +481,7 @@ class Parser {
         dependencies,
         dataOffsetState: state,
         ...(offset !== undefined ? { dataOffset: offset } : {}),
+        ...(dataFile ? { dataFile } : {}),
       };
       entries.push(entry);
     }
@@ -597,10 +628,16 @@ async function chunkStream(
   let uncompressed = 0;
   const plain = deep?.algorithm === 'none';
   if (pool) {
-    job = await pool.start(deep.algorithm as 'gzip' | 'zstd', label, block.kind === 'blobs', counter, (r) => {
-      block.uncompressedBytes = (block.uncompressedBytes ?? 0) + r.uncompressedBytes;
-      if (r.rows !== undefined) block.rows = (block.rows ?? 0) + r.rows;
-    });
+    job = await pool.start(
+      deep.algorithm as 'gzip' | 'lz4' | 'zstd',
+      label,
+      block.kind === 'blobs',
+      counter,
+      (r) => {
+        block.uncompressedBytes = (block.uncompressedBytes ?? 0) + r.uncompressedBytes;
+        if (r.rows !== undefined) block.rows = (block.rows ?? 0) + r.rows;
+      },
+    );
   }
   for (;;) {
     const lenAt = src.offset;
@@ -660,7 +697,7 @@ export async function readPgDump(input: PgDumpInput, options: ReadPgDumpOptions 
     if (options.deep) {
       const algorithm = header.compression.algorithm;
       deepUnsupported = decompressSupport(algorithm);
-      if (algorithm === 'none' || algorithm === 'lz4' || deepUnsupported) deep = { algorithm };
+      if (algorithm === 'none' || deepUnsupported) deep = { algorithm };
       else {
         const concurrency = Math.max(
           1,
@@ -704,6 +741,31 @@ export async function readPgDumpToc(
     const header = await parser.header();
     const toc = await parser.toc();
     return { header, toc };
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * Header + TOC of a directory dump's toc.dat, which must end right after the TOC. Throws
+ * PgDumpFormatError like readPgDump.
+ */
+export async function readPgDumpDirectoryToc(
+  input: PgDumpInput,
+): Promise<{ header: PgDumpHeader; toc: PgTocEntry[]; bytesRead: number }> {
+  const src = new ByteSource(input);
+  const parser = new Parser(src, 'directory');
+  try {
+    const header = await parser.header();
+    const toc = await parser.toc();
+    const end = src.offset;
+    if (!(await src.atEnd())) {
+      throw new PgDumpFormatError(
+        `toc.dat goes on after its TOC (at byte ${end}): it is not a toc.dat pg_dump wrote`,
+        end,
+      );
+    }
+    return { header, toc, bytesRead: end };
   } finally {
     await src.close();
   }

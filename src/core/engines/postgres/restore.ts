@@ -2,7 +2,7 @@
  * pg_restore into a scratch database, with every error captured for the report and judged
  * against the user's ignore list (each ignore carries a reason an auditor can read).
  */
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 
@@ -24,7 +24,10 @@ import {
 } from './sample-plan.js';
 
 export interface RestoreOptions {
+  /** A custom-format file, or the extracted folder of a directory-format dump. */
   dumpPath: string;
+  /** The dump's compression as the verifier read it (for the report). */
+  compression?: string;
   targetUrl: string;
   archiveMinor: number;
   toc: PgTocEntry[];
@@ -49,6 +52,8 @@ export interface RestoreOptions {
 export interface RestoreOutcome {
   tool: string;
   jobs: number;
+  format: 'custom' | 'directory';
+  compression?: string;
   exitCode: number | null;
   errors: RestoreError[];
   /** Errors not covered by an ignore pattern: any makes the restore fail. */
@@ -119,7 +124,10 @@ export async function restorePostgres(
     args.push('--use-list', listFile);
   }
   args.push(o.dumpPath);
-  deps.logger.info(`restoring with pg_restore ${tool.version}, ${jobs} job(s)`);
+  const format = (await stat(o.dumpPath)).isDirectory() ? 'directory' : 'custom';
+  deps.logger.info(
+    `restoring a ${format}-format dump${o.compression ? ` (${o.compression})` : ''} with pg_restore ${tool.version}, ${jobs} job(s)`,
+  );
   const run = await deps.runner.run(tool.path, args, {
     env: libpqEnv(target),
     signal: o.signal,
@@ -140,6 +148,8 @@ export async function restorePostgres(
   return {
     tool: `pg_restore ${tool.version}`,
     jobs,
+    format,
+    ...(o.compression ? { compression: o.compression } : {}),
     exitCode: run.code,
     errors,
     unignored: errors.filter((e) => !e.ignored).length,

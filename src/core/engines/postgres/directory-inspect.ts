@@ -1,0 +1,298 @@
+/**
+ * The PostgreSQL layers of directory-format dumps: inside a dbdrill bundle (a folder member such
+ * as `postgres.dir/`), inside a `-Fd` tarball made by another tool, or as a bare directory on
+ * disk. Each file is hashed (for the member checksums), optionally extracted for the drill, and
+ * read by the native directory reader in the same pass; `pg_restore --list` cross-checks toc.dat.
+ * The inspection module places these layers among the bundle's; this file knows no verdicts.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+
+import type { Manifest, PostgresComponent } from '../../bundle/manifest.js';
+import { messageOf } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { ProcessRunner } from '../../process.js';
+import type { VerifyLayer } from '../../verify-layer.js';
+import type { PgDumpSummary } from './inspect.js';
+import { findClientTool } from './pg-binaries.js';
+import {
+  PgDumpDirectoryReader,
+  TOC_FILE,
+  isDirectoryDumpFile,
+  readPgDumpDirectory,
+} from './pgdump-directory.js';
+import { readPgDumpDirectoryToc, type PgDumpHeader, type PgDumpReport } from './pgdump-reader.js';
+import { minPgRestoreMajor } from './restore.js';
+
+export interface DirectoryInspectDeps {
+  runner: ProcessRunner;
+  logger?: Logger;
+  searchRoots?: string[];
+  signal?: AbortSignal;
+}
+
+export interface DirectoryInspectOptions {
+  deep: boolean;
+  pgBinDir?: string;
+}
+
+/** toc.dat is kept for `pg_restore --list` up to this size (it holds no table data). */
+const MAX_TOC_COPY = 64 * 1024 * 1024;
+
+/**
+ * Which directory dump a bundle member belongs to: the component whose folder holds it, or
+ * (no manifest: a tarball from another tool) the folder of any file named like pg_dump -Fd's.
+ */
+export function directoryDumpOf(
+  manifest: Manifest | undefined,
+  path: string,
+): { folder: string; component?: PostgresComponent } | undefined {
+  if (manifest) {
+    const component = manifest.components.find(
+      (c): c is PostgresComponent =>
+        c.engine === 'postgres' && c.format === 'directory' && path.startsWith(c.member + '/'),
+    );
+    return component ? { folder: component.member, component } : undefined;
+  }
+  const base = posix.basename(path);
+  return isDirectoryDumpFile(base)
+    ? { folder: posix.dirname(path) === '.' ? '' : posix.dirname(path) }
+    : undefined;
+}
+
+/** One directory dump being read from a stream of tar members. */
+export class DirectoryDumpInspection {
+  private readonly reader: PgDumpDirectoryReader;
+  private tocCopy: Buffer[] | undefined = [];
+  private tocCopyBytes = 0;
+  files = 0;
+
+  constructor(
+    private readonly deps: DirectoryInspectDeps,
+    /** The folder member (`postgres.dir`), or '' when the files sit at the tar's root. */
+    readonly folder: string,
+    private readonly options: DirectoryInspectOptions,
+    readonly component?: PostgresComponent,
+  ) {
+    this.reader = new PgDumpDirectoryReader({ deep: options.deep, signal: deps.signal });
+  }
+
+  /** Reads one member (its path inside the tar) to its end; returns its size and sha256. */
+  async file(path: string, stream: Readable, sink?: Writable): Promise<{ size: number; sha256: string }> {
+    const name = this.folder ? path.slice(this.folder.length + 1) : path;
+    const isToc = name === TOC_FILE;
+    this.files++;
+    const hash = createHash('sha256');
+    let size = 0;
+    const readerInput = new PassThrough({ highWaterMark: 1 << 20 });
+    let failed = this.reader.failed;
+    const reading = failed
+      ? Promise.resolve()
+      : this.reader.addFile(name, readerInput).catch(() => {
+          // The reader keeps the first failure for finish(); the rest of the file is only hashed.
+          failed = true;
+          readerInput.resume();
+        });
+    try {
+      for await (const chunk of stream) {
+        const buf = chunk as Buffer;
+        hash.update(buf);
+        size += buf.length;
+        if (isToc && this.tocCopy) {
+          this.tocCopyBytes += buf.length;
+          if (this.tocCopyBytes > MAX_TOC_COPY) this.tocCopy = undefined;
+          else this.tocCopy.push(Buffer.from(buf));
+        }
+        if (sink && !sink.write(buf)) await new Promise((r) => sink.once('drain', r));
+        if (!failed && !readerInput.write(buf)) {
+          await Promise.race([new Promise((r) => readerInput.once('drain', r)), reading]);
+        }
+      }
+    } finally {
+      readerInput.end();
+      if (sink) {
+        sink.end();
+        await finished(sink).catch(() => undefined);
+      }
+    }
+    await reading;
+    return { size, sha256: hash.digest('hex') };
+  }
+
+  /** After the last member: the layers and, when the dump reads, its summary. */
+  async finish(): Promise<{ summary?: PgDumpSummary; layers: VerifyLayer[] }> {
+    let report: PgDumpReport | undefined;
+    let error: unknown;
+    try {
+      report = await this.reader.finish();
+    } catch (err) {
+      error = err;
+    }
+    const member = this.folder || '(tar root)';
+    const out = dumpLayers(member, report, error, this.reader.tocHeader, this.options.deep);
+    const toc = this.tocCopy ? Buffer.concat(this.tocCopy) : undefined;
+    out.layers.push(await listLayer(this.deps, this.options, report, toc ? { toc } : undefined));
+    return out;
+  }
+}
+
+/**
+ * The dump layers of a bare `pg_dump -Fd` directory on disk (`dump header and TOC`, `data
+ * blocks`, `pg_restore --list`), read in place; the caller adds what a bare dump has instead of a
+ * bundle's layers.
+ */
+export async function inspectPgDumpDirectoryPath(
+  deps: DirectoryInspectDeps,
+  dir: string,
+  options: DirectoryInspectOptions,
+): Promise<{ summary?: PgDumpSummary; layers: VerifyLayer[] }> {
+  let report: PgDumpReport | undefined;
+  let error: unknown;
+  try {
+    report = await readPgDumpDirectory(dir, { deep: options.deep, signal: deps.signal });
+  } catch (err) {
+    error = err;
+  }
+  // On failure the header still tells what the dump is (toc.dat is small).
+  const header = report
+    ? undefined
+    : await readPgDumpDirectoryToc(createReadStream(join(dir, TOC_FILE)))
+        .then((t) => t.header)
+        .catch(() => undefined);
+  const out = dumpLayers(dir, report, error, header, options.deep);
+  out.layers.push(await listLayer(deps, options, report, { dir }));
+  return out;
+}
+
+function compressionText(h: PgDumpHeader): string {
+  return (
+    h.compression.algorithm + (h.compression.level !== undefined ? ` (level ${h.compression.level})` : '')
+  );
+}
+
+function dumpLayers(
+  member: string,
+  report: PgDumpReport | undefined,
+  error: unknown,
+  header: PgDumpHeader | undefined,
+  deep: boolean,
+): { summary?: PgDumpSummary; layers: VerifyLayer[] } {
+  const layers: VerifyLayer[] = [];
+  const h = report?.header ?? header;
+  if (!h) {
+    layers.push({ name: 'dump header and TOC', ok: false, detail: messageOf(error) });
+    return { layers };
+  }
+  const tocEntries = report?.toc.length;
+  layers.push({
+    name: 'dump header and TOC',
+    ok: true,
+    detail: `directory-format dump (pg_dump -Fd), archive ${h.archiveVersion}, ${compressionText(h)}, database "${h.database}", server ${h.serverVersion}, pg_dump ${h.pgDumpVersion}${tocEntries !== undefined ? `, ${tocEntries} TOC entries` : ''}`,
+  });
+  if (!report) {
+    layers.push({ name: 'data blocks', ok: false, detail: messageOf(error) });
+    return { layers };
+  }
+  const rows: Record<string, number> = {};
+  for (const b of report.blocks)
+    if (b.kind === 'data' && b.rows !== undefined && b.entry)
+      rows[`${b.entry.namespace}.${b.entry.tag}`] = b.rows;
+  if (deep && report.deepUnsupported) {
+    layers.push({ name: 'data blocks', ok: false, detail: `cannot inflate: ${report.deepUnsupported}` });
+  } else {
+    const totalRows = Object.values(rows).reduce((a, b) => a + b, 0);
+    const inflated = report.blocks.reduce((n, b) => n + (b.uncompressedBytes ?? 0), 0);
+    layers.push({
+      name: 'data blocks',
+      ok: true,
+      detail: deep
+        ? `${report.blocks.length} data file set(s) inflated to the end, several at once (${inflated} bytes, ${totalRows} rows of COPY data)`
+        : `${report.blocks.length} data file set(s): exactly one file for every TOC entry with data, nothing extra (use deep to inflate them)`,
+    });
+  }
+  const summary: PgDumpSummary = {
+    member,
+    archiveVersion: h.archiveVersion,
+    compression: compressionText(h),
+    database: h.database,
+    serverVersion: h.serverVersion,
+    pgDumpVersion: h.pgDumpVersion,
+    tocEntries: report.toc.length,
+    dataBlocks: report.blocks.length,
+    rows: deep ? rows : undefined,
+    report,
+  };
+  return { summary, layers };
+}
+
+/**
+ * The real pg_restore's view of toc.dat (`pg_restore --list <dir>` reads only toc.dat): every
+ * id it lists must be one the native reader found. From a stream, toc.dat is written alone to a
+ * private temp dir for it.
+ */
+async function listLayer(
+  deps: DirectoryInspectDeps,
+  options: DirectoryInspectOptions,
+  report: PgDumpReport | undefined,
+  from: { dir: string } | { toc: Buffer } | undefined,
+): Promise<VerifyLayer> {
+  const name = 'pg_restore --list';
+  if (!from)
+    return { name, ok: true, skipped: true, detail: 'toc.dat is too large to hand to pg_restore separately' };
+  const head = 'toc' in from ? from.toc : undefined;
+  const minor = report
+    ? Number(report.header.archiveVersion.split('.')[1])
+    : head && head.length > 6
+      ? head[6]!
+      : 12;
+  const needed = minPgRestoreMajor(minor);
+  let tool: { path: string; version: string };
+  try {
+    tool = await findClientTool(deps.runner, 'pg_restore', needed, {
+      explicitBinDir: options.pgBinDir,
+      searchRoots: deps.searchRoots,
+    });
+  } catch {
+    return {
+      name,
+      ok: true,
+      skipped: true,
+      detail: `no installed pg_restore reads archive version 1.${minor} (needs PostgreSQL ${needed} or newer); the native reader covers this dump alone`,
+    };
+  }
+  let temp: string | undefined;
+  try {
+    let dir: string;
+    if ('dir' in from) dir = from.dir;
+    else {
+      temp = await mkdtemp(join(tmpdir(), 'dbdrill-toc-'));
+      await writeFile(join(temp, TOC_FILE), from.toc, { mode: 0o600 });
+      dir = temp;
+    }
+    const r = await deps.runner.run(tool.path, ['--list', dir], { quiet: true, signal: deps.signal });
+    const label = `pg_restore ${tool.version}`;
+    if (r.code !== 0) {
+      return { name, ok: false, detail: `${label} --list failed: ${r.stderr.trim().split('\n').pop()}` };
+    }
+    const ids = [...r.stdout.matchAll(/^(\d+);/gm)].map((m) => Number(m[1]));
+    if (!report) return { name, ok: true, detail: `${label} lists ${ids.length} entries` };
+    const known = new Set(report.toc.map((e) => e.dumpId));
+    const unknown = ids.filter((id) => !known.has(id));
+    return {
+      name,
+      ok: unknown.length === 0,
+      detail: unknown.length
+        ? `pg_restore lists dump ids the native reader did not find: ${unknown.slice(0, 5).join(', ')}`
+        : `${label} lists ${ids.length} entries, all found by the native reader`,
+    };
+  } catch (err) {
+    return { name, ok: false, detail: `cannot run pg_restore --list: ${messageOf(err)}` };
+  } finally {
+    if (temp) await rm(temp, { recursive: true, force: true });
+  }
+}
