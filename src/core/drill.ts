@@ -79,8 +79,13 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
   }
   const result = toDrillResult(report, options.reportDir, written.json);
   deps.logger.info(
-    `drill ${report.status}: RTO ${result.rtoSeconds ?? '-'} s, RPO ${result.rpoSeconds ?? '-'} s; report in ${options.reportDir}`,
+    `drill ${report.status}: RTO ${result.rtoSeconds === null ? 'not measured' : `${result.rtoSeconds} s`}, ` +
+      `RPO ${result.rpoSeconds === null ? 'unknown' : `${result.rpoSeconds} s`}; report in ${options.reportDir}`,
   );
+  if (report.error)
+    deps.logger.info(
+      `drill stopped in ${report.error.phase}: ${report.error.message}${report.error.hint ? `\n  next: ${report.error.hint}` : ''}`,
+    );
   throwUnlessPassed(result, { thrown, cancelled, signal: deps.signal });
   return result;
 }
@@ -115,6 +120,11 @@ async function runPhases(
         report.target = { ...targets[0], display: targets.map((x) => x.display).join(' + ') };
       });
     }
+    const version = report.target?.serverVersion ? `, server ${report.target.serverVersion}` : '';
+    recorder.describe(
+      'provision',
+      `${report.target?.kind ?? 'target'} ${report.target?.display ?? ''}${version}`,
+    );
   });
   const secretsDir = secretsDirOf(verified, workDir);
   const env: NodeJS.ProcessEnv = {
