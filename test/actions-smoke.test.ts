@@ -4,7 +4,7 @@
  * the file named by GITHUB_OUTPUT in heredoc form, the job summary to GITHUB_STEP_SUMMARY, and
  * failure as exit code 1 with an `::error::` workflow command. Against a real scratch cluster.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { tempDir } from './helpers/deps.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BACKUP = join(ROOT, 'dist', 'backup', 'index.js');
 const VERIFY = join(ROOT, 'dist', 'verify', 'index.js');
+const RESTORE_DRILL = join(ROOT, 'dist', 'restore-drill', 'index.js');
 /** Goes in the URL although the scratch cluster trusts local connections: it must never leak. */
 const PASSWORD = 'Smoke-Pw-7f3a9c';
 
@@ -121,11 +122,11 @@ describe('action bundles run as the runner runs them', () => {
   let plainRun: ActionRun;
 
   beforeAll(async () => {
-    if (!existsSync(BACKUP) || !existsSync(VERIFY)) {
+    if (!existsSync(BACKUP) || !existsSync(VERIFY) || !existsSync(RESTORE_DRILL)) {
       const { build } = (await import(join(ROOT, 'scripts', 'build.mjs'))) as {
         build: (o: { only: string[] }) => unknown;
       };
-      build({ only: ['backup', 'verify'] });
+      build({ only: ['backup', 'verify', 'restore-drill'] });
     }
     work = await tempDir('dbdrill-smoke-');
     storeDir = join(work.dir, 'store');
@@ -272,11 +273,73 @@ describe('action bundles run as the runner runs them', () => {
     expect(existsSync(store) ? await readdir(store) : []).toEqual([]);
   });
 
+  it('restore-drill with a malformed health-urls line fails at once, naming the input as the action spells it', async () => {
+    const reportDir = join(work.dir, 'drill-report-never');
+    const run = await runAction(RESTORE_DRILL, {
+      bundle: plainRun.outputs.bundle,
+      provision: 'local',
+      'report-dir': reportDir,
+      'health-urls': 'GET http://127.0.0.1:1/healthz\nFETCH http://127.0.0.1:1/ready',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^::error::health-urls line 2: "FETCH http:\/\/127\.0\.0\.1:1\/ready"/m);
+    expect(run.stdout).not.toContain('--health-urls');
+    expect(run.outputs.status).toBe('failed');
+    // parsed before any work: no scratch server was started, no report written
+    expect(run.stdout + run.stderr).not.toMatch(/scratch PostgreSQL/);
+    expect(existsSync(reportDir)).toBe(false);
+  });
+
+  it('restore-drill rejects a report-retention-days outside 1-90, naming it', async () => {
+    const run = await runAction(RESTORE_DRILL, {
+      bundle: plainRun.outputs.bundle,
+      provision: 'local',
+      'report-retention-days': '91',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^::error::report-retention-days "91" is not valid; expected a whole number from 1 to 90/m,
+    );
+  });
+
   it('verify with a bad deep value fails with ::error:: naming deep and the value', async () => {
     const run = await runAction(VERIFY, { bundle: plainRun.outputs.bundle, deep: 'maybe' });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^::error::.*deep.*maybe/m);
     expect(run.outputs.verified).toBe('false');
+  });
+});
+
+describe("an action's main.ts, imported and run in process", () => {
+  it('does nothing on import; run() reads the inputs, sets the outputs and fails the step', async () => {
+    const dir = await tempDir('dbdrill-run-');
+    const saved = { ...process.env };
+    const writes: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    try {
+      const { run } = await import('../src/actions/verify/main.js');
+      expect(writes).toEqual([]);
+      expect(process.exitCode).toBeUndefined();
+      const outputFile = join(dir.dir, 'github_output');
+      await writeFile(outputFile, '');
+      process.env.GITHUB_OUTPUT = outputFile;
+      delete process.env.GITHUB_STEP_SUMMARY;
+      process.env[inputEnvName('bundle')] = join(dir.dir, 'missing.dbdrill.tar');
+      process.env[inputEnvName('max-age')] = '26';
+      await run();
+      expect(process.exitCode).toBe(1);
+      expect(writes.join('')).toMatch(/::error::max-age "26" has no unit/);
+      expect(parseOutputFile(readFileSync(outputFile, 'utf8'))).toEqual({ verified: 'false' });
+    } finally {
+      spy.mockRestore();
+      process.exitCode = undefined;
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      await dir.remove();
+    }
   });
 });
 

@@ -8,10 +8,10 @@ import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { backupAndPrune, type BackupAndPruneResult } from '../src/core/backup-prune.js';
+import { backupAndPrune, type BackupAndPruneResult } from '../src/core/backup.js';
 import { fixedClock } from '../src/core/clock.js';
-import { OptionReader, parseBackupOptions, type RawOptions } from '../src/core/options.js';
-import { parseRetentionPolicy } from '../src/core/store-options.js';
+import { OptionReader, parseBackupOptions, type RawOptions } from '../src/core/options/index.js';
+import { parseRetentionPolicy } from '../src/core/options/index.js';
 import { runCli } from '../src/cli/main.js';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir, testDeps } from './helpers/deps.js';

@@ -17,7 +17,7 @@ import {
   parseBackupOptions,
   parseVerifyOptions,
   type RawOptions,
-} from '../src/core/options.js';
+} from '../src/core/options/index.js';
 import { verify, type VerifyResult } from '../src/core/verify.js';
 import { REALISTIC_COUNTS, startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir, testDeps } from './helpers/deps.js';

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { backup, type BackupResult } from '../src/core/backup.js';
-import { OptionReader, parseBackupOptions } from '../src/core/options.js';
+import { OptionReader, parseBackupOptions } from '../src/core/options/index.js';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir, testDeps } from './helpers/deps.js';
 
@@ -78,17 +78,21 @@ describe('signals', () => {
     expect(existsSync(dataDir!)).toBe(false);
   });
 
-  it('SIGINT during a backup: exit 1 and no bundle in the store', async () => {
-    const store = join(work.dir, 'store-int');
-    const { code, stderr } = await runAndSignal(
-      ['backup', '--database-url', cluster.url, '--store', store, '--name', 'big'],
-      /pg_dump --format=custom/,
-      'SIGINT',
-    );
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/received SIGINT/);
-    const left = existsSync(store) ? readdirSync(store) : [];
-    expect(left.filter((f) => f.endsWith('.dbdrill.tar'))).toEqual([]);
-    expect(left.filter((f) => f.includes('partial'))).toEqual([]);
-  });
+  // SIGHUP: the terminal running dbdrill closed (an ssh session dropped); it cleans up the same way.
+  it.each(['SIGINT', 'SIGHUP'] as const)(
+    '%s during a backup: exit 1 and no bundle in the store',
+    async (sig) => {
+      const store = join(work.dir, `store-${sig}`);
+      const { code, stderr } = await runAndSignal(
+        ['backup', '--database-url', cluster.url, '--store', store, '--name', 'big'],
+        /pg_dump --format=custom/,
+        sig,
+      );
+      expect(code).toBe(1);
+      expect(stderr).toMatch(new RegExp(`received ${sig}`));
+      const left = existsSync(store) ? readdirSync(store) : [];
+      expect(left.filter((f) => f.endsWith('.dbdrill.tar'))).toEqual([]);
+      expect(left.filter((f) => f.includes('partial'))).toEqual([]);
+    },
+  );
 });

@@ -7,7 +7,7 @@ import { beforeAll, afterAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,6 +68,24 @@ describe('dbdrill (dist/cli/index.js)', () => {
       expect(run.stdout).toContain(command);
   });
 
+  it('a bare dbdrill prints the usage on stderr and exits 2: no command is a usage mistake', async () => {
+    const run = await dbdrill([]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/Usage: dbdrill/);
+  });
+
+  it('drill --help leaves out the inputs only the GitHub Action has, and rejects them as flags', async () => {
+    const help = await dbdrill(['drill', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--health-urls');
+    expect(help.stdout).not.toContain('report-artifact-name');
+    expect(help.stdout).not.toContain('report-retention-days');
+    const run = await dbdrill(['drill', '--report-artifact-name', 'x']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--report-artifact-name is an input of the GitHub Action only/);
+  });
+
   it('<command> --help lists that command’s flags', async () => {
     const run = await dbdrill(['backup', '--help']);
     expect(run.code).toBe(0);
@@ -104,6 +122,80 @@ describe('dbdrill (dist/cli/index.js)', () => {
     expect(run.stderr).toContain('--database-url');
     expect(run.stderr).not.toMatch(STACK_FRAME);
     expect(existsSync(store)).toBe(false);
+  });
+
+  it('a duration without a unit exits 2 naming the flag and the accepted units', async () => {
+    const run = await dbdrill(['verify', '--bundle', SHOP_DUMP, '--max-age', '45', '--json']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--max-age "45" has no unit/);
+    expect(run.stderr).toMatch(/s \(seconds\), m \(minutes\), h \(hours\), d \(days\) or w \(weeks\)/);
+    expect((JSON.parse(run.stdout) as { ok: boolean; exitCode: number }).exitCode).toBe(2);
+  });
+
+  describe('drill options that name files or expressions are parsed before any work', () => {
+    /**
+     * Each drill below would restore the dump into a throwaway cluster first if the option were
+     * parsed late; parsed up front it exits 2 at once, and the report directory is never created.
+     */
+    const drillWith = async (extra: string[]) => {
+      const reportDir = join(work.dir, `report-${randomBytes(4).toString('hex')}`);
+      const run = await dbdrill([
+        'drill',
+        '--bundle',
+        SHOP_DUMP,
+        '--provision',
+        'local',
+        '--report-dir',
+        reportDir,
+        ...extra,
+      ]);
+      return { ...run, reportWritten: existsSync(reportDir) };
+    };
+
+    it('a malformed --health-urls line', async () => {
+      const run = await drillWith(['--health-urls', 'FETCH http://127.0.0.1:1/healthz']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/--health-urls line 1: "FETCH http:\/\/127\.0\.0\.1:1\/healthz"/);
+      expect(run.stderr).not.toMatch(/restor/i);
+      expect(run.reportWritten).toBe(false);
+    });
+
+    it('a --health-checks file that is not valid YAML, or holds a bad check', async () => {
+      const broken = join(work.dir, 'broken-checks.yml');
+      await writeFile(broken, 'checks: [url: http://x\n  - : :\n');
+      const run = await drillWith(['--health-checks', broken]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`--health-checks: "${broken}" is not valid YAML or JSON`);
+      expect(run.reportWritten).toBe(false);
+      const wrongScheme = join(work.dir, 'ftp-checks.yml');
+      await writeFile(wrongScheme, 'checks:\n  - url: ftp://127.0.0.1/healthz\n');
+      const run2 = await drillWith(['--health-checks', wrongScheme]);
+      expect(run2.code).toBe(2);
+      expect(run2.stderr).toMatch(/--health-checks \(".*ftp-checks\.yml"\) check #1 uses the scheme "ftp:"/);
+      expect(run2.reportWritten).toBe(false);
+    });
+
+    it('a --post-restore-sql @file that does not exist, or a directory without *.sql', async () => {
+      const missing = join(work.dir, 'nope.sql');
+      const run = await drillWith(['--post-restore-sql', `@${missing}`]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`--post-restore-sql "@${missing}": "${missing}" does not exist`);
+      expect(run.reportWritten).toBe(false);
+      const noSql = join(work.dir, 'no-sql');
+      await mkdir(noSql);
+      await writeFile(join(noSql, 'README.md'), 'not SQL');
+      const run2 = await drillWith(['--post-restore-sql', `@${noSql}`]);
+      expect(run2.code).toBe(2);
+      expect(run2.stderr).toContain(`the directory "${noSql}" holds no *.sql file`);
+      expect(run2.reportWritten).toBe(false);
+    });
+
+    it('an --rto without a unit', async () => {
+      const run = await drillWith(['--rto', '45']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/--rto "45" has no unit/);
+      expect(run.reportWritten).toBe(false);
+    });
   });
 
   it('verify --json of a bare pg_dump file prints one JSON object with the contract keys, exit 0', async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { backup } from '../src/core/backup.js';
 import { ConfigError } from '../src/core/errors.js';
-import { OptionReader, parseBackupOptions, parseVerifyOptions } from '../src/core/options.js';
+import { OptionReader, parseBackupOptions, parseVerifyOptions } from '../src/core/options/index.js';
 import { verify } from '../src/core/verify.js';
 import { REALISTIC_COUNTS, startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir, testDeps } from './helpers/deps.js';

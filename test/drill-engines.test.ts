@@ -8,11 +8,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { drill, type DrillResult } from '../src/core/drill.js';
-import { postRestoreSqlOf } from '../src/core/drill/parsed-options.js';
 import type { EngineDrillContext, VerifiedBundle } from '../src/core/engines/engine.js';
 import { ENGINES, type EngineDrillOptions } from '../src/core/engines/registry.js';
 import { CheckFailed, ConfigError } from '../src/core/errors.js';
-import { OptionReader, parseDrillOptions, type RawOptions } from '../src/core/options.js';
+import { OptionReader, parseDrillOptions, type RawOptions } from '../src/core/options/index.js';
 import type { DrillReport } from '../src/core/report/model.js';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir, testDeps } from './helpers/deps.js';
@@ -26,31 +25,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await work?.remove();
-});
-
-describe('post-restore-sql items', () => {
-  it('reads inline SQL, a file, and a directory of *.sql files in name order', async () => {
-    const dir = join(work.dir, 'migrations');
-    await mkdir(dir);
-    await writeFile(join(dir, '002-second.sql'), 'SELECT 2');
-    await writeFile(join(dir, '001-first.sql'), 'SELECT 1');
-    await writeFile(join(dir, 'notes.txt'), 'not SQL');
-    const one = join(work.dir, 'one.sql');
-    await writeFile(one, 'SELECT 0');
-    expect(await postRestoreSqlOf({ postRestoreSql: ['SELECT 9', `@${one}`, `@${dir}`] })).toEqual([
-      'SELECT 9',
-      'SELECT 0',
-      'SELECT 1',
-      'SELECT 2',
-    ]);
-  });
-
-  it('a missing @file is a ConfigError naming the input and the path', async () => {
-    const missing = join(work.dir, 'nope.sql');
-    const err = await postRestoreSqlOf({ postRestoreSql: [`@${missing}`] }).catch((e: Error) => e);
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toBe(`post-restore-sql: file "${missing}" does not exist`);
-  });
 });
 
 describe('which engine drills which bundle', () => {

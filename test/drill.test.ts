@@ -12,7 +12,12 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { backup, type BackupResult } from '../src/core/backup.js';
 import { drill, type DrillResult } from '../src/core/drill.js';
 import { CheckFailed, ConfigError } from '../src/core/errors.js';
-import { OptionReader, parseBackupOptions, parseDrillOptions, type RawOptions } from '../src/core/options.js';
+import {
+  OptionReader,
+  parseBackupOptions,
+  parseDrillOptions,
+  type RawOptions,
+} from '../src/core/options/index.js';
 import { validateDrillReport } from '../src/core/report/validate.js';
 import { REALISTIC_COUNTS, startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir, testDeps } from './helpers/deps.js';

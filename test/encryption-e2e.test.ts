@@ -24,7 +24,7 @@ import {
   parseDrillOptions,
   parseVerifyOptions,
   type RawOptions,
-} from '../src/core/options.js';
+} from '../src/core/options/index.js';
 import { verify, type VerifyResult } from '../src/core/verify.js';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir, testDeps } from './helpers/deps.js';

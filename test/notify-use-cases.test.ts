@@ -18,7 +18,7 @@ import {
   parseDrillOptions,
   parseVerifyOptions,
   type RawOptions,
-} from '../src/core/options.js';
+} from '../src/core/options/index.js';
 import { verify } from '../src/core/verify.js';
 import { runAnnounced, type NotifyDeps } from '../src/core/notify/announce.js';
 import { parseNotifySettings, type NotifySettings } from '../src/core/notify/notify-options.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fixedClock } from '../src/core/clock.js';
 import { CheckFailed, ConfigError } from '../src/core/errors.js';
 import { MemoryLogger } from '../src/core/logger.js';
-import { OPTION_SPECS, OptionReader, type RawOptions } from '../src/core/options.js';
+import { OPTION_SPECS, OptionReader, type RawOptions } from '../src/core/options/index.js';
 import { announce, announceStart, type NotifyDeps } from '../src/core/notify/announce.js';
 import { firstBytes, MAX_PING_BODY_BYTES } from '../src/core/notify/dead-man-ping.js';
 import { maskUrl } from '../src/core/notify/endpoint.js';

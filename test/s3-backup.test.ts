@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { backup, type BackupResult } from '../src/core/backup.js';
-import { OptionReader, parseBackupOptions, parseVerifyOptions } from '../src/core/options.js';
+import { OptionReader, parseBackupOptions, parseVerifyOptions } from '../src/core/options/index.js';
 import { verify } from '../src/core/verify.js';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { startS3Server, type S3TestServer } from './helpers/s3-server.js';

@@ -2,31 +2,27 @@
  * The CLI adapter: argv -> the same option parsers and use cases as the actions. The only place
  * besides the actions' wrappers that turns errors into exit codes (0 ok, 1 check failed, 2 usage).
  */
-import { lazyMongoDownloader } from '../adapters/lazy-mongo-downloader.js';
-import { storeSettingsFrom } from '../adapters/store-settings.js';
-import { backupAndPrune } from '../core/backup-prune.js';
+import { withSession } from '../adapters/startup.js';
+import { backupAndPrune } from '../core/backup.js';
 import { drill, type DrillResult } from '../core/drill.js';
 import type { PruneResult } from '../core/prune.js';
-import { runtimeDeps } from '../core/deps.js';
 import { formatBytes, formatDuration } from '../core/duration.js';
 import { CheckFailed, ConfigError, exitCodeOf, messageOf } from '../core/errors.js';
-import { ConsoleLogger, maskUrlOrValue } from '../core/logger.js';
+import { ConsoleLogger } from '../core/logger.js';
 import {
-  OptionReader,
+  cliSpecsFor,
+  COMMANDS,
   OPTION_SPECS,
   parseBackupOptions,
   parseDrillOptions,
+  parseRetentionPolicy,
   parseVerifyOptions,
-  specsFor,
   type Command,
   type RawOptions,
-} from '../core/options.js';
-import { parseRetentionPolicy } from '../core/store-options.js';
+} from '../core/options/index.js';
 import { verify, type VerifyResult } from '../core/verify.js';
 import { DBDRILL_VERSION } from '../core/version.js';
 import { pruneJson, runList, runPrune } from './store-commands.js';
-
-const COMMANDS: Command[] = ['backup', 'verify', 'drill', 'prune', 'list'];
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -41,9 +37,13 @@ export interface ParsedArgs {
   verbose: boolean;
 }
 
-export function parseArgs(argv: string[]): ParsedArgs | { help: string } | { version: true } {
+/** `help` with `usageError`: the help is the answer to a mistake (no command), printed on stderr, exit 2. */
+export type HelpRequest = { help: string; usageError?: boolean };
+
+export function parseArgs(argv: string[]): ParsedArgs | HelpRequest | { version: true } {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') return { help: usage() };
+  if (!command) return { help: usage(), usageError: true };
+  if (command === '--help' || command === '-h' || command === 'help') return { help: usage() };
   if (command === '--version' || command === '-V') return { version: true };
   if (!COMMANDS.includes(command as Command)) {
     throw new ConfigError(
@@ -51,7 +51,7 @@ export function parseArgs(argv: string[]): ParsedArgs | { help: string } | { ver
     );
   }
   const cmd = command as Command;
-  const specs = specsFor(cmd);
+  const specs = cliSpecsFor(cmd);
   const raw: RawOptions = {};
   let json = false;
   let verbose = false;
@@ -77,9 +77,11 @@ export function parseArgs(argv: string[]): ParsedArgs | { help: string } | { ver
     if (!spec) {
       const other = OPTION_SPECS.find((s) => s.name === flag);
       throw new ConfigError(
-        other
-          ? `--${flag} does not apply to "${cmd}" (it is for: ${other.commands.join(', ')})`
-          : `unknown option --${flag} for "${cmd}"; see dbdrill ${cmd} --help`,
+        other?.actionOnly
+          ? `--${flag} is an input of the GitHub Action only (it concerns GitHub itself), not a dbdrill option`
+          : other
+            ? `--${flag} does not apply to "${cmd}" (it is for: ${other.commands.join(', ')})`
+            : `unknown option --${flag} for "${cmd}"; see dbdrill ${cmd} --help`,
       );
     }
     let value: string;
@@ -120,7 +122,7 @@ export function usage(command?: Command): string {
     ].join('\n');
   }
   const lines = [`Usage: dbdrill ${command} [options]`, ''];
-  for (const s of specsFor(command)) {
+  for (const s of cliSpecsFor(command)) {
     const flag = `--${s.name}${s.kind === 'boolean' ? '' : s.kind === 'list' ? ' <value> (repeatable)' : ' <value>'}`;
     lines.push(`  ${flag}`);
     lines.push(`      ${s.description}${s.default ? ` Default: ${s.default}.` : ''}`);
@@ -140,6 +142,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return exitCodeOf(err);
   }
   if ('help' in parsed) {
+    if (parsed.usageError) {
+      io.stderr(parsed.help + '\n');
+      return 2;
+    }
     io.stdout(parsed.help + '\n');
     return 0;
   }
@@ -147,93 +153,66 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(DBDRILL_VERSION + '\n');
     return 0;
   }
-  const { command, raw, json } = parsed;
-  const verboseLogger = new ConsoleLogger({
-    write: (line) => io.stderr(line + '\n'),
-    verbose: parsed.verbose,
-  });
-  for (const spec of specsFor(command)) {
-    if (spec.secret) for (const v of [raw[spec.name]].flat()) if (v) maskUrlOrValue(verboseLogger, v);
-  }
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    verboseLogger.warning(`received ${sig}; stopping and cleaning up`);
-    controller.abort(sig);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const deps = {
-    ...runtimeDeps(
-      verboseLogger,
-      (n) => `--${n}`,
-      controller.signal,
-      storeSettingsFrom(raw, command, (n) => `--${n}`, io.env),
-    ),
-    mongoToolDownloader: lazyMongoDownloader(verboseLogger),
-  };
-  const reader = new OptionReader(raw, (n) => `--${n}`);
+  const { command, raw, json, verbose } = parsed;
+  const verboseLogger = new ConsoleLogger({ write: (line) => io.stderr(line + '\n'), verbose });
   const print = (obj: unknown) => {
     if (json) io.stdout(verboseLogger.redactor.redact(JSON.stringify(obj, null, 2)) + '\n');
   };
   try {
-    switch (command) {
-      case 'backup': {
-        const result = await backupAndPrune(deps, parseBackupOptions(reader), parseRetentionPolicy(reader));
-        verboseLogger.info(
-          `backup ok: ${result.bundle} (${formatBytes(result.sizeBytes)}, ${result.tables} tables, ${result.rows} rows${result.collections ? `, ${result.collections} collections, ${result.documents} documents` : ''}${result.skewSeconds !== null ? `, skew ${result.skewSeconds} s` : ''}, ${result.secretFiles} secret file(s), ${formatDuration(result.durationSeconds)})`,
-        );
-        print(result);
-        return 0;
-      }
-      case 'verify': {
-        const result = await verify(deps, parseVerifyOptions(reader));
-        verboseLogger.info(`verified: ${result.bundle}`);
-        print(verifyJson(result));
-        return 0;
-      }
-      case 'drill': {
-        const result = await drill(
-          { ...deps, redact: (t) => verboseLogger.redactor.redact(t) },
-          parseDrillOptions(reader),
-        );
-        print(drillJson(result));
-        return 0;
-      }
-      case 'list':
-        return await runList(deps, reader, { json, stdout: io.stdout, print });
-      case 'prune':
-        return await runPrune(deps, reader, { json, stdout: io.stdout, print });
-      default:
-        throw new ConfigError(`"${command}" is not available in this build yet`);
-    }
+    return await withSession(
+      { command, raw, label: (n) => `--${n}`, logger: verboseLogger, env: io.env },
+      async ({ reader, deps }) => {
+        switch (command) {
+          case 'backup': {
+            const options = parseBackupOptions(reader);
+            const retention = parseRetentionPolicy(reader);
+            const result = await backupAndPrune(deps, options, retention);
+            verboseLogger.info(
+              `backup ok: ${result.bundle} (${formatBytes(result.sizeBytes)}, ${result.tables} tables, ${result.rows} rows${result.collections ? `, ${result.collections} collections, ${result.documents} documents` : ''}${result.skewSeconds !== null ? `, skew ${result.skewSeconds} s` : ''}, ${result.secretFiles} secret file(s), ${formatDuration(result.durationSeconds)})`,
+            );
+            print(result);
+            return 0;
+          }
+          case 'verify': {
+            const result = await verify(deps, parseVerifyOptions(reader));
+            verboseLogger.info(`verified: ${result.bundle}`);
+            print(verifyJson(result));
+            return 0;
+          }
+          case 'drill': {
+            const result = await drill(deps, parseDrillOptions(reader));
+            print(drillJson(result));
+            return 0;
+          }
+          case 'list':
+            return await runList(deps, reader, { json, stdout: io.stdout, print });
+          case 'prune':
+            return await runPrune(deps, reader, { json, stdout: io.stdout, print });
+        }
+      },
+    );
   } catch (err) {
-    if (err instanceof CheckFailed && err.result) {
-      const r = err.result as VerifyResult | DrillResult;
-      print(
-        'layers' in r
-          ? verifyJson(r)
-          : 'report' in r
-            ? drillJson(r)
-            : 'kept' in r
-              ? pruneJson(r as PruneResult)
-              : r,
-      );
-    } else if (json) {
-      print({ ok: false, error: messageOf(err), exitCode: exitCodeOf(err) });
-    }
+    const failed = failureJson(err);
+    if (failed) print(failed);
+    else if (json) print({ ok: false, error: messageOf(err), exitCode: exitCodeOf(err) });
     verboseLogger.error(messageOf(err));
-    if (
-      !(err instanceof ConfigError || err instanceof CheckFailed) &&
-      parsed.verbose &&
-      err instanceof Error
-    ) {
+    if (!(err instanceof ConfigError || err instanceof CheckFailed) && verbose && err instanceof Error) {
       verboseLogger.debug(err.stack ?? '');
     }
     return exitCodeOf(err);
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
   }
+}
+
+/** The --json answer of a failed check: the failed use case's own result, as on success. */
+function failureJson(err: unknown): Record<string, unknown> | undefined {
+  const verified = CheckFailed.resultOf<VerifyResult>(err, 'layers');
+  if (verified) return verifyJson(verified);
+  const drilled = CheckFailed.resultOf<DrillResult>(err, 'report');
+  if (drilled) return drillJson(drilled);
+  const pruned = CheckFailed.resultOf<PruneResult>(err, 'kept');
+  if (pruned) return pruneJson(pruned);
+  const other = err instanceof CheckFailed ? err.result : undefined;
+  return typeof other === 'object' && other !== null ? (other as Record<string, unknown>) : undefined;
 }
 
 export function verifyJson(r: VerifyResult): Record<string, unknown> {

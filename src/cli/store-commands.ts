@@ -5,9 +5,8 @@
 import type { RuntimeDeps } from '../core/deps.js';
 import { formatBytes, formatDuration } from '../core/duration.js';
 import { list, listJson, type ListedBundle } from '../core/list.js';
-import { parseListOptions, type OptionReader } from '../core/options.js';
+import { parseListOptions, parsePruneOptions, type OptionSource } from '../core/options/index.js';
 import { prune, type PruneResult } from '../core/prune.js';
-import { parsePruneOptions } from '../core/store-options.js';
 
 export interface CommandIo {
   json: boolean;
@@ -21,7 +20,7 @@ function verifiedText(b: ListedBundle): string {
   return `verified: ${b.verified} (${b.verifiedAt}${scope})`;
 }
 
-export async function runList(deps: RuntimeDeps, reader: OptionReader, io: CommandIo): Promise<number> {
+export async function runList(deps: RuntimeDeps, reader: OptionSource, io: CommandIo): Promise<number> {
   const options = parseListOptions(reader);
   const result = await list(deps, options);
   if (io.json) {
@@ -52,7 +51,7 @@ export function pruneJson(r: PruneResult): Record<string, unknown> {
   };
 }
 
-export async function runPrune(deps: RuntimeDeps, reader: OptionReader, io: CommandIo): Promise<number> {
+export async function runPrune(deps: RuntimeDeps, reader: OptionSource, io: CommandIo): Promise<number> {
   const result = await prune(deps, parsePruneOptions(reader));
   if (io.json) io.print(pruneJson(result));
   else {

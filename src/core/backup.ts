@@ -35,7 +35,7 @@ import {
 import type { UseCaseDeps } from './deps.js';
 import { decryptHook, prepareBackupSecurity } from './encryption.js';
 import { Cancelled, CheckFailed, throwIfCancelled } from './errors.js';
-import type { BackupOptions } from './options.js';
+import type { BackupOptions } from './options/index.js';
 import type { RetentionPolicy } from './retention.js';
 import { collectSecretFiles, secretsRecord } from './secrets.js';
 import { DBDRILL_VERSION } from './version.js';

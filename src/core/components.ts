@@ -10,7 +10,7 @@ import type { UseCaseDeps } from './deps.js';
 import { dumpMongo } from './engines/mongodb/dump.js';
 import { dumpPostgres } from './engines/postgres/dump.js';
 import { CheckFailed, ConfigError } from './errors.js';
-import type { BackupOptions, Engine } from './options.js';
+import type { BackupOptions, Engine } from './options/index.js';
 
 export type ComponentDeps = Pick<
   UseCaseDeps,

@@ -12,7 +12,6 @@ import type { AppProcess } from './app-process.js';
 import { appendDrillHistory, readDrillHistory } from './catalog/index.js';
 import { bootApp, migrate, waitUntilHealthy } from './drill/app-phases.js';
 import { fetchAndVerify } from './drill/fetch.js';
-import { healthChecksOf } from './drill/parsed-options.js';
 import { DrillRecorder, roundSeconds } from './drill/recorder.js';
 import { prepareDrillSecrets, runDrillKekCheck } from './drill/secrets.js';
 import {
@@ -30,7 +29,7 @@ import { CheckFailed, messageOf } from './errors.js';
 import type { UseCaseDeps } from './deps.js';
 import type { VerifyResult } from './inspection/index.js';
 import { kekCheckWanted } from './kek.js';
-import type { DrillOptions } from './options.js';
+import type { DrillOptions } from './options/index.js';
 import { provisionTarget } from './provision/target.js';
 import { toHistoryEntry, type DrillTarget } from './report/model.js';
 import { writeDrillReport } from './report/write.js';
@@ -150,7 +149,7 @@ async function runPhases(
   }
 
   // 5 + 6. boot the app and wait until healthy: RTO ends here
-  const checks = await healthChecksOf(options);
+  const checks = options.healthChecks;
   const appEnv = { ...env, ...(secretsDir ? { DBDRILL_SECRETS_DIR: secretsDir } : {}) };
   await bootApp(deps, recorder, options, appEnv, (app) => (started.app = app));
   const healthyAtMs = await waitUntilHealthy(

@@ -3,12 +3,17 @@ import { ConfigError } from './errors.js';
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
 /**
- * Parses budgets such as `26h`, `45m`, `1h30m`, `7d` or a bare number of seconds. Budgets are
- * what operators write in runbooks, so the units are the ones they use.
+ * Parses budgets such as `26h`, `45m`, `1h30m` or `7d`. Budgets are what operators write in
+ * runbooks, so the units are the ones they use; a bare number is refused, because `--rto 45` is as
+ * likely meant as minutes as seconds, and guessing wrong passes or fails a drill silently.
  */
 export function parseDuration(value: string, input: string): number {
   const text = value.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    throw new ConfigError(
+      `${input} "${value}" has no unit; write it with one of s (seconds), m (minutes), h (hours), d (days) or w (weeks), e.g. ${text}s or ${text}m`,
+    );
+  }
   const re = /(\d+(?:\.\d+)?)\s*([smhdw])/g;
   let total = 0;
   let consumed = 0;

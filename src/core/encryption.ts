@@ -24,7 +24,7 @@ import { assertKekPairing, kekCheckWanted, resolveKekMember, type KekCheckResult
 import type { Logger } from './logger.js';
 import type { ProcessRunner } from './process.js';
 import type { SecretFile } from './secrets.js';
-import type { BackupSecurityOptions, DecryptSecurityOptions } from './security-options.js';
+import type { BackupSecurityOptions, DecryptSecurityOptions } from './options/encryption-options.js';
 
 /** Files up to this size are read so their values can be masked; bigger ones are not key material. */
 export const MAX_MASKED_FILE_BYTES = 64 * 1024;

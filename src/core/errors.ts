@@ -13,16 +13,31 @@ export class ConfigError extends Error {
   }
 }
 
-/** A verification, drill objective or health check that did not hold: exit code 1. */
-export class CheckFailed extends Error {
+/**
+ * A verification, drill objective or health check that did not hold: exit code 1. `R` is the
+ * result type of the use case that failed (`new CheckFailed(message, result)` infers it); a catch
+ * block sees `CheckFailed<unknown>`, so adapters recover the type with `resultOf`.
+ */
+export class CheckFailed<R = unknown> extends Error {
   readonly exitCode = 1;
   constructor(
     message: string,
     /** The use case's result, so adapters can still print JSON and set outputs on failure. */
-    readonly result?: unknown,
+    readonly result?: R,
   ) {
     super(message);
     this.name = 'CheckFailed';
+  }
+
+  /**
+   * The result attached to `error` when it is a CheckFailed whose result has the `key` that only
+   * results of type R have (e.g. `layers` for a verify result); undefined otherwise, so a failure
+   * thrown before the use case had a result is never mistaken for one.
+   */
+  static resultOf<R extends object>(error: unknown, key: keyof R & string): R | undefined {
+    if (!(error instanceof CheckFailed)) return undefined;
+    const result: unknown = error.result;
+    return typeof result === 'object' && result !== null && key in result ? (result as R) : undefined;
   }
 }
 

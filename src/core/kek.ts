@@ -19,7 +19,7 @@ import { basename, dirname } from 'node:path';
 import { connectPg, libpqEnv, parsePgUrl } from './engines/postgres/connection.js';
 import { CheckFailed, ConfigError, messageOf } from './errors.js';
 import type { ProcessRunner } from './process.js';
-import type { KekOptions } from './security-options.js';
+import type { KekOptions } from './options/encryption-options.js';
 
 const DEFAULT_KEK_NAME = 'kek.key';
 /** A KEK is a few dozen bytes; a bigger file named as one is a mistake, not something to slurp. */

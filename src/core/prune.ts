@@ -5,7 +5,7 @@
  */
 import { pruneStore, type PruneResult } from './catalog/index.js';
 import type { UseCaseDeps } from './deps.js';
-import type { PruneOptions } from './store-options.js';
+import type { PruneOptions } from './options/index.js';
 
 export type { PruneResult };
 

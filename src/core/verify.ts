@@ -8,7 +8,7 @@ import type { UseCaseDeps } from './deps.js';
 import { decryptHook } from './encryption.js';
 import { CheckFailed } from './errors.js';
 import { inspectBundle, type VerifyResult } from './inspection/index.js';
-import type { VerifyOptions } from './options.js';
+import type { VerifyOptions } from './options/index.js';
 
 export type { VerifyLayer, VerifyResult } from './inspection/index.js';
 

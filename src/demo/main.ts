@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
@@ -16,6 +15,7 @@ import { generateIdentity, recipientOf } from '../core/crypto/age.js';
 import { messageOf } from '../core/errors.js';
 import { ConsoleLogger } from '../core/logger.js';
 import { NodeProcessRunner } from '../core/process.js';
+import { freePort } from '../core/provision/free-port.js';
 import { startLocalCluster, type LocalCluster } from '../core/provision/local-postgres.js';
 import { findPgInstalls } from '../core/engines/postgres/pg-binaries.js';
 
@@ -26,16 +26,6 @@ const cli = join(root, 'dist', 'cli', 'index.js');
 const demoDir = resolve(process.env.DBDRILL_DEMO_DIR ?? join(root, '.demo'));
 
 const say = (line = '') => process.stdout.write(line + '\n');
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => res(p));
-    });
-    s.on('error', rej);
-  });
-}
 
 function runCli(args: string[]): Promise<number> {
   say(`\n$ dbdrill ${args.map((a) => (/[\s"]/.test(a) ? `'${a}'` : a)).join(' ')}`);

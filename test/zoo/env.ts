@@ -12,7 +12,7 @@ import { freePort } from '../../src/core/provision/free-port.js';
 
 import { MemoryLogger } from '../../src/core/logger.js';
 import { NodeProcessRunner } from '../../src/core/process.js';
-import { findPgInstalls } from '../../src/core/provision/pg-binaries.js';
+import { findPgInstalls } from '../../src/core/engines/postgres/pg-binaries.js';
 import { defaultTestMajor, startTestCluster, type TestCluster } from '../helpers/pg-cluster.js';
 import type { ZooCase, ZooEnv } from './harness.js';
 

@@ -163,6 +163,14 @@ export async function loadHealthChecksFile(path: string, input = 'health-checks'
       `${input}: "${path}" is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,
     );
   }
+  return healthChecksFromDocument(doc, path, input);
+}
+
+/**
+ * The checks of a parsed `health-checks` document (what YAML or JSON parsing of the file gave),
+ * apart from reading the file, so options can parse the file synchronously before any work.
+ */
+export function healthChecksFromDocument(doc: unknown, path: string, input = 'health-checks'): HealthCheck[] {
   const list = Array.isArray(doc) ? doc : isRecord(doc) && Array.isArray(doc.checks) ? doc.checks : undefined;
   if (!list) {
     throw new ConfigError(

@@ -9,9 +9,8 @@ import type { Clock } from '../clock.js';
 import type { EngineDrill } from '../engines/engine.js';
 import { CheckFailed, ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { DrillOptions } from '../options.js';
+import type { DrillOptions } from '../options/index.js';
 import type { ProcessRunner } from '../process.js';
-import { postRestoreSqlOf } from './parsed-options.js';
 import type { DrillRecorder } from './recorder.js';
 
 interface PhaseDeps {
@@ -48,7 +47,7 @@ export async function migrate(
     const sqlEngine = drills.find((d) => d.runSql);
     if (!sqlEngine?.runSql)
       throw new ConfigError('post-restore-sql runs SQL, so it needs a PostgreSQL component and target');
-    await sqlEngine.runSql(await postRestoreSqlOf(options));
+    await sqlEngine.runSql(options.postRestoreSql);
   }
 }
 

@@ -9,7 +9,7 @@ import { locateBundle, newestThatVerifies, resolveNewest, type BundleLocation } 
 import { CheckFailed } from '../errors.js';
 import type { UseCaseDeps } from '../deps.js';
 import { inspectBundle, type VerifyResult } from '../inspection/index.js';
-import type { DrillOptions } from '../options.js';
+import type { DrillOptions } from '../options/index.js';
 import type { Store } from '../stores/store.js';
 import type { DrillRecorder } from './recorder.js';
 

@@ -11,7 +11,7 @@ import { checkKekPairing, resolveKekMember } from '../kek.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner } from '../process.js';
 import type { DrillCheck } from '../report/model.js';
-import type { DrillOptions } from '../options.js';
+import type { DrillOptions } from '../options/index.js';
 
 export const KEK_CHECK_NAME = 'KEK fingerprint matches the database';
 

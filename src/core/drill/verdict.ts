@@ -4,7 +4,7 @@
  * own status, so a SIGTERM never reads as a failed backup.
  */
 import { Cancelled, CheckFailed, ConfigError, messageOf } from '../errors.js';
-import type { DrillOptions } from '../options.js';
+import type { DrillOptions } from '../options/index.js';
 import type { DrillReport } from '../report/model.js';
 import { describeFailure, failureFromChecks } from './failure.js';
 import type { DrillRecorder } from './recorder.js';

@@ -9,6 +9,7 @@ import type { Manifest } from '../bundle/manifest.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner } from '../process.js';
 import type { DrillCheck, DrillReport, DrillTarget } from '../report/model.js';
+import type { SqlScript } from '../options/drill-options.js';
 import type { MongoArchiveSummary } from './mongodb/inspect.js';
 import type { MongoToolDownloader } from './mongodb/mongo-tools.js';
 import type { PgDumpReport } from './postgres/pgdump-reader.js';
@@ -105,7 +106,7 @@ export interface EngineDrill {
   appEnv(): NodeJS.ProcessEnv;
   restore(): Promise<void>;
   /** post-restore-sql; absent for an engine that takes no SQL. */
-  runSql?(statements: string[]): Promise<void>;
+  runSql?(scripts: SqlScript[]): Promise<void>;
   /** Structure and data checks against the restored target, recorded in the ledger (not thrown). */
   checkRestored(): Promise<void>;
   /** Stops what the drill started; with keep, leaves it running and notes where. Never throws. */

@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 import { ConfigError } from '../errors.js';
-import type { Command, OptionReader, OptionSpec } from '../options.js';
+import type { Command, OptionReader, OptionSpec } from '../options/index.js';
 import { looksLikeSlack, maskUrl, urlSecrets } from './endpoint.js';
 import type { DeliveryPolicy } from './http-delivery.js';
 

@@ -5,7 +5,7 @@
  */
 import type { PostgresComponent } from '../../bundle/manifest.js';
 import { CheckFailed, ConfigError, messageOf } from '../../errors.js';
-import type { IgnorePattern } from '../../options.js';
+import type { IgnorePattern, SqlScript } from '../../options/index.js';
 import type { DrillTarget } from '../../report/model.js';
 import type { Engine, EngineDrill, EngineDrillContext, ScratchTarget } from '../engine.js';
 import { connectPg, libpqEnv, parsePgUrl } from './connection.js';
@@ -139,11 +139,11 @@ class PostgresDrill implements EngineDrill {
   }
 
   /** Each statement is one check; the first that fails stops the drill (later ones may depend on it). */
-  async runSql(statements: string[]): Promise<void> {
+  async runSql(scripts: SqlScript[]): Promise<void> {
     const client = await connectPg(this.prepared().url, 'target-url');
     try {
-      for (const sql of statements) {
-        const name = `post-restore-sql: ${sql.slice(0, 60)}`;
+      for (const { label, sql } of scripts) {
+        const name = `post-restore-sql: ${label.slice(0, 60)}`;
         try {
           await client.query(sql);
           this.context.ledger.check({ name, group: 'migrate', ok: true });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 
 import type { Logger } from '../../logger.js';
-import type { IgnorePattern } from '../../options.js';
+import type { IgnorePattern } from '../../options/index.js';
 import type { ProcessRunner } from '../../process.js';
 import type { RestoreError } from '../../report/model.js';
 import { findClientTool } from './pg-binaries.js';

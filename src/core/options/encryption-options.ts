@@ -1,14 +1,14 @@
 /**
- * The options of issue 5 (encryption, the KEK pairing check, secrets handed to the drill's app),
- * kept beside options.ts so that file only spreads them in. Parsing is synchronous and checks
- * shapes (a malformed recipient fails here, naming `recipients`); reading key files and deciding
- * whether a bundle may be written unencrypted happen in encryption.ts, where the secret set is known.
+ * Encryption, the KEK pairing check and the secrets handed to the drill's app. Parsing checks
+ * shapes only (a malformed recipient fails here, naming `recipients`); reading key files and
+ * deciding whether a bundle may be written unencrypted happen in encryption.ts, where the secret
+ * set is known.
  */
-import { parseRecipient } from './crypto/age-keys.js';
-import { ConfigError } from './errors.js';
-import type { OptionReader, OptionSpec } from './options.js';
+import { parseRecipient } from '../crypto/age-keys.js';
+import { ConfigError } from '../errors.js';
+import type { OptionSource, OptionSpec } from './spec.js';
 
-export const SECURITY_OPTION_SPECS: OptionSpec[] = [
+export const ENCRYPTION_OPTION_SPECS: OptionSpec[] = [
   {
     name: 'recipients',
     kind: 'list',
@@ -93,7 +93,7 @@ export interface DrillSecurityOptions extends DecryptSecurityOptions, KekOptions
   secretsEnv: boolean;
 }
 
-function parseKek(o: OptionReader): KekOptions {
+function parseKek(o: OptionSource): KekOptions {
   const kekFingerprintQuery = o.string('kek-fingerprint-query');
   const kekFingerprintCommand = o.string('kek-fingerprint-command');
   if (kekFingerprintQuery && kekFingerprintCommand) {
@@ -110,7 +110,7 @@ function parseKek(o: OptionReader): KekOptions {
   return { kekFingerprintQuery, kekFingerprintCommand, kekFile };
 }
 
-export function parseBackupSecurity(o: OptionReader): BackupSecurityOptions {
+export function parseBackupSecurity(o: OptionSource): BackupSecurityOptions {
   const recipients = o.list('recipients').map((r) => parseRecipient(r, o.name('recipients')));
   const passphrase = o.string('passphrase');
   if (passphrase !== undefined && recipients.length > 0) {
@@ -126,10 +126,10 @@ export function parseBackupSecurity(o: OptionReader): BackupSecurityOptions {
   };
 }
 
-export function parseDecryptSecurity(o: OptionReader): DecryptSecurityOptions {
+export function parseDecryptSecurity(o: OptionSource): DecryptSecurityOptions {
   return { identity: o.string('identity'), passphrase: o.string('passphrase') };
 }
 
-export function parseDrillSecurity(o: OptionReader): DrillSecurityOptions {
+export function parseDrillSecurity(o: OptionSource): DrillSecurityOptions {
   return { ...parseDecryptSecurity(o), ...parseKek(o), secretsEnv: o.boolean('secrets-env') };
 }

@@ -1,0 +1,40 @@
+import * as core from '@actions/core';
+
+import { CheckFailed } from '../../core/errors.js';
+import { parseVerifyOptions } from '../../core/options/index.js';
+import { verify, type VerifyResult } from '../../core/verify.js';
+import { runAction } from '../run-action.js';
+
+async function report(result: VerifyResult): Promise<void> {
+  core.setOutput('verified', String(result.ok));
+  core.setOutput('bundle', result.bundle);
+  core.setOutput('age-seconds', result.ageSeconds === null ? '' : String(result.ageSeconds));
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  await core.summary
+    .addHeading(`dbdrill verify: ${result.ok ? '✅ verified' : '❌ failed'}`, 3)
+    .addRaw(`\`${result.bundle}\`\n\n`)
+    .addTable([
+      [
+        { data: 'layer', header: true },
+        { data: 'result', header: true },
+        { data: 'detail', header: true },
+      ],
+      ...result.layers.map((l) => [l.name, l.skipped ? 'skipped' : l.ok ? 'ok' : 'FAILED', l.detail]),
+    ])
+    .write();
+}
+
+/** The verify action: inputs -> verify -> outputs and job summary, on failure too. */
+export async function run(): Promise<void> {
+  await runAction('verify', async ({ reader, deps }) => {
+    try {
+      const options = parseVerifyOptions(reader);
+      await report(await verify(deps, options));
+    } catch (err) {
+      const failed = CheckFailed.resultOf<VerifyResult>(err, 'layers');
+      if (failed) await report(failed);
+      else core.setOutput('verified', 'false');
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * The one start-up path of every entry point (the three actions and the CLI): register secret
+ * inputs with the logger before anything can print them, turn cancellation signals into an
+ * AbortSignal that core's clean-up paths watch, parse the store settings with the other options,
+ * and wire core's ports. Both adapters differ only in how they collect raw options, name inputs
+ * in messages, and report the outcome.
+ */
+import { runtimeDeps, type RuntimeDeps } from '../core/deps.js';
+import { maskUrlOrValue, type Logger, type Redactor } from '../core/logger.js';
+import {
+  OptionReader,
+  parseStoreSettings,
+  specsFor,
+  type Command,
+  type RawOptions,
+} from '../core/options/index.js';
+import { actionsArtifactService } from './actions-artifact.js';
+import { lazyMongoDownloader } from './lazy-mongo-downloader.js';
+
+/**
+ * GitHub cancels a job with SIGINT, then SIGTERM; a CI system or `kill` sends SIGTERM; a closed
+ * terminal sends SIGHUP. Each must stop the run and clean up (scratch servers, partial uploads).
+ */
+export const CANCEL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+export interface StartupInput {
+  command: Command;
+  raw: RawOptions;
+  /** How an input is named in messages: `--x` on the CLI, `x` in actions. */
+  label: (input: string) => string;
+  logger: Logger & { readonly redactor: Redactor };
+  /** Where AWS_* and GITHUB_* settings come from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What a command body gets: its options to parse and the wired dependencies. */
+export interface Session {
+  reader: OptionReader;
+  deps: SessionDeps;
+  signal: AbortSignal;
+}
+
+export type SessionDeps = RuntimeDeps & {
+  /** Masks every registered secret (for reports written outside the logger). */
+  redact: (text: string) => string;
+};
+
+/**
+ * Registers every secret input with the logger (masked in Actions, redacted by the CLI), once,
+ * before any parsing can echo a value.
+ */
+export function maskSecretInputs(command: Command, raw: RawOptions, logger: Logger): void {
+  for (const spec of specsFor(command)) {
+    if (!spec.secret) continue;
+    for (const value of [raw[spec.name]].flat()) if (value) maskUrlOrValue(logger, value);
+  }
+}
+
+/**
+ * Runs `body` with cancellation signals turned into `session.signal`; the handlers are removed
+ * when it settles, so a second signal after clean-up ends the process as Node normally does.
+ * Errors propagate: the adapter turns them into an exit code or setFailed.
+ */
+export async function withSession<T>(
+  input: StartupInput,
+  body: (session: Session) => Promise<T>,
+): Promise<T> {
+  const { command, raw, label, logger, env = process.env } = input;
+  maskSecretInputs(command, raw, logger);
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    logger.warning(`received ${sig}; stopping and cleaning up`);
+    controller.abort(sig);
+  };
+  for (const sig of CANCEL_SIGNALS) process.once(sig, onSignal);
+  try {
+    const reader = new OptionReader(raw, label);
+    const store = parseStoreSettings(reader, command);
+    const deps: SessionDeps = {
+      ...runtimeDeps(logger, label, controller.signal, () => ({
+        env,
+        s3: store.s3,
+        artifact: { ...store.artifact, service: () => actionsArtifactService(env) },
+      })),
+      mongoToolDownloader: lazyMongoDownloader(logger),
+      redact: (text) => logger.redactor.redact(text),
+    };
+    return await body({ reader, deps, signal: controller.signal });
+  } finally {
+    for (const sig of CANCEL_SIGNALS) process.removeListener(sig, onSignal);
+  }
+}
