@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 
 import { actionsArtifactService } from '../src/adapters/actions-artifact.js';
 import { ConfigError } from '../src/core/errors.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { ArtifactStore } from '../src/core/stores/artifact-store.js';
 import { openStore } from '../src/core/stores/open-store.js';
 import { ObjectExistsError, ObjectNotFoundError } from '../src/core/stores/store-errors.js';

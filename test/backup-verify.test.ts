@@ -12,6 +12,9 @@ import * as tar from 'tar-stream';
 import { backup, type BackupResult } from '../src/core/backup.js';
 import type { Manifest, PostgresComponent } from '../src/core/bundle/manifest.js';
 import { ConfigError, CheckFailed } from '../src/core/errors.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
+import { findPgInstalls } from '../src/core/engines/postgres/pg-binaries.js';
+import { NodeProcessRunner } from '../src/core/process.js';
 import {
   OptionReader,
   parseBackupOptions,
@@ -224,9 +227,16 @@ describe('verify', () => {
     }
     const pglite = await verifyBundle('test/fixtures/postgres/pg18-pglite.gzip.dump');
     const list = pglite.layers.find((l) => l.name === 'pg_restore --list');
-    // PG 15's pg_restore cannot read archive 1.16: skipped, and the report says so
-    expect(list?.skipped).toBe(true);
-    expect(list?.detail).toMatch(/1\.16/);
+    // Archive 1.16 needs pg_restore 18: with one installed the cross-check runs, without it the
+    // layer is skipped and says why. Either way the native reader alone passed the archive above.
+    const installs = await findPgInstalls(new NodeProcessRunner(new MemoryLogger()));
+    if (installs.some((i) => i.hasClient && i.major >= 18)) {
+      expect(list).toMatchObject({ ok: true });
+      expect(list?.skipped).toBeFalsy();
+    } else {
+      expect(list?.skipped).toBe(true);
+      expect(list?.detail).toMatch(/1\.16/);
+    }
   });
 });
 

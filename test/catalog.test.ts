@@ -20,7 +20,7 @@ import {
 } from '../src/core/catalog/index.js';
 import type { HistoryEntry } from '../src/core/report/model.js';
 import { FileStore } from '../src/core/stores/file-store.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { tempDir, testDeps } from './helpers/deps.js';
 
 const NOW = Date.UTC(2026, 2, 1, 12);

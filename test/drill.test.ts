@@ -21,6 +21,7 @@ import {
 import { validateDrillReport } from '../src/core/report/validate.js';
 import { REALISTIC_COUNTS, startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir, testDeps } from './helpers/deps.js';
+import { freePort } from '../src/core/provision/free-port.js';
 
 let source: TestCluster;
 let work: { dir: string; remove: () => Promise<void> };
@@ -30,15 +31,6 @@ let first: BackupResult;
 let port = 41000;
 
 const APP = resolve('test/apps/tiny-app.mjs');
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 async function appOptions(mode = 'normal'): Promise<RawOptions> {
   port = await freePort();

@@ -1,5 +1,5 @@
 /**
- * Issue 5 end to end on real parts: a real source cluster, real pg_dump, bundles encrypted by
+ * Encryption end to end on real parts: a real source cluster, real pg_dump, bundles encrypted by
  * dbdrill and opened by the real `age` CLI, verify and the drill decrypting them, the KEK pairing
  * check against real databases, and the tiny app receiving secrets-env variables.
  */
@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, stat, truncate, writeFile, open } from 'node:fs/promises';
-import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -17,7 +16,7 @@ import { drill, type DrillResult } from '../src/core/drill.js';
 import { isEnvFileName, parseEnvFile } from '../src/core/encryption.js';
 import { CheckFailed, ConfigError } from '../src/core/errors.js';
 import { kekMismatchMessage, normalizeFingerprint, resolveKekMember } from '../src/core/kek.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import {
   OptionReader,
   parseBackupOptions,
@@ -28,6 +27,7 @@ import {
 import { verify, type VerifyResult } from '../src/core/verify.js';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir, testDeps } from './helpers/deps.js';
+import { freePort } from '../src/core/provision/free-port.js';
 
 const sh = promisify(execFile);
 const APP = resolve('test/apps/tiny-app.mjs');
@@ -83,15 +83,6 @@ async function verifyBundle(
 }
 
 const layer = (r: VerifyResult, name: string) => r.layers.find((l) => l.name === name);
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 async function runDrill(
   raw: RawOptions,

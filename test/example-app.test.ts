@@ -441,7 +441,7 @@ describe('migrate.mjs', () => {
 });
 
 describe('examples/workflows', () => {
-  /** Inputs from issue 5 (encryption) that options.ts may not list yet. */
+  /** Encryption inputs that the option table may not list yet. */
   const PENDING_INPUTS = ['identity', 'recipients', 'passphrase'];
   const ACTIONS: Record<string, Command> = { backup: 'backup', verify: 'verify', 'restore-drill': 'drill' };
 

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { bundleKey, bundlesOf } from '../src/core/bundle/naming.js';
 import { ConfigError } from '../src/core/errors.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { FileStore } from '../src/core/stores/file-store.js';
 import { openStore } from '../src/core/stores/open-store.js';
 import { S3Store } from '../src/core/stores/s3-store.js';

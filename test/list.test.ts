@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { bundleKey, recordKey } from '../src/core/catalog/index.js';
 import { fixedClock } from '../src/core/clock.js';
 import { list, listJson } from '../src/core/list.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { openStore } from '../src/core/stores/open-store.js';
 import type { Store } from '../src/core/stores/store.js';
 import { startS3Server, type S3TestServer } from './helpers/s3-server.js';

@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { fixedClock } from '../src/core/clock.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { OptionReader, type RawOptions } from '../src/core/options/index.js';
 import { announce, type NotifyDeps } from '../src/core/notify/announce.js';
 import { nodeTextFileIo, writeMetricsFile } from '../src/core/notify/metrics-file.js';
-import { parseNotifySettings, type NotifySettings } from '../src/core/notify/notify-options.js';
+import { parseNotifySettings } from '../src/core/options/notify-options.js';
+import type { NotifySettings } from '../src/core/notify/settings.js';
 import type { Outcome } from '../src/core/notify/outcome.js';
 import { parseExposition } from '../src/core/notify/prometheus-text.js';
 import { groupingUrl } from '../src/core/notify/pushgateway.js';

@@ -1,6 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { closeSync, createReadStream, openSync, readFileSync, writeSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import {
 import { readMongoDumpDir } from '../src/core/engines/mongodb/dump-dir.js';
 import { checkBsonDocument } from '../src/core/engines/mongodb/bson-walk.js';
 import { Crc64, crc64Hex } from '../src/core/engines/mongodb/crc64.js';
-import { ArchiveWriter, benchDocument, bson, TERM } from '../src/bench/mongo-archive-writer.js';
+import { ArchiveWriter, bson, TERM } from '../src/bench/mongo-archive-writer.js';
 
 const FIX = join(process.cwd(), 'test/fixtures/mongo');
 const fixture = (p: string): Buffer => readFileSync(join(FIX, p));
@@ -514,85 +513,5 @@ describe('readMongoDumpDir (mongodump --out layout)', () => {
     await cp(join(FIX, 'dir/foodump'), d6, { recursive: true });
     await rm(join(d6, 'test'), { recursive: true });
     expect((await failure(readMongoDumpDir(d6))).message).toMatch(/not a mongodump directory/);
-  });
-});
-
-describe('throughput on a large synthetic archive (printed, not asserted)', () => {
-  const mb = Number(process.env.MONGO_BENCH_MB ?? 200);
-  const run = mb > 0 ? it : it.skip;
-  let dir: string;
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  run(`${mb} MB plain archive, gzipped: readMongoArchive vs gzip -t`, async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dbdrill-mongo-bench-'));
-    const plainPath = join(dir, 'bench.archive');
-    const fd = openSync(plainPath, 'w', 0o600);
-    let batch: Buffer[] = [];
-    let batchLen = 0;
-    const flush = (): void => {
-      writeSync(fd, Buffer.concat(batch));
-      batch = [];
-      batchLen = 0;
-    };
-    const w = new ArchiveWriter((b) => {
-      batch.push(b);
-      batchLen += b.length;
-      if (batchLen >= 4 << 20) flush();
-    });
-    const nss = ['orders', 'users', 'events', 'sessions'];
-    w.prelude(
-      nss.map((c) => ({
-        db: 'bench',
-        collection: c,
-        metadata: '{"options":{},"indexes":[]}',
-        type: 'collection',
-      })),
-    );
-    const target = mb * 1024 * 1024;
-    let written = 0;
-    let n = 0;
-    let docs = 0;
-    while (written < target) {
-      const c = nss[n % nss.length];
-      const seg: Buffer[] = [];
-      for (let k = 0; k < 200; k++, n++) {
-        const d = benchDocument(n);
-        seg.push(d);
-        written += d.length;
-      }
-      docs += seg.length;
-      w.segment('bench', c, seg);
-    }
-    for (const c of nss) w.eof('bench', c);
-    flush();
-    closeSync(fd);
-    const gz = spawnSync('sh', ['-c', `gzip -c '${plainPath}' > '${plainPath}.gz'`]);
-    expect(gz.status).toBe(0);
-
-    const size = (await readFile(plainPath)).length;
-    const mbOf = size / 1e6;
-    const t0 = performance.now();
-    const plain = await readMongoArchive(createReadStream(plainPath, { highWaterMark: 1 << 20 }));
-    const tPlain = (performance.now() - t0) / 1000;
-    const t1 = performance.now();
-    const gzr = await readMongoArchive(createReadStream(`${plainPath}.gz`, { highWaterMark: 1 << 20 }));
-    const tGz = (performance.now() - t1) / 1000;
-    const t2 = performance.now();
-    const gzipT = spawnSync('gzip', ['-t', `${plainPath}.gz`]);
-    const tGzipT = (performance.now() - t2) / 1000;
-    expect(gzipT.status).toBe(0);
-    expect(plain.totalDocuments).toBe(docs);
-    expect(gzr.totalDocuments).toBe(docs);
-    expect(gzr.bytesRead).toBe(size);
-
-    const line =
-      `mongo archive bench: ${mbOf.toFixed(1)} MB plain (${docs} docs, ` +
-      `${(readFileSync(`${plainPath}.gz`).length / 1e6).toFixed(1)} MB gz)\n` +
-      `  readMongoArchive plain: ${tPlain.toFixed(2)} s = ${(mbOf / tPlain).toFixed(0)} MB/s\n` +
-      `  readMongoArchive gzip:  ${tGz.toFixed(2)} s = ${(mbOf / tGz).toFixed(0)} MB/s (decompressed)\n` +
-      `  gzip -t:                ${tGzipT.toFixed(2)} s = ${(mbOf / tGzipT).toFixed(0)} MB/s; ratio ${(tGz / tGzipT).toFixed(2)}x`;
-    process.stdout.write(`${line}\n`);
   });
 });

@@ -36,7 +36,7 @@ import {
 } from '../src/core/engines/mongodb/mongo-tools.js';
 import { effectiveRenames, mongorestoreOptions } from '../src/core/engines/mongodb/restore.js';
 import { CheckFailed, ConfigError } from '../src/core/errors.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import {
   OptionReader,
   parseBackupOptions,

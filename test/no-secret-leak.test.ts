@@ -1,5 +1,5 @@
 /**
- * No secret ever shown (issue 5): a full backup, verify and drill through the CLI, and verify and
+ * No secret ever shown: a full backup, verify and drill through the CLI, and verify and
  * the drill through the actions' entry points, with known secret strings everywhere they can be
  * (database password, secret-file contents, .env values, passphrase, identity), printed on
  * purpose by the app. Then every byte of stdout, stderr, the report files and the job summary is
@@ -9,13 +9,13 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join, resolve } from 'node:path';
 
 import { runCli } from '../src/cli/main.js';
 import { generateIdentity, recipientOf } from '../src/core/crypto/age.js';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir } from './helpers/deps.js';
+import { freePort } from '../src/core/provision/free-port.js';
 
 const APP = resolve('test/apps/tiny-app.mjs');
 
@@ -45,15 +45,6 @@ async function cli(name: string, argv: string[]): Promise<{ code: number; stdout
   });
   captured.push({ name: `${name} stdout`, text: stdout }, { name: `${name} stderr`, text: stderr });
   return { code, stdout, stderr };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => res(p));
-    });
-  });
 }
 
 async function captureReportDir(name: string, dir: string): Promise<string[]> {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { backup } from '../src/core/backup.js';
 import { drill } from '../src/core/drill.js';
 import { CheckFailed } from '../src/core/errors.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import {
   OptionReader,
   parseBackupOptions,
@@ -21,7 +21,8 @@ import {
 } from '../src/core/options/index.js';
 import { verify } from '../src/core/verify.js';
 import { runAnnounced, type NotifyDeps } from '../src/core/notify/announce.js';
-import { parseNotifySettings, type NotifySettings } from '../src/core/notify/notify-options.js';
+import { parseNotifySettings } from '../src/core/options/notify-options.js';
+import type { NotifySettings } from '../src/core/notify/settings.js';
 import { backupOutcome, drillOutcome, verifyOutcome } from '../src/core/notify/outcome.js';
 import { parseExposition } from '../src/core/notify/prometheus-text.js';
 import { closedPort, startCaptureServer } from './helpers/capture-server.js';

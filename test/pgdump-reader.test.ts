@@ -10,7 +10,6 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -27,6 +26,7 @@ import {
   type PgDumpReport,
   type PgTocEntry,
 } from '../src/core/engines/postgres/pgdump-reader.js';
+import { freePort } from '../src/core/provision/free-port.js';
 
 const execFileP = promisify(execFile);
 const FIX = path.resolve('test/fixtures/postgres');
@@ -670,17 +670,6 @@ describe('a generated dump from a real cluster', () => {
   const conn = (): string[] => ['-h', dir, '-p', String(port), '-U', 'postgres'];
   const psql = (sql: string): Promise<string> =>
     run(path.join(PG15, 'psql'), [...conn(), '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-d', 'bench', '-c', sql]);
-
-  async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
-  }
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'pgdump-reader-'));

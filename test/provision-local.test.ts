@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 
 import { Cancelled, ConfigError } from '../src/core/errors.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { NodeProcessRunner } from '../src/core/process.js';
 import { freePort } from '../src/core/provision/free-port.js';
 import { startLocalCluster } from '../src/core/provision/local-postgres.js';

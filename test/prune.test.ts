@@ -20,7 +20,7 @@ import {
 } from '../src/core/catalog/index.js';
 import { fixedClock } from '../src/core/clock.js';
 import { CheckFailed, ConfigError } from '../src/core/errors.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { NodeProcessRunner } from '../src/core/process.js';
 import { prune, type PruneDeps, type PruneResult } from '../src/core/prune.js';
 import { parsePruneOptions } from '../src/core/options/index.js';

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { bundleKey, bundlesOf } from '../src/core/bundle/naming.js';
 import { ConfigError } from '../src/core/errors.js';
-import { MemoryLogger } from '../src/core/logger.js';
+import { MemoryLogger } from './helpers/memory-logger.js';
 import { openStore } from '../src/core/stores/open-store.js';
 import { S3Store, type S3StoreOptions } from '../src/core/stores/s3-store.js';
 import { ObjectExistsError, ObjectNotFoundError } from '../src/core/stores/store-errors.js';

@@ -6743,8 +6743,6 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:net"
-const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:url"
@@ -6791,7 +6789,11 @@ class errors_ConfigError extends Error {
         this.name = 'ConfigError';
     }
 }
-/** A verification, drill objective or health check that did not hold: exit code 1. */
+/**
+ * A verification, drill objective or health check that did not hold: exit code 1. `R` is the
+ * result type of the use case that failed (`new CheckFailed(message, result)` infers it); a catch
+ * block sees `CheckFailed<unknown>`, so adapters recover the type with `resultOf`.
+ */
 class CheckFailed extends Error {
     result;
     exitCode = 1;
@@ -6801,6 +6803,17 @@ class CheckFailed extends Error {
         super(message);
         this.result = result;
         this.name = 'CheckFailed';
+    }
+    /**
+     * The result attached to `error` when it is a CheckFailed whose result has the `key` that only
+     * results of type R have (e.g. `layers` for a verify result); undefined otherwise, so a failure
+     * thrown before the use case had a result is never mistaken for one.
+     */
+    static resultOf(error, key) {
+        if (!(error instanceof CheckFailed))
+            return undefined;
+        const result = error.result;
+        return typeof result === 'object' && result !== null && key in result ? result : undefined;
     }
 }
 /** The run was cancelled (SIGINT/SIGTERM); treated like a failed check (exit 1) after clean-up. */
@@ -6820,10 +6833,16 @@ function exitCodeOf(error) {
 function messageOf(error) {
     return error instanceof Error ? error.message : String(error);
 }
-/** Throws Cancelled when the run's signal fired (its reason is the signal name, e.g. SIGINT). */
+/**
+ * Throws Cancelled when the run's signal fired. The reason is the signal name (e.g. SIGINT), or
+ * already a Cancelled, which is thrown as it is so the first cause survives nested checks.
+ */
 function throwIfCancelled(signal) {
-    if (signal?.aborted)
-        throw new Cancelled(typeof signal.reason === 'string' ? signal.reason : 'abort');
+    if (!signal?.aborted)
+        return;
+    if (signal.reason instanceof Cancelled)
+        throw signal.reason;
+    throw new Cancelled(typeof signal.reason === 'string' ? signal.reason : 'abort');
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/crypto/bech32.js
@@ -7781,15 +7800,44 @@ class NodeProcessRunner {
             stderr: stderr.length > maxErr ? stderr.slice(-maxErr) : stderr,
         };
     }
-    start(command, args, options = {}) {
-        this.logger.info(`$ ${[command, ...args].map(shellQuote).join(' ')} &`);
-        return (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+    spawn(command, args, options = {}) {
+        if (!options.quiet) {
+            this.logger.info(`$ ${[command, ...(options.displayArgs ?? args)].map(shellQuote).join(' ')}`);
+        }
+        const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
             env: options.env ?? process.env,
             cwd: options.cwd,
-            detached: options.detached ?? false,
-            shell: options.shell ?? false,
-            stdio: ['ignore', 'pipe', 'pipe'],
+            detached: options.processGroup ?? false,
+            stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
         });
+        child.stdin?.on('error', () => {
+            /* the child may exit before reading all its input; its exit status tells what happened */
+        });
+        const exited = new Promise((resolve) => {
+            child.once('error', (error) => resolve({ code: null, signal: null, error }));
+            child.once('exit', (code, signal) => resolve({ code, signal }));
+        });
+        const group = options.processGroup ?? false;
+        return {
+            pid: child.pid,
+            stdin: child.stdin ?? undefined,
+            stdout: child.stdout,
+            stderr: child.stderr,
+            exited,
+            kill(signal = 'SIGTERM') {
+                if (child.pid === undefined)
+                    return;
+                try {
+                    if (group)
+                        process.kill(-child.pid, signal);
+                    else
+                        child.kill(signal);
+                }
+                catch {
+                    /* already gone */
+                }
+            },
+        };
     }
 }
 function shellQuote(arg) {
@@ -7806,8 +7854,8 @@ async function commandOutput(runner, command, args) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/free-port.js
 
 /**
@@ -7834,7 +7882,121 @@ async function freePort(host = '127.0.0.1') {
     });
 }
 
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/pg-binaries.js
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/connection.js
+/**
+ * Connecting to PostgreSQL with errors an operator can act on. The password never leaves this
+ * module except through PGPASSWORD in a child's environment.
+ */
+
+
+function parsePgUrl(url, input) {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new ConfigError(`${input} is not a valid URL; expected postgres://user:password@host:5432/database`);
+    }
+    if (!/^postgres(ql)?:$/.test(parsed.protocol)) {
+        throw new ConfigError(`${input} must start with postgres:// or postgresql://`);
+    }
+    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+    const safe = new URL(url);
+    safe.password = '';
+    const hostParam = parsed.searchParams.get('host');
+    const host = decodeURIComponent(parsed.hostname) || hostParam || process.env.PGHOST || 'localhost';
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.searchParams.get('dbname') || '';
+    const user = decodeURIComponent(parsed.username) || process.env.PGUSER || 'postgres';
+    if (!database) {
+        throw new ConfigError(`${input} names no database; add it to the path: postgres://user@host:5432/<database>`);
+    }
+    return {
+        safeUrl: safe.toString(),
+        password,
+        host,
+        port: parsed.port ? Number(parsed.port) : Number(process.env.PGPORT || 5432),
+        user,
+        database,
+    };
+}
+/** Environment for libpq tools (pg_dump, pg_restore, psql, the app) pointing at the target. */
+function libpqEnv(target, base = process.env) {
+    const env = {
+        ...base,
+        PGHOST: target.host,
+        PGPORT: String(target.port),
+        PGUSER: target.user,
+        PGDATABASE: target.database,
+    };
+    if (target.password !== undefined)
+        env.PGPASSWORD = target.password;
+    else
+        delete env.PGPASSWORD;
+    return env;
+}
+function describeTarget(t) {
+    return `${t.user}@${t.host}:${t.port}/${t.database}`;
+}
+/** Connects or throws a ConfigError that names host, port, user and database, never the password. */
+async function connectPg(url, input, options = {}) {
+    const target = parsePgUrl(url, input);
+    const client = new pg.Client({
+        connectionString: url,
+        application_name: options.applicationName ?? 'dbdrill',
+        connectionTimeoutMillis: 15000,
+    });
+    client.on('error', () => {
+        /* a connection dropped while idle surfaces on the next query instead of crashing */
+    });
+    try {
+        await client.connect();
+    }
+    catch (err) {
+        await client.end().catch(() => undefined);
+        throw explainPgError(err, target, input);
+    }
+    return client;
+}
+function explainPgError(err, t, input) {
+    const e = err;
+    const where = `${t.host}:${t.port}`;
+    switch (e.code) {
+        case 'ECONNREFUSED':
+            return new ConfigError(`cannot connect to PostgreSQL at ${where}: connection refused; check the host and port in ${input} and that the server is running`);
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return new ConfigError(`cannot connect to PostgreSQL: host "${t.host}" not found; check the host in ${input}`);
+        case 'ETIMEDOUT':
+            return new ConfigError(`cannot connect to PostgreSQL at ${where}: timed out; check ${input} and firewalls`);
+        case '28P01':
+            return new ConfigError(`password authentication failed for user "${t.user}" at ${where}; check the password in ${input} (not shown)`);
+        case '28000':
+            return new ConfigError(`PostgreSQL at ${where} rejected user "${t.user}" (${e.message}); check the user in ${input} and pg_hba.conf`);
+        case '3D000':
+            return new ConfigError(`database "${t.database}" does not exist at ${where}; check the database name in ${input}`);
+        default:
+            if (e.message && /timeout/i.test(e.message)) {
+                return new ConfigError(`cannot connect to PostgreSQL at ${where}: ${e.message}; check ${input}`);
+            }
+            return new ConfigError(`cannot connect to PostgreSQL at ${where} as "${t.user}": ${e.message ?? String(err)}`);
+    }
+}
+function quoteIdent(name) {
+    return '"' + name.replace(/"/g, '""') + '"';
+}
+/** Parses "15.8 (Debian 15.8-1)" or "pg_dump (PostgreSQL) 15.8" into a major version. */
+function majorOf(version) {
+    const m = /(\d+)(?:\.(\d+))?/.exec(version);
+    if (!m)
+        throw new Error(`cannot read a PostgreSQL version from "${version}"`);
+    const major = Number(m[1]);
+    // 9.6 and older are "9.x" majors; they are out of range for dbdrill anyway.
+    return major;
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/pg-binaries.js
 
 
 
@@ -8201,6 +8363,7 @@ async function findServer(runner, major, options = {}) {
 
 
 
+
 const SUPERUSER = 'postgres';
 const HOST = '127.0.0.1';
 const PORT_ATTEMPTS = 3;
@@ -8218,9 +8381,6 @@ function serverEnv() {
 }
 function quoteConfValue(value) {
     return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-function quoteIdent(name) {
-    return `"${name.replace(/"/g, '""')}"`;
 }
 async function logTail(file, lines = LOG_TAIL_LINES) {
     try {
@@ -8314,8 +8474,7 @@ async function startLocalCluster(deps, options = {}) {
         throw new errors_ConfigError(`Invalid database name ${JSON.stringify(database)}: 1 to 63 characters, no NUL.`);
     }
     const checkAbort = () => {
-        if (signal?.aborted)
-            throw signal.reason instanceof Cancelled ? signal.reason : new Cancelled('abort');
+        throwIfCancelled(signal);
     };
     checkAbort();
     const install = await findServer(runner, options.major, {
@@ -8458,8 +8617,7 @@ async function startLocalCluster(deps, options = {}) {
             ? ''
             : `\nserver log (last lines):\n${await logTail(logFile)}`;
         await stop();
-        if (signal?.aborted)
-            throw signal.reason instanceof Cancelled ? signal.reason : new Cancelled('abort');
+        throwIfCancelled(signal);
         if (e instanceof errors_ConfigError || e instanceof Cancelled)
             throw e;
         throw new Error(`could not start a scratch PostgreSQL ${install.version}: ${messageOf(e)}${tail}`, {
@@ -8537,15 +8695,6 @@ const root = (0,external_node_path_namespaceObject.resolve)(here, '..', '..');
 const cli = (0,external_node_path_namespaceObject.join)(root, 'dist', 'cli', 'index.js');
 const demoDir = (0,external_node_path_namespaceObject.resolve)(process.env.DBDRILL_DEMO_DIR ?? (0,external_node_path_namespaceObject.join)(root, '.demo'));
 const say = (line = '') => process.stdout.write(line + '\n');
-async function main_freePort() {
-    return new Promise((res, rej) => {
-        const s = external_node_net_namespaceObject.createServer().listen(0, '127.0.0.1', () => {
-            const p = s.address().port;
-            s.close(() => res(p));
-        });
-        s.on('error', rej);
-    });
-}
 function runCli(args) {
     say(`\n$ dbdrill ${args.map((a) => (/[\s"]/.test(a) ? `'${a}'` : a)).join(' ')}`);
     return new Promise((res) => {
@@ -8631,7 +8780,7 @@ async function main() {
         if (code !== 0)
             return code;
         say('\n4. Drill: restore into a throwaway cluster, migrate, boot the app on it, prove it healthy');
-        const port = await main_freePort();
+        const port = await freePort();
         const reportDir = (0,external_node_path_namespaceObject.join)(demoDir, 'report');
         code = await runCli([
             'drill',

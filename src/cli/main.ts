@@ -2,6 +2,13 @@
  * The CLI adapter: argv -> the same option parsers and use cases as the actions. The only place
  * besides the actions' wrappers that turns errors into exit codes (0 ok, 1 check failed, 2 usage).
  */
+import {
+  announcedName,
+  announcer,
+  backupOutcome,
+  drillOutcome,
+  verifyOutcome,
+} from '../adapters/announce.js';
 import { withSession } from '../adapters/startup.js';
 import { backupAndPrune } from '../core/backup.js';
 import { drill, type DrillResult } from '../core/drill.js';
@@ -166,7 +173,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           case 'backup': {
             const options = parseBackupOptions(reader);
             const retention = parseRetentionPolicy(reader);
-            const result = await backupAndPrune(deps, options, retention);
+            const announced = announcer(reader, deps, io.env);
+            const result = await announced(
+              'backup',
+              options.name,
+              () => backupAndPrune(deps, options, retention),
+              (r) => backupOutcome(options.name, r),
+            );
             verboseLogger.info(
               `backup ok: ${result.bundle} (${formatBytes(result.sizeBytes)}, ${result.tables} tables, ${result.rows} rows${result.collections ? `, ${result.collections} collections, ${result.documents} documents` : ''}${result.skewSeconds !== null ? `, skew ${result.skewSeconds} s` : ''}, ${result.secretFiles} secret file(s), ${formatDuration(result.durationSeconds)})`,
             );
@@ -174,13 +187,27 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             return 0;
           }
           case 'verify': {
-            const result = await verify(deps, parseVerifyOptions(reader));
+            const options = parseVerifyOptions(reader);
+            const name = announcedName(options);
+            const result = await announcer(reader, deps, io.env)(
+              'verify',
+              name,
+              () => verify(deps, options),
+              (r) => verifyOutcome(name, r),
+            );
             verboseLogger.info(`verified: ${result.bundle}`);
             print(verifyJson(result));
             return 0;
           }
           case 'drill': {
-            const result = await drill(deps, parseDrillOptions(reader));
+            const options = parseDrillOptions(reader);
+            const name = announcedName(options);
+            const result = await announcer(reader, deps, io.env)(
+              'drill',
+              name,
+              () => drill(deps, options),
+              (r) => drillOutcome(name, r),
+            );
             print(drillJson(result));
             return 0;
           }

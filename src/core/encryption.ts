@@ -1,5 +1,5 @@
 /**
- * Issue 5 wired into the use cases: turns the security options into the encrypt/decrypt hooks
+ * Encryption wired into the use cases: turns the security options into the encrypt/decrypt hooks
  * that backup.ts and verify.ts already accept, refuses to write secret files in plain text, runs
  * the KEK pairing check, loads `.env` files for the drill's app, and registers every secret value
  * with the logger's redactor before anything can print it.

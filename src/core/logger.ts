@@ -98,31 +98,6 @@ export class ConsoleLogger implements Logger {
   }
 }
 
-/** Collects log lines in memory; for tests. */
-export class MemoryLogger implements Logger {
-  readonly lines: string[] = [];
-  readonly redactor = new Redactor();
-  debug(m: string): void {
-    this.lines.push('debug: ' + this.redactor.redact(m));
-  }
-  info(m: string): void {
-    this.lines.push(this.redactor.redact(m));
-  }
-  warning(m: string): void {
-    this.lines.push('warning: ' + this.redactor.redact(m));
-  }
-  error(m: string): void {
-    this.lines.push('error: ' + this.redactor.redact(m));
-  }
-  startGroup(t: string): void {
-    this.lines.push('group: ' + t);
-  }
-  endGroup(): void {}
-  addSecret(v: string): void {
-    this.redactor.add(v);
-  }
-}
-
 /** Registers a secret value; for URLs, the password part alone. */
 export function maskUrlOrValue(logger: { addSecret(v: string): void }, value: string): void {
   try {

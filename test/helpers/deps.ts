@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import type { RuntimeDeps } from '../../src/core/deps.js';
-import { MemoryLogger } from '../../src/core/logger.js';
+import { MemoryLogger } from './memory-logger.js';
 import { NodeProcessRunner } from '../../src/core/process.js';
 import { openStore } from '../../src/core/stores/open-store.js';
 

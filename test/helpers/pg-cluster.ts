@@ -8,7 +8,7 @@
  */
 import pg from 'pg';
 
-import { MemoryLogger } from '../../src/core/logger.js';
+import { MemoryLogger } from './memory-logger.js';
 import { NodeProcessRunner } from '../../src/core/process.js';
 import { startLocalCluster, type LocalCluster } from '../../src/core/provision/local-postgres.js';
 import { findPgInstalls } from '../../src/core/engines/postgres/pg-binaries.js';

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 
 import { freePort } from '../../src/core/provision/free-port.js';
 
-import { MemoryLogger } from '../../src/core/logger.js';
+import { MemoryLogger } from '../helpers/memory-logger.js';
 import { NodeProcessRunner } from '../../src/core/process.js';
 import { findPgInstalls } from '../../src/core/engines/postgres/pg-binaries.js';
 import { defaultTestMajor, startTestCluster, type TestCluster } from '../helpers/pg-cluster.js';

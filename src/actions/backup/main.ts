@@ -3,6 +3,7 @@ import * as core from '@actions/core';
 import { backupAndPrune } from '../../core/backup.js';
 import { formatBytes, formatDuration } from '../../core/duration.js';
 import { parseBackupOptions, parseRetentionPolicy } from '../../core/options/index.js';
+import { announcer, backupOutcome } from '../../adapters/announce.js';
 import { runAction } from '../run-action.js';
 
 /** The backup action: inputs -> backup (and prune, with keep-*) -> outputs and job summary. */
@@ -10,7 +11,12 @@ export async function run(): Promise<void> {
   await runAction('backup', async ({ reader, deps }) => {
     const options = parseBackupOptions(reader);
     const retention = parseRetentionPolicy(reader);
-    const result = await backupAndPrune(deps, options, retention);
+    const result = await announcer(reader, deps, process.env)(
+      'backup',
+      options.name,
+      () => backupAndPrune(deps, options, retention),
+      (r) => backupOutcome(options.name, r),
+    );
     if (result.prune) core.setOutput('pruned', result.prune.deleted.join('\n'));
     core.setOutput('bundle', result.bundle);
     core.setOutput('sha256', result.sha256);

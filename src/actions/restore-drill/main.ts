@@ -5,6 +5,7 @@ import { drill, type DrillResult } from '../../core/drill.js';
 import { CheckFailed, messageOf } from '../../core/errors.js';
 import { parseDrillOptions, parseReportUpload, type ReportUploadOptions } from '../../core/options/index.js';
 import { REPORT_FILES } from '../../core/report/write.js';
+import { announcedName, announcer, drillOutcome } from '../../adapters/announce.js';
 import { runAction } from '../run-action.js';
 
 async function publish(result: DrillResult, upload: ReportUploadOptions): Promise<void> {
@@ -37,7 +38,17 @@ export async function run(): Promise<void> {
     try {
       upload = parseReportUpload(reader);
       const options = parseDrillOptions(reader);
-      await publish(await drill(deps, options), upload);
+      const name = announcedName(options);
+      const announced = announcer(reader, deps, process.env);
+      await publish(
+        await announced(
+          'drill',
+          name,
+          () => drill(deps, options),
+          (r) => drillOutcome(name, r),
+        ),
+        upload,
+      );
     } catch (err) {
       const failed = CheckFailed.resultOf<DrillResult>(err, 'report');
       if (failed && upload) await publish(failed, upload);

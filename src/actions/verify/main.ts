@@ -3,6 +3,7 @@ import * as core from '@actions/core';
 import { CheckFailed } from '../../core/errors.js';
 import { parseVerifyOptions } from '../../core/options/index.js';
 import { verify, type VerifyResult } from '../../core/verify.js';
+import { announcedName, announcer, verifyOutcome } from '../../adapters/announce.js';
 import { runAction } from '../run-action.js';
 
 async function report(result: VerifyResult): Promise<void> {
@@ -29,7 +30,16 @@ export async function run(): Promise<void> {
   await runAction('verify', async ({ reader, deps }) => {
     try {
       const options = parseVerifyOptions(reader);
-      await report(await verify(deps, options));
+      const name = announcedName(options);
+      const announced = announcer(reader, deps, process.env);
+      await report(
+        await announced(
+          'verify',
+          name,
+          () => verify(deps, options),
+          (r) => verifyOutcome(name, r),
+        ),
+      );
     } catch (err) {
       const failed = CheckFailed.resultOf<VerifyResult>(err, 'layers');
       if (failed) await report(failed);

@@ -14,7 +14,7 @@ import { ping } from './dead-man-ping.js';
 import { maskUrl } from './endpoint.js';
 import { deliver, realSleep, type Delivery, type DeliveryDeps, type FetchPort } from './http-delivery.js';
 import { nodeTextFileIo, writeMetricsFile, type TextFileIo } from './metrics-file.js';
-import { registerNotifySecrets, type NotifyOn, type NotifySettings } from './notify-options.js';
+import { registerNotifySecrets, type NotifyOn, type NotifySettings } from './settings.js';
 import { errorOutcome, runUrlFrom, type NotifyCommand, type Outcome } from './outcome.js';
 import { pushMetrics } from './pushgateway.js';
 import { facts, headline, notifyEvent, slackMessage, type MessageContext } from './webhook-payloads.js';

@@ -1,4 +1,4 @@
-/** What adapters need from the notify module: announce/announceStart (or runAnnounced), the Outcome builders and the options. */
+/** What adapters need from the notify module: announce/announceStart (or runAnnounced), the Outcome builders and the settings (parsed by options/notify-options.ts). */
 export {
   announce,
   announceStart,
@@ -9,13 +9,7 @@ export {
 } from './announce.js';
 export type { FetchPort, DeliveryPolicy } from './http-delivery.js';
 export type { TextFileIo } from './metrics-file.js';
-export {
-  NOTIFY_OPTION_SPECS,
-  notifyDisabled,
-  parseNotifySettings,
-  registerNotifySecrets,
-  type NotifySettings,
-} from './notify-options.js';
+export { notifyDisabled, registerNotifySecrets, type NotifySettings } from './settings.js';
 export {
   backupOutcome,
   drillOutcome,

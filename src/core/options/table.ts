@@ -6,6 +6,7 @@ import { BACKUP_OPTION_SPECS } from './backup-options.js';
 import { DRILL_OPTION_SPECS, REPORT_UPLOAD_OPTION_SPECS } from './drill-options.js';
 import { ENCRYPTION_OPTION_SPECS } from './encryption-options.js';
 import { LOCATION_OPTION_SPECS } from './location-options.js';
+import { NOTIFY_OPTION_SPECS } from './notify-options.js';
 import { RETENTION_OPTION_SPECS } from './retention-options.js';
 import type { Command, OptionSpec } from './spec.js';
 import { STORE_OPTION_SPECS } from './store-options.js';
@@ -22,6 +23,7 @@ export const OPTION_SPECS: OptionSpec[] = [
   ...STORE_OPTION_SPECS,
   ...RETENTION_OPTION_SPECS,
   ...REPORT_UPLOAD_OPTION_SPECS,
+  ...NOTIFY_OPTION_SPECS,
 ];
 
 /** Every input of the command's action, action-only inputs included. */

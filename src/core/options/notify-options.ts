@@ -1,17 +1,16 @@
 /**
  * The options that make a run heard from (chat notifications, dead-man pings, Prometheus
- * metrics), kept beside the notify module so options.ts only spreads the specs in. Parsing checks
- * every URL up front: a typo in a webhook must fail the run at once (exit 2), not be discovered
- * as a warning on the night the backup breaks. Bad values are shown with their secret parts
- * masked, because these URLs are credentials.
+ * metrics). Parsing checks every URL up front: a typo in a webhook must fail the run at once
+ * (exit 2), not be discovered as a warning on the night the backup breaks. Bad values are shown
+ * with their secret parts masked, because these URLs are credentials.
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 import { ConfigError } from '../errors.js';
-import type { Command, OptionReader, OptionSpec } from '../options/index.js';
-import { looksLikeSlack, maskUrl, urlSecrets } from './endpoint.js';
-import type { DeliveryPolicy } from './http-delivery.js';
+import { looksLikeSlack, maskUrl } from '../notify/endpoint.js';
+import type { NotifyFormat, NotifyOn, NotifySettings } from '../notify/settings.js';
+import type { Command, OptionSource, OptionSpec } from './spec.js';
 
 const NOTIFY_CMDS: Command[] = ['backup', 'verify', 'drill'];
 
@@ -65,38 +64,11 @@ export const NOTIFY_OPTION_SPECS: OptionSpec[] = [
   },
 ];
 
-export type NotifyOn = 'failure' | 'always' | 'never';
-export type NotifyFormat = 'slack' | 'json';
-
-export interface NotifyTarget {
-  url: string;
-  format: NotifyFormat;
-}
-
-export interface NotifySettings {
-  notifyUrls: NotifyTarget[];
-  notifyOn: NotifyOn;
-  pingUrl?: string;
-  /** Absolute path. */
-  metricsFile?: string;
-  pushgatewayUrl?: string;
-  /** Prefix of the job label; `<metricsJob>_<command>` is the label. */
-  metricsJob: string;
-  /** Timeouts and retries; default DEFAULT_DELIVERY_POLICY. Not a user option: tests tighten it. */
-  policy?: DeliveryPolicy;
-}
-
-/** True when nothing is configured, so adapters can skip the whole module cheaply. */
-export function notifyDisabled(s: NotifySettings): boolean {
-  return !s.notifyUrls.length && !s.pingUrl && !s.metricsFile && !s.pushgatewayUrl;
-}
-
 /**
  * Reads the notify options. Single values are read through `list()` (last line wins, as for every
- * other option), which needs no entry in the shared spec table and so parses the same before and
- * after NOTIFY_OPTION_SPECS is spread into it.
+ * other option), so a value given twice behaves the same as for the other options.
  */
-export function parseNotifySettings(o: OptionReader): NotifySettings {
+export function parseNotifySettings(o: OptionSource): NotifySettings {
   const single = (name: string): string | undefined => o.list(name).at(-1);
 
   const notifyUrls = o.list('notify-url').map((line, i, all) => {
@@ -187,13 +159,4 @@ function httpUrl(value: string, input: string, expected: string): string {
     throw new ConfigError(`${input} "${maskUrl(value)}" is not valid; expected ${expected}`);
   }
   return u.href;
-}
-
-/**
- * Registers the secret parts of every configured URL with the logger, so nothing later (a library
- * error, a verbose log line) prints a webhook token. Call once after parsing; announce calls it too.
- */
-export function registerNotifySecrets(logger: { addSecret(v: string): void }, s: NotifySettings): void {
-  const urls = [...s.notifyUrls.map((t) => t.url), s.pingUrl, s.pushgatewayUrl];
-  for (const url of urls) if (url) for (const secret of urlSecrets(url)) logger.addSecret(secret);
 }
