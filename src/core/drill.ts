@@ -25,7 +25,7 @@ import {
 import { decryptHook } from './encryption.js';
 import type { EngineDrill, EngineDrillContext } from './engines/engine.js';
 import { ENGINES } from './engines/registry.js';
-import { CheckFailed, messageOf } from './errors.js';
+import { CheckFailed, ConfigError, messageOf } from './errors.js';
 import type { UseCaseDeps } from './deps.js';
 import type { VerifyResult } from './inspection/index.js';
 import { kekCheckWanted } from './kek.js';
@@ -71,7 +71,9 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
   const history = store && options.name ? await readDrillHistory(store, options.name).catch(() => []) : [];
   if (history.length) report.history = history.slice(-HISTORY_IN_REPORT);
   const written = await writeDrillReport(options.reportDir, report, { redact: deps.redact });
-  if (store && options.name) {
+  // A usage error (a store that does not exist, a bad option) is no drill to chart, and appending
+  // would create the store the user mistyped.
+  if (store && options.name && !(thrown instanceof ConfigError)) {
     await appendDrillHistory(store, options.name, toHistoryEntry(report)).catch((e) =>
       deps.logger.warning(`could not append to the drill history: ${messageOf(e)}`),
     );
