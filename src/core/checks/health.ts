@@ -435,7 +435,9 @@ export async function waitForHealthy(
       logger.debug(`health: ${check.name} attempt ${result.attempts}: ${outcome.error}`);
       shown.attempts = result.attempts;
       shown.last =
-        outcome.status !== undefined ? `status ${outcome.status}: ${outcome.error}` : outcome.error;
+        outcome.status === undefined || outcome.error.startsWith('status ')
+          ? outcome.error
+          : `status ${outcome.status}, ${outcome.error}`;
       if (isDefiniteWrongAnswer(outcome)) {
         const at = clock.monotonicMs();
         if (definite?.error !== outcome.error || definite.status !== outcome.status)
