@@ -130,14 +130,14 @@ describe('waitForHealthy against real HTTP servers', () => {
     const logger = new MemoryLogger();
     await waitForHealthy([check(`${s.url}/ready`)], {
       ...fast,
-      timeoutMs: 500,
+      timeoutMs: 1500,
       progressEveryMs: 100,
       logger,
     });
     const progress = logger.lines.filter((l) => l.startsWith(`health: waiting for GET ${s.url}/ready:`));
-    expect(progress.length).toBeGreaterThan(0);
-    expect(progress.at(-1)).toMatch(
-      /of 500 ms, attempt \d+, last: status 503: status 503, expected 200-399$/,
+    // The first line may come before any answer; later ones carry the attempt and the answer.
+    expect(progress.some((l) => /of 1.5 s, attempt \d+, last: status 503, expected 200-399$/.test(l))).toBe(
+      true,
     );
   });
 
