@@ -52,8 +52,19 @@ export type SessionDeps = RuntimeDeps & {
 export function maskSecretInputs(command: Command, raw: RawOptions, logger: Logger): void {
   for (const spec of specsFor(command)) {
     if (!spec.secret) continue;
-    for (const value of [raw[spec.name]].flat()) if (value) maskUrlOrValue(logger, value);
+    for (const value of [raw[spec.name]].flat()) {
+      if (!value || (spec.name === 'identity' && isKeyFilePath(value))) continue;
+      maskUrlOrValue(logger, value);
+    }
   }
+}
+
+/**
+ * An identity given as the path of a key file is not a secret (the keys read from it are masked
+ * when they are loaded): masking the path would hide "cannot read /path/key.txt" from the user.
+ */
+function isKeyFilePath(value: string): boolean {
+  return !/AGE-SECRET-KEY-|AGE-PLUGIN-|[\r\n]/i.test(value) && /^[~./]|^[A-Za-z]:\\/.test(value.trim());
 }
 
 /**
