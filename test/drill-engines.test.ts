@@ -139,8 +139,8 @@ describe('post-restore SQL against a real scratch database', () => {
     const sqlChecks = result.report.checks.filter((c) => c.name.startsWith('post-restore-sql: '));
     expect(sqlChecks.map((c) => [c.name, c.ok])).toEqual([
       ['post-restore-sql: CREATE TABLE public.migrated (id int)', true],
-      ['post-restore-sql: ALTER TABLE public.customers ADD COLUMN tier int', true],
-      ['post-restore-sql: UPDATE public.customers SET tier = 3', true],
+      ['post-restore-sql: 01-add.sql', true],
+      ['post-restore-sql: 02-fill.sql', true],
     ]);
   });
 

@@ -50,7 +50,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE TABLE "acme.prod".items (id int PRIMARY KEY);
       INSERT INTO "acme.prod".items SELECT generate_series(1, 20);`,
     drillArgs: ['--compare-url', '$SOURCE'],
-    wrongToday: 'compare-url splits "acme.prod.items" on the first "." (production count null)',
   },
   {
     id: 'names-paren-function',
@@ -61,7 +60,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE FUNCTION public."calc(v2)"(a text) RETURNS text LANGUAGE sql AS 'SELECT a || ''!''';
       CREATE FUNCTION public."odd)name"() RETURNS int LANGUAGE sql AS 'SELECT 1';
       CREATE TABLE t (id int);`,
-    wrongToday: 'the structure check cuts a function tag at the first "(" and reports it missing',
   },
   {
     id: 'names-mixed-unicode-reserved',
@@ -118,8 +116,6 @@ export const ZOO_CASES: ZooCase[] = [
         total numeric GENERATED ALWAYS AS (price * qty) STORED);
       INSERT INTO g (price, qty) SELECT g, g FROM generate_series(1, 30) g;
       INSERT INTO g (other, price, qty) VALUES (9999, 1, 1);`,
-    wrongToday:
-      'an explicit value above a BY DEFAULT identity is in the source too; the drill blames the restore',
   },
   {
     id: 'tables-unlogged-toast-nocolumns',
@@ -189,7 +185,6 @@ export const ZOO_CASES: ZooCase[] = [
     pre: () => [
       `DO $$ BEGIN FOR i IN 1..1000 LOOP EXECUTE format('CREATE TEMP TABLE burn%s (a int)', i); END LOOP; END $$`,
     ],
-    wrongToday: 'per-leaf row counts compared although rows legitimately move between hash leaves',
   },
   {
     id: 'part-multilevel-hash',
@@ -278,7 +273,6 @@ export const ZOO_CASES: ZooCase[] = [
       GRANT SELECT ON secrets TO $P_reader;
       GRANT UPDATE (val) ON secrets TO $P_reader;`,
     drillArgs: ['--create-roles', '--no-acl=false'],
-    wrongToday: 'create-roles creates owners only, so GRANT ... TO a grantee-only role fails the restore',
   },
   {
     id: 'roles-rls-policy',
@@ -293,7 +287,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE POLICY by_tenant ON tenant_data TO $P_tenant USING (tenant = current_user);
       CREATE POLICY all_read ON tenant_data AS RESTRICTIVE FOR SELECT USING (v > 0);`,
     drillArgs: ['--create-roles'],
-    wrongToday: 'create-roles ignores roles named only in policies: CREATE POLICY fails, the drill fails',
   },
   {
     id: 'roles-default-privileges',
@@ -305,7 +298,6 @@ export const ZOO_CASES: ZooCase[] = [
       ALTER DEFAULT PRIVILEGES FOR ROLE $P_deployer IN SCHEMA public GRANT SELECT ON TABLES TO $P_app;
       ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO $P_app;`,
     drillArgs: ['--create-roles', '--no-acl=false'],
-    wrongToday: 'create-roles ignores default-privilege roles: ALTER DEFAULT PRIVILEGES fails',
   },
   {
     id: 'roles-owner-kept',
@@ -330,7 +322,6 @@ export const ZOO_CASES: ZooCase[] = [
       ALTER TABLE audit ENABLE ROW LEVEL SECURITY;
       CREATE POLICY auditors ON audit FOR SELECT TO $P_auditor USING (true);`,
     drillArgs: ['--ignore-restore-errors', 'role ".*" does not exist # roles are not provisioned in scratch'],
-    wrongToday: 'FALSE PASS: the policy is missing from the target but no check covers policies',
   },
   {
     id: 'roles-defaults-public',
@@ -425,7 +416,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE TABLE down (id int DEFAULT nextval('down_seq') PRIMARY KEY);
       ALTER SEQUENCE down_seq OWNED BY down.id;
       INSERT INTO down SELECT FROM generate_series(1, 7);`,
-    wrongToday: 'the sequence check assumes ascending sequences and compares with max(column)',
   },
   {
     id: 'seq-text-column',
@@ -436,7 +426,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE TABLE invoice (code text DEFAULT 'INV-' || nextval('inv_seq') PRIMARY KEY);
       ALTER SEQUENCE inv_seq OWNED BY invoice.code;
       INSERT INTO invoice SELECT FROM generate_series(1, 12);`,
-    wrongToday: 'the sequence check feeds max(text column) to BigInt and the checks phase throws',
   },
   {
     id: 'seq-cycle-bounds-uncalled',
@@ -458,7 +447,6 @@ export const ZOO_CASES: ZooCase[] = [
       INSERT INTO acct SELECT generate_series(1, 10);
       INSERT INTO acct VALUES (500);
       SELECT setval('acct_id_seq', 20);`,
-    wrongToday: 'the source already had the sequence behind; the drill blames the restore',
   },
   // ---------------------------------------------------------------- tablespaces
   {
@@ -468,7 +456,6 @@ export const ZOO_CASES: ZooCase[] = [
     setup: `
       CREATE TABLE spaced (id int PRIMARY KEY USING INDEX TABLESPACE zoo_space, v text) TABLESPACE zoo_space;
       INSERT INTO spaced SELECT g, 'v' FROM generate_series(1, 30) g;`,
-    wrongToday: 'pg_restore runs without --no-tablespaces; the scratch cluster has no such tablespace',
   },
   // ---------------------------------------------------------------- encodings and collations
   {
@@ -636,7 +623,6 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE TABLE p_1 PARTITION OF p FOR VALUES FROM (0) TO (100);
       CREATE TABLE p_2 PARTITION OF p FOR VALUES FROM (100) TO (200);
       INSERT INTO p SELECT generate_series(0, 199);`,
-    wrongToday: 'FALSE PASS: the parent has no TABLE DATA entry, no rows restored, "0 tables, 0 rows" passes',
   },
   {
     id: 'tier-sample-misspelled',
@@ -645,7 +631,6 @@ export const ZOO_CASES: ZooCase[] = [
     tier: 'sample',
     sampleTables: ['public.custmers'],
     setup: `CREATE TABLE customers (id int); INSERT INTO customers VALUES (1);`,
-    wrongToday: 'FALSE PASS: an unknown sample table is not a usage error; nothing restored, drill passes',
   },
   {
     id: 'tier-sample-fk',
@@ -657,6 +642,5 @@ export const ZOO_CASES: ZooCase[] = [
       CREATE TABLE customers (id int PRIMARY KEY); INSERT INTO customers SELECT generate_series(1, 5);
       CREATE TABLE orders (id int PRIMARY KEY, customer int REFERENCES customers);
       INSERT INTO orders SELECT g, 1 + g % 5 FROM generate_series(1, 20) g;`,
-    wrongToday: 'the FK is created over sampled rows whose parents were not restored: pg_restore error',
   },
 ];

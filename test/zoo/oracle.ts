@@ -360,6 +360,8 @@ export function diffFacts(source: DatabaseFacts, copy: DatabaseFacts, scope: Com
       want = want.filter((c) => !c.startsWith('large object'));
       got = got.filter((c) => !c.startsWith('large object'));
     }
+    if (kind === 'constraints' && Array.isArray(scope.rows))
+      got = got.map(sampledForeignKey(source, scope.rows));
     const gotSet = new Set(got);
     const wantSet = new Set(want);
     const missing = want.filter((f) => !gotSet.has(f));
@@ -395,6 +397,24 @@ export function diffFacts(source: DatabaseFacts, copy: DatabaseFacts, scope: Com
         out.push(`sequence state: ${seq} is ${copy.sequenceStates[seq] ?? 'absent'}, source ${state}`);
   }
   return out;
+}
+
+/**
+ * A sample copy cannot hold a validated foreign key from a sampled table into one whose rows were
+ * not sampled (the referenced rows are absent by design): NOT VALID is the faithful best there,
+ * so such a key compares as the source's. A key into fully sampled rows must still be valid.
+ */
+function sampledForeignKey(source: DatabaseFacts, leaves: string[]): (f: string) => string {
+  const sampled = new Set(leaves);
+  return (f) => {
+    const m = / FOREIGN KEY \(.*?\) REFERENCES (.+?)\(.*( NOT VALID| not valid)/.exec(f);
+    if (!m) return f;
+    const ref = m[1];
+    const refLeaves = source.leavesOf[ref]?.length ? source.leavesOf[ref] : [ref];
+    return refLeaves.every((l) => sampled.has(l))
+      ? f
+      : f.replace(/ NOT VALID/, '').replace(/ not valid$/, '');
+  };
 }
 
 /** The database-level settings a copy must share to hold the same text the same way. */

@@ -27,6 +27,23 @@ export interface TableCount {
   rows: number | null;
 }
 
+/** A sequence whose next value its column already holds (the next insert would collide). */
+export interface SequenceBehind {
+  /** Schema and name of the sequence, never joined into one string to be split again. */
+  schema: string;
+  name: string;
+  /** Table and column it feeds. */
+  tableSchema: string;
+  table: string;
+  column: string;
+  /** The sequence's last_value and is_called; bigints as text. */
+  lastValue: string;
+  isCalled: boolean;
+  increment: string;
+  /** The column's max (ascending sequence) or min (descending), as text. */
+  columnEdge: string;
+}
+
 export interface PostgresComponent {
   id: string;
   engine: 'postgres';
@@ -43,6 +60,11 @@ export interface PostgresComponent {
   endedAt: string;
   tables: TableCount[];
   roles: string[];
+  /**
+   * Sequences already behind their column in the source at backup time (an application bug, not
+   * a restore fault); absent in bundles made before this was recorded.
+   */
+  sequencesBehind?: SequenceBehind[];
 }
 
 export interface SecretsRecord {

@@ -15,7 +15,10 @@ export function describeDrift(
       ok: false,
       detail: off
         .slice(0, 10)
-        .map((c) => `${c.name}: production ${c.expected}, restored ${c.actual}`)
+        .map(
+          (c) =>
+            `${c.name}${c.tree ? ' (partition tree)' : ''}: production ${c.expected ?? 'not found or unreadable'}, restored ${c.actual ?? 'not found or unreadable'}`,
+        )
         .join('; '),
     };
   }

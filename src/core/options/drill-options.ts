@@ -12,6 +12,11 @@ import { ConfigError } from '../errors.js';
 import { byEngine } from './database-urls.js';
 import { parseDrillSecurity, type DrillSecurityOptions } from './encryption-options.js';
 import { parseSelection, type BundleSelection } from './location-options.js';
+import {
+  parseRestoreFidelity,
+  RESTORE_FIDELITY_OPTION_SPECS,
+  type RestoreFidelityOptions,
+} from './restore-fidelity-options.js';
 import type { Command, OptionSource, OptionSpec } from './spec.js';
 import { existingDir, parseMongoBinDir, parsePgBinDir } from './tool-options.js';
 
@@ -93,14 +98,16 @@ export const DRILL_OPTION_SPECS: OptionSpec[] = [
     kind: 'boolean',
     commands: DRILL,
     default: 'true',
-    description: 'pg_restore --no-owner: objects belong to the restoring user.',
+    description:
+      'pg_restore --no-owner: objects belong to the restoring user. false: objects keep their owners (with create-roles, the owners are created).',
   },
   {
     name: 'no-acl',
     kind: 'boolean',
     commands: DRILL,
     default: 'true',
-    description: 'pg_restore --no-acl: skip GRANT/REVOKE.',
+    description:
+      'pg_restore --no-acl: skip GRANT/REVOKE and ALTER DEFAULT PRIVILEGES. false: privileges are restored (with create-roles, the grantees are created).',
   },
   {
     name: 'create-roles',
@@ -108,8 +115,10 @@ export const DRILL_OPTION_SPECS: OptionSpec[] = [
     commands: DRILL,
     default: 'false',
     description:
-      'Create the roles the dump names (as NOLOGIN) before restoring, so ownership and grants apply.',
+      'Create the roles the restore needs (NOLOGIN, no passwords) before restoring: policy roles always, owners with no-owner false, grantees and default-privilege roles with no-acl false. The report lists them.',
   },
+  // tablespaces and the sample tier: how a scratch target differs from production
+  ...RESTORE_FIDELITY_OPTION_SPECS,
   {
     name: 'ignore-restore-errors',
     kind: 'list',
@@ -243,7 +252,7 @@ export interface SqlScript {
   sql: string;
 }
 
-export interface DrillOptions extends BundleSelection, DrillSecurityOptions {
+export interface DrillOptions extends BundleSelection, DrillSecurityOptions, RestoreFidelityOptions {
   /** The postgres:// target-url. */
   targetUrl?: string;
   /** The mongodb:// target-url. */
@@ -355,6 +364,7 @@ export function parseDrillOptions(o: OptionSource): DrillOptions {
     reportDir: resolve(o.string('report-dir') ?? 'dbdrill-report'),
     keepTarget: o.boolean('keep-target'),
     ...parseDrillSecurity(o),
+    ...parseRestoreFidelity(o),
   };
 }
 

@@ -39,6 +39,11 @@ export interface DrillCount {
   actual: number | null;
   ok: boolean;
   source: 'manifest' | 'compare-url';
+  /** The PostgreSQL table as a (schema, name) pair, so nothing splits `name` again. */
+  schema?: string;
+  table?: string;
+  /** Counted over the whole partition tree at its root (rows move between its leaves on restore). */
+  tree?: { leaves: string[]; why: string };
 }
 
 export interface StructureKind {

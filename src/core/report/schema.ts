@@ -116,6 +116,13 @@ export const drillReportSchema = {
           actual: nullableCount,
           ok: { type: 'boolean' },
           source: { enum: ['manifest', 'compare-url'] },
+          schema: text,
+          table: text,
+          tree: {
+            type: 'object',
+            required: ['leaves', 'why'],
+            properties: { leaves: { type: 'array', items: text }, why: nonEmpty },
+          },
         },
       },
     },

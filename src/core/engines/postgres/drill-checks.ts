@@ -11,21 +11,29 @@ import type { DrillCount } from '../../report/model.js';
 import type { DrillLedger, VerifiedBundle } from '../engine.js';
 import { connectPg } from './connection.js';
 import type { PgTocEntry } from './pgdump-reader.js';
+import { checkOwnedSequences, describeBehind, inheritedFromSource } from './sequence-checks.js';
 import {
-  checkSequences,
   checkStructure,
   compareCounts,
   compareWithProduction,
   manifestExpectations,
   runAssertions,
+  type CountExpectation,
 } from './structure-checks.js';
 
 export interface PostgresCheckOptions {
   tier: 'full' | 'schema' | 'sample';
+  /** For tier sample: the resolved tables (`schema.table`, leaves of named partitioned tables). */
   sampleTables: string[];
+  /** Tier sample: a sample of zero rows passes instead of failing. */
+  allowEmptySample?: boolean;
   compareUrl?: string;
   countTolerance: { percent?: number; rows?: number };
   assertSql: string[];
+  /** pg_restore ran with --no-acl, so default privileges are not expected in the target. */
+  noAcl?: boolean;
+  /** TOC entries (dump ids) the restore left out on purpose and reported elsewhere. */
+  leftOut?: ReadonlySet<number>;
 }
 
 export interface RestoredDump {
@@ -44,7 +52,7 @@ export async function checkRestoredPostgres(
   try {
     await recordStructure(client, restored.toc, o, ledger);
     if (o.tier !== 'schema') {
-      await recordSequences(client, ledger);
+      await recordSequences(client, restored.component, ledger);
       const counts = await recordCounts(client, restored, o, ledger);
       if (o.compareUrl) await recordProductionDrift(o.compareUrl, counts, o, ledger);
     } else {
@@ -66,7 +74,11 @@ async function recordStructure(
   o: PostgresCheckOptions,
   ledger: DrillLedger,
 ): Promise<void> {
-  const structure = await checkStructure(client, toc, { schemaOnly: o.tier === 'schema' });
+  const structure = await checkStructure(client, toc, {
+    schemaOnly: o.tier === 'schema',
+    noAcl: o.noAcl,
+    leftOut: o.leftOut,
+  });
   ledger.report.structure = structure;
   for (const s of structure) {
     ledger.check({
@@ -80,17 +92,47 @@ async function recordStructure(
   }
 }
 
-async function recordSequences(client: pg.Client, ledger: DrillLedger): Promise<void> {
-  const seq = await checkSequences(client);
+/**
+ * A sequence behind its column fails the drill only when the restore put it there. One the source
+ * already had in the same state at backup (an application bug, restored faithfully) passes, and
+ * the check and a note say it came from the source.
+ */
+async function recordSequences(
+  client: pg.Client,
+  component: PostgresComponent | undefined,
+  ledger: DrillLedger,
+): Promise<void> {
+  const seq = await checkOwnedSequences(client);
+  const recorded = component?.sequencesBehind;
+  const inherited = seq.behind.filter((b) => inheritedFromSource(b, recorded));
+  const caused = seq.behind.filter((b) => !inheritedFromSource(b, recorded));
+  const parts: string[] = [];
+  if (caused.length) {
+    const why = recorded
+      ? 'not so in the source at backup'
+      : "the bundle does not record the source's sequence states, so this may be inherited from the source";
+    parts.push(`${caused.map(describeBehind).join('; ')} (${why})`);
+  }
+  if (inherited.length) {
+    parts.push(
+      `inherited from the source, which had the same state at backup: ${inherited.map(describeBehind).join('; ')}`,
+    );
+    ledger.report.notes.push(
+      `the source database already had ${inherited.length} sequence(s) behind their column at backup (an application bug, restored faithfully): ${inherited.map(describeBehind).join('; ')}`,
+    );
+  }
+  const judged = seq.checked - seq.skipped.length;
+  parts.push(`${judged} owned sequence(s) checked`);
+  if (seq.skipped.length) {
+    parts.push(
+      `${seq.skipped.length} skipped: ${seq.skipped.map((s) => `${s.schema}.${s.name} (${s.reason})`).join('; ')}`,
+    );
+  }
   ledger.check({
-    name: 'sequences at or above their columns',
+    name: 'sequences ahead of their columns',
     group: 'data',
-    ok: seq.problems.length === 0,
-    detail: seq.problems.length
-      ? seq.problems
-          .map((p) => `${p.sequence} is at ${p.lastValue}, ${p.column} has ${p.maxValue}`)
-          .join('; ')
-      : `${seq.checked} owned sequence(s) checked`,
+    ok: caused.length === 0,
+    detail: parts.join('; '),
   });
 }
 
@@ -104,10 +146,25 @@ async function recordCounts(
   if (o.tier === 'sample') {
     const wanted = new Set(o.sampleTables.map((t) => (t.includes('.') ? t : `public.${t}`)));
     expectations = expectations.filter((e) => wanted.has(e.name));
+    // A sample of nothing restores nothing and every count matches: it proves no restore at all.
+    const rows = expectations.reduce((n, e) => n + (e.rows ?? 0), 0);
+    const unknown = expectations.some((e) => e.rows === null);
+    if (rows === 0 && !unknown) {
+      ledger.check({
+        name: 'the sample holds rows',
+        group: 'data',
+        ok: !!o.allowEmptySample,
+        detail: `the sampled table(s) ${o.sampleTables.join(', ') || '(none with rows in the dump)'} held 0 rows in the backup${o.allowEmptySample ? ' (allow-empty-sample)' : '; sample tables with rows, or set allow-empty-sample'}`,
+      });
+    }
   }
   const counts = await compareCounts(client, expectations);
   ledger.report.counts.push(...counts);
   const wrong = counts.filter((c) => !c.ok);
+  const trees = counts.filter((c) => c.tree);
+  const treeNote = trees.length
+    ? `; compared at the partition root: ${trees.map((c) => `${c.name} (${c.tree!.leaves.length} leaves, ${c.tree!.why})`).join('; ')}`
+    : '';
   ledger.check({
     name: 'row counts equal the backup snapshot',
     group: 'data',
@@ -115,9 +172,12 @@ async function recordCounts(
     detail: wrong.length
       ? wrong
           .slice(0, 10)
-          .map((c) => `${c.name}: expected ${c.expected}, got ${c.actual}`)
-          .join('; ')
-      : `${counts.length} table(s), ${counts.reduce((n, c) => n + (c.actual ?? 0), 0)} rows, all exact`,
+          .map(
+            (c) =>
+              `${c.name}${c.tree ? ' (partition tree)' : ''}: expected ${c.expected}, got ${c.actual ?? 'no readable table'}`,
+          )
+          .join('; ') + treeNote
+      : `${counts.length} table(s), ${counts.reduce((n, c) => n + (c.actual ?? 0), 0)} rows, all exact${treeNote}`,
   });
   return counts;
 }
@@ -126,18 +186,21 @@ async function recordCounts(
  * The snapshot's counts: the manifest's (taken in the dump's own snapshot), or for a bare dump
  * file the rows in its COPY data.
  */
-function expectedRows(
-  restored: RestoredDump,
-): { name: string; schema: string; table: string; rows: number | null }[] {
-  if (restored.component) return manifestExpectations(restored.component.tables);
-  return Object.entries(restored.dump.rows ?? {}).map(([name, rows]) => {
-    const e = restored.toc.find((x) => x.desc === 'TABLE DATA' && `${x.namespace}.${x.tag}` === name);
-    return {
-      name,
-      schema: e?.namespace ?? name.split('.')[0],
-      table: e?.tag ?? name.split('.').slice(1).join('.'),
-      rows,
-    };
+function expectedRows(restored: RestoredDump): CountExpectation[] {
+  const data = restored.toc.filter((e) => e.desc === 'TABLE DATA');
+  if (restored.component) {
+    const copyOf = new Map(data.map((e) => [JSON.stringify([e.namespace, e.tag]), e.copyStmt]));
+    return manifestExpectations(restored.component.tables).map((t) => ({
+      ...t,
+      copyStmt: copyOf.get(JSON.stringify([t.schema, t.table])),
+    }));
+  }
+  const byName = new Map<string, PgTocEntry>();
+  for (const e of data) byName.set(e.namespace ? `${e.namespace}.${e.tag}` : e.tag, e);
+  // Table names reach here only as the bare-dump reader's joined keys: the TOC entry holds the pair.
+  return Object.entries(restored.dump.rows ?? {}).flatMap(([name, rows]) => {
+    const e = byName.get(name);
+    return e ? [{ name, schema: e.namespace, table: e.tag, rows, copyStmt: e.copyStmt }] : [];
   });
 }
 

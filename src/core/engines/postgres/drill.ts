@@ -3,6 +3,8 @@
  * source and non-empty databases), pg_restore with every error judged, post-restore SQL, and the
  * structure and data checks afterwards. Mirrors `engines/mongodb/drill.ts`.
  */
+import { basename } from 'node:path';
+
 import type { PostgresComponent } from '../../bundle/manifest.js';
 import { CheckFailed, ConfigError, messageOf } from '../../errors.js';
 import type { IgnorePattern, SqlScript } from '../../options/index.js';
@@ -11,6 +13,7 @@ import type { Engine, EngineDrill, EngineDrillContext, ScratchTarget } from '../
 import { connectPg, libpqEnv, parsePgUrl } from './connection.js';
 import { checkRestoredPostgres, type PostgresCheckOptions, type RestoredDump } from './drill-checks.js';
 import { restorePostgres } from './restore.js';
+import { displayOf, planSample, type TableName } from './sample-plan.js';
 import { refuseUnsafeTarget } from './target-safety.js';
 
 export interface PostgresDrillOptions extends PostgresCheckOptions {
@@ -23,6 +26,7 @@ export interface PostgresDrillOptions extends PostgresCheckOptions {
   noOwner: boolean;
   noAcl: boolean;
   createRoles: boolean;
+  keepTablespaces?: boolean;
   ignoreRestoreErrors: IgnorePattern[];
 }
 
@@ -47,9 +51,26 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
         'bare pg_dump file (no dbdrill manifest): member checksums, secret files and the snapshot row counts do not apply; rows are compared with the COPY data in the dump itself',
       );
     }
+    const toc = bundle.pgDump.report.toc;
+    // Resolved before any target exists: a misspelt table is a usage error, not a drill that
+    // restores nothing and passes.
+    let sample: TableName[] = [];
+    let drillOptions = options;
+    if (options.tier === 'sample') {
+      const plan = planSample(toc, options.sampleTables, label('sample-tables'));
+      sample = plan.tables;
+      for (const r of plan.resolved) {
+        const meant = r.tables.map(displayOf);
+        if (meant.length !== 1 || meant[0] !== r.given)
+          context.ledger.report.notes.push(
+            `sample-tables "${r.given}" means ${meant.length ? meant.join(', ') : 'no table with rows in the dump'}`,
+          );
+      }
+      drillOptions = { ...options, sampleTables: sample.map(displayOf) };
+    }
     return new PostgresDrill(
-      { component, dump: bundle.pgDump, toc: bundle.pgDump.report.toc, dumpPath },
-      options,
+      { component, dump: bundle.pgDump, toc, dumpPath, sample },
+      drillOptions,
       context,
     );
   },
@@ -58,9 +79,11 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
 class PostgresDrill implements EngineDrill {
   readonly engine = 'postgres';
   private target: ScratchTarget | undefined;
+  /** TOC entries the restore left out on purpose and reported: the structure check must not expect them. */
+  private readonly leftOut = new Set<number>();
 
   constructor(
-    private readonly plan: RestoredDump & { dumpPath: string },
+    private readonly plan: RestoredDump & { dumpPath: string; sample: TableName[] },
     private readonly options: PostgresDrillOptions,
     private readonly context: EngineDrillContext,
   ) {}
@@ -100,11 +123,12 @@ class PostgresDrill implements EngineDrill {
       archiveMinor: Number(this.plan.dump.archiveVersion.split('.')[1]),
       toc: this.plan.toc,
       tier: o.tier,
-      sampleTables: o.sampleTables,
+      sampleTables: this.plan.sample,
       jobs: o.jobs,
       noOwner: o.noOwner,
       noAcl: o.noAcl,
       createRoles: o.createRoles,
+      keepTablespaces: o.keepTablespaces,
       extraRoles: this.plan.component?.roles,
       ignore: o.ignoreRestoreErrors,
       pgBinDir: o.pgBinDir,
@@ -134,6 +158,21 @@ class PostgresDrill implements EngineDrill {
     }
     if (out.rolesCreated.length)
       ledger.report.notes.push(`created roles before restoring: ${out.rolesCreated.join(', ')}`);
+    else if (o.createRoles)
+      ledger.report.notes.push('create-roles: every role the restore needs already existed');
+    if (!o.keepTablespaces && this.plan.toc.some((e) => e.tablespace))
+      ledger.report.notes.push(
+        `restored without tablespaces (everything in the target's default tablespace); the dump names: ${[...new Set(this.plan.toc.map((e) => e.tablespace).filter(Boolean))].sort().join(', ')}; keep-tablespaces restores into them`,
+      );
+    if (out.notValidForeignKeys.length)
+      ledger.report.notes.push(
+        `sample tier: foreign key(s) into tables whose rows were not sampled were added NOT VALID: ${out.notValidForeignKeys.join('; ')}`,
+      );
+    for (const d of out.droppedForeignKeys) this.leftOut.add(d.dumpId);
+    for (const d of out.droppedForeignKeys)
+      ledger.report.notes.push(
+        `sample tier: foreign key ${d.name} left out (even NOT VALID was refused: ${d.reason})`,
+      );
     if (out.unignored > 0)
       throw new CheckFailed(`pg_restore reported ${out.unignored} error(s); see the report`);
   }
@@ -143,7 +182,8 @@ class PostgresDrill implements EngineDrill {
     const client = await connectPg(this.prepared().url, 'target-url');
     try {
       for (const { label, sql } of scripts) {
-        const name = `post-restore-sql: ${label.slice(0, 60)}`;
+        // a file is named by its file name (the path's tail), inline SQL by its first words
+        const name = `post-restore-sql: ${label === sql ? sql.slice(0, 60) : basename(label)}`;
         try {
           await client.query(sql);
           this.context.ledger.check({ name, group: 'migrate', ok: true });
@@ -158,7 +198,12 @@ class PostgresDrill implements EngineDrill {
   }
 
   checkRestored(): Promise<void> {
-    return checkRestoredPostgres(this.prepared().url, this.plan, this.options, this.context.ledger);
+    return checkRestoredPostgres(
+      this.prepared().url,
+      this.plan,
+      { ...this.options, leftOut: this.leftOut },
+      this.context.ledger,
+    );
   }
 
   async teardown(keep: boolean): Promise<void> {

@@ -13,6 +13,7 @@ import type { ProcessRunner } from '../../process.js';
 import type { PostgresComponent, TableCount } from '../../bundle/manifest.js';
 import { findClientTool, findPgInstalls } from './pg-binaries.js';
 import { connectPg, libpqEnv, majorOf, parsePgUrl, quoteIdent } from './connection.js';
+import { checkOwnedSequences, describeBehind, type SequenceBehind } from './sequence-checks.js';
 
 export interface DumpDeps {
   runner: ProcessRunner;
@@ -103,6 +104,7 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
       await client.query<{ schema: string; name: string; relkind: string; populated: boolean }>(TABLES_SQL)
     ).rows;
     const roles = (await client.query<{ rolname: string }>(ROLES_SQL)).rows.map((r) => r.rolname);
+    const sequencesBehind = await sourceSequencesBehind(client, logger);
 
     const dumpPath = join(options.workDir, `${id}.dump`);
     // --no-sync: the dump is a temp file; the published bundle is what gets fsynced.
@@ -140,11 +142,36 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
       endedAt: endedAt.toISOString(),
       tables: countOutcome.value,
       roles,
+      sequencesBehind,
     };
     return { component, dumpPath };
   } finally {
     if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
     await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The sequences the source itself has behind their columns, so a drill can say the restored one
+ * inherited it. Inside a savepoint: an error here must not abort the snapshot-exporting transaction.
+ */
+async function sourceSequencesBehind(
+  client: import('pg').Client,
+  logger: Logger,
+): Promise<SequenceBehind[] | undefined> {
+  await client.query('SAVEPOINT dbdrill_sequences');
+  try {
+    const { behind } = await checkOwnedSequences(client);
+    await client.query('RELEASE SAVEPOINT dbdrill_sequences');
+    for (const b of behind)
+      logger.warning(`the source already has a sequence behind its column: ${describeBehind(b)}`);
+    return behind;
+  } catch (err) {
+    await client.query('ROLLBACK TO SAVEPOINT dbdrill_sequences');
+    logger.warning(
+      `cannot record the source's sequence states (${(err as Error).message}); a drill will not tell inherited ones apart`,
+    );
+    return undefined;
   }
 }
 

@@ -11,8 +11,17 @@ import type { IgnorePattern } from '../../options/index.js';
 import type { ProcessRunner } from '../../process.js';
 import type { RestoreError } from '../../report/model.js';
 import { findClientTool } from './pg-binaries.js';
-import { connectPg, libpqEnv, parsePgUrl, quoteIdent } from './connection.js';
+import { connectPg, libpqEnv, parsePgUrl } from './connection.js';
 import type { PgTocEntry } from './pgdump-reader.js';
+import { createMissingRoles, rolesNeeded } from './restore-roles.js';
+import {
+  displayOf,
+  foreignKeysIntoUnsampled,
+  keyOf,
+  notValidDefinition,
+  type ForeignKeyEntry,
+  type TableName,
+} from './sample-plan.js';
 
 export interface RestoreOptions {
   dumpPath: string;
@@ -20,12 +29,16 @@ export interface RestoreOptions {
   archiveMinor: number;
   toc: PgTocEntry[];
   tier: 'full' | 'schema' | 'sample';
-  sampleTables: string[];
+  /** The tables whose rows the sample tier restores, already resolved (see planSample). */
+  sampleTables: TableName[];
   jobs?: number;
   noOwner: boolean;
   noAcl: boolean;
   createRoles: boolean;
+  /** Owners the manifest recorded at backup. */
   extraRoles?: string[];
+  /** Restore into the dump's tablespaces instead of the target's default one. */
+  keepTablespaces?: boolean;
   ignore: IgnorePattern[];
   pgBinDir?: string;
   searchRoots?: string[];
@@ -41,6 +54,10 @@ export interface RestoreOutcome {
   /** Errors not covered by an ignore pattern: any makes the restore fail. */
   unignored: number;
   rolesCreated: string[];
+  /** Sample tier: foreign keys into unsampled tables, added NOT VALID after the restore. */
+  notValidForeignKeys: string[];
+  /** Sample tier: foreign keys that could not be added even NOT VALID, with the server's reason. */
+  droppedForeignKeys: { name: string; reason: string; dumpId: number }[];
   args: string[];
   /** Set when jobs had to drop to 1 because the archive has no data offsets. */
   sequentialBecausePiped: boolean;
@@ -64,7 +81,10 @@ export async function restorePostgres(
   });
   const target = parsePgUrl(o.targetUrl, 'target-url');
   const rolesCreated = o.createRoles
-    ? await createRoles(o.targetUrl, rolesOf(o.toc, o.extraRoles ?? []))
+    ? await createMissingRoles(
+        o.targetUrl,
+        rolesNeeded(o.toc, { noOwner: o.noOwner, noAcl: o.noAcl, recordedOwners: o.extraRoles }),
+      )
     : [];
   // A dump written to a pipe records no data offsets, and pg_restore cannot run it in parallel
   // ("could not find block ID ... lack of data offsets"): such dumps restore with one job.
@@ -79,10 +99,23 @@ export async function restorePostgres(
   const args = ['--dbname', target.safeUrl, '--jobs', String(jobs)];
   if (o.noOwner) args.push('--no-owner');
   if (o.noAcl) args.push('--no-acl');
+  // A scratch cluster has none of production's tablespace paths: without this every object
+  // placed in one fails with "tablespace ... does not exist".
+  if (!o.keepTablespaces) args.push('--no-tablespaces');
   if (o.tier === 'schema') args.push('--schema-only');
+  let deferred: ForeignKeyEntry[] = [];
   if (o.tier === 'sample') {
+    deferred = foreignKeysIntoUnsampled(o.toc, o.sampleTables);
     const listFile = join(o.workDir, 'sample.list');
-    await writeFile(listFile, sampleList(o.toc, o.sampleTables), { mode: 0o600 });
+    await writeFile(
+      listFile,
+      sampleList(
+        o.toc,
+        o.sampleTables,
+        deferred.map((d) => d.entry.dumpId),
+      ),
+      { mode: 0o600 },
+    );
     args.push('--use-list', listFile);
   }
   args.push(o.dumpPath);
@@ -103,6 +136,7 @@ export async function restorePostgres(
       ignored: false,
     });
   }
+  const fks = await addNotValid(o.targetUrl, deferred);
   return {
     tool: `pg_restore ${tool.version}`,
     jobs,
@@ -110,6 +144,8 @@ export async function restorePostgres(
     errors,
     unignored: errors.filter((e) => !e.ignored).length,
     rolesCreated,
+    notValidForeignKeys: fks.added,
+    droppedForeignKeys: fks.dropped,
     args,
     sequentialBecausePiped: piped && wanted > 1,
   };
@@ -143,34 +179,50 @@ export function parseRestoreErrors(stderr: string): string[] {
   return out;
 }
 
-function rolesOf(toc: PgTocEntry[], extra: string[]): string[] {
-  const roles = new Set(extra);
-  for (const e of toc) if (e.owner) roles.add(e.owner);
-  return [...roles].sort();
-}
-
-async function createRoles(targetUrl: string, roles: string[]): Promise<string[]> {
+/**
+ * Adds the deferred foreign keys NOT VALID: new rows are still checked, the sampled rows whose
+ * parents were not restored are not. Where even that is refused (NOT VALID on a partitioned
+ * table before PostgreSQL 18), the key is left out and reported.
+ */
+async function addNotValid(
+  targetUrl: string,
+  fks: ForeignKeyEntry[],
+): Promise<{ added: string[]; dropped: { name: string; reason: string; dumpId: number }[] }> {
+  const added: string[] = [];
+  const dropped: { name: string; reason: string; dumpId: number }[] = [];
+  if (!fks.length) return { added, dropped };
   const client = await connectPg(targetUrl, 'target-url');
-  const created: string[] = [];
   try {
-    for (const role of roles) {
-      const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
-      if (exists.rowCount) continue;
-      await client.query(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`);
-      created.push(role);
+    for (const fk of fks) {
+      const name = `${displayOf(fk.from)} ${fk.entry.tag.split(' ').slice(1).join(' ') || fk.entry.tag} -> ${displayOf(fk.to)}`;
+      try {
+        await client.query(notValidDefinition(fk.entry.defn));
+        added.push(name);
+      } catch (err) {
+        dropped.push({
+          name,
+          reason: err instanceof Error ? err.message : String(err),
+          dumpId: fk.entry.dumpId,
+        });
+      }
     }
   } finally {
     await client.end().catch(() => undefined);
   }
-  return created;
+  return { added, dropped };
 }
 
-/** A pg_restore --use-list that keeps every entry except TABLE DATA of tables not in the sample. */
-export function sampleList(toc: PgTocEntry[], sampleTables: string[]): string {
-  const wanted = new Set(sampleTables.map((t) => (t.includes('.') ? t : `public.${t}`)));
+/**
+ * A pg_restore --use-list that keeps every entry except TABLE DATA of tables not in the sample
+ * and the entries in `leaveOut` (foreign keys added NOT VALID afterwards).
+ */
+export function sampleList(toc: PgTocEntry[], sampleTables: TableName[], leaveOut: number[] = []): string {
+  const wanted = new Set(sampleTables.map(keyOf));
+  const skip = new Set(leaveOut);
   const lines: string[] = [];
   for (const e of toc) {
-    if (e.desc === 'TABLE DATA' && !wanted.has(`${e.namespace}.${e.tag}`)) continue;
+    if (skip.has(e.dumpId)) continue;
+    if (e.desc === 'TABLE DATA' && !wanted.has(keyOf({ schema: e.namespace, table: e.tag }))) continue;
     if (e.desc === 'BLOBS' || e.desc === 'LARGE OBJECTS') continue;
     lines.push(`${e.dumpId}; ${e.tableOid} ${e.oid} ${e.desc} ${e.namespace || '-'} ${e.tag} ${e.owner}`);
   }
