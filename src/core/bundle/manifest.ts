@@ -25,6 +25,25 @@ export interface TableCount {
   /** 'table' rows are compared exactly; 'partitioned' and 'matview' counts are informative. */
   kind: 'table' | 'partitioned' | 'matview';
   rows: number | null;
+  /** Why rows is null for a table (e.g. unlogged on a standby: pg_dump dumps no data for it). */
+  reason?: string;
+  /** pg_dump writes no data for it (an unlogged table on a standby): no TABLE DATA entry is expected. */
+  noData?: boolean;
+}
+
+/**
+ * The source database's encoding and locale, recreated at provision and compared with a given
+ * target. `locale` is the ICU or builtin locale (absent for libc).
+ */
+export interface DatabaseLocale {
+  encoding: string;
+  collate: string;
+  ctype: string;
+  provider: 'libc' | 'icu' | 'builtin';
+  locale?: string;
+  icuRules?: string;
+  /** Only the encoding is known (a bare dump whose TOC has no DATABASE entry). */
+  partial?: boolean;
 }
 
 /** A sequence whose next value its column already holds (the next insert would collide). */
@@ -60,6 +79,10 @@ export interface PostgresComponent {
   endedAt: string;
   tables: TableCount[];
   roles: string[];
+  /** Absent in bundles written before dbdrill recorded it (the drill then reads the dump's TOC). */
+  locale?: DatabaseLocale;
+  /** The source was a hot standby (pg_is_in_recovery()): unlogged tables have no data in the dump. */
+  standby?: boolean;
   /**
    * Sequences already behind their column in the source at backup time (an application bug, not
    * a restore fault); absent in bundles made before this was recorded.

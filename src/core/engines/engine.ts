@@ -5,7 +5,7 @@
  *
  * Nothing here imports an engine: each engine imports this file, and `registry.ts` lists them.
  */
-import type { Manifest } from '../bundle/manifest.js';
+import type { DatabaseLocale, Manifest } from '../bundle/manifest.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner } from '../process.js';
 import type { DrillCheck, DrillReport, DrillTarget } from '../report/model.js';
@@ -56,6 +56,8 @@ export interface PostgresTargetRequest {
   database: string;
   /** The backup source's major: the server a throwaway cluster defaults to. */
   sourceMajor?: number;
+  /** The source database's encoding and locale: a throwaway database is created with them. */
+  locale?: DatabaseLocale;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   type RestoreFidelityOptions,
 } from './restore-fidelity-options.js';
 import type { Command, OptionSource, OptionSpec } from './spec.js';
+import { parseTargetLocaleOptions, type TargetLocaleOptions } from './target-locale-options.js';
 import { existingDir, parseMongoBinDir, parsePgBinDir } from './tool-options.js';
 
 const DRILL: Command[] = ['drill'];
@@ -252,7 +253,8 @@ export interface SqlScript {
   sql: string;
 }
 
-export interface DrillOptions extends BundleSelection, DrillSecurityOptions, RestoreFidelityOptions {
+export interface DrillOptions
+  extends BundleSelection, DrillSecurityOptions, RestoreFidelityOptions, TargetLocaleOptions {
   /** The postgres:// target-url. */
   targetUrl?: string;
   /** The mongodb:// target-url. */
@@ -365,6 +367,7 @@ export function parseDrillOptions(o: OptionSource): DrillOptions {
     keepTarget: o.boolean('keep-target'),
     ...parseDrillSecurity(o),
     ...parseRestoreFidelity(o),
+    ...parseTargetLocaleOptions(o),
   };
 }
 

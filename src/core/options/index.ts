@@ -10,6 +10,7 @@
 export * from './backup-options.js';
 export * from './database-urls.js';
 export * from './drill-options.js';
+export * from './target-locale-options.js';
 export * from './encryption-options.js';
 export * from './location-options.js';
 export * from './notify-options.js';

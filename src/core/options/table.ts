@@ -10,6 +10,7 @@ import { NOTIFY_OPTION_SPECS } from './notify-options.js';
 import { RETENTION_OPTION_SPECS } from './retention-options.js';
 import type { Command, OptionSpec } from './spec.js';
 import { STORE_OPTION_SPECS } from './store-options.js';
+import { TARGET_LOCALE_OPTION_SPECS } from './target-locale-options.js';
 import { TOOL_OPTION_SPECS } from './tool-options.js';
 import { VERIFY_OPTION_SPECS } from './verify-options.js';
 
@@ -19,6 +20,7 @@ export const OPTION_SPECS: OptionSpec[] = [
   ...TOOL_OPTION_SPECS,
   ...VERIFY_OPTION_SPECS,
   ...DRILL_OPTION_SPECS,
+  ...TARGET_LOCALE_OPTION_SPECS,
   ...ENCRYPTION_OPTION_SPECS,
   ...STORE_OPTION_SPECS,
   ...RETENTION_OPTION_SPECS,

@@ -8,7 +8,9 @@ import { Cancelled, ConfigError, messageOf, throwIfCancelled } from '../errors.j
 import type { Logger } from '../logger.js';
 import type { ProcessRunner, RunResult } from '../process.js';
 import { freePort } from './free-port.js';
+import type { DatabaseLocale } from '../bundle/manifest.js';
 import { quoteIdent } from '../engines/postgres/connection.js';
+import { createDatabaseOptions, describeLocale } from '../engines/postgres/database-locale.js';
 import { findServer } from '../engines/postgres/pg-binaries.js';
 
 export interface LocalCluster {
@@ -36,6 +38,11 @@ export interface LocalClusterOptions {
   major?: number;
   /** Created after start unless it is `postgres`. Default `postgres`. */
   database?: string;
+  /**
+   * The source's encoding and locale: the database is created with them (TEMPLATE template0;
+   * `postgres` itself is dropped and recreated). Default: initdb's UTF8 and C.
+   */
+  locale?: DatabaseLocale;
   /** The user's pg-bin-dir, preferred when it holds the right major. */
   binDir?: string;
   /** Where embedded npm packages may be (dbdrill's install dir). */
@@ -292,15 +299,28 @@ export async function startLocalCluster(
       );
     }
 
-    if (database !== SUPERUSER) {
+    if (database !== SUPERUSER || options.locale) {
       // ssl: false, or an inherited PGSSLMODE=require would fail against this SSL-less server.
-      const client = new pg.Client({ host: HOST, port, user: SUPERUSER, database: 'postgres', ssl: false });
+      const client = new pg.Client({ host: HOST, port, user: SUPERUSER, database: 'template1', ssl: false });
       client.on('error', () => {
         /* a stopped server drops the connection; the query promise reports it */
       });
       try {
         await client.connect();
-        await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
+        if (!options.locale) await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
+        else {
+          if (database === SUPERUSER) await client.query(`DROP DATABASE ${quoteIdent(database)}`);
+          try {
+            await client.query(
+              `CREATE DATABASE ${quoteIdent(database)} ${createDatabaseOptions(options.locale, install.major)}`,
+            );
+          } catch (err) {
+            throw new ConfigError(
+              `cannot create the scratch database like the source (${describeLocale(options.locale)}) in PostgreSQL ${install.version}: ${messageOf(err)}. ` +
+                `Fix: install that locale on this machine (e.g. locale-gen), or restore into a target-url you created and set accept-locale-mismatch with a reason.`,
+            );
+          }
+        }
       } finally {
         await client.end().catch(() => undefined);
       }

@@ -11,6 +11,7 @@ import type { PostgresTargetRequest, ScratchTarget } from '../engines/engine.js'
 import { connectPg, describeTarget, parsePgUrl } from '../engines/postgres/connection.js';
 import { startLocalCluster } from './local-postgres.js';
 import { findPgInstalls } from '../engines/postgres/pg-binaries.js';
+import { createDatabaseOptions, describeLocale } from '../engines/postgres/database-locale.js';
 
 export type { ScratchTarget };
 
@@ -44,6 +45,7 @@ export async function provisionTarget(
     const cluster = await startLocalCluster(deps, {
       major,
       database: o.database,
+      locale: o.locale,
       binDir: o.pgBinDir,
       searchRoots: o.searchRoots,
       signal: o.signal,
@@ -105,8 +107,8 @@ async function provisionDocker(
         name,
         '-e',
         'POSTGRES_PASSWORD',
-        '-e',
-        `POSTGRES_DB=${o.database}`,
+        // with a source locale the database is created below (CREATE DATABASE ... TEMPLATE template0)
+        ...(o.locale ? [] : ['-e', `POSTGRES_DB=${o.database}`]),
         '-p',
         '127.0.0.1::5432',
         image,
@@ -131,11 +133,12 @@ async function provisionDocker(
     const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
     if (!hostPort) throw new Error(`docker port ${name} printed no port: ${port.stdout}`);
     const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${hostPort}/${encodeURIComponent(o.database)}`;
+    const admin = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${hostPort}/${o.locale ? 'template1' : 'postgres'}`;
     const deadline = Date.now() + 90_000;
     for (;;) {
       o.signal?.throwIfAborted();
       try {
-        const c = await connectPg(url, 'provision: docker');
+        const c = await connectPg(o.locale ? admin : url, 'provision: docker');
         await c.end();
         break;
       } catch (err) {
@@ -146,6 +149,7 @@ async function provisionDocker(
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+    if (o.locale) await createWithLocale(admin, o.database, o.locale, 'provision: docker');
     return {
       kind: 'docker',
       url,
@@ -174,4 +178,34 @@ export function dockerCause(stderr: string): string {
     lines.find((l) => /^(docker: |Error response from daemon|Error: )/i.test(l)) ??
     [...lines].reverse().find((l) => !/^See 'docker|^Run 'docker .* --help'/i.test(l));
   return cause ?? '(docker printed nothing)';
+}
+
+/**
+ * Creates (or, for `postgres`, recreates) the database with the source's encoding and locale,
+ * connected to template1. A locale the server's OS lacks fails here, named, not as a restore error.
+ */
+async function createWithLocale(
+  adminUrl: string,
+  database: string,
+  locale: NonNullable<ProvisionOptions['locale']>,
+  input: string,
+): Promise<void> {
+  const c = await connectPg(adminUrl, input);
+  try {
+    const major = Math.floor(
+      Number((await c.query<{ n: string }>(`SELECT current_setting('server_version_num') AS n`)).rows[0].n) /
+        10000,
+    );
+    const name = '"' + database.replace(/"/g, '""') + '"';
+    await c.query(`DROP DATABASE IF EXISTS ${name}`);
+    try {
+      await c.query(`CREATE DATABASE ${name} ${createDatabaseOptions(locale, major)}`);
+    } catch (err) {
+      throw new ConfigError(
+        `${input}: cannot create the scratch database like the source (${describeLocale(locale)}): ${(err as Error).message}; install that locale in the image, or use target-url with accept-locale-mismatch`,
+      );
+    }
+  } finally {
+    await c.end().catch(() => undefined);
+  }
 }

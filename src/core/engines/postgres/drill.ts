@@ -13,8 +13,9 @@ import type { Engine, EngineDrill, EngineDrillContext, ScratchTarget } from '../
 import { connectPg, libpqEnv, parsePgUrl } from './connection.js';
 import { checkRestoredPostgres, type PostgresCheckOptions, type RestoredDump } from './drill-checks.js';
 import { restorePostgres } from './restore.js';
+import { localeFromToc } from './database-locale.js';
 import { displayOf, planSample, type TableName } from './sample-plan.js';
-import { refuseUnsafeTarget } from './target-safety.js';
+import { checkTargetLocale, localeMismatch, refuseUnsafeTarget } from './target-safety.js';
 
 export interface PostgresDrillOptions extends PostgresCheckOptions {
   /** The postgres:// target-url. */
@@ -28,6 +29,8 @@ export interface PostgresDrillOptions extends PostgresCheckOptions {
   createRoles: boolean;
   keepTablespaces?: boolean;
   ignoreRestoreErrors: IgnorePattern[];
+  /** The reason a target-url whose encoding/locale differs from the source's is accepted. */
+  acceptLocaleMismatch?: string;
 }
 
 export const postgresEngine: Engine<PostgresDrillOptions> = {
@@ -90,11 +93,17 @@ class PostgresDrill implements EngineDrill {
 
   async prepareTarget(announce: (target: DrillTarget) => void): Promise<void> {
     const { component, dump } = this.plan;
-    const t = await this.context.deps.provisionPostgres({
+    const { ledger, deps } = this.context;
+    const locale = component?.locale ?? localeFromToc(this.plan.toc);
+    for (const t of component?.tables ?? [])
+      if (t.kind === 'table' && t.rows === null && t.reason)
+        ledger.report.notes.push(`${t.schema}.${t.name}: rows not compared (${t.reason})`);
+    const t = await deps.provisionPostgres({
       database: component?.database ?? dump.database ?? 'drill',
       sourceMajor: component
         ? Math.floor(component.serverVersionNum / 10000)
         : leadingNumber(dump.serverVersion),
+      locale,
     });
     this.target = t;
     announce({ kind: t.kind, display: t.display });
@@ -103,6 +112,13 @@ class PostgresDrill implements EngineDrill {
       notes: this.context.ledger.report.notes,
     });
     announce({ kind: t.kind, display: t.display, serverVersion });
+    const localeCheck = await checkTargetLocale(t.url, locale, this.options.acceptLocaleMismatch, {
+      logger: deps.logger,
+      notes: ledger.report.notes,
+      label: deps.label ?? ((n: string) => n),
+    });
+    ledger.check(localeCheck);
+    if (!localeCheck.ok) throw localeMismatch(localeCheck.detail);
   }
 
   targetUrl(): string {

@@ -13,6 +13,7 @@ import type { ProcessRunner } from '../../process.js';
 import type { PostgresComponent, TableCount } from '../../bundle/manifest.js';
 import { findClientTool, findPgInstalls } from './pg-binaries.js';
 import { connectPg, libpqEnv, majorOf, parsePgUrl, quoteIdent } from './connection.js';
+import { readDatabaseLocale } from './database-locale.js';
 import { checkOwnedSequences, describeBehind, type SequenceBehind } from './sequence-checks.js';
 
 export interface DumpDeps {
@@ -40,7 +41,8 @@ export interface DumpResult {
 }
 
 const TABLES_SQL = `
-SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relispopulated AS populated
+SELECT n.nspname AS schema, c.relname AS name, c.relkind AS relkind, c.relispopulated AS populated,
+       c.relpersistence AS persistence
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -94,15 +96,21 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
       `PostgreSQL ${serverVersion} at ${target.host}:${target.port}, database "${info.rows[0].db}"`,
     );
 
+    // Source facts (encoding and locale, standby or not): the drill recreates and compares them.
+    const locale = await readDatabaseLocale(client, serverVersionNum);
+    const standby = (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0].r;
+    if (standby)
+      logger.info(
+        'the source is a hot standby: unlogged tables have no data there, pg_dump dumps them empty',
+      );
+
     const tool = await resolvePgDump(deps, options, serverMajor, serverVersion);
     logger.info(`using ${tool.display} (${tool.version})`);
 
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     inTransaction = true;
     const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
-    const relations = (
-      await client.query<{ schema: string; name: string; relkind: string; populated: boolean }>(TABLES_SQL)
-    ).rows;
+    const relations = (await client.query<Relation>(TABLES_SQL)).rows;
     const roles = (await client.query<{ rolname: string }>(ROLES_SQL)).rows.map((r) => r.rolname);
     const sequencesBehind = await sourceSequencesBehind(client, logger);
 
@@ -112,10 +120,21 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
     const startedAt = clock.now();
     const dumping = runPgDump(deps, options, tool, target, dumpOptions, dumpPath);
     // Counts run in the exporting transaction, so they see exactly what pg_dump sees.
-    const counting = countRows(client, relations);
+    const counting = countRows(client, relations, standby);
     const [dumpOutcome, countOutcome] = await Promise.allSettled([dumping, counting]);
+    // A count that broke the exporting transaction makes pg_dump fail with a secondary "could
+    // not import the requested snapshot": the count's error is the root cause, shown first.
+    if (countOutcome.status === 'rejected') {
+      const why = (countOutcome.reason as Error).message;
+      if (dumpOutcome.status === 'rejected')
+        throw new Error(`${why} (then ${(dumpOutcome.reason as Error).message})`, {
+          cause: countOutcome.reason,
+        });
+      throw countOutcome.reason;
+    }
     if (dumpOutcome.status === 'rejected') throw dumpOutcome.reason;
-    if (countOutcome.status === 'rejected') throw countOutcome.reason;
+    const uncounted = countOutcome.value.filter((t) => t.kind === 'table' && t.rows === null);
+    for (const t of uncounted) logger.warning(`${t.schema}.${t.name}: no row count (${t.reason})`);
     const endedAt = clock.now();
     await client.query('COMMIT');
     inTransaction = false;
@@ -142,6 +161,8 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
       endedAt: endedAt.toISOString(),
       tables: countOutcome.value,
       roles,
+      locale,
+      ...(standby ? { standby } : {}),
       sequencesBehind,
     };
     return { component, dumpPath };
@@ -285,22 +306,60 @@ async function runPgDump(
   }
 }
 
+interface Relation {
+  schema: string;
+  name: string;
+  relkind: string;
+  populated: boolean;
+  persistence: string;
+}
+
+/**
+ * Each count runs under a savepoint: a count that errors (a permission, a table unreadable on a
+ * standby) must not abort the transaction whose exported snapshot pg_dump is reading. On a
+ * standby pg_dump dumps no data for unlogged tables (they have none there), so none is counted.
+ */
 async function countRows(
   client: import('pg').Client,
-  relations: { schema: string; name: string; relkind: string; populated: boolean }[],
+  relations: Relation[],
+  standby: boolean,
 ): Promise<TableCount[]> {
   const out: TableCount[] = [];
+  const count = async (sql: string): Promise<{ rows: number | null; reason?: string }> => {
+    await client.query('SAVEPOINT dbdrill_count');
+    try {
+      const n = Number((await client.query<{ n: string }>(sql)).rows[0].n);
+      await client.query('RELEASE SAVEPOINT dbdrill_count');
+      return { rows: n };
+    } catch (err) {
+      await client.query('ROLLBACK TO SAVEPOINT dbdrill_count');
+      return { rows: null, reason: `count failed: ${(err as Error).message}` };
+    }
+  };
   for (const r of relations) {
     const qualified = `${quoteIdent(r.schema)}.${quoteIdent(r.name)}`;
     if (r.relkind === 'r') {
-      const res = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${qualified}`);
-      out.push({ schema: r.schema, name: r.name, kind: 'table', rows: Number(res.rows[0].n) });
+      if (standby && r.persistence === 'u') {
+        out.push({
+          schema: r.schema,
+          name: r.name,
+          kind: 'table',
+          rows: null,
+          noData: true,
+          reason: 'unlogged table on a standby: pg_dump dumps no data for it',
+        });
+        continue;
+      }
+      out.push({
+        schema: r.schema,
+        name: r.name,
+        kind: 'table',
+        ...(await count(`SELECT count(*) AS n FROM ONLY ${qualified}`)),
+      });
     } else if (r.relkind === 'm') {
       // An unpopulated materialized view cannot be scanned; its data is a REFRESH, not rows.
-      const rows = r.populated
-        ? Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified}`)).rows[0].n)
-        : null;
-      out.push({ schema: r.schema, name: r.name, kind: 'matview', rows });
+      const counted = r.populated ? await count(`SELECT count(*) AS n FROM ${qualified}`) : { rows: null };
+      out.push({ schema: r.schema, name: r.name, kind: 'matview', ...counted });
     } else {
       // Partitioned parents hold no rows themselves; each leaf partition is counted as a table.
       out.push({ schema: r.schema, name: r.name, kind: 'partitioned', rows: null });

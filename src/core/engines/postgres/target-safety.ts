@@ -1,15 +1,67 @@
 /**
  * The two PostgreSQL restores that destroy data, refused before pg_restore runs: into the
  * backup's own source, and over a database that already holds objects. `clean` turns the second
- * refusal into dropping those objects first, loudly.
+ * refusal into dropping those objects first, loudly. And the restore that proves nothing: into a
+ * database whose encoding or locale is not the source's.
  */
 import type pg from 'pg';
 
-import type { PostgresComponent } from '../../bundle/manifest.js';
-import { ConfigError } from '../../errors.js';
+import type { DatabaseLocale, PostgresComponent } from '../../bundle/manifest.js';
+import { CheckFailed, ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { connectPg, describeTarget, parsePgUrl, quoteIdent } from './connection.js';
+import { describeLocale, localeDifferences, readDatabaseLocale } from './database-locale.js';
 import { countLargeObjects, userSchemaFilter } from './system-catalog.js';
+
+/**
+ * The target must hold text the way the source did: same encoding, collation, ctype and locale
+ * provider. A difference fails the drill (restored text may be invalid, partition bounds and
+ * unique indexes may sort differently) unless `acceptReason` accepts it; the reason is then in
+ * the report. Returns the check to record.
+ */
+export async function checkTargetLocale(
+  targetUrl: string,
+  source: DatabaseLocale | undefined,
+  acceptReason: string | undefined,
+  record: { logger: Logger; notes: string[]; label: (input: string) => string },
+): Promise<{ name: string; group: string; ok: boolean; detail: string }> {
+  const name = 'target encoding and locale match the source';
+  if (!source) {
+    record.notes.push(
+      'the source encoding and locale are unknown (not in the manifest or the dump TOC): the target was not compared',
+    );
+    return { name, group: 'restore', ok: true, detail: 'source encoding and locale unknown; not compared' };
+  }
+  const client = await connectPg(targetUrl, 'target-url');
+  let target: DatabaseLocale;
+  try {
+    const n = Number(
+      (await client.query<{ n: string }>(`SELECT current_setting('server_version_num') AS n`)).rows[0].n,
+    );
+    target = await readDatabaseLocale(client, n);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const differences = localeDifferences(source, target);
+  if (!differences.length) return { name, group: 'restore', ok: true, detail: describeLocale(target) };
+  const what = `the target database is ${describeLocale(target)}; the source was ${describeLocale(source)} (${differences.join('; ')})`;
+  if (acceptReason) {
+    record.logger.warning(`${what}: accepted by accept-locale-mismatch (${acceptReason})`);
+    record.notes.push(`accept-locale-mismatch: ${what}; accepted because: ${acceptReason}`);
+    return { name, group: 'restore', ok: true, detail: `mismatch accepted (${acceptReason}): ${what}` };
+  }
+  return {
+    name,
+    group: 'restore',
+    ok: false,
+    detail: `${what}. Restore into a database created like the source (CREATE DATABASE ... TEMPLATE template0 with its ENCODING, LC_COLLATE, LC_CTYPE and locale provider), use ${record.label('provision')}: local (it does), or set ${record.label('accept-locale-mismatch')} to a reason to accept it`,
+  };
+}
+
+/** Thrown after the failing locale check is recorded: the restore would prove nothing. */
+export function localeMismatch(detail: string): CheckFailed {
+  return new CheckFailed(`target encoding/locale differs from the source: ${detail}`);
+}
 
 /** Returns the target server's version (e.g. "17.2") for the report. */
 export async function refuseUnsafeTarget(
