@@ -139,6 +139,7 @@ describe('the CLI over the same store', () => {
       {
         key: expect.stringMatching(/^shop-20260204/),
         reasons: ['newest bundle', 'newest verified', 'last 1 of 1'],
+        level: 'verified',
       },
     ]);
     expect(plan.deleted).toHaveLength(2);

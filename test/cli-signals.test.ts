@@ -4,8 +4,8 @@
  * report; a cancelled backup must leave nothing that looks like a bundle.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn as spawnChild } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { backup, type BackupResult } from '../src/core/backup.js';
@@ -46,7 +46,7 @@ function runAndSignal(
   signal: NodeJS.Signals,
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnChild(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let sent = false;
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
@@ -93,6 +93,52 @@ describe('signals', () => {
       const left = existsSync(store) ? readdirSync(store) : [];
       expect(left.filter((f) => f.endsWith('.dbdrill.tar'))).toEqual([]);
       expect(left.filter((f) => f.includes('partial'))).toEqual([]);
+    },
+  );
+
+  /**
+   * `dbdrill drill ... | head`, and the terminal closing under a drill: the reader of stdout and
+   * stderr goes away (EPIPE on the next write) or SIGHUP arrives mid-restore. Either way the
+   * scratch cluster must be stopped and removed and the work dir (with the extracted dump) deleted.
+   */
+  it.each(['EPIPE', 'SIGHUP'] as const)(
+    '%s during the drill restore: cancelled, no server process and no work file left',
+    async (how) => {
+      const reportDir = join(work.dir, `report-${how}`);
+      const runnerTemp = join(work.dir, `runner-temp-${how}`);
+      mkdirSync(runnerTemp, { mode: 0o700 });
+      const child = spawnChild(
+        process.execPath,
+        [CLI, 'drill', '--bundle', bundle.bundle, '--provision', 'local', '--report-dir', reportDir],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUNNER_TEMP: runnerTemp } },
+      );
+      let stderr = '';
+      let dataDir: string | undefined;
+      const code = await new Promise<number | null>((res) => {
+        child.stderr.setEncoding('utf8').on('data', (d: string) => {
+          stderr += d;
+          dataDir ??= /scratch PostgreSQL \S+ from \S+ in (\S+)/.exec(stderr)?.[1];
+          if (dataDir && /pg_restore --dbname/.test(stderr) && !child.stderr.destroyed) {
+            if (how === 'SIGHUP') child.kill('SIGHUP');
+            // Closing the read ends makes the drill's next write fail with EPIPE.
+            child.stdout.destroy();
+            child.stderr.destroy();
+          }
+        });
+        child.stdout.resume();
+        child.on('exit', (c) => res(c));
+      });
+      expect(code).toBe(1);
+      const report = JSON.parse(readFileSync(join(reportDir, 'drill-report.json'), 'utf8'));
+      expect(report.status).toBe('cancelled');
+      expect(report.notes.join('\n')).toContain(`cancelled by ${how}`);
+      expect(report.error).toMatchObject({ message: `cancelled by ${how}` });
+      expect(dataDir).toBeDefined();
+      expect(existsSync(dataDir!)).toBe(false);
+      const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+      expect(processes.split('\n').filter((l) => l.includes(dataDir!))).toEqual([]);
+      // The drill's work dir held the extracted dump: nothing of it may remain.
+      expect(readdirSync(runnerTemp)).toEqual([]);
     },
   );
 });

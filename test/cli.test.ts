@@ -124,6 +124,35 @@ describe('dbdrill (dist/cli/index.js)', () => {
     expect(existsSync(store)).toBe(false);
   });
 
+  it('list, verify, prune and drill with a store that does not exist exit 2 and create nothing', async () => {
+    const store = join(work.dir, 'no-such-store');
+    const runs = await Promise.all([
+      dbdrill(['list', '--store', store, '--name', 'shop']),
+      dbdrill(['verify', '--store', store, '--name', 'shop']),
+      dbdrill(['prune', '--store', store, '--name', 'shop', '--keep-last', '1', '--dry-run']),
+      dbdrill([
+        'drill',
+        '--store',
+        store,
+        '--name',
+        'shop',
+        '--provision',
+        'local',
+        '--report-dir',
+        join(work.dir, 'r-no-store'),
+      ]),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`store ${store} does not exist`);
+      expect(run.stderr).not.toMatch(STACK_FRAME);
+    }
+    expect(existsSync(store)).toBe(false);
+    const report = JSON.parse(readFileSync(join(work.dir, 'r-no-store', 'drill-report.json'), 'utf8'));
+    expect(report.error).toMatchObject({ phase: 'locate bundle' });
+    expect(report.error.message).toContain('does not exist');
+  });
+
   it('a duration without a unit exits 2 naming the flag and the accepted units', async () => {
     const run = await dbdrill(['verify', '--bundle', SHOP_DUMP, '--max-age', '45', '--json']);
     expect(run.code).toBe(2);

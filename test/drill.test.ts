@@ -376,7 +376,8 @@ describe('drill: options', () => {
 });
 
 describe('drill: faults', () => {
-  it('no bundle in the store', async () => {
+  it('no bundle in the store: the report says so, in every file', async () => {
+    await mkdir(join(work.dir, 'empty'), { recursive: true });
     const err = await drill(
       testDeps(),
       parseDrillOptions(
@@ -390,6 +391,16 @@ describe('drill: faults', () => {
     ).catch((e) => e);
     expect(err).toBeInstanceOf(CheckFailed);
     expect(err.message).toMatch(/no bundle named "shop"/);
+    const dir = join(work.dir, 'r-empty');
+    const report = JSON.parse(await readFile(join(dir, 'drill-report.json'), 'utf8'));
+    expect(report.error).toMatchObject({ phase: 'locate bundle' });
+    expect(report.error.message).toMatch(/no bundle named "shop"/);
+    expect(report.error.hint).toContain('dbdrill list');
+    const md = (await readFile(join(dir, 'drill-report.md'), 'utf8')).split('\n');
+    expect(md[2]).toMatch(/^\*\*Why:\*\* stopped in locate bundle: no bundle named "shop"/);
+    expect(md.join('\n')).not.toContain('0/0');
+    const junit = await readFile(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<failure message="stopped in locate bundle: no bundle named &quot;shop&quot;/);
   });
 
   it('the newest bundle is corrupt: fails and names the newest that verifies', async () => {
@@ -413,6 +424,8 @@ describe('drill: faults', () => {
     ).toBeDefined();
     expect(result.report.phases[0].detail).toContain(good.key);
     expect(result.phases.map((p) => p.name)).toEqual(['fetch + verify']);
+    expect(result.report.error).toMatchObject({ phase: 'fetch + verify' });
+    expect(result.report.error?.message).toContain(good.key);
   });
 
   it('an app that exits at once: failed, with its log tail in the report', async () => {

@@ -157,7 +157,21 @@ describe('FileStore', () => {
     await store.delete('shop.drill-history.jsonl');
     await store.delete('shop.drill-history.jsonl');
     expect(await store.list('')).toEqual([]);
-    expect(await new FileStore(path.join(root, 'never-created'), { logger }).list('')).toEqual([]);
+  });
+
+  it('listing a store that does not exist (or is a file) is a usage error, and creates nothing', async () => {
+    const never = path.join(root, 'never-created');
+    await expect(new FileStore(never, { logger }).list('')).rejects.toThrow(
+      new ConfigError(
+        `store ${never} does not exist: check the store path (a backup creates it; list, verify, prune and drill only read it)`,
+      ),
+    );
+    await expect(fsp.stat(never)).rejects.toThrow(/ENOENT/);
+    const file = path.join(root, 'a-file');
+    await fsp.writeFile(file, 'x');
+    await expect(new FileStore(`file://${file}`, { logger }).list('')).rejects.toThrow(
+      `store file://${file} (${file}) is not a directory`,
+    );
   });
 
   it('an unwritable directory is a ConfigError naming the path and the fix', async () => {

@@ -85,6 +85,62 @@ describe('waitForHealthy against real HTTP servers', () => {
     expect(r.bodySnippet).toHaveLength(500);
   });
 
+  it('ends the wait early on the same definite wrong answer (404, wrong body), never on 5xx, 408 or 429', async () => {
+    const notFound = await serve((_req, res) => res.writeHead(404).end('no such route'));
+    const wrongBody = await serve((_req, res) => res.writeHead(200).end('maintenance'));
+    const busy = await serve((_req, res) => res.writeHead(429).end('slow down'));
+    const booting = await serve((_req, res) => res.writeHead(503).end('starting'));
+    const logger = new MemoryLogger();
+    const [nf, wb] = await waitForHealthy(
+      [check(`${notFound.url}/healthz`), check(`${wrongBody.url}/`, { expectBody: 'ok' })],
+      { ...fast, timeoutMs: 60_000, definiteGraceMs: 200, logger },
+    );
+    expect(nf.ok).toBe(false);
+    expect(nf.status).toBe(404);
+    expect(nf.lastError).toMatch(
+      /^gave up early: the same wrong answer for .* status 404, expected 200-399$/,
+    );
+    expect(wb.lastError).toMatch(/^gave up early: .*: body does not contain "ok"$/);
+    const [b, boot] = await waitForHealthy([check(`${busy.url}/`), check(`${booting.url}/`)], {
+      ...fast,
+      timeoutMs: 600,
+      definiteGraceMs: 50,
+      logger,
+    });
+    expect(b.lastError).toMatch(/^not healthy within 600 ms .*status 429/);
+    expect(boot.lastError).toMatch(/^not healthy within 600 ms .*status 503/);
+  });
+
+  it('a wrong answer that changes, or turns right, within the grace period is waited for', async () => {
+    const s = await serve((_req, res, n) =>
+      n <= 3 ? res.writeHead(404).end('router warming up') : res.writeHead(200).end('ok'),
+    );
+    const [r] = await waitForHealthy([check(`${s.url}/`)], {
+      ...fast,
+      timeoutMs: 60_000,
+      definiteGraceMs: 10_000,
+      logger: new MemoryLogger(),
+    });
+    expect(r.ok).toBe(true);
+    expect(r.attempts).toBe(4);
+  });
+
+  it('prints a progress line per pending check with the attempt and the last answer', async () => {
+    const s = await serve((_req, res) => res.writeHead(503).end('starting'));
+    const logger = new MemoryLogger();
+    await waitForHealthy([check(`${s.url}/ready`)], {
+      ...fast,
+      timeoutMs: 1500,
+      progressEveryMs: 100,
+      logger,
+    });
+    const progress = logger.lines.filter((l) => l.startsWith(`health: waiting for GET ${s.url}/ready:`));
+    // The first line may come before any answer; later ones carry the attempt and the answer.
+    expect(progress.some((l) => /of 1.5 s, attempt \d+, last: status 503, expected 200-399$/.test(l))).toBe(
+      true,
+    );
+  });
+
   it('checks body substrings and JSON paths, passing and failing', async () => {
     const doc = {
       status: 'ok',

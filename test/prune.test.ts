@@ -6,11 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
 import {
   bundleKey,
+  listWithRecords,
   pruneStore,
   readVerifyRecord,
   recordKey,
@@ -144,6 +146,49 @@ describe('prune on a file store', () => {
     expect(await keysOf(store)).toEqual(before);
   });
 
+  it('dry-run writes nothing, not even the record of the newest bundle it verifies', async () => {
+    const store = fresh();
+    for (let i = 1; i < 4; i++) await addBundle(store, 'shop', new Date(NOW.getTime() - i * 24 * HOUR), true);
+    // The synthetic newest bundle has no record and does not verify: a real run would record that.
+    await addBundle(store, 'shop', NOW, undefined);
+    const before = await keysOf(store);
+    const err = await failure(pruneStore(depsFor(store), store, 'shop', { keepLast: 1 }, true));
+    expect(err.message).toMatch(/failed verification/);
+    expect(await keysOf(store)).toEqual(before);
+    await failure(pruneStore(depsFor(store), store, 'shop', { keepLast: 1 }, false));
+    expect(await keysOf(store)).toContain(recordKey(bundleKey('shop', NOW)));
+  });
+
+  it('a bytes-only check of an encrypted bundle is "stored object intact", never the newest verified', async () => {
+    const store = fresh();
+    const old = await addBundle(store, 'shop', new Date(NOW.getTime() - 48 * HOUR), true);
+    const mid = await addBundle(store, 'shop', new Date(NOW.getTime() - 24 * HOUR));
+    const bytesOnly: VerifyRecord = {
+      ok: true,
+      verifiedAt: NOW.toISOString(),
+      deep: false,
+      problems: [],
+      scope: 'stored-object',
+    };
+    await store.writeText(recordKey(mid), JSON.stringify(bytesOnly));
+    const newest = await addBundle(store, 'shop', NOW, true);
+    await store.writeText(recordKey(newest), JSON.stringify({ ...bytesOnly, verifiedAt: NOW.toISOString() }));
+    const result = await pruneStore(depsFor(store), store, 'shop', { keepLast: 1 }, true);
+    // The full verification of `old` is what protects a known-good bundle, not the byte checks.
+    expect(result.newestVerified).toBe(old);
+    expect(result.kept.find((k) => k.key === newest)?.level).toBe('stored-object-intact');
+    expect(result.kept.find((k) => k.key === old)).toMatchObject({
+      level: 'verified',
+      reasons: ['newest verified'],
+    });
+    const listed = await listWithRecords(store, 'shop', fixedClock(NOW));
+    expect(listed.map((b) => [b.verified, b.level])).toEqual([
+      ['unknown', 'stored-object-intact'],
+      ['unknown', 'stored-object-intact'],
+      ['yes', 'verified'],
+    ]);
+  });
+
   it('never deletes the newest verified bundle, and keeps the unverified newest', async () => {
     const store = fresh();
     const old = await addBundle(store, 'shop', new Date(NOW.getTime() - 72 * HOUR), true);
@@ -185,8 +230,16 @@ describe('prune on a file store', () => {
     expect(await keysOf(store, 'shop-eu')).toContain(other);
   });
 
-  it('an empty store prunes to nothing without error', async () => {
+  it('an empty store prunes to nothing without error; a store that does not exist is a usage error', async () => {
+    const missing = fresh();
+    const err = await pruneStore(depsFor(missing), missing, 'shop', { keepLast: 1 }, true).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toBe(
+      `store ${missing.dir} does not exist: check the store path (a backup creates it; list, verify, prune and drill only read it)`,
+    );
+    await expect(stat(missing.dir)).rejects.toThrow(/ENOENT/);
     const store = fresh();
+    await mkdir(store.dir);
     const result = await pruneStore(depsFor(store), store, 'shop', { keepLast: 1 }, false);
     expect(result).toMatchObject({ ok: true, kept: [], deleted: [] });
   });

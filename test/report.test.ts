@@ -273,6 +273,87 @@ describe('renderMarkdown', () => {
   });
 });
 
+describe('a failed drill explains itself', () => {
+  const stopped = (): DrillReport =>
+    sampleReport({
+      rtoSeconds: undefined,
+      objectives: {},
+      phases: [
+        { name: 'fetch + verify', startedAt: at(0), seconds: 1, status: 'ok' },
+        { name: 'provision', startedAt: at(1000), seconds: 2, status: 'failed', detail: 'docker: boom' },
+      ],
+      checks: [],
+      counts: [],
+      error: {
+        phase: 'provision',
+        message: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock',
+        hint: 'check that the docker daemon runs',
+      },
+    });
+
+  it('says why on the first line after the status, and no "0/0 passed"', () => {
+    const lines = renderMarkdown(stopped()).split('\n');
+    expect(lines[0]).toBe('## ❌ Restore drill failed: shop');
+    expect(lines[2]).toBe(
+      '**Why:** stopped in provision: Cannot connect to the Docker daemon at unix:///var/run/docker.sock',
+    );
+    expect(lines[4]).toBe('**Next:** check that the docker daemon runs');
+    const md = lines.join('\n');
+    expect(md).not.toContain('0/0');
+    expect(md).toContain('**Checks** none ran (stopped in provision)');
+    expect(md).toContain('**RTO** not measured');
+  });
+
+  it('carries the reason into a failing JUnit case and a property', () => {
+    const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+      renderJUnit(stopped()),
+    ).testsuites.testsuite;
+    expect(suite.failures).toBe('1');
+    expect(suite.testcase.failure.message).toBe(
+      'stopped in provision: Cannot connect to the Docker daemon at unix:///var/run/docker.sock',
+    );
+    expect(suite.testcase.failure['#text']).toContain('check that the docker daemon runs');
+    const props = suite.properties.property as { name: string; value: string }[];
+    expect(props.find((p) => p.name === 'error')?.value).toContain('stopped in provision');
+  });
+
+  it('validates with the error, source, runner and sha256, and rejects a malformed error', () => {
+    const full = {
+      ...stopped(),
+      bundleSha256: 'a'.repeat(64),
+      source: { engine: 'postgres', database: 'shop', serverVersion: '15.8', systemIdentifier: '7312' },
+      runner: { host: 'ci-7', platform: 'linux-x64', node: '20.11.0' },
+    };
+    expect(validateDrillReport(full)).toEqual([]);
+    const md = renderMarkdown(full);
+    expect(md).toContain(`- **Bundle sha256:** \`${'a'.repeat(64)}\``);
+    expect(md).toContain('- **Source:** database `shop`, PostgreSQL 15.8, system identifier `7312`');
+    expect(md).toContain('- **Runner:** `ci-7`, dbdrill 0.1.0 (linux-x64, Node 20.11.0)');
+    expect(validateDrillReport({ ...full, error: { message: 'x' } }).join('\n')).toMatch(/phase/);
+    expect(validateDrillReport({ ...full, bundleSha256: 'abc' }).join('\n')).toMatch(/bundleSha256/);
+  });
+
+  it('lists every check that ran, grouped, passed ones included', () => {
+    const md = renderMarkdown(
+      sampleReport({
+        checks: [
+          { name: 'stored object', group: 'verify', ok: true, detail: 'intact' },
+          { name: 'kek opens the restored data', group: 'kek', ok: true, detail: '3 rows decrypted' },
+          {
+            name: 'assert-sql: select count(*) > 0 from users',
+            group: 'data',
+            ok: true,
+            detail: 'returned t',
+          },
+        ],
+      }),
+    );
+    expect(md).toContain('### Checks');
+    expect(md).toContain('<details><summary>✅ kek: 1/1 passed</summary>');
+    expect(md).toContain('| ✅ | assert-sql: select count(\\*) &gt; 0 from users | returned t |');
+  });
+});
+
 describe('slowerThanMedian', () => {
   const h = (...rto: (number | null)[]) => rto.map((r) => ({ rtoSeconds: r, status: 'passed' as const }));
   it('compares against the median with a 25 % threshold by default', () => {

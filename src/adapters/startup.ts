@@ -52,8 +52,19 @@ export type SessionDeps = RuntimeDeps & {
 export function maskSecretInputs(command: Command, raw: RawOptions, logger: Logger): void {
   for (const spec of specsFor(command)) {
     if (!spec.secret) continue;
-    for (const value of [raw[spec.name]].flat()) if (value) maskUrlOrValue(logger, value);
+    for (const value of [raw[spec.name]].flat()) {
+      if (!value || (spec.name === 'identity' && isKeyFilePath(value))) continue;
+      maskUrlOrValue(logger, value);
+    }
   }
+}
+
+/**
+ * An identity given as the path of a key file is not a secret (the keys read from it are masked
+ * when they are loaded): masking the path would hide "cannot read /path/key.txt" from the user.
+ */
+function isKeyFilePath(value: string): boolean {
+  return !/AGE-SECRET-KEY-|AGE-PLUGIN-|[\r\n]/i.test(value) && /^[~./]|^[A-Za-z]:\\/.test(value.trim());
 }
 
 /**
@@ -73,6 +84,16 @@ export async function withSession<T>(
     controller.abort(sig);
   };
   for (const sig of CANCEL_SIGNALS) process.once(sig, onSignal);
+  // `dbdrill drill ... | head`: once the reader goes away every write fails with EPIPE. Unhandled,
+  // that error kills the process before teardown, leaving the scratch server running and the
+  // decrypted dump on disk; handled, it cancels the run like a signal.
+  const onPipeError = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' && !controller.signal.aborted) controller.abort('EPIPE');
+  };
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', onPipeError);
+    swallowLaterWriteErrors(stream);
+  }
   try {
     const reader = new OptionReader(raw, label);
     const store = parseStoreSettings(reader, command);
@@ -88,5 +109,18 @@ export async function withSession<T>(
     return await body({ reader, deps, signal: controller.signal });
   } finally {
     for (const sig of CANCEL_SIGNALS) process.removeListener(sig, onSignal);
+    for (const stream of [process.stdout, process.stderr]) stream.removeListener('error', onPipeError);
   }
+}
+
+const swallowing = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * After a closed pipe, the clean-up and the final message still write; those writes fail too.
+ * Nobody can read them, so their errors must not crash the process mid-teardown.
+ */
+function swallowLaterWriteErrors(stream: NodeJS.WriteStream): void {
+  if (swallowing.has(stream)) return;
+  swallowing.add(stream);
+  stream.on('error', () => undefined);
 }

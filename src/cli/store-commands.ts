@@ -4,6 +4,7 @@
  */
 import type { RuntimeDeps } from '../core/deps.js';
 import { formatBytes, formatDuration } from '../core/duration.js';
+import { LEVEL_TEXT } from '../core/catalog/index.js';
 import { list, listJson, type ListedBundle } from '../core/list.js';
 import { parseListOptions, parsePruneOptions, type OptionSource } from '../core/options/index.js';
 import { prune, type PruneResult } from '../core/prune.js';
@@ -15,9 +16,10 @@ export interface CommandIo {
 }
 
 function verifiedText(b: ListedBundle): string {
-  if (b.verified === 'unknown') return 'verified: unknown';
-  const scope = b.record?.scope === 'stored-object' ? ', stored bytes only' : b.record?.deep ? ', deep' : '';
-  return `verified: ${b.verified} (${b.verifiedAt}${scope})`;
+  if (b.level === 'unknown') return 'verified: unknown';
+  // A bytes-only check of an encrypted bundle is not a verification of its contents.
+  if (b.level === 'stored-object-intact') return `verified: no, ${LEVEL_TEXT[b.level]} (${b.verifiedAt})`;
+  return `verified: ${b.verified} (${b.verifiedAt}${b.record?.deep ? ', deep' : ''})`;
 }
 
 export async function runList(deps: RuntimeDeps, reader: OptionSource, io: CommandIo): Promise<number> {
@@ -55,7 +57,8 @@ export async function runPrune(deps: RuntimeDeps, reader: OptionSource, io: Comm
   const result = await prune(deps, parsePruneOptions(reader));
   if (io.json) io.print(pruneJson(result));
   else {
-    for (const k of result.kept) io.stdout(`keep\t${k.key}\t${k.reasons.join(', ')}\n`);
+    for (const k of result.kept)
+      io.stdout(`keep\t${k.key}\t${k.reasons.join(', ')}\t${LEVEL_TEXT[k.level ?? 'unknown']}\n`);
     for (const d of result.deleted) io.stdout(`${result.dryRun ? 'would delete' : 'deleted'}\t${d}\n`);
   }
   return 0;

@@ -25,7 +25,7 @@ import {
 import { decryptHook } from './encryption.js';
 import type { EngineDrill, EngineDrillContext } from './engines/engine.js';
 import { ENGINES } from './engines/registry.js';
-import { CheckFailed, messageOf } from './errors.js';
+import { CheckFailed, ConfigError, messageOf } from './errors.js';
 import type { UseCaseDeps } from './deps.js';
 import type { VerifyResult } from './inspection/index.js';
 import { kekCheckWanted } from './kek.js';
@@ -71,15 +71,22 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
   const history = store && options.name ? await readDrillHistory(store, options.name).catch(() => []) : [];
   if (history.length) report.history = history.slice(-HISTORY_IN_REPORT);
   const written = await writeDrillReport(options.reportDir, report, { redact: deps.redact });
-  if (store && options.name) {
+  // A usage error (a store that does not exist, a bad option) is no drill to chart, and appending
+  // would create the store the user mistyped.
+  if (store && options.name && !(thrown instanceof ConfigError)) {
     await appendDrillHistory(store, options.name, toHistoryEntry(report)).catch((e) =>
       deps.logger.warning(`could not append to the drill history: ${messageOf(e)}`),
     );
   }
   const result = toDrillResult(report, options.reportDir, written.json);
   deps.logger.info(
-    `drill ${report.status}: RTO ${result.rtoSeconds ?? '-'} s, RPO ${result.rpoSeconds ?? '-'} s; report in ${options.reportDir}`,
+    `drill ${report.status}: RTO ${result.rtoSeconds === null ? 'not measured' : `${result.rtoSeconds} s`}, ` +
+      `RPO ${result.rpoSeconds === null ? 'unknown' : `${result.rpoSeconds} s`}; report in ${options.reportDir}`,
   );
+  if (report.error)
+    deps.logger.info(
+      `drill stopped in ${report.error.phase}: ${report.error.message}${report.error.hint ? `\n  next: ${report.error.hint}` : ''}`,
+    );
   throwUnlessPassed(result, { thrown, cancelled, signal: deps.signal });
   return result;
 }
@@ -114,6 +121,11 @@ async function runPhases(
         report.target = { ...targets[0], display: targets.map((x) => x.display).join(' + ') };
       });
     }
+    const version = report.target?.serverVersion ? `, server ${report.target.serverVersion}` : '';
+    recorder.describe(
+      'provision',
+      `${report.target?.kind ?? 'target'} ${report.target?.display ?? ''}${version}`,
+    );
   });
   const secretsDir = secretsDirOf(verified, workDir);
   const env: NodeJS.ProcessEnv = {

@@ -40,6 +40,7 @@ export function listJson(result: ListResult): Record<string, unknown> {
       ageSeconds: b.ageSeconds,
       sizeBytes: b.sizeBytes,
       verified: b.verified,
+      level: b.level,
       verifiedAt: b.verifiedAt,
       ...(b.record ? { verifiedDeep: b.record.deep, verifiedScope: b.record.scope } : {}),
     })),

@@ -43,8 +43,10 @@ export class HashingStream extends Transform {
     this.bytes += chunk.length;
     cb(null, chunk);
   }
+  private hex?: string;
+  /** Memoised: the layer and the drill report both want the digest, and a Hash digests once. */
   digest(): string {
-    return this.hash.digest('hex');
+    return (this.hex ??= this.hash.digest('hex'));
   }
 }
 

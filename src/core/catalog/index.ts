@@ -25,7 +25,16 @@ export {
   writeSha256Sidecar,
 } from '../stores/sha256-sidecar.js';
 export { DRILL_HISTORY_SUFFIX, appendDrillHistory, readDrillHistory } from './drill-history.js';
-export { listWithRecords, verifiedState, type ListedBundle, type VerifiedState } from './listing.js';
+export {
+  LEVEL_TEXT,
+  contentsVerified,
+  listWithRecords,
+  verifiedLevel,
+  verifiedState,
+  type ListedBundle,
+  type VerifiedLevel,
+  type VerifiedState,
+} from './listing.js';
 export { displayOf, listBundles, locateBundle, resolveNewest, type BundleLocation } from './locate.js';
 export { newestThatVerifies } from './newest-that-verifies.js';
 export { pruneStore, type PruneResult, type PruneStoreDeps } from './prune-store.js';

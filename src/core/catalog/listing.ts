@@ -9,6 +9,40 @@ import { readVerifyRecord, type VerifyRecord } from './verify-records.js';
 
 export type VerifiedState = 'yes' | 'no' | 'unknown';
 
+/**
+ * How far a bundle's last verification went, strongest first. `stored-object-intact` is a
+ * bytes-only check of an encrypted bundle by a runner without its key: the bytes are the ones
+ * uploaded, but nobody has opened them, so it is not "verified" and prune does not protect it
+ * as the newest verified bundle.
+ */
+export type VerifiedLevel = 'verified-deep' | 'verified' | 'stored-object-intact' | 'failed' | 'unknown';
+
+/** The level as a reader sees it in `list` and `prune` output. */
+export const LEVEL_TEXT: Record<VerifiedLevel, string> = {
+  'verified-deep': 'verified (deep)',
+  verified: 'verified',
+  'stored-object-intact': 'stored object intact (contents not checked: encrypted, no key)',
+  failed: 'verification failed',
+  unknown: 'not verified',
+};
+
+export function verifiedLevel(record: VerifyRecord | undefined): VerifiedLevel {
+  if (!record) return 'unknown';
+  if (!record.ok) return 'failed';
+  if (record.scope === 'stored-object') return 'stored-object-intact';
+  return record.deep ? 'verified-deep' : 'verified';
+}
+
+/**
+ * What retention may rely on: true only for a verification of the contents. A bytes-only check
+ * is neither a pass (it cannot protect a bundle as "newest verified") nor a failure (it must not
+ * block pruning).
+ */
+export function contentsVerified(record: VerifyRecord | undefined): boolean | undefined {
+  const level = verifiedLevel(record);
+  return level === 'failed' ? false : level === 'verified' || level === 'verified-deep' ? true : undefined;
+}
+
 export interface ListedBundle {
   key: string;
   /** The backup's start, from the bundle name (UTC). */
@@ -17,12 +51,15 @@ export interface ListedBundle {
   ageSeconds: number;
   sizeBytes: number;
   verified: VerifiedState;
+  level: VerifiedLevel;
   verifiedAt: string | null;
   record?: VerifyRecord;
 }
 
+/** "yes" only for a check of the contents: a bytes-only check leaves the contents unknown. */
 export function verifiedState(record: VerifyRecord | undefined): VerifiedState {
-  return record ? (record.ok ? 'yes' : 'no') : 'unknown';
+  const contents = contentsVerified(record);
+  return contents === undefined ? 'unknown' : contents ? 'yes' : 'no';
 }
 
 /** Reads the records a few at a time: a store with hundreds of bundles should not open hundreds of requests at once. */
@@ -48,6 +85,7 @@ export async function listWithRecords(
         ageSeconds: Math.max(0, Math.round((now - b.timestamp.getTime()) / 1000)),
         sizeBytes: b.sizeBytes,
         verified: verifiedState(record),
+        level: verifiedLevel(record),
         verifiedAt: record?.verifiedAt ?? null,
         record,
       };

@@ -17,7 +17,15 @@ import type { Logger } from '../logger.js';
 import { checkRetention, planRetention, type RetentionPolicy } from '../retention.js';
 import { sha256SidecarKey } from '../stores/sha256-sidecar.js';
 import type { Store } from '../stores/store.js';
-import { listWithRecords, type ListedBundle } from './listing.js';
+import {
+  LEVEL_TEXT,
+  contentsVerified,
+  listWithRecords,
+  verifiedLevel,
+  verifiedState,
+  type ListedBundle,
+  type VerifiedLevel,
+} from './listing.js';
 import { listBundles } from './locate.js';
 import { recordKey, verifyAndRecord } from './verify-records.js';
 
@@ -29,7 +37,7 @@ export interface PruneResult {
   name: string;
   dryRun: boolean;
   /** Newest first, with every reason it is kept. */
-  kept: { key: string; reasons: string[] }[];
+  kept: { key: string; reasons: string[]; level?: VerifiedLevel }[];
   /** Deleted (or, with dryRun, would be deleted), newest first. */
   deleted: string[];
   problems: string[];
@@ -63,20 +71,24 @@ export async function pruneStore(
   }
   const newest = before[0];
   if (!newest.record) {
-    logger.info(`the newest bundle ${newest.key} has no verification record; verifying it now (not deep)`);
-    const { record } = await verifyAndRecord(deps, store, newest.key, 'prune');
+    logger.info(
+      `the newest bundle ${newest.key} has no verification record; verifying it now (not deep${dryRun ? ', dry run: the record is not written' : ''})`,
+    );
+    const { record } = await verifyAndRecord(deps, store, newest.key, 'prune', { write: !dryRun });
     newest.record = record;
-    newest.verified = record.ok ? 'yes' : 'no';
+    newest.verified = verifiedState(record);
+    newest.level = verifiedLevel(record);
     newest.verifiedAt = record.verifiedAt;
   }
   throwIfCancelled(deps.signal);
 
   const plan = planRetention(
-    before.map((b) => ({ key: b.key, timestamp: b.timestamp, verified: b.record ? b.record.ok : undefined })),
+    before.map((b) => ({ key: b.key, timestamp: b.timestamp, verified: contentsVerified(b.record) })),
     policy,
     deps.clock.now(),
   );
-  result.kept = plan.keep.map((k) => ({ key: k.key, reasons: k.reasons }));
+  const levels = new Map(before.map((b) => [b.key, b.level]));
+  result.kept = plan.keep.map((k) => ({ key: k.key, reasons: k.reasons, level: levels.get(k.key) }));
   result.deleted = plan.delete.map((d) => d.key);
   result.newest = plan.newest;
   result.newestVerified = plan.newestVerified;
@@ -146,13 +158,22 @@ function logPlan(
   del: { key: string }[],
   dryRun: boolean,
 ): void {
-  const state = new Map(before.map((b) => [b.key, b.verified]));
+  const state = new Map(before.map((b) => [b.key, b.level]));
   logger.startGroup(`Retention: keep ${keep.length}, ${dryRun ? 'would delete' : 'delete'} ${del.length}`);
   try {
     for (const k of keep)
-      logger.info(`keep   ${k.key} (verified: ${state.get(k.key)}): ${k.reasons.join(', ')}`);
-    for (const d of del) logger.info(`${dryRun ? 'would delete' : 'delete'} ${d.key}`);
+      logger.info(`keep   ${k.key} (${levelText(state.get(k.key))}): ${k.reasons.join(', ')}`);
+    for (const d of del)
+      logger.info(`${dryRun ? 'would delete' : 'delete'} ${d.key} (${levelText(state.get(d.key))})`);
   } finally {
     logger.endGroup();
   }
+}
+
+/** Keeps the "verified: yes" wording scripts grep for, and adds the level reached. */
+function levelText(level: VerifiedLevel | undefined): string {
+  if (level === 'verified' || level === 'verified-deep') return `verified: yes, ${LEVEL_TEXT[level]}`;
+  if (level === 'failed') return 'verified: no';
+  if (level === 'stored-object-intact') return `verified: no, ${LEVEL_TEXT[level]}`;
+  return 'verified: unknown';
 }

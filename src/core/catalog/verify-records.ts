@@ -147,6 +147,7 @@ export async function verifyAndRecord(
   store: Store,
   key: string,
   by: string,
+  options: { write?: boolean } = {},
 ): Promise<{ record: VerifyRecord; result: VerifyResult }> {
   const result = await inspectBundle(deps, { store, key, display: displayOf(store, key) }, { deep: false });
   let scope: VerifyRecord['scope'] = 'full';
@@ -163,6 +164,7 @@ export async function verifyAndRecord(
     { ok, problems: ok ? [] : result.problems },
     { deep: false, at: deps.clock.now(), by, scope },
   );
-  await writeVerifyRecord(store, key, record, deps.logger);
+  // A dry run (prune --dry-run) writes nothing, not even the record of what it checked.
+  if (options.write !== false) await writeVerifyRecord(store, key, record, deps.logger);
   return { record, result };
 }

@@ -49,6 +49,26 @@ export interface WaitForHealthyOptions {
   maxDelayMs?: number;
   /** true while the app runs; false or a reason string once it exited: polling stops at once. */
   isAppAlive?: () => boolean | string;
+  /** A progress line per pending check this often (attempt, last answer). Default 10 000. */
+  progressEveryMs?: number;
+  /**
+   * How long the same definite wrong answer (a 4xx other than 408/429, or a body that does not
+   * match) may repeat before the wait ends early with it. Default 30 000, at most the timeout.
+   */
+  definiteGraceMs?: number;
+}
+
+/**
+ * A 4xx other than 408 (timeout) and 429 (rate limit), or a 2xx/3xx whose body is wrong: the app
+ * is up and answering, and answering no. Repeated unchanged, it will not turn right by waiting
+ * out health-timeout (a wrong path, a wrong expectation, a broken restore). 5xx and connection
+ * errors are what a booting app says, so they never end a wait early.
+ */
+export function isDefiniteWrongAnswer(outcome: { status?: number; error?: string }): boolean {
+  if (outcome.error === undefined || outcome.status === undefined) return false;
+  const s = outcome.status;
+  if (s >= 400 && s < 500) return s !== 408 && s !== 429;
+  return s >= 200 && s < 400;
 }
 
 export const HEALTH_URL_LINE_FORM = '[METHOD] URL [expected status] [expected body substring]';
@@ -334,6 +354,21 @@ export async function waitForHealthy(
     if (stopReason !== undefined) stop.abort(new Error(stopReason));
     return stopReason !== undefined;
   };
+  const grace = Math.min(options.definiteGraceMs ?? 30_000, Math.max(0, options.timeoutMs));
+  /** Per pending check: what the progress line says. */
+  const pending = new Map<string, { attempts: number; last?: string }>();
+  const progress = setInterval(
+    () => {
+      const waited = formatMs(clock.monotonicMs() - start);
+      for (const [name, p] of pending)
+        logger.info(
+          `health: waiting for ${name}: ${waited} of ${formatMs(options.timeoutMs)}, attempt ${p.attempts}` +
+            `, last: ${p.last ?? 'no answer yet'}`,
+        );
+    },
+    Math.max(1, options.progressEveryMs ?? 10_000),
+  );
+  progress.unref();
   const onAbort = (): void => void shouldStop();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   // isAppAlive is a poll, not an event: check it often so a dead app ends in-flight requests and sleeps.
@@ -357,6 +392,10 @@ export async function waitForHealthy(
     };
     let first: number | undefined;
     let delay = initialDelay;
+    const shown = { attempts: 0, last: undefined as string | undefined };
+    pending.set(check.name, shown);
+    /** The definite wrong answer being repeated, and since when (monotonic ms). */
+    let definite: { error: string; status?: number; since: number } | undefined;
     // When a backoff sleep is cut short by the deadline, one last attempt at the deadline still runs.
     let lastChance = false;
     for (;;) {
@@ -394,6 +433,22 @@ export async function waitForHealthy(
       }
       result.lastError = outcome.error;
       logger.debug(`health: ${check.name} attempt ${result.attempts}: ${outcome.error}`);
+      shown.attempts = result.attempts;
+      shown.last =
+        outcome.status === undefined || outcome.error.startsWith('status ')
+          ? outcome.error
+          : `status ${outcome.status}, ${outcome.error}`;
+      if (isDefiniteWrongAnswer(outcome)) {
+        const at = clock.monotonicMs();
+        if (definite?.error !== outcome.error || definite.status !== outcome.status)
+          definite = { error: outcome.error, status: outcome.status, since: at };
+        else if (at - definite.since >= grace) {
+          result.lastError =
+            `gave up early: the same wrong answer for ${formatMs(at - definite.since)} ` +
+            `(${result.attempts} attempts), not a slow start: ${outcome.error}`;
+          break;
+        }
+      } else definite = undefined;
       const remaining = deadline - clock.monotonicMs();
       if (remaining <= 0) continue; // the top of the loop gives up with this error
       // "Equal jitter": half the delay fixed, half random, so concurrent drills do not poll in lockstep.
@@ -402,6 +457,7 @@ export async function waitForHealthy(
       await sleep(Math.min(remaining, wait), stop.signal);
       delay = Math.min(maxDelay, delay * 2);
     }
+    pending.delete(check.name);
     result.seconds = round3((clock.monotonicMs() - (first ?? start)) / 1000);
     if (result.ok)
       logger.info(`health: ${check.name} ok after ${result.attempts} attempt(s), ${result.seconds} s`);
@@ -414,6 +470,7 @@ export async function waitForHealthy(
     return await Promise.all(checks.map(runOne));
   } finally {
     if (watcher) clearInterval(watcher);
+    clearInterval(progress);
     options.signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -68,6 +68,7 @@ export async function fetchAndVerify(
               : ''),
       );
     }
+    recordProvenance(recorder, r);
     return r;
   });
   return { location, verified, backupEnd: backupEndOf(verified, location) };
@@ -78,4 +79,24 @@ function backupEndOf(v: VerifyResult, location: BundleLocation): Date | undefine
   if (v.manifest) return new Date(v.manifest.endedAt);
   if (location.object?.modifiedAt) return location.object.modifiedAt;
   return v.pgDump?.report.header.createdAt;
+}
+
+/** The bundle's full hash and the source it was taken from: what an auditor matches a drill to. */
+function recordProvenance(recorder: DrillRecorder, v: VerifyResult): void {
+  const { report } = recorder;
+  if (v.sha256) report.bundleSha256 = v.sha256;
+  const c = v.manifest?.components[0];
+  if (c?.engine === 'postgres')
+    report.source = {
+      engine: 'postgres',
+      database: c.database,
+      serverVersion: c.serverVersion,
+      systemIdentifier: c.systemIdentifier ?? undefined,
+    };
+  else if (c?.engine === 'mongodb')
+    report.source = { engine: 'mongodb', database: c.database ?? '(all)', serverVersion: c.serverVersion };
+  else if (v.pgDump) {
+    const h = v.pgDump.report.header;
+    report.source = { engine: 'postgres', database: h.database, serverVersion: h.serverVersion };
+  }
 }

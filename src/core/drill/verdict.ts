@@ -6,6 +6,7 @@
 import { Cancelled, CheckFailed, ConfigError, messageOf } from '../errors.js';
 import type { DrillOptions } from '../options/index.js';
 import type { DrillReport } from '../report/model.js';
+import { describeFailure, failureFromChecks } from './failure.js';
 import type { DrillRecorder } from './recorder.js';
 
 export interface DrillResult {
@@ -65,6 +66,12 @@ export function decideVerdict(
   const failedChecks = report.checks.some((c) => !c.ok && !c.skipped);
   report.status = cancelled ? 'cancelled' : end.thrown || failedChecks ? 'failed' : 'passed';
   report.ok = report.status === 'passed';
+  if (report.ok) delete report.error;
+  else if (!report.error)
+    report.error =
+      end.thrown !== undefined || cancelled
+        ? describeFailure(recorder.stage, end.thrown, end.signal)
+        : failureFromChecks(report);
   report.finishedAt = finishedAt.toISOString();
   if (report.rpoSeconds !== undefined && !report.objectives.rpo && options.rpoSeconds !== undefined) {
     report.objectives.rpo = {
@@ -82,10 +89,24 @@ export function decideVerdict(
   return { cancelled };
 }
 
-/** An error that is not a check failing (a crash, a lost connection) is itself a failed check. */
+/**
+ * Records why the drill stopped: the report's `error` (phase, message, hint), and a failed check
+ * when no failed check already carries the reason, so every output (JUnit included) shows a red
+ * line with the message. An error that is not a check failing (a crash, a lost connection, no
+ * bundle) is the "drill ran to the end" check.
+ */
 export function recordUnexpected(recorder: DrillRecorder, err: unknown, signal?: AbortSignal): void {
-  if (!(err instanceof CheckFailed) && !(err instanceof Cancelled) && !signal?.aborted) {
-    recorder.check({ name: 'drill ran to the end', group: 'drill', ok: false, detail: messageOf(err) });
+  const error = describeFailure(recorder.stage, err, signal);
+  recorder.report.error = error;
+  if (err instanceof Cancelled || signal?.aborted) return;
+  const alreadyRed = recorder.report.checks.some((c) => !c.ok && !c.skipped);
+  if (!(err instanceof CheckFailed) || !alreadyRed) {
+    recorder.check({
+      name: 'drill ran to the end',
+      group: 'drill',
+      ok: false,
+      detail: `stopped in ${error.phase}: ${error.message}`,
+    });
   }
 }
 

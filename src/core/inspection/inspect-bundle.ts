@@ -62,6 +62,7 @@ export async function inspectBundle(
   if (decrypts) result.layers.push(decrypts);
   await drainQuietly(stream);
   result.layers.push(storedObjectLayer(whole, recorded));
+  result.sha256 = whole.digest();
 
   if (!result.manifest && !location.object) {
     // A bare dump has no manifest: its file's (or object's) modification time is the best end time.

@@ -45,6 +45,8 @@ export interface VerifyResult {
   /** One per MongoDB archive read (bundle members or a bare archive). */
   mongo?: MongoArchiveSummary[];
   encrypted: boolean;
+  /** The full sha256 of the stored object as read, when it was read to the end. */
+  sha256?: string;
   /** Files written when `extractTo` was given: member path -> local path. */
   extracted?: Record<string, string>;
 }

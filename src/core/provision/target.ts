@@ -122,7 +122,7 @@ async function provisionDocker(
   }
   if (started.code !== 0) {
     throw new ConfigError(
-      `provision: docker could not start ${image}: ${started.stderr.trim().split('\n').pop()}; check the image name and that a Docker engine runs here`,
+      `provision: docker could not start ${image}: ${dockerCause(started.stderr)}; check the image name and that a Docker engine runs here`,
     );
   }
   const teardown = async () => {
@@ -161,6 +161,23 @@ async function provisionDocker(
     await teardown();
     throw err;
   }
+}
+
+/**
+ * docker's own cause from its stderr. Its last line is usually "See 'docker run --help'." or an
+ * image pull progress line; the cause is the line "docker: ..." or "Cannot connect to the Docker
+ * daemon ...", or failing those, the last line that is not advice.
+ */
+export function dockerCause(stderr: string): string {
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const cause =
+    lines.find((l) => /Cannot connect to the Docker daemon|permission denied.*docker\.sock/i.test(l)) ??
+    lines.find((l) => /^(docker: |Error response from daemon|Error: )/i.test(l)) ??
+    [...lines].reverse().find((l) => !/^See 'docker|^Run 'docker .* --help'/i.test(l));
+  return cause ?? '(docker printed nothing)';
 }
 
 /**

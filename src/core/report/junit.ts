@@ -11,9 +11,11 @@ export function renderJUnit(report: DrillReport): string {
   const cases: DrillCheck[] = [...report.checks];
   const anyFailed = cases.some((c) => !c.ok && !c.skipped);
   if (report.status !== 'passed' && !anyFailed) {
-    const why = report.notes.length
-      ? report.notes.join('\n')
-      : `the drill ended with status ${report.status}`;
+    const why = report.error
+      ? `stopped in ${report.error.phase}: ${report.error.message}${report.error.hint ? `\n${report.error.hint}` : ''}`
+      : report.notes.length
+        ? report.notes.join('\n')
+        : `the drill ended with status ${report.status}`;
     cases.push({ name: `drill ${report.status}`, group: 'drill', ok: false, detail: why });
   }
   const failures = cases.filter((c) => !c.ok && !c.skipped).length;
@@ -35,6 +37,8 @@ export function renderJUnit(report: DrillReport): string {
     ['bundle', report.bundle],
     ['rtoSeconds', report.rtoSeconds],
     ['rpoSeconds', report.rpoSeconds],
+    ['bundleSha256', report.bundleSha256],
+    ['error', report.error ? `stopped in ${report.error.phase}: ${report.error.message}` : undefined],
     ['tool', `${report.tool.name} ${report.tool.version}`],
   ];
   lines.push('    <properties>');

@@ -34,6 +34,14 @@ export function renderMarkdown(report: DrillReport, options: MarkdownOptions = {
     `## ${STATUS_HEADLINE[r.status] ?? mdText(String(r.status))}${r.name ? `: ${mdText(r.name)}` : ''}`,
     '',
   );
+  if (r.error) {
+    // The job summary's first line after the status: why, before any table.
+    out.push(
+      `**Why:** stopped in ${mdText(r.error.phase)}: ${mdText(r.error.message, 1000)}`,
+      ...(r.error.hint ? ['', `**Next:** ${mdText(r.error.hint, 1000)}`] : []),
+      '',
+    );
+  }
   const headline: string[] = [];
   if (r.rtoSeconds !== undefined) headline.push(`**RTO** ${objectiveText(r.rtoSeconds, r.objectives.rto)}`);
   if (r.rpoSeconds !== undefined) headline.push(`**RPO** ${objectiveText(r.rpoSeconds, r.objectives.rpo)}`);
@@ -41,8 +49,11 @@ export function renderMarkdown(report: DrillReport, options: MarkdownOptions = {
   const skippedChecks = r.checks.filter((c) => c.skipped).length;
   const ran = r.checks.length - skippedChecks;
   headline.push(
-    `**Checks** ${ran - failedChecks.length}/${ran} passed${skippedChecks ? `, ${skippedChecks} skipped` : ''}`,
+    ran === 0
+      ? `**Checks** none ran${r.error ? ` (stopped in ${mdText(r.error.phase)})` : ''}`
+      : `**Checks** ${ran - failedChecks.length}/${ran} passed${skippedChecks ? `, ${skippedChecks} skipped` : ''}`,
   );
+  if (r.rtoSeconds === undefined && r.status !== 'passed') headline.push('**RTO** not measured');
   out.push(headline.join(' · '), '');
 
   const facts: string[] = [];
@@ -50,6 +61,18 @@ export function renderMarkdown(report: DrillReport, options: MarkdownOptions = {
     facts.push(
       `- **Bundle:** ${mdCode(r.bundle)}${r.bundleCreatedAt ? ` (created ${r.bundleCreatedAt})` : ''}`,
     );
+  if (r.bundleSha256) facts.push(`- **Bundle sha256:** ${mdCode(r.bundleSha256)}`);
+  if (r.source) {
+    const s = r.source;
+    const parts = [
+      s.database !== undefined ? `database ${mdCode(s.database)}` : undefined,
+      s.serverVersion
+        ? `${s.engine === 'mongodb' ? 'MongoDB' : 'PostgreSQL'} ${mdText(s.serverVersion)}`
+        : undefined,
+      s.systemIdentifier ? `system identifier ${mdCode(s.systemIdentifier)}` : undefined,
+    ].filter((x): x is string => !!x);
+    if (parts.length) facts.push(`- **Source:** ${parts.join(', ')}`);
+  }
   if (r.target) {
     const version = r.target.serverVersion ? `, PostgreSQL ${mdText(r.target.serverVersion)}` : '';
     facts.push(`- **Target:** ${mdText(r.target.kind)} ${mdCode(r.target.display)}${version}`);
@@ -57,6 +80,13 @@ export function renderMarkdown(report: DrillReport, options: MarkdownOptions = {
   facts.push(
     `- **Drill:** ${r.startedAt} → ${r.finishedAt} (${formatDuration(spanSeconds(r.startedAt, r.finishedAt))})`,
   );
+  if (r.runner) {
+    const extra = [r.runner.platform, r.runner.node ? `Node ${r.runner.node}` : undefined].filter(Boolean);
+    facts.push(
+      `- **Runner:** ${mdCode(r.runner.host)}, ${mdText(r.tool.name)} ${mdText(r.tool.version)}` +
+        (extra.length ? ` (${mdText(extra.join(', '))})` : ''),
+    );
+  }
   out.push(...facts, '');
 
   renderObjectives(r, out);
@@ -70,6 +100,7 @@ export function renderMarkdown(report: DrillReport, options: MarkdownOptions = {
     out.push('');
   }
   renderPhases(r.phases, out);
+  renderAllChecks(r, out);
   renderCounts(r, out, options.maxCountRows ?? 50);
   renderStructure(r, out);
   renderHealth(r, out);
@@ -178,6 +209,33 @@ export function renderGantt(phases: DrillPhase[]): string | undefined {
   }
   lines.push('```');
   return lines.join('\n');
+}
+
+/**
+ * Every check that ran, grouped (verify layers, restore, KEK, each assert-sql query with its
+ * result, sequences, health, objectives), so a passed drill shows what it proved and not only
+ * that nothing failed. Long groups fold into details blocks to keep the summary short.
+ */
+function renderAllChecks(r: DrillReport, out: string[]): void {
+  if (!r.checks.length) return;
+  const groups = new Map<string, typeof r.checks>();
+  for (const c of r.checks) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+  out.push('### Checks', '');
+  for (const [group, checks] of groups) {
+    const bad = checks.filter((c) => !c.ok && !c.skipped).length;
+    const skipped = checks.filter((c) => c.skipped).length;
+    const summary =
+      `${bad ? '❌' : '✅'} ${mdText(group)}: ${checks.length - bad - skipped}/${checks.length - skipped} passed` +
+      (skipped ? `, ${skipped} skipped` : '');
+    out.push(`<details${bad ? ' open' : ''}><summary>${summary}</summary>`, '');
+    out.push('| | Check | Detail |', '|---|---|---|');
+    for (const c of checks.slice(0, MAX_ROWS)) {
+      const icon = c.skipped ? '⏭️' : ok(c.ok);
+      out.push(`| ${icon} | ${mdText(c.name)} | ${mdText(c.detail ?? '')} |`);
+    }
+    if (checks.length > MAX_ROWS) out.push(`| | … and ${checks.length - MAX_ROWS} more (see junit.xml) | |`);
+    out.push('', '</details>', '');
+  }
 }
 
 function renderCounts(r: DrillReport, out: string[], maxRows: number): void {

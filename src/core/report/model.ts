@@ -81,6 +81,34 @@ export interface DrillTarget {
   serverVersion?: string;
 }
 
+/**
+ * Why a drill did not pass, in one place: the phase it stopped in, the error as the step that
+ * failed worded it, and what to look at or change next. Absent on a passed drill.
+ */
+export interface DrillError {
+  /** The phase the drill stopped in (`locate bundle`, `fetch + verify`, `provision`, `restore`, ...). */
+  phase: string;
+  message: string;
+  /** The next thing to look at or change; absent when there is nothing better than the message. */
+  hint?: string;
+}
+
+/** The database the bundle was taken from, as its manifest recorded it. */
+export interface DrillSource {
+  engine?: string;
+  database?: string;
+  serverVersion?: string;
+  /** pg_control's system identifier: tells two clusters with the same name apart. */
+  systemIdentifier?: string;
+}
+
+/** Where the drill ran: an auditor's "which machine, which tool" question. */
+export interface DrillRunner {
+  host: string;
+  platform?: string;
+  node?: string;
+}
+
 export interface HistoryEntry {
   startedAt: string;
   rtoSeconds?: number | null;
@@ -97,6 +125,12 @@ export interface DrillReport {
   name?: string;
   bundle?: string;
   bundleCreatedAt?: string;
+  /** The full sha256 of the bundle object as fetched (hex). */
+  bundleSha256?: string;
+  source?: DrillSource;
+  runner?: DrillRunner;
+  /** Set whenever status is not `passed`: the first line a reader needs. */
+  error?: DrillError;
   startedAt: string;
   finishedAt: string;
   /** Drill start until every health check passed. */

@@ -52,6 +52,21 @@ export const drillReportSchema = {
     name: text,
     bundle: text,
     bundleCreatedAt: isoTime,
+    bundleSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    source: {
+      type: 'object',
+      properties: { engine: text, database: text, serverVersion: text, systemIdentifier: text },
+    },
+    runner: {
+      type: 'object',
+      required: ['host'],
+      properties: { host: text, platform: text, node: text },
+    },
+    error: {
+      type: 'object',
+      required: ['phase', 'message'],
+      properties: { phase: nonEmpty, message: text, hint: text },
+    },
     startedAt: isoTime,
     finishedAt: isoTime,
     rtoSeconds: seconds,

@@ -195,7 +195,7 @@ export class FileStore implements Store {
     try {
       entries = await fsp.readdir(this.dir, { withFileTypes: true });
     } catch (error) {
-      if (errno(error) === 'ENOENT') return [];
+      if (errno(error) === 'ENOENT' || errno(error) === 'ENOTDIR') throw await this.missing();
       throw error;
     }
     const out: StoredObject[] = [];
@@ -229,9 +229,23 @@ export class FileStore implements Store {
     try {
       return await fsp.readFile(this.pathOf(key), 'utf8');
     } catch (error) {
+      // Lenient on purpose: appending to a history in a store not yet created reads first.
       if (errno(error) === 'ENOENT') return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Reading a store that is not there is a usage error, never "no bundles": a typo in the path
+   * would otherwise look like an empty store (and `prune` or a drill would report on nothing).
+   * Only writing (a backup) creates the directory.
+   */
+  private async missing(): Promise<ConfigError> {
+    const what = (await fsp.stat(this.dir).catch(() => undefined)) ? 'is not a directory' : 'does not exist';
+    const shown = this.displayUri === this.dir ? this.dir : `${this.displayUri} (${this.dir})`;
+    return new ConfigError(
+      `store ${shown} ${what}: check the store path (a backup creates it; list, verify, prune and drill only read it)`,
+    );
   }
 
   async writeText(key: string, text: string): Promise<void> {
