@@ -57,13 +57,14 @@ export const DRILL_OPTION_SPECS: OptionSpec[] = [
     kind: 'int',
     commands: DRILL,
     description:
-      'Server major version for provision (e.g. 17 for a pre-upgrade drill); default: the newest found.',
+      "Server major version for provision (e.g. 17 for a pre-upgrade drill); default: the source's major (provision: local takes the nearest newer installed major when that one is missing).",
   },
   {
     name: 'image',
     kind: 'string',
     commands: DRILL,
-    description: 'Docker image for provision: docker (default postgres:<pg-version or 16>).',
+    description:
+      "Docker image for provision: docker (default postgres:<pg-version>, else postgres:<the source's major>).",
   },
   {
     name: 'clean',

@@ -90,7 +90,7 @@ async function provisionDocker(
   deps: { runner: ProcessRunner; logger: Logger },
   o: ProvisionOptions,
 ): Promise<ScratchTarget> {
-  const image = o.image ?? `postgres:${o.pgVersion ?? 16}`;
+  const image = o.image ?? `postgres:${o.pgVersion ?? o.sourceMajor ?? 16}`;
   const name = `dbdrill-drill-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(18).toString('base64url');
   deps.logger.addSecret(password);
