@@ -1,6 +1,19 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The layers: core is the product and knows nothing of GitHub or of its adapters. */
+const CORE_LAYER_PATTERNS = [
+  {
+    group: ['@actions/*'],
+    message:
+      'src/core must not know GitHub: put @actions/* use in src/actions or src/adapters behind a port.',
+  },
+  {
+    group: ['**/actions/**', '**/cli/**', '**/adapters/**'],
+    message: 'imports point down: src/core must not import an adapter (src/actions, src/cli, src/adapters).',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', 'bench-out/**'] },
   js.configs.recommended,
@@ -13,24 +26,12 @@ export default tseslint.config(
     },
   },
   {
-    // The layers: core is the product and knows nothing of GitHub or of its adapters.
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            {
-              group: ['@actions/*'],
-              message:
-                'src/core must not know GitHub: put @actions/* use in src/actions or src/adapters behind a port.',
-            },
-            {
-              group: ['**/actions/**', '**/cli/**', '**/adapters/**'],
-              message:
-                'imports point down: src/core must not import an adapter (src/actions, src/cli, src/adapters).',
-            },
-          ],
+          patterns: [...CORE_LAYER_PATTERNS],
         },
       ],
     },
@@ -43,16 +44,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            {
-              group: ['@actions/*'],
-              message:
-                'src/core must not know GitHub: put @actions/* use in src/actions or src/adapters behind a port.',
-            },
-            {
-              group: ['**/actions/**', '**/cli/**', '**/adapters/**'],
-              message:
-                'imports point down: src/core must not import an adapter (src/actions, src/cli, src/adapters).',
-            },
+            ...CORE_LAYER_PATTERNS,
             {
               group: ['**/stores/**'],
               message:

@@ -58,7 +58,8 @@ for (const file of files) {
 
 function unitOf(file) {
   const parts = relative(src, file).split(sep);
-  if (parts[0] === 'core') return parts.length > 2 ? `core/${parts[1]}` : `core/${parts[1]}`;
+  // a folder under core (core/engines), or a file directly in core (core/backup.ts): both are parts[1]
+  if (parts[0] === 'core') return `core/${parts[1]}`;
   return parts[0];
 }
 

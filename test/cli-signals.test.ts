@@ -141,4 +141,51 @@ describe('signals', () => {
       expect(readdirSync(runnerTemp)).toEqual([]);
     },
   );
+
+  /**
+   * SIGKILL (an OOM kill, a runner killed hard) gives dbdrill no chance to clean up: the reaper it
+   * started beside the scratch cluster and the work dir must stop the server and delete both.
+   */
+  it('SIGKILL during the drill restore: the reaper stops the server and deletes the work dir', async () => {
+    const runnerTemp = join(work.dir, 'runner-temp-SIGKILL');
+    mkdirSync(runnerTemp, { mode: 0o700 });
+    const child = spawnChild(
+      process.execPath,
+      [
+        CLI,
+        'drill',
+        '--bundle',
+        bundle.bundle,
+        '--provision',
+        'local',
+        '--report-dir',
+        join(work.dir, 'r-kill'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUNNER_TEMP: runnerTemp } },
+    );
+    let stderr = '';
+    let dataDir: string | undefined;
+    const signal = await new Promise<NodeJS.Signals | null>((res) => {
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        dataDir ??= /scratch PostgreSQL \S+ from \S+ in (\S+)/.exec(stderr)?.[1];
+        if (dataDir && /pg_restore --dbname/.test(stderr)) child.kill('SIGKILL');
+      });
+      child.stdout.resume();
+      child.on('exit', (_c, sig) => res(sig));
+    });
+    expect(signal).toBe('SIGKILL');
+    expect(dataDir).toBeDefined();
+    const serving = () =>
+      execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.includes(dataDir!) && !l.includes('dbdrill-reaper'));
+    // the reaper polls once a second, then waits for the postmaster to exit
+    for (let i = 0; i < 300 && (existsSync(dataDir!) || readdirSync(runnerTemp).length); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(existsSync(dataDir!)).toBe(false);
+    expect(serving()).toEqual([]);
+    expect(readdirSync(runnerTemp)).toEqual([]);
+  });
 });

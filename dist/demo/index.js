@@ -8693,7 +8693,64 @@ async function findServer(runner, major, options = {}) {
         (major !== undefined ? `, or choose a pg-version that is installed.` : '.'));
 }
 
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/reaper.js
+/**
+ * Cleans up after this process when it dies without cleaning up itself: SIGKILL, an OOM kill, a
+ * CI runner or test runner killed mid-run. Signals and EPIPE are handled in-process (teardown runs);
+ * this is the last line for what no handler can catch, because a scratch cluster left running and
+ * a work dir holding a decrypted dump must not outlive dbdrill.
+ *
+ * Why a bare `child_process.spawn` beside the ProcessRunner port: the reaper must outlive this
+ * process (detached, no pipes, unref'd), which a runner handle with streams cannot express, and it
+ * logs nothing: it only ever acts once we are gone.
+ */
+
+/** Waits for the owner to die, stops the postmaster of `dataDir` (when given), then removes `dir`. */
+const SCRIPT = `
+owner=$1 dir=$2 data=$3
+while kill -0 "$owner" 2>/dev/null; do sleep 1; done
+if [ -n "$data" ] && [ -f "$data/postmaster.pid" ]; then
+  pid=$(head -n 1 "$data/postmaster.pid")
+  if [ -n "$pid" ] && tr '\\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$data"; then
+    kill -QUIT "$pid" 2>/dev/null
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -KILL "$pid" 2>/dev/null
+  fi
+fi
+rm -rf -- "$dir"
+`;
+/**
+ * Starts a reaper for `dir` (and the server whose data dir is `postmasterDataDir`). Never throws:
+ * without /bin/sh there is simply no reaper, as before.
+ */
+function reapAfterExit(dir, postmasterDataDir = '') {
+    try {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('/bin/sh', ['-c', SCRIPT, 'dbdrill-reaper', String(process.pid), dir, postmasterDataDir], {
+            detached: true,
+            stdio: 'ignore',
+        });
+        child.on('error', () => undefined);
+        child.unref();
+        return {
+            cancel: () => {
+                try {
+                    if (child.exitCode === null && child.pid)
+                        process.kill(child.pid, 'SIGKILL');
+                }
+                catch {
+                    /* already gone */
+                }
+            },
+        };
+    }
+    catch {
+        return { cancel: () => undefined };
+    }
+}
+
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/local-postgres.js
+
 
 
 
@@ -8829,6 +8886,8 @@ async function startLocalCluster(deps, options = {}) {
     const logFile = external_node_path_namespaceObject.join(dir, 'server.log');
     const env = serverEnv();
     const runOpts = { env, cwd: dir, asUser, signal, maxStderrBytes: 64 * 1024 };
+    // stop() below is the teardown; the reaper covers a dbdrill (or test runner) killed before it
+    const reaper = reapAfterExit(dir, dataDir);
     let stopping;
     const stop = () => {
         stopping ??= (async () => {
@@ -8865,6 +8924,7 @@ async function startLocalCluster(deps, options = {}) {
             catch (e) {
                 logger.warning(`could not remove the scratch cluster directory ${dir}: ${messageOf(e)}`);
             }
+            reaper.cancel();
         })();
         return stopping;
     };

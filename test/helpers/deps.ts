@@ -7,6 +7,7 @@ import type { RuntimeDeps } from '../../src/core/deps.js';
 import { MemoryLogger } from './memory-logger.js';
 import { NodeProcessRunner } from '../../src/core/process.js';
 import { openStore } from '../../src/core/stores/open-store.js';
+import { reapAfterExit } from '../../src/core/reaper.js';
 
 /** Real runner, real stores, a memory logger whose lines tests can read. */
 export function testDeps(
@@ -27,5 +28,13 @@ export async function tempDir(
   prefix = 'dbdrill-test-',
 ): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+  // a test body that outlives its timeout, or a killed jest, must not leave the dir behind
+  const reaper = reapAfterExit(dir);
+  return {
+    dir,
+    remove: async () => {
+      await rm(dir, { recursive: true, force: true });
+      reaper.cancel();
+    },
+  };
 }

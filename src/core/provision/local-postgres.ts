@@ -12,6 +12,7 @@ import type { DatabaseLocale } from '../bundle/manifest.js';
 import { quoteIdent } from '../engines/postgres/connection.js';
 import { createDatabaseOptions, describeLocale } from '../engines/postgres/database-locale.js';
 import { findServer } from '../engines/postgres/pg-binaries.js';
+import { reapAfterExit } from '../reaper.js';
 
 export interface LocalCluster {
   /** postgres://postgres@127.0.0.1:<port>/<database> (trust auth: no password). */
@@ -196,6 +197,8 @@ export async function startLocalCluster(
   const logFile = path.join(dir, 'server.log');
   const env = serverEnv();
   const runOpts = { env, cwd: dir, asUser, signal, maxStderrBytes: 64 * 1024 };
+  // stop() below is the teardown; the reaper covers a dbdrill (or test runner) killed before it
+  const reaper = reapAfterExit(dir, dataDir);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -232,6 +235,7 @@ export async function startLocalCluster(
       } catch (e) {
         logger.warning(`could not remove the scratch cluster directory ${dir}: ${messageOf(e)}`);
       }
+      reaper.cancel();
     })();
     return stopping;
   };
