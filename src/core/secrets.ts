@@ -3,7 +3,7 @@
  * is one recovery point. Only names, sizes and hashes ever leave this module.
  */
 import { createHash } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 
 import type { SecretsRecord } from './bundle/manifest.js';
@@ -25,7 +25,7 @@ export async function collectSecretFiles(paths: string[], input: string): Promis
   for (const path of paths) {
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new ConfigError(`${input}: "${path}" does not exist`);
-    const files = info.isDirectory() ? await walk(path) : [path];
+    const files = info.isDirectory() ? await walk(path, input, new Set([await realpath(path)])) : [path];
     for (const file of files) {
       const rel = info.isDirectory() ? join(basename(path), relative(path, file)) : basename(file);
       const member = `secrets/${rel.split('\\').join('/')}`;
@@ -47,12 +47,32 @@ export async function collectSecretFiles(paths: string[], input: string): Promis
   return out;
 }
 
-async function walk(dir: string): Promise<string[]> {
+/**
+ * Every file under `dir`, following symlinks: a secret store is often a directory of links (a
+ * Kubernetes Secret volume links each key to `..data/<key>`, Vault Agent and sops templates link
+ * into their own dirs), and a key left out silently would make a drill pass without it.
+ * Entries named `..*` are skipped: they are the Kubernetes AtomicWriter's internals (`..data`,
+ * `..2026_12_01_05_40_00.123`), whose timestamped names change at every rotation; the visible
+ * links already lead to the same files. See
+ * https://github.com/kubernetes/kubernetes/blob/master/pkg/volume/util/atomic_writer.go
+ */
+async function walk(dir: string, input: string, visiting: Set<string>): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('..')) continue;
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await walk(full)));
-    else if (entry.isFile()) out.push(full);
+    const info = entry.isSymbolicLink() ? await stat(full).catch(() => undefined) : entry;
+    if (!info) {
+      throw new ConfigError(
+        `${input}: "${full}" is a symbolic link to nothing; fix or remove the link, or list the files one by one`,
+      );
+    }
+    if (info.isDirectory()) {
+      const real = await realpath(full);
+      // A link back up the tree would otherwise recurse until the path is too long.
+      if (visiting.has(real)) continue;
+      out.push(...(await walk(full, input, new Set([...visiting, real]))));
+    } else if (info.isFile()) out.push(full);
   }
   return out.sort();
 }
