@@ -10,8 +10,8 @@
 //      "type": "module" resolve as they do for src/. ncc's own transpile-only mode cannot be used:
 //      with "module": "NodeNext" it emits CommonJS, which breaks top-level await.
 //   2. ncc bundles each transpiled entry without its cache, source maps or minification, and
-//      with a licenses.txt for the bundled packages: the output is a pure function of the
-//      sources and the lockfile, so scripts/check-dist.mjs can compare bytes.
+//      with a licenses.txt for every bundled package (writeLicenses): the output is a pure
+//      function of the sources and the lockfile, so scripts/check-dist.mjs can compare bytes.
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -93,26 +93,21 @@ function bundle(name, entry, outDir) {
   const target = path.join(outDir, name);
   const tmp = `${target}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
+  // Webpack stats name every bundled module, concatenated ones included (see writeLicenses).
+  const stats = path.join(STAGE, `..`, `stats-${name}-${process.pid}.json`);
   const r = spawnSync(
     process.execPath,
-    [
-      NCC_CLI,
-      'build',
-      input,
-      '-o',
-      tmp,
-      '--target',
-      'es2022',
-      '--no-cache',
-      '--license',
-      'licenses.txt',
-      '-q',
-    ],
+    [NCC_CLI, 'build', input, '-o', tmp, '--target', 'es2022', '--no-cache', '--stats-out', stats, '-q'],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   if (r.status !== 0) {
     rmSync(tmp, { recursive: true, force: true });
     throw new Error(`ncc failed for ${entry} (exit ${r.status ?? r.signal})`);
+  }
+  try {
+    writeLicenses(stats, path.join(tmp, 'licenses.txt'));
+  } finally {
+    rmSync(stats, { force: true });
   }
   const index = path.join(tmp, 'index.js');
   const { code: stubbed, missing } = stubMissingModules(readFileSync(index, 'utf8'));
@@ -124,6 +119,51 @@ function bundle(name, entry, outDir) {
   rmSync(target, { recursive: true, force: true });
   renameSync(tmp, target);
   return missing;
+}
+
+/**
+ * licenses.txt lists every package whose code is in the bundle, with its license text. ncc's own
+ * `--license` leaves out the modules webpack concatenated into the entry chunk (pg, tar-stream,
+ * yaml, ...), i.e. most ES modules, so it is written here from the webpack stats instead.
+ * https://github.com/xz64/license-webpack-plugin/issues/116 (ncc uses that plugin for --license)
+ */
+function writeLicenses(statsFile, out) {
+  const stats = JSON.parse(readFileSync(statsFile, 'utf8'));
+  const dirs = new Set();
+  const visit = (modules) => {
+    for (const m of modules ?? []) {
+      // `./node_modules/a/node_modules/@s/b/x.js`: the package is the part after the last node_modules.
+      const at = typeof m.name === 'string' ? m.name.lastIndexOf('node_modules/') : -1;
+      if (at >= 0) {
+        const rest = m.name.slice(at + 'node_modules/'.length).split('/');
+        const pkg = rest[0].startsWith('@') ? rest.slice(0, 2).join('/') : rest[0];
+        dirs.add(path.join(ROOT, m.name.slice(0, at), 'node_modules', pkg));
+      }
+      visit(m.modules);
+    }
+  };
+  visit(stats.modules);
+  for (const chunk of stats.chunks ?? []) visit(chunk.modules);
+  const entries = new Map();
+  for (const dir of dirs) {
+    const manifest = path.join(dir, 'package.json');
+    if (!existsSync(manifest)) continue;
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
+    const license =
+      typeof pkg.license === 'string' ? pkg.license : (pkg.license?.type ?? pkg.licenses?.[0]?.type ?? '');
+    const file = readdirSync(dir)
+      .filter((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f))
+      .sort()[0];
+    const repository = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+    const text = file
+      ? readFileSync(path.join(dir, file), 'utf8').trim()
+      : `(the package ships no license file${repository ? `; its source: ${repository}` : ''})`;
+    const key = `${pkg.name}@${pkg.version}`;
+    if (!entries.has(key)) entries.set(key, `${pkg.name}\n${license}\n${text}\n`);
+  }
+  if (entries.size === 0) throw new Error(`${statsFile} names no bundled package`);
+  const body = [...entries.keys()].sort().map((k) => entries.get(k));
+  writeFileSync(out, body.join('\n'));
 }
 
 /**
