@@ -9,20 +9,17 @@ import { join } from 'node:path';
 import type { Component, MemberRecord, SkewRecord } from './bundle/manifest.js';
 import type { PackEntry } from './bundle/tar.js';
 import type { UseCaseDeps } from './deps.js';
-import { dumpMongo } from './engines/mongodb/dump.js';
-import { dumpPostgres } from './engines/postgres/dump.js';
+import type { ComponentSummary, ComponentTotals, DumpedComponent } from './engines/engine.js';
+import { ENGINES, engineNamed, type RegisteredEngine } from './engines/registry.js';
 import { CheckFailed, ConfigError } from './errors.js';
 import type { BackupOptions, Engine } from './options/index.js';
 
+export type { DumpedComponent };
+
 export type ComponentDeps = Pick<
   UseCaseDeps,
-  'runner' | 'logger' | 'clock' | 'searchRoots' | 'signal' | 'mongoToolDownloader'
+  'runner' | 'logger' | 'clock' | 'searchRoots' | 'signal' | 'mongoToolDownloader' | 'engines'
 >;
-
-export interface DumpedComponent {
-  component: Component;
-  dumpPath: string;
-}
 
 /** `postgres`, `mongodb`, then `postgres-2`, ... for a second database of the same engine. */
 export function componentIds(engines: Engine[]): string[] {
@@ -44,34 +41,17 @@ export async function dumpComponents(
     ? options.databases
     : [{ engine: options.engine, url: options.databaseUrl }];
   const ids = componentIds(databases.map((d) => d.engine));
-  const urlInput = label('database-url');
-  const runs = databases.map(async (db, i): Promise<DumpedComponent> => {
-    if (db.engine === 'postgres') {
-      return dumpPostgres(deps, {
-        databaseUrl: db.url,
-        urlInput,
-        workDir,
-        pgBinDir: options.pgBinDir,
-        dockerContainer: databases.length === 1 ? options.dockerContainer : undefined,
-        searchRoots: deps.searchRoots,
-        signal: deps.signal,
-        id: ids[i],
-        dumpFormat: options,
-        label,
-      });
-    }
-    return dumpMongo(deps, {
+  const engines = deps.engines ?? ENGINES;
+  const runs = databases.map((db, i): Promise<DumpedComponent> =>
+    engineNamed(db.engine, engines).dump(deps, {
       databaseUrl: db.url,
-      urlInput,
-      workDir,
-      mongoBinDir: options.mongoBinDir,
-      // With several databases the container is the mongo one (pg_dump then comes from the host).
-      dockerContainer: options.dockerContainer,
-      label,
-      signal: deps.signal,
       id: ids[i],
-    });
-  });
+      workDir,
+      options,
+      databaseCount: databases.length,
+      label,
+    }),
+  );
   const settled = await Promise.allSettled(runs);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
@@ -170,29 +150,25 @@ export function latestEnd(components: Component[]): Date {
   return new Date(Math.max(...components.map((c) => Date.parse(c.endedAt))));
 }
 
-export function componentSummary(c: Component): {
-  id: string;
-  engine: string;
-  database: string;
-  serverVersion: string;
-  tool: string;
-} {
-  if (c.engine === 'postgres') {
-    return {
-      id: c.id,
-      engine: c.engine,
-      database: c.database,
-      serverVersion: c.serverVersion,
-      tool: `pg_dump ${c.tool.version}`,
-    };
+/** The component as backup's `components` output lists it, in its engine's words. */
+export function componentSummary(
+  c: Component,
+  engines: readonly RegisteredEngine[] = ENGINES,
+): ComponentSummary {
+  return engineNamed(c.engine, engines).summarize(c);
+}
+
+/** Backup's totals over every component: tables and rows, collections and documents. */
+export function componentTotals(
+  components: Component[],
+  engines: readonly RegisteredEngine[] = ENGINES,
+): Required<ComponentTotals> {
+  const sum: Required<ComponentTotals> = { tables: 0, rows: 0, collections: 0, documents: 0 };
+  for (const c of components) {
+    const t = engineNamed(c.engine, engines).totals(c);
+    for (const k of Object.keys(sum) as (keyof ComponentTotals)[]) sum[k] += t[k] ?? 0;
   }
-  return {
-    id: c.id,
-    engine: c.engine,
-    database: c.database ?? '(all)',
-    serverVersion: c.serverVersion ?? 'unknown',
-    tool: `mongodump ${c.tool.version}`,
-  };
+  return sum;
 }
 
 /** Databases from the (repeatable) database-url; `engine` only applies to a single URL. */
