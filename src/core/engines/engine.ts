@@ -261,6 +261,13 @@ export interface Engine<Options = unknown> {
   inspectBareDump(head: Buffer, stream: Readable, context: EngineInspectContext): Promise<void>;
   /** A reader for the members of one bundle this engine may hold. */
   readMembers(context: EngineInspectContext): BundleMemberReader;
+  /** Whether a local directory holds one of this engine's dumps in a form verify reads in place (pg_dump -Fd); absent: none does. */
+  recognizesDumpDirectory?(dir: string): Promise<boolean>;
+  /**
+   * Reads such a directory in place, like `inspectBareDump` (kind, layers, the `manifest` that
+   * does not apply); returns when the dump was made, when the dump itself says so.
+   */
+  inspectDumpDirectory?(dir: string, context: EngineInspectContext): Promise<{ createdAt?: Date }>;
 
   /**
    * This engine's half of a drill of `bundle`, or undefined when the bundle holds none of its

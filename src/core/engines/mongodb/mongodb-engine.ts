@@ -21,7 +21,7 @@ export const mongodbEngine: Engine<MongoDrillOptions> = {
       urlInput: label('database-url'),
       workDir,
       mongoBinDir: options.mongoBinDir,
-      // With several databases the container is the MongoDB one (pg_dump then comes from the host).
+      // With several databases docker-container names the MongoDB container, so it is always ours.
       dockerContainer: options.dockerContainer,
       label,
       signal: deps.signal,

@@ -8,10 +8,11 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { Component, Manifest, PostgresComponent } from '../../bundle/manifest.js';
 import type { BundleMemberReader, Engine, EngineInspectContext } from '../engine.js';
-import { DirectoryDumpInspection, directoryDumpOf } from './directory-inspect.js';
+import { DirectoryDumpInspection, directoryDumpOf, inspectPgDumpDirectoryPath } from './directory-inspect.js';
 import { planPostgresDrill, type PostgresDrillOptions } from './drill.js';
 import { dumpPostgres } from './dump.js';
 import { inspectPgDumpStream, tablesLayer } from './inspect.js';
+import { isDumpDirectory } from './pgdump-directory.js';
 import { isPgDump } from './pgdump-reader.js';
 
 export const postgresEngine: Engine<PostgresDrillOptions> = {
@@ -76,6 +77,27 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
   },
 
   readMembers: (context) => new PostgresMemberReader(context),
+
+  recognizesDumpDirectory: (dir) => isDumpDirectory(dir),
+
+  async inspectDumpDirectory(dir, { deps, options, findings }) {
+    findings.kind = 'bare-pg-dump';
+    findings.layers.push({
+      name: 'bundle readable',
+      ok: true,
+      detail: 'a bare pg_dump directory-format dump (no dbdrill manifest)',
+    });
+    const out = await inspectPgDumpDirectoryPath(deps, dir, options);
+    if (out.summary) findings.pgDump = out.summary;
+    findings.layers.push(...out.layers, {
+      name: 'manifest',
+      ok: true,
+      skipped: true,
+      detail:
+        'not applicable: a bare pg_dump directory has no manifest, so member checksums, table counts and secret files are not checked',
+    });
+    return { createdAt: out.summary?.report.header.createdAt };
+  },
 
   planDrill: planPostgresDrill,
 };
