@@ -102,7 +102,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     if (skew) logger.info(`skew between the dumps: ${skew.seconds} s (${skew.from} to ${skew.to})`);
     checkMaxSkew(skew, options.maxSkewSeconds, label);
     const members: MemberRecord[] = [
-      ...(await dumpMembers(dumps)),
+      ...(await dumpMembers(dumps, deps.engines)),
       ...secrets.map((s): MemberRecord => ({
         path: s.member,
         sizeBytes: s.sizeBytes,
@@ -129,7 +129,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     const mtime = endedAt;
     const entries: PackEntry[] = [
       { path: MANIFEST_MEMBER, content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), mtime },
-      ...(await dumpPackEntries(dumps, mtime)),
+      ...(await dumpPackEntries(dumps, mtime, deps.engines)),
       ...secrets.map((s): PackEntry => ({ path: s.member, file: s.source, mtime })),
     ];
 

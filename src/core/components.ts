@@ -59,42 +59,32 @@ export async function dumpComponents(
   for (const d of dumps) {
     if ((await stat(d.dumpPath)).isDirectory()) {
       await chmod(d.dumpPath, 0o700);
-      for (const f of await dumpFiles(d)) await chmod(f.file, 0o600);
+      for (const f of await dumpFiles(d, engines)) await chmod(f.file, 0o600);
     } else await chmod(d.dumpPath, 0o600);
   }
   return dumps;
-}
-
-/** Directory dumps' files in bundle order: toc.dat, table data by dump id, then each large-object TOC before its blobs. */
-function bundleOrder(names: string[]): string[] {
-  const rank = (n: string): [number, number] => {
-    if (n === 'toc.dat') return [0, 0];
-    const data = /^(\d+)\.dat/.exec(n);
-    if (data) return [1, Number(data[1])];
-    if (/^blobs(_\d+)?\.toc/.test(n)) return [2, Number(/_(\d+)/.exec(n)?.[1] ?? 0)];
-    const blob = /^blob_(\d+)\.dat/.exec(n);
-    if (blob) return [3, Number(blob[1])];
-    return [4, 0];
-  };
-  return [...names].sort((a, b) => {
-    const [ka, na] = rank(a);
-    const [kb, nb] = rank(b);
-    return ka - kb || na - nb || (a < b ? -1 : a > b ? 1 : 0);
-  });
 }
 
 /**
  * The files a dump contributes to the bundle, as member path and local file: the dump itself,
  * or every file of a directory dump under its folder member (`postgres.dir/toc.dat`, ...).
  */
-export async function dumpFiles(d: DumpedComponent): Promise<{ path: string; file: string; size: number }[]> {
+export async function dumpFiles(
+  d: DumpedComponent,
+  engines: readonly RegisteredEngine[] = ENGINES,
+): Promise<{ path: string; file: string; size: number }[]> {
   const info = await stat(d.dumpPath);
   if (!info.isDirectory()) return [{ path: d.component.member, file: d.dumpPath, size: info.size }];
   const entries = await readdir(d.dumpPath, { withFileTypes: true });
   const odd = entries.find((e) => !e.isFile());
-  if (odd) throw new Error(`pg_dump left ${odd.name} in ${d.dumpPath}, which is not a regular file`);
+  if (odd)
+    throw new Error(
+      `the ${d.component.engine} dump left ${odd.name} in ${d.dumpPath}, which is not a regular file`,
+    );
+  const names = entries.map((e) => e.name);
+  const engine = engineNamed(d.component.engine, engines);
   const out = [];
-  for (const name of bundleOrder(entries.map((e) => e.name))) {
+  for (const name of engine.orderDumpFiles ? engine.orderDumpFiles(names) : [...names].sort()) {
     const file = join(d.dumpPath, name);
     out.push({ path: `${d.component.member}/${name}`, file, size: (await stat(file)).size });
   }
@@ -102,10 +92,13 @@ export async function dumpFiles(d: DumpedComponent): Promise<{ path: string; fil
 }
 
 /** Sizes now; hashes go into the trailing SHA256SUMS member while the bundle streams (no extra read). */
-export async function dumpMembers(dumps: DumpedComponent[]): Promise<MemberRecord[]> {
+export async function dumpMembers(
+  dumps: DumpedComponent[],
+  engines: readonly RegisteredEngine[] = ENGINES,
+): Promise<MemberRecord[]> {
   const out: MemberRecord[] = [];
   for (const d of dumps) {
-    for (const f of await dumpFiles(d)) {
+    for (const f of await dumpFiles(d, engines)) {
       out.push({ path: f.path, sizeBytes: f.size, sha256: null, role: 'dump', component: d.component.id });
     }
   }
@@ -113,9 +106,14 @@ export async function dumpMembers(dumps: DumpedComponent[]): Promise<MemberRecor
 }
 
 /** The dumps' pack entries, in the same order as dumpMembers lists them. */
-export async function dumpPackEntries(dumps: DumpedComponent[], mtime: Date): Promise<PackEntry[]> {
+export async function dumpPackEntries(
+  dumps: DumpedComponent[],
+  mtime: Date,
+  engines: readonly RegisteredEngine[] = ENGINES,
+): Promise<PackEntry[]> {
   const out: PackEntry[] = [];
-  for (const d of dumps) for (const f of await dumpFiles(d)) out.push({ path: f.path, file: f.file, mtime });
+  for (const d of dumps)
+    for (const f of await dumpFiles(d, engines)) out.push({ path: f.path, file: f.file, mtime });
   return out;
 }
 

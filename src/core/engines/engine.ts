@@ -250,6 +250,8 @@ export interface Engine<Options = unknown> {
 
   /** Dumps one database of a backup run into the work dir; throws ConfigError/CheckFailed as the engine's dump does. */
   dump(deps: EngineDumpDeps, request: EngineDumpRequest): Promise<DumpedComponent>;
+  /** A directory dump's file names in the order they go into the bundle; absent: by name. */
+  orderDumpFiles?(names: string[]): string[];
   /** The component as backup's `components` output lists it. */
   summarize(component: Component): ComponentSummary;
   /** What the component adds to backup's totals. */

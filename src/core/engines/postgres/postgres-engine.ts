@@ -12,7 +12,7 @@ import { DirectoryDumpInspection, directoryDumpOf, inspectPgDumpDirectoryPath } 
 import { planPostgresDrill, type PostgresDrillOptions } from './drill.js';
 import { dumpPostgres } from './dump.js';
 import { inspectPgDumpStream, tablesLayer } from './inspect.js';
-import { isDumpDirectory } from './pgdump-directory.js';
+import { directoryBundleOrder, isDumpDirectory } from './pgdump-directory.js';
 import { isPgDump } from './pgdump-reader.js';
 
 export const postgresEngine: Engine<PostgresDrillOptions> = {
@@ -32,6 +32,8 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
       dumpFormat: options,
       label,
     }),
+
+  orderDumpFiles: directoryBundleOrder,
 
   summarize(c) {
     const pg = own(c);
