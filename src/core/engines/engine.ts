@@ -4,7 +4,8 @@
  * `dump` it and to summarize the component it wrote; verify asks every engine whether it
  * recognises a bare dump by its first bytes, lets each claim the bundle members it reads, and
  * has it add its layers and summaries to the result; the drill asks each for its half of a drill
- * (`planDrill`). Adding an engine is a folder and a line in the registry, not a branch per use case.
+ * (`planDrill`). Adding an engine is a folder, a line in the registry and its name in the types
+ * (`EngineName`, the manifest's components), not a branch in each use case.
  *
  * Nothing here imports an engine's behaviour: each engine imports this file, and `registry.ts`
  * lists them. What the engines fill in for verify is declared here (`InspectionFindings`), not
