@@ -26,6 +26,7 @@ import { packBundle, type PackEntry } from './bundle/tar.js';
 import {
   checkMaxSkew,
   componentSummary,
+  componentTotals,
   computeSkew,
   dumpComponents,
   dumpMembers,
@@ -101,7 +102,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     if (skew) logger.info(`skew between the dumps: ${skew.seconds} s (${skew.from} to ${skew.to})`);
     checkMaxSkew(skew, options.maxSkewSeconds, label);
     const members: MemberRecord[] = [
-      ...(await dumpMembers(dumps)),
+      ...(await dumpMembers(dumps, deps.engines)),
       ...secrets.map((s): MemberRecord => ({
         path: s.member,
         sizeBytes: s.sizeBytes,
@@ -128,7 +129,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     const mtime = endedAt;
     const entries: PackEntry[] = [
       { path: MANIFEST_MEMBER, content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), mtime },
-      ...(await dumpPackEntries(dumps, mtime)),
+      ...(await dumpPackEntries(dumps, mtime, deps.engines)),
       ...secrets.map((s): PackEntry => ({ path: s.member, file: s.source, mtime })),
     ];
 
@@ -152,10 +153,7 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     }
     throwIfCancelled(deps.signal);
     await writeSha256Sidecar(store, key, put.sha256);
-    const tables = components
-      .flatMap((c) => (c.engine === 'postgres' ? c.tables : []))
-      .filter((t) => t.kind === 'table');
-    const collections = components.flatMap((c) => (c.engine === 'mongodb' ? c.collections : []));
+    const totals = componentTotals(components, deps.engines);
     const result: BackupResult = {
       ok: true,
       bundle: put.location,
@@ -167,13 +165,13 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
       startedAt: startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
       encrypted,
-      tables: tables.length,
-      rows: tables.reduce((n, t) => n + (t.rows ?? 0), 0),
+      tables: totals.tables,
+      rows: totals.rows,
       secretFiles: secrets.length,
       secretsFingerprint: manifest.secrets?.fingerprint ?? null,
-      components: components.map(componentSummary),
-      collections: collections.length,
-      documents: collections.reduce((n, c) => n + c.documents, 0),
+      components: components.map((c) => componentSummary(c, deps.engines)),
+      collections: totals.collections,
+      documents: totals.documents,
       skewSeconds: skew?.seconds ?? null,
     };
     return result;

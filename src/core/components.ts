@@ -9,20 +9,17 @@ import { join } from 'node:path';
 import type { Component, MemberRecord, SkewRecord } from './bundle/manifest.js';
 import type { PackEntry } from './bundle/tar.js';
 import type { UseCaseDeps } from './deps.js';
-import { dumpMongo } from './engines/mongodb/dump.js';
-import { dumpPostgres } from './engines/postgres/dump.js';
+import type { ComponentSummary, ComponentTotals, DumpedComponent } from './engines/engine.js';
+import { ENGINES, engineNamed, type RegisteredEngine } from './engines/registry.js';
 import { CheckFailed, ConfigError } from './errors.js';
 import type { BackupOptions, Engine } from './options/index.js';
 
+export type { DumpedComponent };
+
 export type ComponentDeps = Pick<
   UseCaseDeps,
-  'runner' | 'logger' | 'clock' | 'searchRoots' | 'signal' | 'mongoToolDownloader'
+  'runner' | 'logger' | 'clock' | 'searchRoots' | 'signal' | 'mongoToolDownloader' | 'engines'
 >;
-
-export interface DumpedComponent {
-  component: Component;
-  dumpPath: string;
-}
 
 /** `postgres`, `mongodb`, then `postgres-2`, ... for a second database of the same engine. */
 export function componentIds(engines: Engine[]): string[] {
@@ -44,34 +41,17 @@ export async function dumpComponents(
     ? options.databases
     : [{ engine: options.engine, url: options.databaseUrl }];
   const ids = componentIds(databases.map((d) => d.engine));
-  const urlInput = label('database-url');
-  const runs = databases.map(async (db, i): Promise<DumpedComponent> => {
-    if (db.engine === 'postgres') {
-      return dumpPostgres(deps, {
-        databaseUrl: db.url,
-        urlInput,
-        workDir,
-        pgBinDir: options.pgBinDir,
-        dockerContainer: databases.length === 1 ? options.dockerContainer : undefined,
-        searchRoots: deps.searchRoots,
-        signal: deps.signal,
-        id: ids[i],
-        dumpFormat: options,
-        label,
-      });
-    }
-    return dumpMongo(deps, {
+  const engines = deps.engines ?? ENGINES;
+  const runs = databases.map((db, i): Promise<DumpedComponent> =>
+    engineNamed(db.engine, engines).dump(deps, {
       databaseUrl: db.url,
-      urlInput,
-      workDir,
-      mongoBinDir: options.mongoBinDir,
-      // With several databases the container is the mongo one (pg_dump then comes from the host).
-      dockerContainer: options.dockerContainer,
-      label,
-      signal: deps.signal,
       id: ids[i],
-    });
-  });
+      workDir,
+      options,
+      databaseCount: databases.length,
+      label,
+    }),
+  );
   const settled = await Promise.allSettled(runs);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
@@ -79,42 +59,32 @@ export async function dumpComponents(
   for (const d of dumps) {
     if ((await stat(d.dumpPath)).isDirectory()) {
       await chmod(d.dumpPath, 0o700);
-      for (const f of await dumpFiles(d)) await chmod(f.file, 0o600);
+      for (const f of await dumpFiles(d, engines)) await chmod(f.file, 0o600);
     } else await chmod(d.dumpPath, 0o600);
   }
   return dumps;
-}
-
-/** Directory dumps' files in bundle order: toc.dat, table data by dump id, then each large-object TOC before its blobs. */
-function bundleOrder(names: string[]): string[] {
-  const rank = (n: string): [number, number] => {
-    if (n === 'toc.dat') return [0, 0];
-    const data = /^(\d+)\.dat/.exec(n);
-    if (data) return [1, Number(data[1])];
-    if (/^blobs(_\d+)?\.toc/.test(n)) return [2, Number(/_(\d+)/.exec(n)?.[1] ?? 0)];
-    const blob = /^blob_(\d+)\.dat/.exec(n);
-    if (blob) return [3, Number(blob[1])];
-    return [4, 0];
-  };
-  return [...names].sort((a, b) => {
-    const [ka, na] = rank(a);
-    const [kb, nb] = rank(b);
-    return ka - kb || na - nb || (a < b ? -1 : a > b ? 1 : 0);
-  });
 }
 
 /**
  * The files a dump contributes to the bundle, as member path and local file: the dump itself,
  * or every file of a directory dump under its folder member (`postgres.dir/toc.dat`, ...).
  */
-export async function dumpFiles(d: DumpedComponent): Promise<{ path: string; file: string; size: number }[]> {
+export async function dumpFiles(
+  d: DumpedComponent,
+  engines: readonly RegisteredEngine[] = ENGINES,
+): Promise<{ path: string; file: string; size: number }[]> {
   const info = await stat(d.dumpPath);
   if (!info.isDirectory()) return [{ path: d.component.member, file: d.dumpPath, size: info.size }];
   const entries = await readdir(d.dumpPath, { withFileTypes: true });
   const odd = entries.find((e) => !e.isFile());
-  if (odd) throw new Error(`pg_dump left ${odd.name} in ${d.dumpPath}, which is not a regular file`);
+  if (odd)
+    throw new Error(
+      `the ${d.component.engine} dump left ${odd.name} in ${d.dumpPath}, which is not a regular file`,
+    );
+  const names = entries.map((e) => e.name);
+  const engine = engineNamed(d.component.engine, engines);
   const out = [];
-  for (const name of bundleOrder(entries.map((e) => e.name))) {
+  for (const name of engine.orderDumpFiles ? engine.orderDumpFiles(names) : [...names].sort()) {
     const file = join(d.dumpPath, name);
     out.push({ path: `${d.component.member}/${name}`, file, size: (await stat(file)).size });
   }
@@ -122,10 +92,13 @@ export async function dumpFiles(d: DumpedComponent): Promise<{ path: string; fil
 }
 
 /** Sizes now; hashes go into the trailing SHA256SUMS member while the bundle streams (no extra read). */
-export async function dumpMembers(dumps: DumpedComponent[]): Promise<MemberRecord[]> {
+export async function dumpMembers(
+  dumps: DumpedComponent[],
+  engines: readonly RegisteredEngine[] = ENGINES,
+): Promise<MemberRecord[]> {
   const out: MemberRecord[] = [];
   for (const d of dumps) {
-    for (const f of await dumpFiles(d)) {
+    for (const f of await dumpFiles(d, engines)) {
       out.push({ path: f.path, sizeBytes: f.size, sha256: null, role: 'dump', component: d.component.id });
     }
   }
@@ -133,9 +106,14 @@ export async function dumpMembers(dumps: DumpedComponent[]): Promise<MemberRecor
 }
 
 /** The dumps' pack entries, in the same order as dumpMembers lists them. */
-export async function dumpPackEntries(dumps: DumpedComponent[], mtime: Date): Promise<PackEntry[]> {
+export async function dumpPackEntries(
+  dumps: DumpedComponent[],
+  mtime: Date,
+  engines: readonly RegisteredEngine[] = ENGINES,
+): Promise<PackEntry[]> {
   const out: PackEntry[] = [];
-  for (const d of dumps) for (const f of await dumpFiles(d)) out.push({ path: f.path, file: f.file, mtime });
+  for (const d of dumps)
+    for (const f of await dumpFiles(d, engines)) out.push({ path: f.path, file: f.file, mtime });
   return out;
 }
 
@@ -170,29 +148,25 @@ export function latestEnd(components: Component[]): Date {
   return new Date(Math.max(...components.map((c) => Date.parse(c.endedAt))));
 }
 
-export function componentSummary(c: Component): {
-  id: string;
-  engine: string;
-  database: string;
-  serverVersion: string;
-  tool: string;
-} {
-  if (c.engine === 'postgres') {
-    return {
-      id: c.id,
-      engine: c.engine,
-      database: c.database,
-      serverVersion: c.serverVersion,
-      tool: `pg_dump ${c.tool.version}`,
-    };
+/** The component as backup's `components` output lists it, in its engine's words. */
+export function componentSummary(
+  c: Component,
+  engines: readonly RegisteredEngine[] = ENGINES,
+): ComponentSummary {
+  return engineNamed(c.engine, engines).summarize(c);
+}
+
+/** Backup's totals over every component: tables and rows, collections and documents. */
+export function componentTotals(
+  components: Component[],
+  engines: readonly RegisteredEngine[] = ENGINES,
+): Required<ComponentTotals> {
+  const sum: Required<ComponentTotals> = { tables: 0, rows: 0, collections: 0, documents: 0 };
+  for (const c of components) {
+    const t = engineNamed(c.engine, engines).totals(c);
+    for (const k of Object.keys(sum) as (keyof ComponentTotals)[]) sum[k] += t[k] ?? 0;
   }
-  return {
-    id: c.id,
-    engine: c.engine,
-    database: c.database ?? '(all)',
-    serverVersion: c.serverVersion ?? 'unknown',
-    tool: `mongodump ${c.tool.version}`,
-  };
+  return sum;
 }
 
 /** Databases from the (repeatable) database-url; `engine` only applies to a single URL. */

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 
 import { systemClock, type Clock } from './clock.js';
 import type { MongoToolDownloader } from './engines/mongodb/mongo-tools.js';
+import type { RegisteredEngine } from './engines/registry.js';
 import type { Logger } from './logger.js';
 import { NodeProcessRunner, type ProcessRunner } from './process.js';
 import { openStore, type OpenStoreDeps } from './stores/open-store.js';
@@ -29,6 +30,8 @@ export interface UseCaseDeps {
   decrypt?: (cipher: Readable) => Readable;
   /** Removes registered secret values from text written to reports. */
   redact?: (text: string) => string;
+  /** The engines backup, verify and the drill dispatch to; `ENGINES` unless a test adds one. */
+  engines?: readonly RegisteredEngine[];
 }
 
 /** The production wiring of core's ports; adapters build this once, tests build their own. */

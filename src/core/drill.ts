@@ -205,9 +205,9 @@ function planEngines(
     ledger: recorder,
     workDir,
   };
-  const drills = ENGINES.map((e) => e.planDrill(verified, options, context)).filter(
-    (d): d is EngineDrill => d !== undefined,
-  );
+  const drills = (deps.engines ?? ENGINES)
+    .map((e) => e.planDrill(verified, options, context))
+    .filter((d): d is EngineDrill => d !== undefined);
   if (!drills.length) throw new CheckFailed('the bundle holds no database dump to restore');
   return drills;
 }

@@ -29,7 +29,7 @@ export async function verify(deps: UseCaseDeps, options: VerifyOptions): Promise
   deps.logger.info(`Verifying ${location.display}`);
   const inspect = { deep: options.deep, maxAgeSeconds: options.maxAgeSeconds, pgBinDir: options.pgBinDir };
   // A bare pg_dump -Fd directory on disk is in no store: read in place, recorded nowhere.
-  const bareDir = await isBareDumpDirectory(options.bundle);
+  const bareDir = await isBareDumpDirectory(options.bundle, deps.engines);
   const result = bareDir
     ? await inspectDumpDirectory(deps, options.bundle!, inspect)
     : await inspectBundle(deps, location, inspect);

@@ -1,17 +1,29 @@
 /**
- * One database engine's part in a use case, so the use cases loop over the engines a bundle
- * holds instead of branching on each. Today that is the drill; `dump` and `inspect` can join
- * `planDrill` here when backup and verify move onto engines, without the drill changing.
+ * One database engine's part in each use case, so the use cases loop over the engines (`ENGINES`
+ * in `registry.ts`) instead of branching on their names: backup asks each database's engine to
+ * `dump` it and to summarize the component it wrote; verify asks every engine whether it
+ * recognises a bare dump by its first bytes, lets each claim the bundle members it reads, and
+ * has it add its layers and summaries to the result; the drill asks each for its half of a drill
+ * (`planDrill`). Adding an engine is a folder, a line in the registry and its name in the types
+ * (`EngineName`, the manifest's components), not a branch in each use case.
  *
- * Nothing here imports an engine: each engine imports this file, and `registry.ts` lists them.
+ * Nothing here imports an engine's behaviour: each engine imports this file, and `registry.ts`
+ * lists them. What the engines fill in for verify is declared here (`InspectionFindings`), not
+ * imported from the inspection, so the dependency points one way.
  */
-import type { DatabaseLocale, Manifest } from '../bundle/manifest.js';
+import type { Readable, Writable } from 'node:stream';
+
+import type { Component, DatabaseLocale, Manifest } from '../bundle/manifest.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner } from '../process.js';
 import type { DrillCheck, DrillReport, DrillTarget } from '../report/model.js';
+import type { BackupOptions } from '../options/backup-options.js';
 import type { SqlScript } from '../options/drill-options.js';
+import type { VerifyLayer } from '../verify-layer.js';
 import type { MongoArchiveSummary } from './mongodb/inspect.js';
 import type { MongoToolDownloader } from './mongodb/mongo-tools.js';
+import type { PgDumpSummary } from './postgres/inspect.js';
 import type { PgDumpReport } from './postgres/pgdump-reader.js';
 
 export type EngineName = 'postgres' | 'mongodb';
@@ -117,8 +129,149 @@ export interface EngineDrill {
   teardown(keep: boolean): Promise<void>;
 }
 
+/** The ports a dump uses. */
+export interface EngineDumpDeps {
+  runner: ProcessRunner;
+  logger: Logger;
+  clock: Clock;
+  searchRoots?: string[];
+  signal?: AbortSignal;
+  mongoToolDownloader?: MongoToolDownloader;
+}
+
+/** One database of a backup run, for its engine to dump. */
+export interface EngineDumpRequest {
+  databaseUrl: string;
+  /** The component id, also the member's base name (`postgres`, `mongodb-2`). */
+  id: string;
+  /** The backup's private work directory: the dump is written here before it is packed. */
+  workDir: string;
+  /** The backup's options: each engine takes its tool directory, the dump format, docker-container. */
+  options: BackupOptions;
+  /**
+   * How many databases this run dumps. With several, docker-container can name only one
+   * engine's container, and each engine knows whether that is its own.
+   */
+  databaseCount: number;
+  /** The input's name as the user typed it (`--database-url` on the CLI, `database-url` in an action). */
+  label: (input: string) => string;
+}
+
+/** A dump written to the work dir (a file, or a directory of files) and the manifest component that describes it. */
+export interface DumpedComponent {
+  component: Component;
+  dumpPath: string;
+}
+
+/** One line of a backup's `components` output: what was dumped, from which server, with which tool. */
+export interface ComponentSummary {
+  id: string;
+  engine: string;
+  database: string;
+  serverVersion: string;
+  tool: string;
+}
+
+/**
+ * What one component adds to the backup's totals (`tables`/`rows` for SQL engines,
+ * `collections`/`documents` for document stores); a total an engine does not count stays 0.
+ */
+export type ComponentTotals = Partial<Record<'tables' | 'rows' | 'collections' | 'documents', number>>;
+
+/** The ports inspection hands an engine. */
+export interface EngineInspectDeps {
+  runner: ProcessRunner;
+  searchRoots?: string[];
+  signal?: AbortSignal;
+}
+
+export interface EngineInspectOptions {
+  /** Inflate and count every data block / document, not only check the framing. */
+  deep: boolean;
+  /** Read a dump without a manifest deep anyway: its own rows are then the only counts. */
+  deepForBareDumps?: boolean;
+  pgBinDir?: string;
+}
+
+/**
+ * The part of verify's result the engines fill in: their layers, the dump summaries the drill
+ * plans from, and, for a dump without a bundle around it, what kind of file it was. Declared
+ * here rather than imported from the inspection; the inspection's result satisfies it as it is.
+ */
+export interface InspectionFindings {
+  kind: 'bundle' | 'unknown' | `bare-${string}`;
+  layers: VerifyLayer[];
+  pgDump?: PgDumpSummary;
+  mongo?: MongoArchiveSummary[];
+}
+
+/** What an engine is given to inspect one stored object's dumps. */
+export interface EngineInspectContext {
+  deps: EngineInspectDeps;
+  options: EngineInspectOptions;
+  findings: InspectionFindings;
+  /** The file a member is copied to while it is read (the drill restores from it); undefined when verify does not extract. */
+  extract(member: string): Promise<Writable | undefined>;
+  /**
+   * Notes where an extracted member folder (or an alias the drill looks up, such as a bare
+   * dump's default member name) lies locally; does nothing when verify does not extract.
+   */
+  recordExtracted(key: string, member: string): void;
+}
+
+/**
+ * One engine's reading of one bundle's members, opened for each tar walk so that an engine can
+ * keep state across members (a directory-format dump is many members, judged once all are read).
+ * The manifest is passed with each call because the walk learns it as it goes (it is the first
+ * member of a sound bundle); undefined means the tar has none (yet).
+ */
+export interface BundleMemberReader {
+  /** True when this engine reads the member: by its manifest component, or without a manifest by its name. */
+  claims(path: string, manifest: Manifest | undefined): boolean;
+  /** Reads a claimed member to its end (copying it to `sink`), records its layers; returns what the member checksums need. */
+  read(
+    path: string,
+    stream: Readable,
+    sink: Writable | undefined,
+    manifest: Manifest | undefined,
+  ): Promise<{ size: number; sha256: string }>;
+  /** After the last member: judges what needed every member, and records those layers. */
+  finish(manifest: Manifest | undefined): Promise<void>;
+  /**
+   * Without a manifest: when the members this engine read are one dump another tool tarred
+   * (pg_dump -Fd's files), the result's kind, how many members that dump has, and what the
+   * `manifest` layer says instead of failing. Undefined when they are not.
+   */
+  foreignTarball?():
+    { kind: InspectionFindings['kind']; members: number; manifestDetail: string } | undefined;
+}
+
 export interface Engine<Options = unknown> {
   readonly name: EngineName;
+
+  /** Dumps one database of a backup run into the work dir; throws ConfigError/CheckFailed as the engine's dump does. */
+  dump(deps: EngineDumpDeps, request: EngineDumpRequest): Promise<DumpedComponent>;
+  /** A directory dump's file names in the order they go into the bundle; absent: by name. */
+  orderDumpFiles?(names: string[]): string[];
+  /** The component as backup's `components` output lists it. */
+  summarize(component: Component): ComponentSummary;
+  /** What the component adds to backup's totals. */
+  totals(component: Component): ComponentTotals;
+
+  /** Whether a stored object's first bytes (at most 512) start one of this engine's dump files, stored bare. */
+  recognizesBareDump(head: Buffer): boolean;
+  /** Reads a bare dump this engine recognised: its kind, its layers, and the `manifest` layer that does not apply. */
+  inspectBareDump(head: Buffer, stream: Readable, context: EngineInspectContext): Promise<void>;
+  /** A reader for the members of one bundle this engine may hold. */
+  readMembers(context: EngineInspectContext): BundleMemberReader;
+  /** Whether a local directory holds one of this engine's dumps in a form verify reads in place (pg_dump -Fd); absent: none does. */
+  recognizesDumpDirectory?(dir: string): Promise<boolean>;
+  /**
+   * Reads such a directory in place, like `inspectBareDump` (kind, layers, the `manifest` that
+   * does not apply); returns when the dump was made, when the dump itself says so.
+   */
+  inspectDumpDirectory?(dir: string, context: EngineInspectContext): Promise<{ createdAt?: Date }>;
+
   /**
    * This engine's half of a drill of `bundle`, or undefined when the bundle holds none of its
    * dumps. Throws ConfigError when it holds one and the options give it nowhere to go.

@@ -5,17 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 
 import { CHECKSUMS_MEMBER, MANIFEST_MEMBER, validateManifest, type Manifest } from '../bundle/manifest.js';
 import { HashingStream } from '../bundle/stream-utils.js';
 import { BundleFormatError, parseSha256Sums, walkTar, type TarEntry } from '../bundle/tar.js';
-import { collectionsLayer, inspectMongoStream } from '../engines/mongodb/inspect.js';
-import { DirectoryDumpInspection, directoryDumpOf } from '../engines/postgres/directory-inspect.js';
-import { inspectPgDumpStream, tablesLayer } from '../engines/postgres/inspect.js';
+import type { BundleMemberReader } from '../engines/engine.js';
+import { ENGINES } from '../engines/registry.js';
 import { messageOf } from '../errors.js';
 import { secretsFingerprint } from '../secrets.js';
+import { engineInspectContext } from './engine-context.js';
 import { openExtract } from './extract.js';
 import type { InspectDeps, InspectOptions, VerifyResult } from './types.js';
 
@@ -28,8 +27,8 @@ interface Walked {
   checksums?: { sums: Map<string, string>; problems: string[] };
   /** Members found after SHA256SUMS, which must be last. */
   afterChecksums: string[];
-  /** Directory-format dumps, by folder: their files are read as they stream (directory-inspect.ts). */
-  directoryDumps: Map<string, DirectoryDumpInspection>;
+  /** One per engine, in the registry's order: the first that claims a member reads it. */
+  readers: BundleMemberReader[];
   walkError?: string;
 }
 
@@ -46,21 +45,13 @@ export async function inspectBundleMembers(
     ok: !walked.walkError,
     detail: walked.walkError ?? `tar archive with ${seen.size + (checksums ? 1 : 0)} member(s)`,
   });
-  const dirDumps = [...walked.directoryDumps.values()];
-  if (
-    !seen.has(MANIFEST_MEMBER) &&
-    dirDumps.length > 0 &&
-    seen.size === dirDumps.reduce((n, d) => n + d.files, 0)
-  ) {
-    // Nothing but pg_dump -Fd files: a directory dump tarred by another tool.
-    result.kind = 'bare-pg-dump';
-    result.layers.push({
-      name: 'manifest',
-      ok: true,
-      skipped: true,
-      detail:
-        'not applicable: a pg_dump -Fd tarball has no manifest, so member checksums, table counts and secret files are not checked',
-    });
+  const foreign = seen.has(MANIFEST_MEMBER)
+    ? undefined
+    : walked.readers.map((r) => r.foreignTarball?.()).find((t) => t && t.members === seen.size);
+  if (foreign) {
+    // Nothing but one engine's dump files: a dump another tool tarred (pg_dump -Fd's files).
+    result.kind = foreign.kind;
+    result.layers.push({ name: 'manifest', ok: true, skipped: true, detail: foreign.manifestDetail });
     return;
   }
   if (!seen.has(MANIFEST_MEMBER)) {
@@ -114,8 +105,10 @@ async function walkBundle(
   result: VerifyResult,
   stream: Readable,
 ): Promise<Walked> {
-  const walked: Walked = { seen: new Map(), afterChecksums: [], directoryDumps: new Map() };
   const extracted: Record<string, string> = {};
+  const context = engineInspectContext(deps, options, result, () => extracted);
+  const readers = (deps.engines ?? ENGINES).map((e) => e.readMembers(context));
+  const walked: Walked = { seen: new Map(), afterChecksums: [], readers };
   let first = true;
   try {
     await walkTar(stream, async (entry) => {
@@ -127,26 +120,14 @@ async function walkBundle(
       } else if (entry.path === MANIFEST_MEMBER) {
         await readManifest(entry, isFirst, walked);
       } else {
-        await inspectMember(deps, options, result, entry, walked, extracted);
+        await inspectMember(options, entry, walked, extracted);
       }
     });
   } catch (err) {
     walked.walkError =
       err instanceof BundleFormatError ? err.message : `bundle cannot be read: ${messageOf(err)}`;
   }
-  for (const inspection of walked.directoryDumps.values()) {
-    const out = await inspection.finish();
-    if (out.summary) result.pgDump = out.summary;
-    result.layers.push(...out.layers);
-    if (out.summary && walked.manifest && inspection.component)
-      result.layers.push(tablesLayer(inspection.component, out.summary, options.deep));
-    if (options.extractTo) {
-      const dir = resolve(options.extractTo, inspection.folder);
-      extracted[inspection.folder || '.'] = dir;
-      // A -Fd tarball from another tool restores like a bare dump.
-      if (!walked.manifest) extracted['postgres.dump'] = dir;
-    }
-  }
+  for (const reader of readers) await reader.finish(walked.manifest);
   if (options.extractTo) result.extracted = extracted;
   return walked;
 }
@@ -168,68 +149,28 @@ async function readManifest(entry: TarEntry, isFirst: boolean, walked: Walked): 
   }
 }
 
-/** One data or secret member: hashed, extracted when asked, and read by its engine's inspector. */
+/** One data or secret member: hashed, extracted when asked, and read by the engine that claims it. */
 async function inspectMember(
-  deps: InspectDeps,
   options: InspectOptions,
-  result: VerifyResult,
   entry: TarEntry,
   walked: Walked,
   extracted: Record<string, string>,
 ): Promise<void> {
   const { manifest } = walked;
-  const dirDump = directoryDumpOf(manifest, entry.path);
-  if (dirDump) {
-    let inspection = walked.directoryDumps.get(dirDump.folder);
-    if (!inspection) {
-      // Without a manifest the dump's own rows are the only counts: read it deep when asked to.
-      const deep = options.deep || (!manifest && !!options.deepForBareDumps);
-      inspection = new DirectoryDumpInspection(
-        deps,
-        dirDump.folder,
-        { deep, pgBinDir: options.pgBinDir },
-        dirDump.component,
-      );
-      walked.directoryDumps.set(dirDump.folder, inspection);
-    }
-    const sink = options.extractTo ? await openExtract(options.extractTo, entry.path, extracted) : undefined;
-    walked.seen.set(entry.path, await inspection.file(entry.path, entry.stream, sink));
+  const reader = walked.readers.find((r) => r.claims(entry.path, manifest));
+  const sink = options.extractTo ? await openExtract(options.extractTo, entry.path, extracted) : undefined;
+  if (reader) {
+    walked.seen.set(entry.path, await reader.read(entry.path, entry.stream, sink, manifest));
     return;
   }
-  const component = manifest?.components.find((c) => c.member === entry.path);
-  const isDump = component?.engine === 'postgres' || (!manifest && entry.path.endsWith('.dump'));
-  const isMongo = component?.engine === 'mongodb' || (!manifest && /\.archive(\.gz)?$/.test(entry.path));
-  const sink = options.extractTo ? await openExtract(options.extractTo, entry.path, extracted) : undefined;
-  if (isMongo) {
-    const inspected = await inspectMongoStream(entry.stream, entry.path, sink, deps.signal);
-    walked.seen.set(entry.path, { size: inspected.bytes, sha256: inspected.sha256 });
-    if (inspected.summary) (result.mongo ??= []).push(inspected.summary);
-    result.layers.push(...inspected.layers);
-    if (inspected.report && component?.engine === 'mongodb')
-      result.layers.push(collectionsLayer(component, inspected.report));
-  } else if (isDump) {
-    const inspected = await inspectPgDumpStream(
-      deps,
-      entry.stream,
-      entry.path,
-      { deep: options.deep, pgBinDir: options.pgBinDir },
-      sink,
-    );
-    walked.seen.set(entry.path, { size: inspected.bytes, sha256: inspected.sha256 });
-    result.pgDump = inspected.summary;
-    result.layers.push(...inspected.layers);
-    if (inspected.summary && manifest && component?.engine === 'postgres')
-      result.layers.push(tablesLayer(component, inspected.summary, options.deep));
+  const h = new HashingStream();
+  if (sink) {
+    entry.stream.pipe(h).pipe(sink);
+    await finished(sink);
   } else {
-    const h = new HashingStream();
-    if (sink) {
-      entry.stream.pipe(h).pipe(sink);
-      await finished(sink);
-    } else {
-      for await (const chunk of entry.stream.pipe(h)) void chunk;
-    }
-    walked.seen.set(entry.path, { size: h.bytes, sha256: h.digest() });
+    for await (const chunk of entry.stream.pipe(h)) void chunk;
   }
+  walked.seen.set(entry.path, { size: h.bytes, sha256: h.digest() });
 }
 
 /** Every manifest member present with its size and recorded sha256; SHA256SUMS consistent and last. */

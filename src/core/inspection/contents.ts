@@ -1,15 +1,13 @@
 /**
- * What a (decrypted) stored object holds, told by its first bytes: a bare pg_dump custom-format
- * file, a bare mongodump archive, or a dbdrill bundle (a tar), each inspected by its own walk.
+ * What a (decrypted) stored object holds, told by its first bytes: a dump one of the engines
+ * recognises, stored bare (a pg_dump custom-format file, a mongodump archive), read by that
+ * engine; or a dbdrill bundle (a tar), walked member by member.
  */
 import type { Readable } from 'node:stream';
 
-import { isMongoArchive } from '../engines/mongodb/archive-reader.js';
-import { inspectMongoStream } from '../engines/mongodb/inspect.js';
-import { inspectPgDumpStream } from '../engines/postgres/inspect.js';
-import { isPgDump } from '../engines/postgres/pgdump-reader.js';
+import { ENGINES } from '../engines/registry.js';
 import { inspectBundleMembers } from './bundle-members.js';
-import { openExtract } from './extract.js';
+import { engineInspectContext } from './engine-context.js';
 import type { InspectDeps, InspectOptions, VerifyResult } from './types.js';
 
 export async function inspectContents(
@@ -19,8 +17,11 @@ export async function inspectContents(
   head: Buffer,
   stream: Readable,
 ): Promise<void> {
-  if (isPgDump(head)) return inspectBarePgDump(deps, options, result, stream);
-  if (isMongoArchive(head)) return inspectBareMongoArchive(deps, options, result, head, stream);
+  const bare = (deps.engines ?? ENGINES).find((e) => e.recognizesBareDump(head));
+  if (bare) {
+    const context = engineInspectContext(deps, options, result, () => (result.extracted ??= {}));
+    return bare.inspectBareDump(head, stream, context);
+  }
   if (head.length < 512 || head.subarray(257, 262).toString('latin1') !== 'ustar') {
     result.layers.push({
       name: 'bundle readable',
@@ -34,64 +35,4 @@ export async function inspectContents(
   }
   result.kind = 'bundle';
   await inspectBundleMembers(deps, options, result, stream);
-}
-
-async function inspectBarePgDump(
-  deps: InspectDeps,
-  options: InspectOptions,
-  result: VerifyResult,
-  stream: Readable,
-): Promise<void> {
-  result.kind = 'bare-pg-dump';
-  result.layers.push({
-    name: 'bundle readable',
-    ok: true,
-    detail: 'a bare pg_dump custom-format file (no dbdrill manifest)',
-  });
-  const sink = options.extractTo
-    ? await openExtract(options.extractTo, 'postgres.dump', (result.extracted = {}))
-    : undefined;
-  const inspected = await inspectPgDumpStream(
-    deps,
-    stream,
-    'pg_dump file',
-    { deep: options.deep || !!options.deepForBareDumps, pgBinDir: options.pgBinDir },
-    sink,
-  );
-  result.pgDump = inspected.summary;
-  result.layers.push(...inspected.layers, {
-    name: 'manifest',
-    ok: true,
-    skipped: true,
-    detail:
-      'not applicable: a bare pg_dump file has no manifest, so member checksums, table counts and secret files are not checked',
-  });
-}
-
-async function inspectBareMongoArchive(
-  deps: InspectDeps,
-  options: InspectOptions,
-  result: VerifyResult,
-  head: Buffer,
-  stream: Readable,
-): Promise<void> {
-  result.kind = 'bare-mongo-archive';
-  result.layers.push({
-    name: 'bundle readable',
-    ok: true,
-    detail: 'a bare mongodump archive (no dbdrill manifest)',
-  });
-  const member = head[0] === 0x1f ? 'mongodb.archive.gz' : 'mongodb.archive';
-  const sink = options.extractTo
-    ? await openExtract(options.extractTo, member, (result.extracted = {}))
-    : undefined;
-  const inspected = await inspectMongoStream(stream, 'mongodump archive', sink, deps.signal);
-  if (inspected.summary) result.mongo = [{ ...inspected.summary, member }];
-  result.layers.push(...inspected.layers, {
-    name: 'manifest',
-    ok: true,
-    skipped: true,
-    detail:
-      'not applicable: a bare mongodump archive has no manifest, so member checksums, recorded counts and secret files are not checked',
-  });
 }

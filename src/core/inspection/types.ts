@@ -1,5 +1,6 @@
 import type { Manifest } from '../bundle/manifest.js';
 import type { UseCaseDeps } from '../deps.js';
+import type { InspectionFindings } from '../engines/engine.js';
 import type { MongoArchiveSummary } from '../engines/mongodb/inspect.js';
 import type { PgDumpSummary } from '../engines/postgres/inspect.js';
 import type { Store, StoredObject } from '../stores/store.js';
@@ -30,13 +31,20 @@ export interface InspectOptions {
 }
 
 /** The ports inspection uses; any use case's deps fit. */
-export type InspectDeps = Pick<UseCaseDeps, 'runner' | 'clock' | 'searchRoots' | 'signal' | 'decrypt'>;
+export type InspectDeps = Pick<
+  UseCaseDeps,
+  'runner' | 'clock' | 'searchRoots' | 'signal' | 'decrypt' | 'engines'
+>;
 
 export interface VerifyResult {
   ok: boolean;
   bundle: string;
   key?: string;
-  kind: 'bundle' | 'bare-pg-dump' | 'bare-mongo-archive' | 'unknown';
+  /**
+   * `bundle`, `unknown`, or a dump an engine read without a bundle around it: `bare-pg-dump`
+   * (a custom-format file, a -Fd tarball or directory), `bare-mongo-archive`.
+   */
+  kind: InspectionFindings['kind'];
   ageSeconds: number | null;
   problems: string[];
   layers: VerifyLayer[];

@@ -7,7 +7,7 @@ import { describeDrift } from '../../checks/drift.js';
 import type { MongoComponent } from '../../bundle/manifest.js';
 import { CheckFailed, ConfigError } from '../../errors.js';
 import type { DrillCount, DrillTarget } from '../../report/model.js';
-import type { DrillLedger, Engine, EngineDrill, EngineDrillContext, VerifiedBundle } from '../engine.js';
+import type { DrillLedger, EngineDrill, EngineDrillContext, VerifiedBundle } from '../engine.js';
 import { describeMongo, parseMongoUrl, sameMongoSource } from './connection.js';
 import {
   compareMongoCounts,
@@ -38,19 +38,21 @@ export interface MongoDrillOptions {
   countTolerance: { percent?: number; rows?: number };
 }
 
-export const mongodbEngine: Engine<MongoDrillOptions> = {
-  name: 'mongodb',
-  planDrill(bundle, options, context) {
-    const plan = planMongoDrill(bundle, options, context.deps.label);
-    if (!plan) return undefined;
-    if (!bundle.manifest) {
-      context.ledger.report.notes.push(
-        'bare mongodump archive (no dbdrill manifest): document counts are compared with the archive itself',
-      );
-    }
-    return new MongoDrill(plan, options, context);
-  },
-};
+/** The MongoDB half of a drill of `bundle` (`Engine.planDrill`), or undefined when it holds no archive. */
+export function planMongoDrill(
+  bundle: VerifiedBundle,
+  options: MongoDrillOptions,
+  context: EngineDrillContext,
+): EngineDrill | undefined {
+  const plan = mongoDrillPlan(bundle, options, context.deps.label);
+  if (!plan) return undefined;
+  if (!bundle.manifest) {
+    context.ledger.report.notes.push(
+      'bare mongodump archive (no dbdrill manifest): document counts are compared with the archive itself',
+    );
+  }
+  return new MongoDrill(plan, options, context);
+}
 
 /** The target is the user's mongodb:// URL: nothing to create, so nothing to tear down. */
 class MongoDrill implements EngineDrill {
@@ -93,7 +95,7 @@ class MongoDrill implements EngineDrill {
 }
 
 /** Undefined when the bundle holds no MongoDB archive; a ConfigError when it does and no target says where. */
-function planMongoDrill(
+function mongoDrillPlan(
   v: Pick<VerifiedBundle, 'manifest' | 'mongo' | 'extracted'>,
   o: MongoDrillOptions,
   label: (n: string) => string = (n) => n,

@@ -9,7 +9,7 @@ import type { PostgresComponent } from '../../bundle/manifest.js';
 import { CheckFailed, ConfigError, messageOf } from '../../errors.js';
 import type { IgnorePattern, SqlScript } from '../../options/index.js';
 import type { DrillTarget } from '../../report/model.js';
-import type { Engine, EngineDrill, EngineDrillContext, ScratchTarget } from '../engine.js';
+import type { EngineDrill, EngineDrillContext, ScratchTarget, VerifiedBundle } from '../engine.js';
 import { connectPg, libpqEnv, parsePgUrl } from './connection.js';
 import { checkRestoredPostgres, type PostgresCheckOptions, type RestoredDump } from './drill-checks.js';
 import { restorePostgres } from './restore.js';
@@ -33,51 +33,47 @@ export interface PostgresDrillOptions extends PostgresCheckOptions {
   acceptLocaleMismatch?: string;
 }
 
-export const postgresEngine: Engine<PostgresDrillOptions> = {
-  name: 'postgres',
-  planDrill(bundle, options, context) {
-    const component = bundle.manifest?.components.find(
-      (c): c is PostgresComponent => c.engine === 'postgres',
+/** The PostgreSQL half of a drill of `bundle` (`Engine.planDrill`), or undefined when it holds no PostgreSQL dump. */
+export function planPostgresDrill(
+  bundle: VerifiedBundle,
+  options: PostgresDrillOptions,
+  context: EngineDrillContext,
+): EngineDrill | undefined {
+  const component = bundle.manifest?.components.find((c): c is PostgresComponent => c.engine === 'postgres');
+  const hasDump = !!component || (!bundle.manifest && !!bundle.pgDump);
+  if (!hasDump) return undefined;
+  const label = context.deps.label ?? ((n: string) => n);
+  if (!options.targetUrl && !options.provision) {
+    throw new ConfigError(
+      `this bundle holds a PostgreSQL dump: add a postgres:// ${label('target-url')} next to the mongodb:// one, or ${label('provision')}: local`,
     );
-    const hasDump = !!component || (!bundle.manifest && !!bundle.pgDump);
-    if (!hasDump) return undefined;
-    const label = context.deps.label ?? ((n: string) => n);
-    if (!options.targetUrl && !options.provision) {
-      throw new ConfigError(
-        `this bundle holds a PostgreSQL dump: add a postgres:// ${label('target-url')} next to the mongodb:// one, or ${label('provision')}: local`,
-      );
-    }
-    const dumpPath = bundle.extracted?.[component?.member ?? 'postgres.dump'];
-    if (!dumpPath || !bundle.pgDump) throw new CheckFailed('the bundle holds no PostgreSQL dump to restore');
-    if (!bundle.manifest) {
-      context.ledger.report.notes.push(
-        'bare pg_dump file (no dbdrill manifest): member checksums, secret files and the snapshot row counts do not apply; rows are compared with the COPY data in the dump itself',
-      );
-    }
-    const toc = bundle.pgDump.report.toc;
-    // Resolved before any target exists: a misspelt table is a usage error, not a drill that
-    // restores nothing and passes.
-    let sample: TableName[] = [];
-    let drillOptions = options;
-    if (options.tier === 'sample') {
-      const plan = planSample(toc, options.sampleTables, label('sample-tables'));
-      sample = plan.tables;
-      for (const r of plan.resolved) {
-        const meant = r.tables.map(displayOf);
-        if (meant.length !== 1 || meant[0] !== r.given)
-          context.ledger.report.notes.push(
-            `sample-tables "${r.given}" means ${meant.length ? meant.join(', ') : 'no table with rows in the dump'}`,
-          );
-      }
-      drillOptions = { ...options, sampleTables: sample.map(displayOf) };
-    }
-    return new PostgresDrill(
-      { component, dump: bundle.pgDump, toc, dumpPath, sample },
-      drillOptions,
-      context,
+  }
+  const dumpPath = bundle.extracted?.[component?.member ?? 'postgres.dump'];
+  if (!dumpPath || !bundle.pgDump) throw new CheckFailed('the bundle holds no PostgreSQL dump to restore');
+  if (!bundle.manifest) {
+    context.ledger.report.notes.push(
+      'bare pg_dump file (no dbdrill manifest): member checksums, secret files and the snapshot row counts do not apply; rows are compared with the COPY data in the dump itself',
     );
-  },
-};
+  }
+  const toc = bundle.pgDump.report.toc;
+  // Resolved before any target exists: a misspelt table is a usage error, not a drill that
+  // restores nothing and passes.
+  let sample: TableName[] = [];
+  let drillOptions = options;
+  if (options.tier === 'sample') {
+    const plan = planSample(toc, options.sampleTables, label('sample-tables'));
+    sample = plan.tables;
+    for (const r of plan.resolved) {
+      const meant = r.tables.map(displayOf);
+      if (meant.length !== 1 || meant[0] !== r.given)
+        context.ledger.report.notes.push(
+          `sample-tables "${r.given}" means ${meant.length ? meant.join(', ') : 'no table with rows in the dump'}`,
+        );
+    }
+    drillOptions = { ...options, sampleTables: sample.map(displayOf) };
+  }
+  return new PostgresDrill({ component, dump: bundle.pgDump, toc, dumpPath, sample }, drillOptions, context);
+}
 
 class PostgresDrill implements EngineDrill {
   readonly engine = 'postgres';

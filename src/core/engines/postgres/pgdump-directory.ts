@@ -61,6 +61,27 @@ const ALGORITHM_NAME: Record<string, 'gzip' | 'lz4' | 'zstd'> = {
   '.zst': 'zstd',
 };
 
+/**
+ * A directory dump's files in the order they go into a bundle: toc.dat first (a reader knows the
+ * dump before its data arrives), table data by dump id, then each large-object TOC before its blobs.
+ */
+export function directoryBundleOrder(names: string[]): string[] {
+  const rank = (n: string): [number, number] => {
+    if (n === 'toc.dat') return [0, 0];
+    const data = /^(\d+)\.dat/.exec(n);
+    if (data) return [1, Number(data[1])];
+    if (/^blobs(_\d+)?\.toc/.test(n)) return [2, Number(/_(\d+)/.exec(n)?.[1] ?? 0)];
+    const blob = /^blob_(\d+)\.dat/.exec(n);
+    if (blob) return [3, Number(blob[1])];
+    return [4, 0];
+  };
+  return [...names].sort((a, b) => {
+    const [ka, na] = rank(a);
+    const [kb, nb] = rank(b);
+    return ka - kb || na - nb || (a < b ? -1 : a > b ? 1 : 0);
+  });
+}
+
 /** Whether a file name is one pg_dump -Fd writes (used to spot a -Fd dump inside a foreign tar). */
 export function isDirectoryDumpFile(name: string): boolean {
   return name === TOC_FILE || DATA_RE.test(name) || BLOB_RE.test(name) || BLOBS_TOC_RE.test(name);

@@ -1,0 +1,28 @@
+import { resolve } from 'node:path';
+
+import type { EngineInspectContext } from '../engines/engine.js';
+import { openExtract } from './extract.js';
+import type { InspectDeps, InspectOptions, VerifyResult } from './types.js';
+
+/**
+ * What an engine is handed to read a stored object's dumps: the ports, how deep to read, the
+ * result it adds its layers to, and where extracted members go (`extracted`, created on first
+ * use, and only when verify extracts for a drill).
+ */
+export function engineInspectContext(
+  deps: InspectDeps,
+  options: InspectOptions,
+  result: VerifyResult,
+  extracted: () => Record<string, string>,
+): EngineInspectContext {
+  const { extractTo } = options;
+  return {
+    deps,
+    options,
+    findings: result,
+    extract: async (member) => (extractTo ? openExtract(extractTo, member, extracted()) : undefined),
+    recordExtracted(key, member) {
+      if (extractTo) extracted()[key] = resolve(extractTo, member);
+    },
+  };
+}
