@@ -126,6 +126,7 @@ async function walkBundle(
         walked.checksums = parseSha256Sums(await readSmall(entry.stream, 4 << 20));
       } else if (entry.path === MANIFEST_MEMBER) {
         await readManifest(entry, isFirst, walked);
+        if (isFirst && walked.manifest) options.onManifest?.(walked.manifest);
       } else {
         await inspectMember(deps, options, result, entry, walked, extracted);
       }

@@ -27,6 +27,11 @@ export interface InspectOptions {
   extractTo?: string;
   /** Inflate bare pg_dump files even when not deep: without a manifest, the dump's own rows are the only counts. */
   deepForBareDumps?: boolean;
+  /**
+   * Called once with a valid manifest that is the bundle's first member, before the rest is read:
+   * the drill starts its scratch target meanwhile. Not called for a bundle without one.
+   */
+  onManifest?: (manifest: Manifest) => void;
 }
 
 /** The ports inspection uses; any use case's deps fit. */

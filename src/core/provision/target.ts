@@ -52,7 +52,9 @@ export async function provisionTarget(
     });
     return {
       kind: 'local',
-      url: cluster.url,
+      // The cluster dbdrill just made has no TLS: libpq's default (prefer) would first ask for it
+      // on every connection, dbdrill's own and pg_restore's jobs, and be refused.
+      url: `${cluster.url}?sslmode=disable`,
       display: `throwaway PostgreSQL ${cluster.version} at ${cluster.host}:${cluster.port}/${cluster.database}`,
       env: cluster.env,
       teardown: () => cluster.stop(),
