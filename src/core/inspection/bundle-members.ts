@@ -10,9 +10,13 @@ import { finished } from 'node:stream/promises';
 
 import { CHECKSUMS_MEMBER, MANIFEST_MEMBER, validateManifest, type Manifest } from '../bundle/manifest.js';
 import { HashingStream } from '../bundle/stream-utils.js';
-import { BundleFormatError, parseSha256Sums, walkTar, type TarEntry } from '../bundle/tar.js';
+import { BundleFormatError, indexTarFile, parseSha256Sums, walkTar, type TarEntry } from '../bundle/tar.js';
 import { collectionsLayer, inspectMongoStream } from '../engines/mongodb/inspect.js';
-import { DirectoryDumpInspection, directoryDumpOf } from '../engines/postgres/directory-inspect.js';
+import {
+  DirectoryDumpInspection,
+  directoryDumpOf,
+  type SeekableTar,
+} from '../engines/postgres/directory-inspect.js';
 import { inspectPgDumpStream, tablesLayer } from '../engines/postgres/inspect.js';
 import { messageOf } from '../errors.js';
 import { secretsFingerprint } from '../secrets.js';
@@ -116,6 +120,8 @@ async function walkBundle(
 ): Promise<Walked> {
   const walked: Walked = { seen: new Map(), afterChecksums: [], directoryDumps: new Map() };
   const extracted: Record<string, string> = {};
+  const members = options.deep && options.localFile ? await indexTarFile(options.localFile) : undefined;
+  const seekable = members && { path: options.localFile!, members };
   let first = true;
   try {
     await walkTar(stream, async (entry) => {
@@ -128,7 +134,7 @@ async function walkBundle(
         await readManifest(entry, isFirst, walked);
         if (isFirst && walked.manifest) options.onManifest?.(walked.manifest);
       } else {
-        await inspectMember(deps, options, result, entry, walked, extracted);
+        await inspectMember(deps, options, result, entry, walked, extracted, seekable);
       }
     });
   } catch (err) {
@@ -177,6 +183,7 @@ async function inspectMember(
   entry: TarEntry,
   walked: Walked,
   extracted: Record<string, string>,
+  seekable: SeekableTar | undefined,
 ): Promise<void> {
   const { manifest } = walked;
   const dirDump = directoryDumpOf(manifest, entry.path);
@@ -190,6 +197,7 @@ async function inspectMember(
         dirDump.folder,
         { deep, pgBinDir: options.pgBinDir },
         dirDump.component,
+        seekable,
       );
       walked.directoryDumps.set(dirDump.folder, inspection);
     }

@@ -32,6 +32,11 @@ export interface InspectOptions {
    * the drill starts its scratch target meanwhile. Not called for a bundle without one.
    */
   onManifest?: (manifest: Manifest) => void;
+  /**
+   * The stored object's local path when its bytes are the tar itself (a file store, not
+   * encrypted): deep reads data files from it by offset, several at once. Set by inspectBundle.
+   */
+  localFile?: string;
 }
 
 /** The ports inspection uses; any use case's deps fit. */
