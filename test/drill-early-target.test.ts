@@ -5,26 +5,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import { Readable } from 'node:stream';
 
 import { backup, type BackupResult } from '../src/core/backup.js';
 import type { Manifest } from '../src/core/bundle/manifest.js';
 import { drill } from '../src/core/drill.js';
 import { CheckFailed } from '../src/core/errors.js';
 import { OptionReader, parseBackupOptions, parseDrillOptions } from '../src/core/options/index.js';
+import type { Store } from '../src/core/stores/store.js';
 import { tempDir, testDeps } from './helpers/deps.js';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const EARLY = 'starting the scratch PostgreSQL target while the bundle is verified';
 
 let source: TestCluster;
 let work: { dir: string; remove: () => Promise<void> };
 let def: BackupResult;
 let manifest: Manifest;
-const savedTmp = process.env.TMPDIR;
 
 beforeAll(async () => {
   work = await tempDir();
@@ -42,83 +41,82 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  process.env.TMPDIR = savedTmp;
   await source?.stop();
   await work?.remove();
 });
 
-/** A private TMPDIR the postgres user can traverse: scratch clusters land there, and only there. */
-function privateTmp(name: string): string {
-  const dir = join(work.dir, name);
-  mkdirSync(dir);
-  chmodSync(work.dir, 0o755);
-  chmodSync(dir, 0o755);
-  process.env.TMPDIR = dir;
-  return dir;
+/** The scratch cluster's directory, from the line the local provisioner logs when it makes it. */
+function scratchDirOf(lines: string[]): string | undefined {
+  const line = lines.find((l) => l.startsWith('starting a scratch PostgreSQL'));
+  return line ? / in (\S+)$/.exec(line)?.[1] : undefined;
 }
 
-const scratchDirs = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('dbdrill-pg-'));
+/**
+ * A test double of a slow network store: the real file store, except that its stream stops right
+ * after the manifest until the early server has made its directory (at most a minute). Without it
+ * a small test bundle may be verified before the early server has started at all.
+ */
+function gatedAfterManifest(deps: ReturnType<typeof testDeps>, manifestBytes: number): typeof deps.openStore {
+  const gate = 512 + Math.ceil(manifestBytes / 512) * 512;
+  const open = async () => {
+    for (let waited = 0; !scratchDirOf(deps.logger.lines) && waited < 60_000; waited += 20)
+      await new Promise((r) => setTimeout(r, 20));
+  };
+  return (uri) => {
+    const real = deps.openStore(uri);
+    const gated: Store = Object.create(real) as Store;
+    gated.get = async (key) => {
+      const raw = await real.get(key);
+      return Readable.from(
+        (async function* () {
+          let at = 0;
+          for await (const chunk of raw as AsyncIterable<Buffer>) {
+            if (at < gate && at + chunk.length > gate) {
+              yield chunk.subarray(0, gate - at);
+              await open();
+              yield chunk.subarray(gate - at);
+            } else yield chunk;
+            at += chunk.length;
+          }
+        })(),
+      );
+    };
+    gated.localPath = undefined;
+    return gated;
+  };
+}
 
 describe('the throwaway target starts during fetch + verify', () => {
-  it('is started before the provision phase, adopted, and runs with minimal WAL and no TLS', async () => {
-    const tmp = privateTmp('tmp-ok');
+  it('is started during fetch + verify, adopted by the provision phase, and runs with minimal WAL and no TLS', async () => {
     const deps = testDeps();
-    let kept: string | undefined;
-    try {
-      const result = await drill(
-        deps,
-        parseDrillOptions(
-          new OptionReader({
-            bundle: def.bundle,
-            provision: 'local',
-            'keep-target': 'true',
-            'report-dir': join(work.dir, 'report-ok'),
-          }),
-        ),
-      );
-      expect(result.ok).toBe(true);
-      const lines = deps.logger.lines;
-      const early = lines.indexOf(EARLY);
-      const initdb = lines.findIndex((l) => l.includes('/initdb -D '));
-      const provision = lines.findIndex((l) => /drill: provision/.test(l));
-      expect(early).toBeGreaterThanOrEqual(0);
-      expect(initdb).toBeGreaterThan(early);
-      expect(provision).toBeGreaterThan(initdb);
-      // one server only: the provision phase adopted the early one
-      expect(lines.filter((l) => l.includes('/initdb -D ')).length).toBe(1);
-      expect(scratchDirs(tmp).length).toBe(1);
-      kept = join(tmp, scratchDirs(tmp)[0]!);
-      const url = /ready at (postgres:\/\/\S+)/.exec(lines.find((l) => l.includes('ready at'))!)![1]!;
-      const c = new pg.Client({ connectionString: `${url}?sslmode=disable` });
-      await c.connect();
-      try {
-        const r = await c.query<{ w: string; ssl: boolean }>(
-          `SELECT current_setting('wal_level') AS w, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl`,
-        );
-        expect(r.rows[0]).toEqual({ w: 'minimal', ssl: false });
-      } finally {
-        await c.end();
-      }
-      const pgRestore = result.report.checks.find((c) => c.name === 'pg_restore');
-      expect(pgRestore?.ok).toBe(true);
-    } finally {
-      if (kept)
-        execFileSync('runuser', [
-          '-u',
-          'postgres',
-          '--',
-          join(PG_BIN, 'pg_ctl'),
-          'stop',
-          '-D',
-          join(kept, 'data'),
-          '-m',
-          'immediate',
-        ]);
-    }
+    const result = await drill(
+      deps,
+      parseDrillOptions(
+        new OptionReader({
+          bundle: def.bundle,
+          provision: 'local',
+          'report-dir': join(work.dir, 'report-ok'),
+          // checked on dbdrill's own connection to the target, after the restore
+          'assert-sql': `SELECT current_setting('wal_level') = 'minimal' AND NOT (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())`,
+        }),
+      ),
+    );
+    expect(result.ok).toBe(true);
+    expect(result.report.checks.find((c) => c.name.startsWith('assert-sql'))?.ok).toBe(true);
+    const lines = deps.logger.lines;
+    const early = lines.indexOf(EARLY);
+    const fetchPhase = lines.findIndex((l) => /drill: fetch \+ verify/.test(l));
+    const provision = lines.findIndex((l) => /drill: provision/.test(l));
+    // requested inside fetch + verify (a small bundle may finish verifying before initdb runs)
+    expect(early).toBeGreaterThan(fetchPhase);
+    expect(provision).toBeGreaterThan(early);
+    // one server only: the provision phase adopted the early one; the end removed it
+    expect(lines.filter((l) => l.includes('/initdb -D ')).length).toBe(1);
+    expect(existsSync(scratchDirOf(lines)!)).toBe(false);
+    expect(result.report.checks.find((c) => c.name === 'pg_restore')?.ok).toBe(true);
   }, 120_000);
 
   it('is stopped and removed when the bundle fails verification, and nothing is restored', async () => {
-    const tmp = privateTmp('tmp-bad');
     const tar = readFileSync(def.bundle);
     const big = manifest.members
       .filter((m) => /\/\d+\.dat/.test(m.path))
@@ -128,8 +126,11 @@ describe('the throwaway target starts during fetch + verify', () => {
     const bad = join(work.dir, 'flipped.dbdrill.tar');
     writeFileSync(bad, tar);
     const deps = testDeps();
+    const manifestBytes = Buffer.byteLength(
+      execFileSync('tar', ['-xOf', bad, 'manifest.json'], { encoding: 'utf8' }),
+    );
     const run = drill(
-      deps,
+      { ...deps, openStore: gatedAfterManifest(deps, manifestBytes) },
       parseDrillOptions(
         new OptionReader({ bundle: bad, provision: 'local', 'report-dir': join(work.dir, 'report-bad') }),
       ),
@@ -138,6 +139,8 @@ describe('the throwaway target starts during fetch + verify', () => {
     await expect(run).rejects.toThrow(/failed verification/);
     expect(deps.logger.lines).toContain(EARLY);
     expect(deps.logger.lines.some((l) => /drill: (provision|restore)/.test(l))).toBe(false);
-    expect(scratchDirs(tmp)).toEqual([]);
+    const dir = scratchDirOf(deps.logger.lines);
+    expect(dir).toBeDefined();
+    expect(existsSync(dir!)).toBe(false);
   }, 120_000);
 });
