@@ -114,7 +114,9 @@ export class DirectoryDumpInspection {
     const hash = createHash('sha256');
     let size = 0;
     const readerInput = new PassThrough({ highWaterMark: 1 << 20 });
-    const span = this.options.deep && DATA_FILE_RE.test(name) ? this.seekable?.members.get(path) : undefined;
+    const found = this.options.deep && DATA_FILE_RE.test(name) ? this.seekable?.members.get(path) : undefined;
+    // an empty member has no byte range to open; the stream path reports it as before
+    const span = found && found.size > 0 ? found : undefined;
     if (span && !this.reader.failed) await this.readApart(name, span);
     let failed = this.reader.failed || !!span;
     const reading = failed
