@@ -359,7 +359,7 @@ async function main(): Promise<void> {
       `6. drill: default bundle against the -Fc bundle (jobs ${cores}), overhead over pg_restore alone, jobs 2 against jobs 1`,
     );
     let drillTemp = 0;
-    type DrillRun = Measured & { restore: number };
+    type DrillRun = Measured & { restore: number; phases: string };
     const drillRun = async (which: string, file: string, jobs: number): Promise<DrillRun> => {
       const [m, peak] = await withTempSampler(join(out, 'tmp-drill'), (env) =>
         measure(
@@ -382,7 +382,11 @@ async function main(): Promise<void> {
       );
       if (file === bundle) drillTemp = Math.max(drillTemp, peak);
       const j = JSON.parse(m.stdout) as { phases: { name: string; seconds: number }[] };
-      return { ...m, restore: j.phases.find((p) => p.name === 'restore')?.seconds ?? NaN };
+      // Where the wall goes: each phase that took time, and what no phase holds (start-up, teardown).
+      const timed = j.phases.filter((p) => p.seconds > 0);
+      const inPhases = timed.reduce((n, p) => n + p.seconds, 0);
+      const phases = `${timed.map((p) => `${p.name} ${p.seconds.toFixed(2)}`).join(', ')}; outside phases ${(m.seconds - inPhases).toFixed(2)} s`;
+      return { ...m, restore: j.phases.find((p) => p.name === 'restore')?.seconds ?? NaN, phases };
     };
     // Best of RUNS, the configurations interleaved so none always runs first on cold caches.
     const configs = [
@@ -396,7 +400,7 @@ async function main(): Promise<void> {
       for (const c of configs) {
         const m = await drillRun(c.key, c.file, c.jobs);
         say(
-          `   drill ${c.key} (jobs ${c.jobs}) run ${i + 1}: ${m.seconds.toFixed(2)} s, restore phase ${m.restore.toFixed(2)} s, peak ${m.peakRssMb?.toFixed(0)} MB`,
+          `   drill ${c.key} (jobs ${c.jobs}) run ${i + 1}: ${m.seconds.toFixed(2)} s, restore phase ${m.restore.toFixed(2)} s, peak ${m.peakRssMb?.toFixed(0)} MB\n     phases: ${m.phases}`,
         );
         const prev = bestOf[c.key];
         if (!prev || m.seconds < prev.seconds)

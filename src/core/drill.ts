@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { AppProcess } from './app-process.js';
 import { appendDrillHistory, readDrillHistory } from './catalog/index.js';
 import { bootApp, migrate, waitUntilHealthy } from './drill/app-phases.js';
+import { EarlyTarget } from './drill/early-target.js';
 import { fetchAndVerify } from './drill/fetch.js';
 import { DrillRecorder, roundSeconds } from './drill/recorder.js';
 import { prepareDrillSecrets, runDrillKekCheck } from './drill/secrets.js';
@@ -23,7 +24,12 @@ import {
   type DrillResult,
 } from './drill/verdict.js';
 import { decryptHook } from './encryption.js';
-import type { EngineDrill, EngineDrillContext } from './engines/engine.js';
+import type {
+  EngineDrill,
+  EngineDrillContext,
+  PostgresTargetRequest,
+  ScratchTarget,
+} from './engines/engine.js';
 import { ENGINES } from './engines/registry.js';
 import { CheckFailed, ConfigError, messageOf } from './errors.js';
 import type { UseCaseDeps } from './deps.js';
@@ -49,6 +55,8 @@ interface Started {
   app?: AppProcess;
   work?: Awaited<ReturnType<typeof makeWorkDir>>;
   store?: Store;
+  /** A scratch target started during fetch + verify, until the provision phase adopts it. */
+  early?: EarlyTarget;
 }
 
 export async function drill(deps: DrillDeps, options: DrillOptions): Promise<DrillResult> {
@@ -103,12 +111,27 @@ async function runPhases(
   const workDir = started.work.dir;
   started.store = options.bundle ? undefined : deps.openStore(options.store!);
 
-  // 1. fetch + verify, in one streaming pass that also extracts the dumps and the secret store
-  const { verified, backupEnd } = await fetchAndVerify(deps, options, started.store, recorder, workDir);
+  // 1. fetch + verify, in one streaming pass that also extracts the dumps and the secret store;
+  // a throwaway target starts meanwhile, as soon as the manifest says what it needs
+  if (!options.targetUrl && options.provision)
+    started.early = new EarlyTarget(
+      (request, signal) => provisionFor(deps, options, request, signal),
+      deps.logger,
+      deps.signal,
+    );
+  const early = started.early;
+  const { verified, backupEnd } = await fetchAndVerify(
+    deps,
+    options,
+    started.store,
+    recorder,
+    workDir,
+    early && ((m) => early.onManifest(m)),
+  );
   report.bundleCreatedAt = backupEnd?.toISOString();
   if (backupEnd)
     report.rpoSeconds = roundSeconds((recorder.startedAt.getTime() - backupEnd.getTime()) / 1000);
-  started.drills = planEngines(deps, options, recorder, verified, workDir);
+  started.drills = planEngines(deps, options, recorder, verified, workDir, early);
   const drills = started.drills;
 
   // 2. provision: a scratch target per engine, refusing the source and non-empty databases
@@ -186,21 +209,13 @@ function planEngines(
   recorder: DrillRecorder,
   verified: VerifyResult,
   workDir: string,
+  early: EarlyTarget | undefined,
 ): EngineDrill[] {
   const context: EngineDrillContext = {
     deps: {
       ...deps,
       provisionPostgres: (request) =>
-        provisionTarget(deps, {
-          ...request,
-          targetUrl: options.targetUrl,
-          provision: options.provision,
-          pgVersion: options.pgVersion,
-          image: options.image,
-          pgBinDir: options.pgBinDir,
-          searchRoots: deps.searchRoots,
-          signal: deps.signal,
-        }),
+        early?.take(request) ?? provisionFor(deps, options, request, deps.signal),
     },
     ledger: recorder,
     workDir,
@@ -210,6 +225,24 @@ function planEngines(
     .filter((d): d is EngineDrill => d !== undefined);
   if (!drills.length) throw new CheckFailed('the bundle holds no database dump to restore');
   return drills;
+}
+
+function provisionFor(
+  deps: DrillDeps,
+  options: DrillOptions,
+  request: PostgresTargetRequest,
+  signal: AbortSignal | undefined,
+): Promise<ScratchTarget> {
+  return provisionTarget(deps, {
+    ...request,
+    targetUrl: options.targetUrl,
+    provision: options.provision,
+    pgVersion: options.pgVersion,
+    image: options.image,
+    pgBinDir: options.pgBinDir,
+    searchRoots: deps.searchRoots,
+    signal,
+  });
 }
 
 function secretsDirOf(verified: VerifyResult, workDir: string): string | undefined {
@@ -233,6 +266,10 @@ async function stopEverything(
     if (failedRun || alive !== true) recorder.report.appLogTail = app.tail().slice(-100);
   }
   const keep = options.keepTarget && !deps.signal?.aborted;
-  for (const d of started.drills) await d.teardown(keep);
-  await started.work?.remove().catch(() => undefined);
+  // Independent removals (a scratch cluster's data directory, the extracted bundle) run at once.
+  await Promise.all([
+    ...started.drills.map((d) => d.teardown(keep)),
+    started.early?.discard(),
+    started.work?.remove().catch(() => undefined),
+  ]);
 }

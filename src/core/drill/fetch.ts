@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 
+import type { Manifest } from '../bundle/manifest.js';
 import { locateBundle, newestThatVerifies, resolveNewest, type BundleLocation } from '../catalog/index.js';
 import { CheckFailed } from '../errors.js';
 import type { UseCaseDeps } from '../deps.js';
@@ -30,6 +31,7 @@ export async function fetchAndVerify(
   store: Store | undefined,
   recorder: DrillRecorder,
   workDir: string,
+  onManifest?: (manifest: Manifest) => void,
 ): Promise<FetchedBundle> {
   const location: BundleLocation = store
     ? await resolveNewest(store, options.name!)
@@ -41,6 +43,7 @@ export async function fetchAndVerify(
       deepForBareDumps: true,
       pgBinDir: options.pgBinDir,
       extractTo: join(workDir, 'bundle'),
+      onManifest,
     });
     for (const l of r.layers) {
       recorder.check({

@@ -217,6 +217,8 @@ export interface EngineInspectContext {
    * dump's default member name) lies locally; does nothing when verify does not extract.
    */
   recordExtracted(key: string, member: string): void;
+  /** The bundle as a local file with its members' byte spans: a deep read may open data members at their offsets, several at once. */
+  seekable?: { path: string; members: ReadonlyMap<string, { offset: number; size: number }> };
 }
 
 /**

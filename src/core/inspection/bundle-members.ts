@@ -9,7 +9,7 @@ import { finished } from 'node:stream/promises';
 
 import { CHECKSUMS_MEMBER, MANIFEST_MEMBER, validateManifest, type Manifest } from '../bundle/manifest.js';
 import { HashingStream } from '../bundle/stream-utils.js';
-import { BundleFormatError, parseSha256Sums, walkTar, type TarEntry } from '../bundle/tar.js';
+import { BundleFormatError, indexTarFile, parseSha256Sums, walkTar, type TarEntry } from '../bundle/tar.js';
 import type { BundleMemberReader } from '../engines/engine.js';
 import { ENGINES } from '../engines/registry.js';
 import { messageOf } from '../errors.js';
@@ -106,7 +106,12 @@ async function walkBundle(
   stream: Readable,
 ): Promise<Walked> {
   const extracted: Record<string, string> = {};
-  const context = engineInspectContext(deps, options, result, () => extracted);
+  // A local plain bundle read deep: data members can also be read from their own offsets, in parallel.
+  const members = options.deep && options.localFile ? await indexTarFile(options.localFile) : undefined;
+  const context = {
+    ...engineInspectContext(deps, options, result, () => extracted),
+    seekable: members && { path: options.localFile!, members },
+  };
   const readers = (deps.engines ?? ENGINES).map((e) => e.readMembers(context));
   const walked: Walked = { seen: new Map(), afterChecksums: [], readers };
   let first = true;
@@ -119,6 +124,7 @@ async function walkBundle(
         walked.checksums = parseSha256Sums(await readSmall(entry.stream, 4 << 20));
       } else if (entry.path === MANIFEST_MEMBER) {
         await readManifest(entry, isFirst, walked);
+        if (isFirst && walked.manifest) options.onManifest?.(walked.manifest);
       } else {
         await inspectMember(options, entry, walked, extracted);
       }

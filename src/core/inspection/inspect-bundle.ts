@@ -57,7 +57,8 @@ export async function inspectBundle(
     result.layers.push(storedObjectLayer(whole, recorded));
     return finish(result);
   }
-  await inspectContents(deps, options, result, contents.head, contents.stream);
+  const localFile = contents.encrypted ? undefined : location.store.localPath?.(location.key);
+  await inspectContents(deps, { ...options, localFile }, result, contents.head, contents.stream);
   const decrypts = contents.decryptsLayer();
   if (decrypts) result.layers.push(decrypts);
   await drainQuietly(stream);

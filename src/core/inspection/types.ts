@@ -28,6 +28,16 @@ export interface InspectOptions {
   extractTo?: string;
   /** Inflate bare pg_dump files even when not deep: without a manifest, the dump's own rows are the only counts. */
   deepForBareDumps?: boolean;
+  /**
+   * Called once with a valid manifest that is the bundle's first member, before the rest is read:
+   * the drill starts its scratch target meanwhile. Not called for a bundle without one.
+   */
+  onManifest?: (manifest: Manifest) => void;
+  /**
+   * The stored object's local path when its bytes are the tar itself (a file store, not
+   * encrypted): deep reads data files from it by offset, several at once. Set by inspectBundle.
+   */
+  localFile?: string;
 }
 
 /** The ports inspection uses; any use case's deps fit. */

@@ -8,12 +8,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
 import type { Manifest, PostgresComponent } from '../../bundle/manifest.js';
+import type { TarMemberSpan } from '../../bundle/tar.js';
 import { messageOf } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
@@ -65,11 +66,28 @@ export function directoryDumpOf(
     : undefined;
 }
 
+/**
+ * The tar a dump's members come from, when it is a local plain file: each data file can then be
+ * inflated from its own offset while the walk goes on, several at once.
+ */
+export interface SeekableTar {
+  path: string;
+  members: ReadonlyMap<string, TarMemberSpan>;
+}
+
+/** A data file of a directory dump (not toc.dat, large-object TOCs or blobs). */
+const DATA_FILE_RE = /^\d+\.dat(\.gz|\.lz4|\.zst)?$/;
+
 /** One directory dump being read from a stream of tar members. */
 export class DirectoryDumpInspection {
   private readonly reader: PgDumpDirectoryReader;
   private tocCopy: Buffer[] | undefined = [];
   private tocCopyBytes = 0;
+  /** Data files being inflated from the tar file by offset, apart from the walk. */
+  private readonly apart: Promise<void>[] = [];
+  private apartRunning = 0;
+  private apartWaiters: (() => void)[] = [];
+  private readonly apartLimit = Math.max(2, Math.min(4, availableParallelism()));
   files = 0;
 
   constructor(
@@ -78,11 +96,17 @@ export class DirectoryDumpInspection {
     readonly folder: string,
     private readonly options: DirectoryInspectOptions,
     readonly component?: PostgresComponent,
+    private readonly seekable?: SeekableTar,
   ) {
     this.reader = new PgDumpDirectoryReader({ deep: options.deep, signal: deps.signal });
   }
 
-  /** Reads one member (its path inside the tar) to its end; returns its size and sha256. */
+  /**
+   * Reads one member (its path inside the tar) to its end; returns its size and sha256. With a
+   * seekable tar and deep, a data file is only hashed (and extracted) here; the reader inflates it
+   * from the file by offset meanwhile: a stream gives members one after another, so one large
+   * table would otherwise keep every other file waiting on a single inflating core.
+   */
   async file(path: string, stream: Readable, sink?: Writable): Promise<{ size: number; sha256: string }> {
     const name = this.folder ? path.slice(this.folder.length + 1) : path;
     const isToc = name === TOC_FILE;
@@ -90,7 +114,11 @@ export class DirectoryDumpInspection {
     const hash = createHash('sha256');
     let size = 0;
     const readerInput = new PassThrough({ highWaterMark: 1 << 20 });
-    let failed = this.reader.failed;
+    const found = this.options.deep && DATA_FILE_RE.test(name) ? this.seekable?.members.get(path) : undefined;
+    // an empty member has no byte range to open; the stream path reports it as before
+    const span = found && found.size > 0 ? found : undefined;
+    if (span && !this.reader.failed) await this.readApart(name, span);
+    let failed = this.reader.failed || !!span;
     const reading = failed
       ? Promise.resolve()
       : this.reader.addFile(name, readerInput).catch(() => {
@@ -124,11 +152,33 @@ export class DirectoryDumpInspection {
     return { size, sha256: hash.digest('hex') };
   }
 
+  /** Starts inflating one data file from the tar file by offset, once fewer than the limit run. */
+  private async readApart(name: string, span: TarMemberSpan): Promise<void> {
+    while (this.apartRunning >= this.apartLimit) await new Promise<void>((r) => this.apartWaiters.push(r));
+    this.apartRunning++;
+    const input = createReadStream(this.seekable!.path, {
+      start: span.offset,
+      end: span.offset + span.size - 1,
+      highWaterMark: 1 << 20,
+    });
+    this.apart.push(
+      this.reader
+        .addFile(name, input)
+        .catch(() => undefined) // the reader keeps the first failure for finish()
+        .finally(() => {
+          input.destroy();
+          this.apartRunning--;
+          this.apartWaiters.shift()?.();
+        }),
+    );
+  }
+
   /** After the last member: the layers and, when the dump reads, its summary. */
   async finish(): Promise<{ summary?: PgDumpSummary; layers: VerifyLayer[] }> {
     let report: PgDumpReport | undefined;
     let error: unknown;
     try {
+      await Promise.all(this.apart);
       report = await this.reader.finish();
     } catch (err) {
       error = err;

@@ -183,9 +183,6 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     inTransaction = true;
     const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
-    const relations = (await client.query<Relation>(TABLES_SQL)).rows;
-    const roles = (await client.query<{ rolname: string }>(ROLES_SQL)).rows.map((r) => r.rolname);
-    const sequencesBehind = await sourceSequencesBehind(client, logger);
 
     const plan = planDump(tool.version, options.dumpFormat, tool.via, options.label);
     logger.info(
@@ -197,8 +194,15 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
     const dumpOptions = [...plan.args, `--snapshot=${snapshot}`, '--no-sync'];
     const startedAt = clock.now();
     const dumping = runPgDump(deps, options, tool, target, dumpOptions, dumpPath);
-    // Counts run in the exporting transaction, so they see exactly what pg_dump sees.
-    const counting = countRows(client, relations, standby);
+    // Everything else read from the source runs in the exporting transaction while pg_dump works
+    // (its own start-up reads the catalogs for a while), so it sees exactly what pg_dump sees.
+    const counting = (async () => {
+      const relations = (await client.query<Relation>(TABLES_SQL)).rows;
+      const roles = (await client.query<{ rolname: string }>(ROLES_SQL)).rows.map((r) => r.rolname);
+      const sequencesBehind = await sourceSequencesBehind(client, logger);
+      const tables = await countRows(client, relations, standby);
+      return { roles, sequencesBehind, tables };
+    })();
     const [dumpOutcome, countOutcome] = await Promise.allSettled([dumping, counting]);
     // A count that broke the exporting transaction makes pg_dump fail with a secondary "could
     // not import the requested snapshot": the count's error is the root cause, shown first.
@@ -211,7 +215,8 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
       throw countOutcome.reason;
     }
     if (dumpOutcome.status === 'rejected') throw dumpOutcome.reason;
-    const uncounted = countOutcome.value.filter((t) => t.kind === 'table' && t.rows === null);
+    const { roles, sequencesBehind, tables } = countOutcome.value;
+    const uncounted = tables.filter((t) => t.kind === 'table' && t.rows === null);
     for (const t of uncounted) logger.warning(`${t.schema}.${t.name}: no row count (${t.reason})`);
     const endedAt = clock.now();
     await client.query('COMMIT');
@@ -240,7 +245,7 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
       snapshot,
       startedAt: startedAt.toISOString(),
       endedAt: endedAt.toISOString(),
-      tables: countOutcome.value,
+      tables,
       roles,
       locale,
       ...(standby ? { standby } : {}),

@@ -144,6 +144,7 @@ class PostgresMemberReader implements BundleMemberReader {
           dirDump.folder,
           { deep, pgBinDir: options.pgBinDir },
           dirDump.component,
+          this.context.seekable,
         );
         this.directoryDumps.set(dirDump.folder, inspection);
       }
