@@ -384,6 +384,42 @@ describe("an action's main.ts, imported and run in process", () => {
   });
 });
 
+describe("the root action's main.ts, imported and run in process", () => {
+  it('does nothing on import; run() routes to the command, which reads its own inputs and fails the step', async () => {
+    const dir = await tempDir('dbdrill-run-root-');
+    const saved = { ...process.env };
+    const writes: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    try {
+      const { run } = await import('../src/actions/dispatch/main.js');
+      expect(writes).toEqual([]);
+      const outputFile = join(dir.dir, 'github_output');
+      await writeFile(outputFile, '');
+      process.env.GITHUB_OUTPUT = outputFile;
+      delete process.env.GITHUB_STEP_SUMMARY;
+      process.env[inputEnvName('command')] = 'verify';
+      process.env[inputEnvName('bundle')] = join(dir.dir, 'missing.dbdrill.tar');
+      process.env[inputEnvName('max-age')] = '26';
+      // whitespace only is empty, as @actions/core reads it: not a foreign input
+      process.env[inputEnvName('keep-last')] = '  ';
+      await run();
+      expect(process.exitCode).toBe(1);
+      // the verify action's own check of its own input: routing passed
+      expect(writes.join('')).toMatch(/::error::max-age "26" has no unit/);
+      expect(parseOutputFile(readFileSync(outputFile, 'utf8'))).toEqual({ verified: 'false' });
+    } finally {
+      spy.mockRestore();
+      process.exitCode = undefined;
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      await dir.remove();
+    }
+  });
+});
+
 describe('parseOutputFile (the GITHUB_OUTPUT reader the bundle runs rely on)', () => {
   it('reads heredoc blocks, multiline values and plain lines', () => {
     const text = 'a<<ghadelimiter_1\none\nghadelimiter_1\nb<<EOF\nx\ny\nEOF\nc=3\n';
