@@ -37,6 +37,8 @@ export const ENTRIES = {
   backup: 'src/actions/backup/index.ts',
   verify: 'src/actions/verify/index.ts',
   'restore-drill': 'src/actions/restore-drill/index.ts',
+  // the root action.yml (`uses: dbdrill/dbdrill@v1` with a `command` input)
+  action: 'src/actions/dispatch/index.ts',
   cli: 'src/cli/index.ts',
   demo: 'src/demo/main.ts',
 };

@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
+import { rejectForeignInputs, resolveAction, rootInputs } from '../src/actions/dispatch/commands.js';
+import { ConfigError } from '../src/core/errors.js';
 import { cliSpecsFor, specsFor, type Command } from '../src/core/options/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -180,5 +182,142 @@ describe('the repository copy of DESIGN.md', () => {
   // Beside a bare clone there is no shared/ to compare with; the contract tests above still ran on the copy.
   (shared ? it : it.skip)('is the current design (update test/fixtures/design/DESIGN.md with it)', () => {
     expect(readFileSync(DESIGN_COPY, 'utf8')).toBe(readFileSync(shared!, 'utf8'));
+  });
+});
+
+describe('the root action.yml (uses: dbdrill/dbdrill@v1, with command)', () => {
+  const file = join(ROOT, 'action.yml');
+  const meta = (existsSync(file) ? parse(readFileSync(file, 'utf8')) : undefined) as
+    (ActionYaml & { branding?: { icon?: unknown; color?: unknown } }) | undefined;
+  const subActions = CASES.map((c) => ({ ...c, meta: load(c.action)! }));
+  /** The commands (as action names) that take an input, from the option table. */
+  const takers = (input: string) =>
+    CASES.filter((c) => specsFor(c.command).some((s) => s.name === input)).map((c) => c.action);
+
+  it('exists, with a name, a description and Marketplace branding', () => {
+    expect(meta).toBeDefined();
+    expect(meta!.name).toBe('dbdrill');
+    expect(String(meta!.description ?? '').length).toBeGreaterThan(10);
+    expect(typeof meta!.branding?.icon).toBe('string');
+    // the colours the Marketplace accepts
+    expect(['white', 'black', 'yellow', 'blue', 'green', 'orange', 'red', 'purple', 'gray-dark']).toContain(
+      meta!.branding?.color,
+    );
+  });
+
+  it('runs on node24 from dist/action/index.js, built from src/actions/dispatch by scripts/build.mjs', async () => {
+    expect(meta!.runs?.using).toBe('node24');
+    expect(meta!.runs?.main).toBe('dist/action/index.js');
+    expect(existsSync(join(ROOT, 'dist', 'action', 'index.js'))).toBe(true);
+    const { ENTRIES } = (await import(join(ROOT, 'scripts', 'build.mjs'))) as {
+      ENTRIES: Record<string, string>;
+    };
+    expect(ENTRIES.action).toBe('src/actions/dispatch/index.ts');
+  });
+
+  it('has a required command input and, besides it, exactly the union of the three option specs', () => {
+    expect(meta!.inputs?.command?.required).toBe(true);
+    const union = new Set(CASES.flatMap((c) => specsFor(c.command).map((s) => s.name)));
+    const declared = Object.keys(meta!.inputs ?? {}).filter((n) => n !== 'command');
+    expect(sorted(declared)).toEqual(sorted(union));
+    // what the dispatcher checks foreign inputs against is that same list
+    expect(sorted(rootInputs())).toEqual(sorted(declared));
+    // no other input is required: each command checks its own required inputs when it runs
+    expect(declared.filter((n) => meta!.inputs?.[n]?.required === true)).toEqual([]);
+  });
+
+  it('has exactly the union of the three actions’ outputs, each saying which command sets it', () => {
+    const union = new Set(subActions.flatMap((a) => Object.keys(a.meta.outputs ?? {})));
+    expect(sorted(Object.keys(meta!.outputs ?? {}))).toEqual(sorted(union));
+    for (const [name, v] of Object.entries(meta!.outputs ?? {})) {
+      for (const a of subActions.filter((s) => name in (s.meta.outputs ?? {})))
+        expect(`${name}: ${String(v?.description)}`).toContain(a.action);
+    }
+  });
+
+  it('describes every input and output; one that not every command takes names the commands that do', () => {
+    const problems: string[] = [];
+    for (const [name, v] of Object.entries(meta!.inputs ?? {})) {
+      const text = typeof v?.description === 'string' ? v.description : '';
+      if (text.trim().length < 5) problems.push(`input ${name}: no description`);
+      if (name === 'command') continue;
+      const who = takers(name);
+      if (who.length === CASES.length) continue;
+      // "For backup (required) and restore-drill: ... For verify: ..." names exactly the takers
+      const named = [...text.matchAll(/For ((?:[a-z-]+(?: \(required\))?(?:, | and )?)+):/g)].flatMap((m) =>
+        m[1].split(/, | and /).map((w) => w.replace(' (required)', '')),
+      );
+      if (sorted(named).join() !== sorted(who).join())
+        problems.push(`input ${name}: names ${named.join(', ')}, taken by ${who.join(', ')}`);
+    }
+    for (const [name, v] of Object.entries(meta!.outputs ?? {}))
+      if (typeof v?.description !== 'string' || v.description.trim().length < 5)
+        problems.push(`output ${name}: no description`);
+    expect(problems).toEqual([]);
+  });
+
+  it('declares a default only where every command takes the input with it; other defaults are in the text', () => {
+    const problems: string[] = [];
+    for (const name of Object.keys(meta!.inputs ?? {})) {
+      if (name === 'command') continue;
+      const declared = meta!.inputs?.[name]?.default;
+      const spec = CASES.flatMap((c) => specsFor(c.command)).find((s) => s.name === name)!;
+      const everyCommand = takers(name).length === CASES.length;
+      if (declared !== undefined && (!everyCommand || String(declared) !== spec.default))
+        problems.push(`${name}: declares default ${JSON.stringify(declared)}`);
+      if (declared === undefined && spec.default !== undefined) {
+        const text = String(meta!.inputs?.[name]?.description);
+        if (everyCommand)
+          problems.push(`${name}: taken by every command, default ${spec.default} not declared`);
+        else if (!text.includes(`Default: \`${spec.default}\``))
+          problems.push(`${name}: the description does not give the default ${spec.default}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('is what scripts/docs-tables.mjs generates from the three actions (so it cannot drift from them)', async () => {
+    const { rootActionYaml } = (await import(join(ROOT, 'scripts', 'docs-tables.mjs'))) as {
+      rootActionYaml: () => string;
+    };
+    expect(parse(rootActionYaml())).toEqual(meta);
+  });
+});
+
+describe('routing of the root action', () => {
+  it('resolves the three commands and the CLI name drill, and rejects others, naming the choices', () => {
+    expect(resolveAction('backup')).toBe('backup');
+    expect(resolveAction(' verify ')).toBe('verify');
+    expect(resolveAction('restore-drill')).toBe('restore-drill');
+    expect(resolveAction('drill')).toBe('restore-drill');
+    expect(() => resolveAction('')).toThrow(
+      new ConfigError(
+        'command is required; expected one of: backup, verify, restore-drill (or drill, the same as restore-drill)',
+      ),
+    );
+    expect(() => resolveAction('list')).toThrow(/^command "list" is not valid; expected one of: backup/);
+    expect(() => resolveAction('Backup')).toThrow(ConfigError);
+  });
+
+  it("passes the command's own inputs and empty ones; rejects others with a ConfigError naming them", () => {
+    const set =
+      (...names: string[]) =>
+      (n: string) =>
+        names.includes(n);
+    expect(() => rejectForeignInputs('backup', set('database-url', 'store', 'notify-on'))).not.toThrow();
+    expect(() => rejectForeignInputs('restore-drill', set('bundle', 'provision', 'identity'))).not.toThrow();
+    expect(() => rejectForeignInputs('verify', set())).not.toThrow();
+    expect(() => rejectForeignInputs('verify', set('bundle', 'keep-last'))).toThrow(
+      new ConfigError(
+        'input keep-last does not apply to command verify (it is an input of backup); remove it from the step',
+      ),
+    );
+    // an input of two other commands names both
+    expect(() => rejectForeignInputs('verify', set('docker-container'))).toThrow(
+      /docker-container does not apply to command verify \(it is an input of backup and restore-drill\)/,
+    );
+    expect(() => rejectForeignInputs('backup', set('identity', 'rto'))).toThrow(
+      /^inputs identity \(verify and restore-drill\), rto \(restore-drill\) do not apply to command backup/,
+    );
   });
 });

@@ -5,7 +5,6 @@
  * failure as exit code 1 with an `::error::` workflow command. Against a real scratch cluster.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, writeFile } from 'node:fs/promises';
@@ -13,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { generateIdentity, recipientOf } from '../src/core/crypto/age-keys.js';
+import { inputEnvName, parseOutputFile, runActionBundle, type ActionRun } from './helpers/action-runner.js';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
 import { tempDir } from './helpers/deps.js';
 
@@ -20,84 +20,17 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BACKUP = join(ROOT, 'dist', 'backup', 'index.js');
 const VERIFY = join(ROOT, 'dist', 'verify', 'index.js');
 const RESTORE_DRILL = join(ROOT, 'dist', 'restore-drill', 'index.js');
+/** The root action.yml's bundle: `command` picks one of the three. */
+const ROOT_ACTION = join(ROOT, 'dist', 'action', 'index.js');
 /** Goes in the URL although the scratch cluster trusts local connections: it must never leak. */
 const PASSWORD = 'Smoke-Pw-7f3a9c';
-
-interface ActionRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
-
-/** What the runner does to an input name: `INPUT_${name.replace(/ /g, '_').toUpperCase()}`. */
-export function inputEnvName(name: string): string {
-  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
-}
-
-/** Parses a GITHUB_OUTPUT file: `name<<delimiter\nvalue\ndelimiter` blocks and plain `name=value` lines. */
-export function parseOutputFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (!line) continue;
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
-    if (heredoc) {
-      const [, name, delimiter] = heredoc;
-      const value: string[] = [];
-      for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i]);
-      if (i >= lines.length) throw new Error(`output ${name}: delimiter ${delimiter} never closes`);
-      out[name] = value.join('\n');
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (eq <= 0) throw new Error(`not an output line: ${JSON.stringify(line)}`);
-    out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
 
 let work: { dir: string; remove: () => Promise<void> };
 let runs = 0;
 
-/** Runs one action bundle as the runner would, with a clean environment apart from PATH/HOME. */
-async function runAction(script: string, inputs: Record<string, string>): Promise<ActionRun> {
-  const runDir = join(work.dir, `run-${++runs}`);
-  await mkdir(join(runDir, 'temp'), { recursive: true });
-  const outputFile = join(runDir, 'github_output');
-  const summaryFile = join(runDir, 'step_summary');
-  await writeFile(outputFile, '');
-  await writeFile(summaryFile, '');
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(INPUT_|GITHUB_|RUNNER_|ACTIONS_)/.test(k)) env[k] = v;
-  }
-  Object.assign(env, {
-    GITHUB_ACTIONS: 'true',
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    RUNNER_TEMP: join(runDir, 'temp'),
-  });
-  for (const [name, value] of Object.entries(inputs)) env[inputEnvName(name)] = value;
-  const child = spawn(process.execPath, [script], { cwd: runDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  return {
-    code,
-    stdout,
-    stderr,
-    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
-    summary: readFileSync(summaryFile, 'utf8'),
-  };
-}
+/** Runs one action bundle on jest's own node, in a fresh directory of the test's work dir. */
+const runAction = (script: string, inputs: Record<string, string>): Promise<ActionRun> =>
+  runActionBundle(process.execPath, script, inputs, join(work.dir, `run-${++runs}`));
 
 /** Every place a secret could leak to, minus the `::add-mask::` commands that register it. */
 function visibleText(run: ActionRun): string {
@@ -122,11 +55,11 @@ describe('action bundles run as the runner runs them', () => {
   let plainRun: ActionRun;
 
   beforeAll(async () => {
-    if (!existsSync(BACKUP) || !existsSync(VERIFY) || !existsSync(RESTORE_DRILL)) {
+    if (![BACKUP, VERIFY, RESTORE_DRILL, ROOT_ACTION].every((f) => existsSync(f))) {
       const { build } = (await import(join(ROOT, 'scripts', 'build.mjs'))) as {
         build: (o: { only: string[] }) => unknown;
       };
-      build({ only: ['backup', 'verify', 'restore-drill'] });
+      build({ only: ['backup', 'verify', 'restore-drill', 'action'] });
     }
     work = await tempDir('dbdrill-smoke-');
     storeDir = join(work.dir, 'store');
@@ -310,6 +243,114 @@ describe('action bundles run as the runner runs them', () => {
   });
 });
 
+describe('the root action bundle (command: backup | verify | restore-drill | drill)', () => {
+  let cluster: TestCluster;
+  let storeDir: string;
+  let backup: ActionRun;
+
+  beforeAll(async () => {
+    work = await tempDir('dbdrill-smoke-root-');
+    storeDir = join(work.dir, 'root-store');
+    cluster = await startTestCluster({ database: 'shop' });
+    await cluster.loadRealisticSchema();
+    backup = await runAction(ROOT_ACTION, {
+      command: 'backup',
+      'database-url': cluster.url,
+      store: storeDir,
+      name: 'root',
+      // an input of backup's that the other commands take too, and one left empty: both fine
+      'notify-on': 'never',
+      'max-age': '',
+    });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await work?.remove();
+  });
+
+  it('command: backup runs the backup action: same outputs, same job summary', () => {
+    expect(backup.stdout).not.toContain('::error::');
+    expect(backup.code).toBe(0);
+    expect(backup.outputs.bundle.startsWith(storeDir)).toBe(true);
+    expect(backup.outputs.sha256).toBe(sha256(backup.outputs.bundle));
+    expect(Number(backup.outputs['size-bytes'])).toBe(statSync(backup.outputs.bundle).size);
+    expect(backup.summary).toContain('dbdrill backup');
+  });
+
+  it('command: verify runs the verify action on that bundle', async () => {
+    const run = await runAction(ROOT_ACTION, {
+      command: 'verify',
+      store: storeDir,
+      name: 'root',
+      deep: 'true',
+    });
+    expect(run.stdout).not.toContain('::error::');
+    expect(run.code).toBe(0);
+    expect(run.outputs.verified).toBe('true');
+    expect(run.outputs.bundle).toContain(backup.outputs.bundle.split('/').pop());
+  });
+
+  it("rejects an input of another command, naming it and the command, before anything runs, and sets verify's failure output", async () => {
+    const run = await runAction(ROOT_ACTION, {
+      command: 'verify',
+      bundle: backup.outputs.bundle,
+      format: 'custom',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^::error::input format does not apply to command verify \(it is an input of backup\)/m,
+    );
+    expect(run.outputs).toEqual({ verified: 'false' });
+    expect(run.summary).toBe('');
+  });
+
+  it('drill is restore-drill; every foreign input is named at once, with the commands it belongs to, values never shown', async () => {
+    const reportDir = join(work.dir, 'root-report-never');
+    const secretLike = 'AGE-SECRET-KEY-1NOTAREALKEYBUTMUSTNOTBESHOWN';
+    const run = await runAction(ROOT_ACTION, {
+      command: 'drill',
+      bundle: backup.outputs.bundle,
+      provision: 'local',
+      'report-dir': reportDir,
+      'max-age': '26h',
+      recipients: secretLike,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^::error::inputs recipients \(backup\), max-age \(verify\) do not apply to command restore-drill/m,
+    );
+    expect(run.outputs).toEqual({ status: 'failed' });
+    expect(run.stdout + run.stderr).not.toContain(secretLike);
+    expect(existsSync(reportDir)).toBe(false);
+  });
+
+  it('an input of backup given to backup through the root is checked as the backup action checks it', async () => {
+    const run = await runAction(ROOT_ACTION, {
+      command: 'backup',
+      store: join(work.dir, 'never'),
+      name: 'x',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^::error::.*database-url/m);
+    expect(existsSync(join(work.dir, 'never'))).toBe(false);
+  });
+
+  it('a missing or unknown command fails, listing the commands', async () => {
+    const missing = await runAction(ROOT_ACTION, { bundle: backup.outputs.bundle });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toMatch(
+      /^::error::command is required; expected one of: backup, verify, restore-drill \(or drill/m,
+    );
+    const unknown = await runAction(ROOT_ACTION, { command: 'prune', store: storeDir, name: 'root' });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toMatch(
+      /^::error::command "prune" is not valid; expected one of: backup, verify/m,
+    );
+    expect(unknown.outputs).toEqual({});
+  });
+});
+
 describe("an action's main.ts, imported and run in process", () => {
   it('does nothing on import; run() reads the inputs, sets the outputs and fails the step', async () => {
     const dir = await tempDir('dbdrill-run-');
@@ -343,7 +384,43 @@ describe("an action's main.ts, imported and run in process", () => {
   });
 });
 
-describe('parseOutputFile (the GITHUB_OUTPUT reader this test relies on)', () => {
+describe("the root action's main.ts, imported and run in process", () => {
+  it('does nothing on import; run() routes to the command, which reads its own inputs and fails the step', async () => {
+    const dir = await tempDir('dbdrill-run-root-');
+    const saved = { ...process.env };
+    const writes: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    try {
+      const { run } = await import('../src/actions/dispatch/main.js');
+      expect(writes).toEqual([]);
+      const outputFile = join(dir.dir, 'github_output');
+      await writeFile(outputFile, '');
+      process.env.GITHUB_OUTPUT = outputFile;
+      delete process.env.GITHUB_STEP_SUMMARY;
+      process.env[inputEnvName('command')] = 'verify';
+      process.env[inputEnvName('bundle')] = join(dir.dir, 'missing.dbdrill.tar');
+      process.env[inputEnvName('max-age')] = '26';
+      // whitespace only is empty, as @actions/core reads it: not a foreign input
+      process.env[inputEnvName('keep-last')] = '  ';
+      await run();
+      expect(process.exitCode).toBe(1);
+      // the verify action's own check of its own input: routing passed
+      expect(writes.join('')).toMatch(/::error::max-age "26" has no unit/);
+      expect(parseOutputFile(readFileSync(outputFile, 'utf8'))).toEqual({ verified: 'false' });
+    } finally {
+      spy.mockRestore();
+      process.exitCode = undefined;
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      await dir.remove();
+    }
+  });
+});
+
+describe('parseOutputFile (the GITHUB_OUTPUT reader the bundle runs rely on)', () => {
   it('reads heredoc blocks, multiline values and plain lines', () => {
     const text = 'a<<ghadelimiter_1\none\nghadelimiter_1\nb<<EOF\nx\ny\nEOF\nc=3\n';
     expect(parseOutputFile(text)).toEqual({ a: 'one', b: 'x\ny', c: '3' });

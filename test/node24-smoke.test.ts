@@ -142,7 +142,6 @@ suite('the committed bundles under Node.js 24', () => {
       provision: 'local',
       identity,
       'report-dir': reportDir,
-      'report-artifact-name': '',
     });
     expect(d.stdout).not.toContain('::error::');
     expect(d.code).toBe(0);
@@ -156,5 +155,68 @@ suite('the committed bundles under Node.js 24', () => {
     };
     const restored = Object.fromEntries(report.counts.map((c) => [c.name, c.actual]));
     for (const [table, n] of Object.entries(counts)) expect(restored[table]).toBe(n);
+  });
+  describe('the root action (dist/action, command: ...) for each command', () => {
+    let rootBackup: ActionRun;
+
+    beforeAll(async () => {
+      rootBackup = await run('action', {
+        command: 'backup',
+        'database-url': cluster.url,
+        store: join(work.dir, 'root-store'),
+        name: 'root-shop',
+        'secret-files': join(work.dir, 'secrets', 'kek.key'),
+        recipients: recipientOf(identity),
+      });
+    });
+
+    it('command: backup sets the backup outputs', () => {
+      expect(rootBackup.stdout).not.toContain('::error::');
+      expect(rootBackup.code).toBe(0);
+      expect(rootBackup.outputs.bundle).toMatch(/root-shop-\d{8}T\d{6}Z/);
+      expect(Number(rootBackup.outputs['size-bytes'])).toBe(statSync(rootBackup.outputs.bundle).size);
+    });
+
+    it('command: verify (deep, with the identity) sets verified=true', async () => {
+      const v = await run('action', {
+        command: 'verify',
+        bundle: rootBackup.outputs.bundle,
+        deep: 'true',
+        identity,
+      });
+      expect(v.stdout).not.toContain('::error::');
+      expect(v.code).toBe(0);
+      expect(v.outputs.verified).toBe('true');
+    });
+
+    it('command: restore-drill (provision local) passes with every count matching', async () => {
+      const reportDir = join(work.dir, 'root-report');
+      const d = await run('action', {
+        command: 'restore-drill',
+        bundle: rootBackup.outputs.bundle,
+        provision: 'local',
+        identity,
+        'report-dir': reportDir,
+      });
+      expect(d.stdout).not.toContain('::error::');
+      expect(d.code).toBe(0);
+      expect(d.outputs.status).toBe('passed');
+      const report = JSON.parse(readFileSync(join(reportDir, 'drill-report.json'), 'utf8')) as {
+        counts: { name: string; actual: number }[];
+      };
+      const restored = Object.fromEntries(report.counts.map((c) => [c.name, c.actual]));
+      for (const [table, n] of Object.entries(counts)) expect(restored[table]).toBe(n);
+    });
+
+    it('command: drill with an input of backup fails at once, naming both', async () => {
+      const d = await run('action', {
+        command: 'drill',
+        bundle: rootBackup.outputs.bundle,
+        'keep-last': '3',
+      });
+      expect(d.code).toBe(1);
+      expect(d.stdout).toMatch(/^::error::input keep-last does not apply to command restore-drill/m);
+      expect(d.outputs.status).toBe('failed');
+    });
   });
 });

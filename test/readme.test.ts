@@ -37,7 +37,7 @@ describe('README and docs/', () => {
     try {
       for (const dir of ['scripts', 'actions', 'docs']) cpSync(dir, join(copy, dir), { recursive: true });
       cpSync('dist/cli', join(copy, 'dist/cli'), { recursive: true });
-      for (const f of ['.prettierrc.json', 'package.json']) cpSync(f, join(copy, f));
+      for (const f of ['.prettierrc.json', 'package.json', 'action.yml']) cpSync(f, join(copy, f));
       execFileSync('ln', ['-s', join(process.cwd(), 'node_modules'), join(copy, 'node_modules')]);
       const meta = join(copy, 'actions', 'verify', 'action.yml');
       writeFileSync(
@@ -54,9 +54,18 @@ describe('README and docs/', () => {
       }
       expect(stderr).toContain('docs/actions/verify.md');
       expect(stderr).not.toContain('docs/actions/backup.md');
-      // and the generator repairs it
+      // the root action.yml is the union of the three, so it is stale too
+      expect(stderr).toMatch(/(^|, )action\.yml/);
+      // and the generator repairs it, the root action and its page included
       execFileSync(process.execPath, [join(copy, 'scripts', 'docs-tables.mjs')], { stdio: 'pipe' });
       expect(readFileSync(join(copy, 'docs', 'actions', 'verify.md'), 'utf8')).toContain('`brand-new`');
+      expect(readFileSync(join(copy, 'action.yml'), 'utf8')).toMatch(
+        /^ {2}brand-new:\n {4}description: 'For verify: x'/m,
+      );
+      expect(readFileSync(join(copy, 'docs', 'actions', 'action.md'), 'utf8')).toContain('`brand-new`');
+      execFileSync(process.execPath, [join(copy, 'scripts', 'docs-tables.mjs'), '--check'], {
+        stdio: 'pipe',
+      });
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
@@ -72,6 +81,10 @@ describe('README and docs/', () => {
   it('shows a minimal uses: block for each action, at the repository path, and a Code map section', () => {
     for (const action of ['backup', 'verify', 'restore-drill'])
       expect(readme).toContain(`uses: dbdrill/dbdrill/actions/${action}@v1`);
+    // and points at the root action's page, whose example uses the root form
+    expect(readme).toContain('(docs/actions/action.md)');
+    const rootPage = readFileSync('docs/actions/action.md', 'utf8');
+    expect(rootPage).toMatch(/uses: dbdrill\/dbdrill@v1\n\s+with:\n\s+command: backup\n/);
     expect(readme).toMatch(/^## Code map$/m);
   });
 
@@ -82,7 +95,7 @@ describe('README and docs/', () => {
   });
 
   it('has a page per action and every relative link in README, CHANGELOG and docs/ resolves', () => {
-    for (const action of ['backup', 'verify', 'restore-drill'])
+    for (const action of ['backup', 'verify', 'restore-drill', 'action'])
       expect(existsSync(`docs/actions/${action}.md`)).toBe(true);
     const broken: string[] = [];
     for (const page of markdownPages()) {

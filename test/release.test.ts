@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import YAML from 'yaml';
 
 const changelog = readFileSync('CHANGELOG.md', 'utf8');
@@ -67,6 +68,29 @@ describe('release', () => {
     expect(steps).toMatch(/gh release create "\$TAG" "\$TARBALL"/);
     expect(steps).toContain('major="${TAG%%.*}"');
     expect(steps).toContain('git push --force origin "refs/tags/$major"');
+  });
+
+  it('the moving major tag releases the root action too: its bundle is a build entry check-dist gates', async () => {
+    const root = YAML.parse(readFileSync('action.yml', 'utf8')) as { runs: { using: string; main: string } };
+    expect(root.runs).toEqual({ using: 'node24', main: 'dist/action/index.js' });
+    const { ENTRIES } = (await import(join(process.cwd(), 'scripts', 'build.mjs'))) as {
+      ENTRIES: Record<string, string>;
+    };
+    // check-dist rebuilds every entry and compares it with dist/, so a tag with a stale or missing
+    // dist/action/ never gets past the check job, and the tag then names the root action.yml as well
+    expect(Object.keys(ENTRIES)).toEqual(
+      expect.arrayContaining(['backup', 'verify', 'restore-drill', 'action']),
+    );
+    for (const name of ['backup', 'verify', 'restore-drill']) {
+      const sub = YAML.parse(readFileSync(`actions/${name}/action.yml`, 'utf8')) as {
+        runs: { main: string };
+      };
+      expect(sub.runs.main).toBe(`../../dist/${name}/index.js`);
+    }
+    const wf = YAML.parse(readFileSync('.github/workflows/release.yml', 'utf8')) as Workflow;
+    const tagged = wf.jobs.release.steps.map((s) => s.run ?? '').join('\n');
+    // the whole commit is tagged, not a path inside it
+    expect(tagged).toContain('git tag -fa "$major" -m "dbdrill $TAG" "$GITHUB_SHA"');
   });
 
   it('ships an MIT LICENSE for "dbdrill contributors", as package.json declares', () => {

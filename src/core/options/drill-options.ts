@@ -231,7 +231,8 @@ export const REPORT_UPLOAD_OPTION_SPECS: OptionSpec[] = [
     commands: DRILL,
     actionOnly: true,
     default: 'dbdrill-drill-report',
-    description: 'Name of the workflow artifact the report directory is uploaded as.',
+    description:
+      'Name of the workflow artifact the report directory is uploaded as, after a passed or a failed drill, when the step runs on GitHub (an upload error is a warning). Empty: the default name.',
   },
   {
     name: 'report-retention-days',
