@@ -8840,7 +8840,8 @@ async function unprivilegedUser(runner, logger) {
         }
         name = 'dbdrill';
     }
-    return { name, uid: await idOf(runner, name, '-u'), gid: await idOf(runner, name, '-g') };
+    const [uid, gid] = await Promise.all([idOf(runner, name, '-u'), idOf(runner, name, '-g')]);
+    return { name, uid, gid };
 }
 async function scratchParent() {
     const base = (0,external_node_os_namespaceObject.tmpdir)();
@@ -9050,12 +9051,15 @@ async function exists(file) {
  * fail with the reason instead of initdb's "could not find own program executable".
  */
 async function checkUserCanRun(runner, user, postgres, dir, env) {
-    const r = await runner.run(postgres, ['--version'], { env, cwd: dir, asUser: user, quiet: true });
+    // Both probes at once: each is a runuser start, and this sits before initdb on the drill's path.
+    const [r, w] = await Promise.all([
+        runner.run(postgres, ['--version'], { env, cwd: dir, asUser: user, quiet: true }),
+        runner.run('test', ['-w', dir], { env, cwd: dir, asUser: user, quiet: true }),
+    ]);
     if (r.code !== 0) {
         throw new errors_ConfigError(`The unprivileged user ${user} cannot run ${postgres} (${outputOf(r) || `exit code ${r.code}`}); when root, scratch clusters run as ${user}. ` +
             `Fix: make every parent directory of it traversable (chmod o+x), or install dbdrill and its node_modules outside /root.`);
     }
-    const w = await runner.run('test', ['-w', dir], { env, cwd: dir, asUser: user, quiet: true });
     if (w.code !== 0) {
         throw new errors_ConfigError(`The unprivileged user ${user} cannot write the scratch directory ${dir}. Fix: set TMPDIR to a directory every user can traverse (e.g. /tmp).`);
     }
