@@ -27,7 +27,7 @@ export interface FetchedBundle {
  */
 export async function fetchAndVerify(
   deps: UseCaseDeps,
-  options: Pick<DrillOptions, 'bundle' | 'name' | 'pgBinDir'>,
+  options: Pick<DrillOptions, 'bundle' | 'name' | 'pgBinDir' | 'pgClient'>,
   store: Store | undefined,
   recorder: DrillRecorder,
   workDir: string,
@@ -42,6 +42,7 @@ export async function fetchAndVerify(
       deep: false,
       deepForBareDumps: true,
       pgBinDir: options.pgBinDir,
+      pgClient: options.pgClient,
       extractTo: join(workDir, 'bundle'),
       onManifest,
     });
@@ -60,6 +61,7 @@ export async function fetchAndVerify(
         ? await newestThatVerifies(deps, store, options.name!, {
             exceptKey: location.key,
             pgBinDir: options.pgBinDir,
+            pgClient: options.pgClient,
           })
         : undefined;
       throw new CheckFailed(
