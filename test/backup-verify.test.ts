@@ -386,11 +386,13 @@ describe('backup refuses bad input with one clear line and writes nothing', () =
   it('a pg_dump older than the server fails before dumping, naming versions and fixes', async () => {
     const pg17 = await startTestCluster({ major: 17, database: 'shop' });
     try {
-      const err = await backupError({ 'database-url': pg17.url, 'pg-bin-dir': PG_BIN });
+      // pg-client local: with auto, a runner with docker would run postgres:17's pg_dump instead
+      const err = await backupError({ 'database-url': pg17.url, 'pg-bin-dir': PG_BIN, 'pg-client': 'local' });
       expect(err).toBeInstanceOf(ConfigError);
       expect(err.message).toMatch(/17/);
       expect(err.message).toMatch(/15/);
       expect(err.message).toMatch(/pg-bin-dir|docker-container|postgresql-client/);
+      expect(err.message).toMatch(/pg-client: docker/);
     } finally {
       await pg17.stop();
     }

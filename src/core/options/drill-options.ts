@@ -19,7 +19,13 @@ import {
 } from './restore-fidelity-options.js';
 import type { Command, OptionSource, OptionSpec } from './spec.js';
 import { parseTargetLocaleOptions, type TargetLocaleOptions } from './target-locale-options.js';
-import { existingDir, parseMongoBinDir, parsePgBinDir, parsePgClient, type PgClientChoice } from './tool-options.js';
+import {
+  existingDir,
+  parseMongoBinDir,
+  parsePgBinDir,
+  parsePgClient,
+  type PgClientChoice,
+} from './tool-options.js';
 
 const DRILL: Command[] = ['drill'];
 

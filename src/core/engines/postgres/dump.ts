@@ -15,7 +15,13 @@ import type { ProcessRunner } from '../../process.js';
 import type { PostgresComponent, TableCount } from '../../bundle/manifest.js';
 import type { PgClientChoice } from '../../options/tool-options.js';
 import { findPgInstalls } from './pg-binaries.js';
-import { pgClientMounts, pgEnvNames, resolvePgClient, type PgClient, type PgClientPorts } from './pg-client.js';
+import {
+  pgClientMounts,
+  pgEnvNames,
+  resolvePgClient,
+  type PgClient,
+  type PgClientPorts,
+} from './pg-client.js';
 import { connectPg, libpqEnv, majorOf, parsePgUrl, quoteIdent } from './connection.js';
 import { readDatabaseLocale } from './database-locale.js';
 import { checkOwnedSequences, describeBehind, type SequenceBehind } from './sequence-checks.js';
@@ -192,7 +198,12 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
     const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
 
     // A `docker run` client shares the work dir (a bind mount): only docker exec needs one file.
-    const plan = planDump(tool.version, options.dumpFormat, tool.via === 'docker' ? 'docker' : 'local', options.label);
+    const plan = planDump(
+      tool.version,
+      options.dumpFormat,
+      tool.via === 'docker' ? 'docker' : 'local',
+      options.label,
+    );
     logger.info(
       `dump format ${plan.format}, compression ${plan.compression}${plan.format === 'directory' ? `, ${plan.jobs} job(s)` : ''}${plan.reason ? ` (${plan.reason})` : ''}`,
     );

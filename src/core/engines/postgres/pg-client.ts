@@ -326,7 +326,10 @@ async function aptClient(
  * one, and the TLS and password files the URL or the PG* variables name. Mounted read-only would
  * be nicer, but the same path both ways keeps libpq's view identical and the list short.
  */
-export function pgClientMounts(databaseUrl: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+export function pgClientMounts(
+  databaseUrl: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   const files: string[] = [];
   for (const name of ['PGSSLROOTCERT', 'PGSSLCERT', 'PGSSLKEY', 'PGSSLCRL', 'PGPASSFILE', 'PGSERVICEFILE']) {
     const v = env[name];
@@ -360,12 +363,10 @@ export function systemPgClientHost(runner: ProcessRunner): PgClientHost {
   let docker: Promise<string | undefined> | undefined;
   return {
     dockerProblem() {
-      docker ??= runner
-        .run('docker', ['version', '--format', '{{.Server.Version}}'], { quiet: true })
-        .then(
-          (out) => (out.code === 0 ? undefined : `docker version: ${lastLine(out.stderr)}`),
-          (err: Error) => `no docker CLI (${err.message})`,
-        );
+      docker ??= runner.run('docker', ['version', '--format', '{{.Server.Version}}'], { quiet: true }).then(
+        (out) => (out.code === 0 ? undefined : `docker version: ${lastLine(out.stderr)}`),
+        (err: Error) => `no docker CLI (${err.message})`,
+      );
       return docker;
     },
     async privilege() {
