@@ -227,7 +227,9 @@ describe('verify', () => {
       expect(r.layers.find((l) => l.name === 'manifest')?.skipped).toBe(true);
     }
     // pg-client local: with auto, a runner with docker would run pg_restore from postgres:17 instead.
-    const pglite = await verifyBundle('test/fixtures/postgres/pg18-pglite.gzip.dump', { 'pg-client': 'local' });
+    const pglite = await verifyBundle('test/fixtures/postgres/pg18-pglite.gzip.dump', {
+      'pg-client': 'local',
+    });
     const list = pglite.layers.find((l) => l.name === 'pg_restore --list');
     // Archive 1.16 needs pg_restore 18: with one installed the cross-check runs, without it the
     // layer is skipped and says why. Either way the native reader alone passed the archive above.
