@@ -79,7 +79,16 @@ function fakeEngine(calls: string[]): RegisteredEngine {
         },
         foreignTarball: () =>
           read.length
-            ? { kind: 'bare-fakedb', members: read.length, manifestDetail: 'not applicable to fake parts' }
+            ? {
+                kind: 'bare-fakedb',
+                members: read.length,
+                manifestLayer: {
+                  name: 'manifest',
+                  ok: true,
+                  skipped: true,
+                  detail: 'not applicable to fake parts',
+                },
+              }
             : undefined,
       };
     },

@@ -245,7 +245,7 @@ export interface BundleMemberReader {
    * `manifest` layer says instead of failing. Undefined when they are not.
    */
   foreignTarball?():
-    { kind: InspectionFindings['kind']; members: number; manifestDetail: string } | undefined;
+    { kind: InspectionFindings['kind']; members: number; manifestLayer: VerifyLayer } | undefined;
 }
 
 export interface Engine<Options = unknown> {

@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { Component, Manifest, PostgresComponent } from '../../bundle/manifest.js';
 import type { BundleMemberReader, Engine, EngineInspectContext } from '../engine.js';
+import { manifestNotApplicable } from '../../verify-layer.js';
 import { DirectoryDumpInspection, directoryDumpOf, inspectPgDumpDirectoryPath } from './directory-inspect.js';
 import { planPostgresDrill, type PostgresDrillOptions } from './drill.js';
 import { dumpPostgres } from './dump.js';
@@ -69,13 +70,7 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
       sink,
     );
     findings.pgDump = inspected.summary;
-    findings.layers.push(...inspected.layers, {
-      name: 'manifest',
-      ok: true,
-      skipped: true,
-      detail:
-        'not applicable: a bare pg_dump file has no manifest, so member checksums, table counts and secret files are not checked',
-    });
+    findings.layers.push(...inspected.layers, manifestNotApplicable('a bare pg_dump file'));
   },
 
   readMembers: (context) => new PostgresMemberReader(context),
@@ -91,13 +86,7 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
     });
     const out = await inspectPgDumpDirectoryPath(deps, dir, options);
     if (out.summary) findings.pgDump = out.summary;
-    findings.layers.push(...out.layers, {
-      name: 'manifest',
-      ok: true,
-      skipped: true,
-      detail:
-        'not applicable: a bare pg_dump directory has no manifest, so member checksums, table counts and secret files are not checked',
-    });
+    findings.layers.push(...out.layers, manifestNotApplicable('a bare pg_dump directory'));
     return { createdAt: out.summary?.report.header.createdAt };
   },
 
@@ -186,8 +175,7 @@ class PostgresMemberReader implements BundleMemberReader {
     return {
       kind: 'bare-pg-dump' as const,
       members: [...this.directoryDumps.values()].reduce((n, d) => n + d.files, 0),
-      manifestDetail:
-        'not applicable: a pg_dump -Fd tarball has no manifest, so member checksums, table counts and secret files are not checked',
+      manifestLayer: manifestNotApplicable('a pg_dump -Fd tarball'),
     };
   }
 }
