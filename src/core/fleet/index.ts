@@ -6,3 +6,4 @@ export * from './backup-fleet.js';
 export * from './drill-fleet.js';
 export * from './record.js';
 export * from './summary.js';
+export * from './outcomes.js';

@@ -48,7 +48,9 @@ export async function readFleetRecord(store: Store, name: string): Promise<Fleet
   try {
     doc = JSON.parse(text) as Partial<FleetRecord>;
   } catch (e) {
-    throw new ConfigError(`the fleet record ${key} in ${store.displayUri} is not JSON: ${(e as Error).message}`);
+    throw new ConfigError(
+      `the fleet record ${key} in ${store.displayUri} is not JSON: ${(e as Error).message}`,
+    );
   }
   const ok =
     doc.format === FLEET_RECORD_FORMAT &&

@@ -115,7 +115,15 @@ export function fleetMarkdown(s: FleetSummary): string {
 export function fleetText(s: FleetSummary): string {
   const rows = [HEADERS, ...s.members.map(cells)];
   const widths = HEADERS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const out = [title(s), ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd())];
+  const out = [
+    title(s),
+    ...rows.map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    ),
+  ];
   for (const m of s.members.filter((x) => x.status !== 'passed'))
     out.push(`${m.database} failed: ${m.reason ?? m.status}`);
   return out.join('\n') + '\n';
