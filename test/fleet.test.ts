@@ -196,7 +196,7 @@ describe('fleet backup, separate', () => {
     expect(md).toContain(
       '| database | bundle | bundle age | last drill | RTO / budget | RPO / budget | status |',
     );
-    expect(md).toMatch(/\| alpha \| fleet-alpha-\S+ \| \S+ \| never \|/);
+    expect(md).toMatch(/\| alpha \| fleet-alpha-\S+ \| [^|]+ \| never \| — \| — \| passed \|/);
     expect(fleetText(s).split('\n')[0]).toBe('fleet fleet (separate) backup: 3 of 3 passed');
   });
 
@@ -264,6 +264,9 @@ describe('fleet drill', () => {
     expect(history.trim().split('\n')).toHaveLength(1);
     const again = await runBackup(backupRaw({ databases: ['beta'], format: 'custom' }));
     expect(again.summary.members[0].lastDrill?.status).toBe('passed');
+    // a named part of a separate fleet joins the record; it does not replace it
+    const record = await readFleetRecord(openStore(storeDir, { logger: new MemoryLogger() }), 'fleet');
+    expect(record?.members.map((m) => m.database)).toEqual(['alpha', 'beta', 'gamma']);
   }, 240_000);
 
   it('one recovery point: each component restored into its own target and checked against its own TOC', async () => {

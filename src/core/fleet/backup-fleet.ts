@@ -15,6 +15,7 @@ import type { RetentionPolicy } from '../retention.js';
 import {
   assertDistinctNames,
   memberBundleName,
+  readFleetRecord,
   writeFleetRecord,
   type FleetMemberRecord,
   type FleetRecord,
@@ -183,21 +184,11 @@ export async function backupFleet(
   }
 
   const stored = done.some((d) => d.result);
-  if (stored) {
-    const record: FleetRecord = {
-      format: 'dbdrill-fleet',
-      formatVersion: 1,
-      name: options.name,
-      mode,
-      updatedAt: clock.now().toISOString(),
-      members: members.map(({ database, name, component }) => ({
-        database,
-        name,
-        ...(component ? { component } : {}),
-      })),
-    };
-    await writeFleetRecord(store, record);
-  }
+  if (stored)
+    await writeFleetRecord(
+      store,
+      await nextRecord(store, options.name, mode, members, selection, clock.now()),
+    );
   const now = clock.now();
   const rows: FleetMemberRow[] = [];
   for (const d of done) rows.push(await backupRow(store, d, now, mode === 'separate'));
@@ -220,6 +211,42 @@ export async function backupFleet(
     );
   }
   return out;
+}
+
+/**
+ * The record after this run. `all` (and a list of URLs) is the whole fleet, so it replaces the
+ * record; named databases of a separate fleet are a part of it, so they join the members already
+ * recorded (a later `databases: beta` backup must not drop alpha and gamma from the next
+ * `databases: all` drill). A joint bundle holds exactly its members, so it always replaces.
+ */
+async function nextRecord(
+  store: ReturnType<UseCaseDeps['openStore']>,
+  name: string,
+  mode: FleetMode,
+  members: BackupFleetMember[],
+  selection: FleetSelection,
+  now: Date,
+): Promise<FleetRecord> {
+  const fresh: FleetMemberRecord[] = members.map(({ database, name: n, component }) => ({
+    database,
+    name: n,
+    ...(component ? { component } : {}),
+  }));
+  const partial = mode === 'separate' && Array.isArray(selection.databases) && !selection.fromUrls;
+  const previous = partial ? await readFleetRecord(store, name).catch(() => undefined) : undefined;
+  const kept =
+    previous?.mode === mode
+      ? previous.members.filter((m) => !fresh.some((f) => f.database === m.database))
+      : [];
+  return {
+    format: 'dbdrill-fleet',
+    formatVersion: 1,
+    name,
+    mode,
+    updatedAt: now.toISOString(),
+    // merged members are listed by name; a fresh list keeps its own order (the URLs', or pg_database's)
+    members: kept.length ? [...kept, ...fresh].sort((a, b) => a.database.localeCompare(b.database)) : fresh,
+  };
 }
 
 async function backupRow(
