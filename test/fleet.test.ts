@@ -9,9 +9,9 @@
  * The drill's verdict is judged independently: each member's migrate-command counts the restored
  * rows with the real psql and appends them to a file this test reads.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { chmod, open, readdir, readFile, stat } from 'node:fs/promises';
+import { chmod, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { runCli } from '../src/cli/main.js';
@@ -35,6 +35,7 @@ import {
   type RawOptions,
 } from '../src/core/options/index.js';
 import { openStore } from '../src/core/stores/open-store.js';
+import { inputEnvName, parseOutputFile } from './helpers/action-runner.js';
 import { startCaptureServer } from './helpers/capture-server.js';
 import { tempDir, testDeps } from './helpers/deps.js';
 import { MemoryLogger } from './helpers/memory-logger.js';
@@ -204,6 +205,101 @@ describe('fleet backup, separate', () => {
     const r = await runBackup(backupRaw({ name: 'named', databases: ['gamma,alpha'], format: 'custom' }));
     expect(r.members.map((m) => m.member.name)).toEqual(['named-gamma', 'named-alpha']);
     expect(r.members.map((m) => m.result?.rows)).toEqual([33, 11]);
+  });
+});
+
+describe('fleet backup from several database-url lines', () => {
+  const urlOf = (db: string) => cluster.url.replace(/\/app$/, `/${db}`);
+
+  it('without fleet-mode they stay one joint recovery point (no fleet)', () => {
+    expect(
+      parseBackupFleet(new OptionReader(backupRaw({ 'database-url': [urlOf('alpha'), urlOf('beta')] }))),
+    ).toBe(undefined);
+  });
+
+  it('with fleet-mode separate: one bundle per URL, named by its database', async () => {
+    const r = await runBackup(
+      backupRaw({
+        name: 'urls',
+        'database-url': [urlOf('gamma'), urlOf('alpha')],
+        'fleet-mode': 'separate',
+        format: 'custom',
+      }),
+    );
+    expect(r.members.map((m) => [m.member.name, m.result?.rows])).toEqual([
+      ['urls-gamma', 33],
+      ['urls-alpha', 11],
+    ]);
+    const record = await readFleetRecord(openStore(storeDir, { logger: new MemoryLogger() }), 'urls');
+    expect(record?.members.map((m) => m.database)).toEqual(['gamma', 'alpha']);
+  });
+
+  it('refuses a URL that names no database, and one database twice', async () => {
+    const noDb = cluster.url.replace(/\/app$/, '');
+    const e1 = await runBackup(
+      backupRaw({ 'database-url': [urlOf('alpha'), noDb], 'fleet-mode': 'separate' }),
+    ).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(e1).toBeInstanceOf(ConfigError);
+    expect(String(e1)).toMatch(/database-url line 2 names no database/);
+    const e2 = await runBackup(
+      backupRaw({ 'database-url': [urlOf('alpha'), urlOf('alpha')], 'fleet-mode': 'separate' }),
+    ).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(String(e2)).toMatch(/names the database "alpha" twice/);
+  });
+});
+
+describe('the backup action, a fleet', () => {
+  it('sets bundle and sha256 one a line, the total size, fleet-json, and the table as the job summary', async () => {
+    const saved = { ...process.env };
+    const writes: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    const outputFile = join(work.dir, 'github_output');
+    const summaryFile = join(work.dir, 'step_summary');
+    try {
+      await writeFile(outputFile, '');
+      await writeFile(summaryFile, '');
+      process.env.GITHUB_OUTPUT = outputFile;
+      process.env.GITHUB_STEP_SUMMARY = summaryFile;
+      const inputs = {
+        'database-url': cluster.url,
+        store: storeDir,
+        name: 'act',
+        databases: 'beta\ngamma',
+        format: 'custom',
+      };
+      for (const [k, v] of Object.entries(inputs)) process.env[inputEnvName(k)] = v;
+      const { run } = await import('../src/actions/backup/main.js');
+      await run();
+      expect(process.exitCode).toBeUndefined();
+      const outputs = parseOutputFile(await readFile(outputFile, 'utf8'));
+      expect(outputs.bundle.split('\n').map((b) => b.slice(b.lastIndexOf('/') + 1))).toEqual([
+        expect.stringMatching(/^act-beta-\d{8}T\d{6}Z\.dbdrill\.tar$/),
+        expect.stringMatching(/^act-gamma-\d{8}T\d{6}Z\.dbdrill\.tar$/),
+      ]);
+      expect(outputs.sha256.split('\n')).toHaveLength(2);
+      const sizes = await Promise.all(outputs.bundle.split('\n').map((b) => stat(b).then((x) => x.size)));
+      expect(Number(outputs['size-bytes'])).toBe(sizes[0] + sizes[1]);
+      const fleet = JSON.parse(outputs['fleet-json']) as { ok: boolean; members: { database: string }[] };
+      expect(fleet.ok).toBe(true);
+      expect(fleet.members.map((m) => m.database)).toEqual(['beta', 'gamma']);
+      expect(await readFile(summaryFile, 'utf8')).toMatch(
+        /fleet act \(separate\) backup: 2 of 2 passed[\s\S]*\| beta \| act-beta-/,
+      );
+    } finally {
+      spy.mockRestore();
+      process.exitCode = undefined;
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
   });
 });
 
