@@ -254,6 +254,32 @@ describe('fleet backup from several database-url lines', () => {
   });
 });
 
+describe('the CLI, a fleet backup', () => {
+  it('prints the fleet table on stdout, and with --json the fleet key', async () => {
+    let out = '';
+    const args = ['backup', '--database-url', cluster.url, '--store', storeDir, '--name', 'cli'];
+    const io = { stdout: (t: string) => (out += t), stderr: () => undefined, env: process.env };
+    expect(await runCli([...args, '--databases', 'beta', '--format', 'custom'], io)).toBe(0);
+    expect(out.split('\n')[0]).toBe('fleet cli (separate) backup: 1 of 1 passed');
+    expect(out).toMatch(/^database +bundle +bundle age +last drill +RTO \/ budget +RPO \/ budget +status$/m);
+    expect(out).toMatch(/^beta +cli-beta-\d{8}T\d{6}Z\.dbdrill\.tar .* passed$/m);
+    out = '';
+    expect(await runCli([...args, '--databases', 'alpha, gamma', '--format', 'custom', '--json'], io)).toBe(
+      0,
+    );
+    const json = JSON.parse(out) as {
+      ok: boolean;
+      bundles: string[];
+      sizeBytes: number;
+      fleet: { members: unknown[] };
+    };
+    expect(json.ok).toBe(true);
+    expect(json.bundles).toHaveLength(2);
+    expect(json.fleet.members).toHaveLength(2);
+    expect(json.sizeBytes).toBeGreaterThan(0);
+  });
+});
+
 describe('the backup action, a fleet', () => {
   it('sets bundle and sha256 one a line, the total size, fleet-json, and the table as the job summary', async () => {
     const saved = { ...process.env };

@@ -21,6 +21,7 @@ import {
   FLEET_SUMMARY_FILES,
   type FleetBackupResult,
   type FleetDrillResult,
+  type FleetSummary,
 } from '../core/fleet/index.js';
 import {
   parseBackupOptions,
@@ -32,8 +33,10 @@ import {
 } from '../core/options/index.js';
 import { REPORT_FILES } from '../core/report/write.js';
 
-async function summarize(markdown: string): Promise<void> {
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
+/** Reasons quote tool errors: every registered secret is removed before they leave the process. */
+async function publishSummary(deps: SessionDeps, summary: FleetSummary): Promise<void> {
+  core.setOutput('fleet-json', deps.redact(JSON.stringify(summary)));
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(deps.redact(fleetMarkdown(summary))).write();
 }
 
 async function settled<T extends FleetBackupResult | FleetDrillResult>(
@@ -76,8 +79,7 @@ export async function runBackupFleetAction(
       core.setOutput('sha256', stored.map((b) => b.sha256).join('\n'));
       core.setOutput('size-bytes', String(stored.reduce((n, b) => n + b.sizeBytes, 0)));
       core.setOutput('duration-seconds', String(r.durationSeconds));
-      core.setOutput('fleet-json', JSON.stringify(r.summary));
-      await summarize(fleetMarkdown(r.summary));
+      await publishSummary(deps, r.summary);
     },
   );
 }
@@ -104,8 +106,7 @@ export async function runDrillFleetAction(
       core.setOutput('rto-seconds', r.rtoSeconds === null ? '' : String(r.rtoSeconds));
       core.setOutput('rpo-seconds', r.rpoSeconds === null ? '' : String(r.rpoSeconds));
       core.setOutput('report-path', r.reportDir);
-      core.setOutput('fleet-json', JSON.stringify(r.summary));
-      await summarize(fleetMarkdown(r.summary));
+      await publishSummary(deps, r.summary);
       if (upload.artifactName && process.env.ACTIONS_RUNTIME_TOKEN) {
         try {
           const files = [

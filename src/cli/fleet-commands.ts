@@ -71,7 +71,7 @@ export function fleetFailureJson(err: unknown): Record<string, unknown> | undefi
 }
 
 async function printing<T extends FleetBackupResult | FleetDrillResult>(
-  io: CommandIo,
+  io: CommandIo & { redact: (text: string) => string },
   run: () => Promise<T>,
   json: (r: T) => Record<string, unknown>,
 ): Promise<number> {
@@ -81,11 +81,11 @@ async function printing<T extends FleetBackupResult | FleetDrillResult>(
   } catch (err) {
     // the failure's JSON is printed by the CLI's catch (fleetFailureJson); the table is printed here
     const failed = fleetResultOf<T>(err);
-    if (failed && !io.json) io.stdout(fleetText(failed.summary));
+    if (failed && !io.json) io.stdout(io.redact(fleetText(failed.summary)));
     throw err;
   }
   if (io.json) io.print(json(result));
-  else io.stdout(fleetText(result.summary));
+  else io.stdout(io.redact(fleetText(result.summary)));
   return 0;
 }
 
@@ -100,7 +100,7 @@ export function runBackupFleet(
   const retention = parseRetentionPolicy(reader);
   const announced = fleetAnnouncer(reader, deps, env);
   return printing(
-    io,
+    { ...io, redact: deps.redact },
     () =>
       announced(
         'backup',
@@ -123,7 +123,7 @@ export function runDrillFleet(
   const options = parseDrillOptions(reader);
   const announced = fleetAnnouncer(reader, deps, env);
   return printing(
-    io,
+    { ...io, redact: deps.redact },
     () =>
       announced(
         'drill',
