@@ -47,6 +47,11 @@ export interface VerifiedBundle {
     rows?: Record<string, number>;
     report: PgDumpReport;
   };
+  /**
+   * Each PostgreSQL component's own dump summary, by component id: a bundle with several
+   * PostgreSQL dumps is checked against each dump's TOC, never the last one read (`pgDump`).
+   */
+  pgDumps?: Record<string, NonNullable<VerifiedBundle['pgDump']>>;
   mongo?: MongoArchiveSummary[];
   /** Member path -> the local file it was extracted to. */
   extracted?: Record<string, string>;
@@ -202,6 +207,8 @@ export interface InspectionFindings {
   kind: 'bundle' | 'unknown' | `bare-${string}`;
   layers: VerifyLayer[];
   pgDump?: PgDumpSummary;
+  /** Each PostgreSQL component's dump summary, by component id (a bundle may hold several). */
+  pgDumps?: Record<string, PgDumpSummary>;
   mongo?: MongoArchiveSummary[];
 }
 

@@ -150,6 +150,7 @@ class PostgresMemberReader implements BundleMemberReader {
       sink,
     );
     findings.pgDump = inspected.summary;
+    if (inspected.summary && component) (findings.pgDumps ??= {})[component.id] = inspected.summary;
     findings.layers.push(...inspected.layers);
     if (inspected.summary && manifest && component)
       findings.layers.push(tablesLayer(component, inspected.summary, options.deep));
@@ -161,6 +162,8 @@ class PostgresMemberReader implements BundleMemberReader {
     for (const inspection of this.directoryDumps.values()) {
       const out = await inspection.finish();
       if (out.summary) findings.pgDump = out.summary;
+      if (out.summary && inspection.component)
+        (findings.pgDumps ??= {})[inspection.component.id] = out.summary;
       findings.layers.push(...out.layers);
       if (out.summary && manifest && inspection.component)
         findings.layers.push(tablesLayer(inspection.component, out.summary, options.deep));
