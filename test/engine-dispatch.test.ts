@@ -48,6 +48,7 @@ function fakeEngine(calls: string[]): RegisteredEngine {
       serverVersion: '1.0',
       tool: 'fakedump 1',
     }),
+    describeSource: () => ({ engine: 'fakedb', database: 'x', serverVersion: '1.0' }),
     totals: (c) => ({ documents: (c as unknown as { items: number }).items }),
     recognizesBareDump: (head) => head.subarray(0, MAGIC.length).equals(MAGIC),
     async inspectBareDump(_head, stream, { findings }: EngineInspectContext) {

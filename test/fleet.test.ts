@@ -402,6 +402,9 @@ describe('fleet drill', () => {
       const structure = m.result!.report.checks.filter((c) => c.group === 'structure');
       expect(structure.length).toBeGreaterThan(0);
       expect(structure.every((c) => c.ok)).toBe(true);
+      // the report's source is the member's own database, not the bundle's first component
+      expect(m.result!.report.source?.database).toBe(m.member.database);
+      expect(m.result!.report.sources).toBeUndefined();
       const table = MEMBERS[m.member.database as keyof typeof MEMBERS][0];
       expect(m.result!.counts.map((c) => [c.name, c.actual])).toEqual([
         [`public.${table}`, MEMBERS[m.member.database as keyof typeof MEMBERS][1]],

@@ -190,8 +190,19 @@ describe('a joint PostgreSQL + MongoDB + secrets recovery point', () => {
     expect((err as Error).message).toMatch(/cannot connect to MongoDB at root@127\.0\.0\.1:1\/restored/);
     const r = JSON.parse(await readFile(join(report('c'), 'drill-report.json'), 'utf8')) as {
       checks: { name: string; ok: boolean }[];
+      source?: { engine?: string; database?: string };
+      sources?: { engine?: string; database?: string }[];
     };
     expect(r.checks.find((c) => c.name === 'pg_restore')?.ok).toBe(true);
     expect(r.checks.find((c) => c.name === 'mongorestore')?.ok).toBe(true);
+    // the report names both databases it restored, not only the manifest's first component
+    expect(r.sources?.map((s) => [s.engine, s.database])).toEqual([
+      ['postgres', 'shop'],
+      ['mongodb', 'test'],
+    ]);
+    expect(r.source).toEqual(r.sources?.[0]);
+    const markdown = await readFile(join(report('c'), 'drill-report.md'), 'utf8');
+    expect(markdown).toMatch(/\*\*Source:\*\* database `shop`, PostgreSQL/);
+    expect(markdown).toMatch(/\*\*Source:\*\* database `test`, MongoDB/);
   });
 });

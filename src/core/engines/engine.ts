@@ -17,7 +17,7 @@ import type { Component, DatabaseLocale, Manifest } from '../bundle/manifest.js'
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner } from '../process.js';
-import type { DrillCheck, DrillReport, DrillTarget } from '../report/model.js';
+import type { DrillCheck, DrillReport, DrillSource, DrillTarget } from '../report/model.js';
 import type { BackupOptions } from '../options/backup-options.js';
 import type { SqlScript } from '../options/drill-options.js';
 import type { VerifyLayer } from '../verify-layer.js';
@@ -266,6 +266,8 @@ export interface Engine<Options = unknown> {
   summarize(component: Component): ComponentSummary;
   /** What the component adds to backup's totals. */
   totals(component: Component): ComponentTotals;
+  /** The database a component was taken from, as the drill report names it for an auditor. */
+  describeSource(component: Component): DrillSource;
 
   /** Whether a stored object's first bytes (at most 512) start one of this engine's dump files, stored bare. */
   recognizesBareDump(head: Buffer): boolean;

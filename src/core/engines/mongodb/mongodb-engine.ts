@@ -45,6 +45,11 @@ export const mongodbEngine: Engine<MongoDrillOptions> = {
     return { collections: collections.length, documents: collections.reduce((n, x) => n + x.documents, 0) };
   },
 
+  describeSource(c) {
+    const mongo = own(c);
+    return { engine: 'mongodb', database: mongo.database ?? '(all)', serverVersion: mongo.serverVersion };
+  },
+
   recognizesBareDump: (head) => isMongoArchive(head),
 
   async inspectBareDump(head, stream, { deps, findings, extract }) {

@@ -52,6 +52,16 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
     return { tables: tables.length, rows: tables.reduce((n, t) => n + (t.rows ?? 0), 0) };
   },
 
+  describeSource(c) {
+    const pg = own(c);
+    return {
+      engine: 'postgres',
+      database: pg.database,
+      serverVersion: pg.serverVersion,
+      systemIdentifier: pg.systemIdentifier ?? undefined,
+    };
+  },
+
   recognizesBareDump: (head) => isPgDump(head),
 
   async inspectBareDump(_head, stream, { deps, options, findings, extract }) {
