@@ -5,7 +5,7 @@
  * it natively and catches damage in one data file; the drill restores it with pg_restore -j and
  * says format, compression and jobs. Also verify of a bare -Fd directory and of a -Fd tarball.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,20 +24,17 @@ import {
   type RawOptions,
 } from '../src/core/options/index.js';
 import { verify, type VerifyResult } from '../src/core/verify.js';
-import { tempDir, testDeps } from './helpers/deps.js';
-import { REALISTIC_COUNTS, startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
+import { testDeps } from './helpers/deps.js';
+import { REALISTIC_COUNTS, withSourceCluster } from './helpers/pg-cluster.js';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
-let source: TestCluster;
-let work: { dir: string; remove: () => Promise<void> };
-let storeDir: string;
 let def: BackupResult;
 let manifest: Manifest;
 
 function backupOpts(extra: RawOptions = {}) {
   return parseBackupOptions(
-    new OptionReader({ 'database-url': source.url, store: storeDir, name: 'shop', ...extra }),
+    new OptionReader({ 'database-url': env.cluster.url, store: env.storeDir, name: 'shop', ...extra }),
   );
 }
 
@@ -54,21 +51,14 @@ function layer(r: VerifyResult, name: string) {
   return r.layers.find((l) => l.name === name);
 }
 
+const env = withSourceCluster({ setup: (cluster) => cluster.loadRealisticSchema() });
+
 beforeAll(async () => {
-  work = await tempDir();
-  storeDir = join(work.dir, 'store');
-  source = await startTestCluster({ database: 'shop' });
-  await source.loadRealisticSchema();
   def = await backup(testDeps(), backupOpts());
   manifest = JSON.parse(
     execFileSync('tar', ['-xOf', def.bundle, 'manifest.json'], { encoding: 'utf8' }),
   ) as Manifest;
 }, 120_000);
-
-afterAll(async () => {
-  await source?.stop();
-  await work?.remove();
-});
 
 describe('the default backup: a directory-format dump as a folder of members', () => {
   it('records format, compression and jobs in the manifest (manifest format 2)', () => {
@@ -88,23 +78,23 @@ describe('the default backup: a directory-format dump as a folder of members', (
     expect(listing.at(-1)).toBe('SHA256SUMS');
     const dumpFiles = listing.filter((p) => p.startsWith('postgres.dir/'));
     expect(dumpFiles.length).toBeGreaterThan(8);
-    const out = join(work.dir, 'untar');
+    const out = join(env.work.dir, 'untar');
     mkdirSync(out);
     execFileSync('tar', ['-xf', def.bundle, '-C', out]);
     const sums = readFileSync(join(out, 'SHA256SUMS'), 'utf8');
     for (const f of dumpFiles) expect(sums).toContain(`  ${f}\n`);
     execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: out });
-    await source.sql('CREATE DATABASE restored');
+    await env.cluster.sql('CREATE DATABASE restored');
     execFileSync(join(PG_BIN, 'pg_restore'), [
       '--jobs',
       '2',
       '--no-owner',
       '--dbname',
-      source.url.replace(/\/shop$/, '/restored'),
+      env.cluster.url.replace(/\/shop$/, '/restored'),
       join(out, 'postgres.dir'),
     ]);
     const { Client } = (await import('pg')).default;
-    const c = new Client({ connectionString: source.url.replace(/\/shop$/, '/restored') });
+    const c = new Client({ connectionString: env.cluster.url.replace(/\/shop$/, '/restored') });
     await c.connect();
     try {
       const n = await c.query<{ n: string }>('SELECT count(*) AS n FROM public.order_items');
@@ -135,7 +125,7 @@ describe('the default backup: a directory-format dump as a folder of members', (
     const out = Buffer.from(tar);
     if (how === 'flip') out[data + Math.floor(big.sizeBytes / 2)] ^= 0x20;
     else out.fill(0, data + Math.floor(big.sizeBytes / 3), data + big.sizeBytes);
-    const file = join(work.dir, `${how}.dbdrill.tar`);
+    const file = join(env.work.dir, `${how}.dbdrill.tar`);
     writeFileSync(file, out);
     return file;
   }
@@ -165,7 +155,7 @@ describe('the default backup: a directory-format dump as a folder of members', (
           bundle: def.bundle,
           provision: 'local',
           jobs: '2',
-          'report-dir': join(work.dir, 'report'),
+          'report-dir': join(env.work.dir, 'report'),
         }),
       ),
     );
@@ -234,8 +224,8 @@ describe('explicit choices', () => {
 
 describe('directory dumps made by other tools', () => {
   it('verify reads a bare pg_dump -Fd directory, and fails it when a file is missing', async () => {
-    const dir = join(work.dir, 'bare');
-    execFileSync(join(PG_BIN, 'pg_dump'), ['-Fd', '-j', '2', '-f', dir, '--dbname', source.url]);
+    const dir = join(env.work.dir, 'bare');
+    execFileSync(join(PG_BIN, 'pg_dump'), ['-Fd', '-j', '2', '-f', dir, '--dbname', env.cluster.url]);
     const r = await verifyOf(dir);
     expect(r.problems).toEqual([]);
     expect(r.pgDump?.rows).toMatchObject(REALISTIC_COUNTS);
@@ -250,17 +240,21 @@ describe('directory dumps made by other tools', () => {
   });
 
   it('verify and drill read a -Fd tarball made by GNU tar (no manifest)', async () => {
-    const dir = join(work.dir, 'fd');
-    execFileSync(join(PG_BIN, 'pg_dump'), ['-Fd', '-f', dir, '--dbname', source.url]);
-    const tarFile = join(work.dir, 'shop-fd.tar');
-    execFileSync('tar', ['-cf', tarFile, '-C', work.dir, 'fd']);
+    const dir = join(env.work.dir, 'fd');
+    execFileSync(join(PG_BIN, 'pg_dump'), ['-Fd', '-f', dir, '--dbname', env.cluster.url]);
+    const tarFile = join(env.work.dir, 'shop-fd.tar');
+    execFileSync('tar', ['-cf', tarFile, '-C', env.work.dir, 'fd']);
     const r = await verifyOf(tarFile, false);
     expect(r.problems).toEqual([]);
     expect(layer(r, 'manifest')?.skipped).toBe(true);
     const result = await drill(
       testDeps(),
       parseDrillOptions(
-        new OptionReader({ bundle: tarFile, provision: 'local', 'report-dir': join(work.dir, 'report-fd') }),
+        new OptionReader({
+          bundle: tarFile,
+          provision: 'local',
+          'report-dir': join(env.work.dir, 'report-fd'),
+        }),
       ),
     );
     expect(result.ok).toBe(true);

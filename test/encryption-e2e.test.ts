@@ -3,7 +3,7 @@
  * dbdrill and opened by the real `age` CLI, verify and the drill decrypting them, the KEK pairing
  * check against real databases, and the tiny app receiving secrets-env variables.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, stat, truncate, writeFile, open } from 'node:fs/promises';
@@ -25,8 +25,8 @@ import {
   type RawOptions,
 } from '../src/core/options/index.js';
 import { verify, type VerifyResult } from '../src/core/verify.js';
-import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
-import { tempDir, testDeps } from './helpers/deps.js';
+import { withSourceCluster } from './helpers/pg-cluster.js';
+import { testDeps } from './helpers/deps.js';
 import { freePort } from '../src/core/provision/free-port.js';
 
 const sh = promisify(execFile);
@@ -44,9 +44,6 @@ function sha256Hex(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-let source: TestCluster;
-let work: { dir: string; remove: () => Promise<void> };
-let storeDir: string;
 let secretsA: string;
 let secretsB: string;
 let identity: string;
@@ -56,8 +53,8 @@ let encrypted: BackupResult;
 function backupOpts(extra: RawOptions = {}, secrets = secretsA) {
   return parseBackupOptions(
     new OptionReader({
-      'database-url': source.url,
-      store: storeDir,
+      'database-url': env.cluster.url,
+      store: env.storeDir,
       name: 'shop',
       'secret-files': [join(secrets, 'kek.key'), join(secrets, 'app.env')],
       ...extra,
@@ -88,7 +85,7 @@ async function runDrill(
   raw: RawOptions,
 ): Promise<{ result?: DrillResult; error?: unknown; logger: MemoryLogger }> {
   const deps = testDeps();
-  const reportDir = join(work.dir, 'reports', String(Math.random()).slice(2));
+  const reportDir = join(env.work.dir, 'reports', String(Math.random()).slice(2));
   try {
     return {
       result: await drill(
@@ -104,18 +101,19 @@ async function runDrill(
   }
 }
 
+const env = withSourceCluster({
+  setup: (cluster) =>
+    cluster.sql(`
+      CREATE TABLE public.orders (id serial PRIMARY KEY, total numeric NOT NULL);
+      INSERT INTO public.orders (total) SELECT g FROM generate_series(1, 250) g;
+      CREATE TABLE public.kek_install (fingerprint text NOT NULL);
+      INSERT INTO public.kek_install VALUES ('${FP_A}');
+    `),
+});
+
 beforeAll(async () => {
-  source = await startTestCluster({ database: 'shop' });
-  await source.sql(`
-    CREATE TABLE public.orders (id serial PRIMARY KEY, total numeric NOT NULL);
-    INSERT INTO public.orders (total) SELECT g FROM generate_series(1, 250) g;
-    CREATE TABLE public.kek_install (fingerprint text NOT NULL);
-    INSERT INTO public.kek_install VALUES ('${FP_A}');
-  `);
-  work = await tempDir();
-  storeDir = join(work.dir, 'store');
-  secretsA = join(work.dir, 'secrets-a');
-  secretsB = join(work.dir, 'secrets-b');
+  secretsA = join(env.work.dir, 'secrets-a');
+  secretsB = join(env.work.dir, 'secrets-b');
   for (const [dir, kek] of [
     [secretsA, KEK_A],
     [secretsB, KEK_B],
@@ -131,7 +129,7 @@ beforeAll(async () => {
     );
   }
   identity = generateIdentity();
-  keyFile = join(work.dir, 'key.txt');
+  keyFile = join(env.work.dir, 'key.txt');
   await writeFile(keyFile, `# created: test\n# public key: ${recipientOf(identity)}\n${identity}\n`, {
     mode: 0o600,
   });
@@ -144,24 +142,19 @@ beforeAll(async () => {
   );
 }, 120_000);
 
-afterAll(async () => {
-  await source?.stop();
-  await work?.remove();
-});
-
 describe('encrypted backup', () => {
   it('is an .age object with a sha256 sidecar, and the real age CLI opens it', async () => {
     expect(encrypted.encrypted).toBe(true);
     expect(encrypted.key).toMatch(/\.age$/);
-    const head = (await readFile(join(storeDir, encrypted.key))).subarray(0, 22).toString('latin1');
+    const head = (await readFile(join(env.storeDir, encrypted.key))).subarray(0, 22).toString('latin1');
     expect(head).toBe('age-encryption.org/v1\n');
-    expect(await readFile(join(storeDir, encrypted.key + '.sha256'), 'utf8')).toContain(encrypted.sha256);
+    expect(await readFile(join(env.storeDir, encrypted.key + '.sha256'), 'utf8')).toContain(encrypted.sha256);
     const listed = await sh('/bin/sh', [
       '-c',
       `age -d -i "$1" "$2" | tar -t`,
       'sh',
       keyFile,
-      join(storeDir, encrypted.key),
+      join(env.storeDir, encrypted.key),
     ]);
     expect(listed.stdout.split('\n').filter(Boolean)).toEqual(
       expect.arrayContaining(['manifest.json', 'secrets/kek.key', 'secrets/app.env']),
@@ -173,7 +166,7 @@ describe('encrypted backup', () => {
           `age -d -i "$1" "$2" | tar -xO manifest.json`,
           'sh',
           keyFile,
-          join(storeDir, encrypted.key),
+          join(env.storeDir, encrypted.key),
         ])
       ).stdout,
     );
@@ -239,7 +232,7 @@ describe('encrypted backup', () => {
 describe('verify an encrypted bundle', () => {
   it('passes every layer with the identity (a key file path, or the key itself)', async () => {
     for (const id of [keyFile, identity]) {
-      const { result, logger } = await verifyBundle(join(storeDir, encrypted.key), {
+      const { result, logger } = await verifyBundle(join(env.storeDir, encrypted.key), {
         identity: id,
         deep: 'true',
       });
@@ -254,7 +247,7 @@ describe('verify an encrypted bundle', () => {
   });
 
   it('fails without a key, but says the stored object is intact', async () => {
-    const { result } = await verifyBundle(join(storeDir, encrypted.key));
+    const { result } = await verifyBundle(join(env.storeDir, encrypted.key));
     expect(result.ok).toBe(false);
     expect(layer(result, 'stored object')).toMatchObject({ ok: true });
     expect(layer(result, 'stored object')?.detail).toMatch(/^intact/);
@@ -263,7 +256,9 @@ describe('verify an encrypted bundle', () => {
   });
 
   it('fails with a wrong identity: "no identity matches this bundle"', async () => {
-    const { result } = await verifyBundle(join(storeDir, encrypted.key), { identity: generateIdentity() });
+    const { result } = await verifyBundle(join(env.storeDir, encrypted.key), {
+      identity: generateIdentity(),
+    });
     expect(result.ok).toBe(false);
     expect(layer(result, 'decrypts')?.detail).toMatch(/no identity matches this bundle/);
     expect(layer(result, 'stored object')?.ok).toBe(true);
@@ -273,7 +268,7 @@ describe('verify an encrypted bundle', () => {
     const bad = 'AGE-SECRET-KEY-1NOTAREALKEY';
     const err = await verify(
       testDeps(),
-      parseVerifyOptions(new OptionReader({ bundle: join(storeDir, encrypted.key), identity: bad })),
+      parseVerifyOptions(new OptionReader({ bundle: join(env.storeDir, encrypted.key), identity: bad })),
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(/^identity: /);
@@ -281,12 +276,12 @@ describe('verify an encrypted bundle', () => {
   });
 
   it('reports a truncated and a tampered bundle as damaged, and the stored object as changed', async () => {
-    const damaged = join(work.dir, 'damaged');
+    const damaged = join(env.work.dir, 'damaged');
     await mkdir(damaged);
-    const size = (await stat(join(storeDir, encrypted.key))).size;
+    const size = (await stat(join(env.storeDir, encrypted.key))).size;
     const cut = join(damaged, 'cut-' + encrypted.key);
-    await copyFile(join(storeDir, encrypted.key), cut);
-    await copyFile(join(storeDir, encrypted.key + '.sha256'), cut + '.sha256');
+    await copyFile(join(env.storeDir, encrypted.key), cut);
+    await copyFile(join(env.storeDir, encrypted.key + '.sha256'), cut + '.sha256');
     await truncate(cut, size - 1000);
     const t = await verifyBundle(cut, { identity: keyFile });
     expect(t.result.ok).toBe(false);
@@ -294,8 +289,8 @@ describe('verify an encrypted bundle', () => {
     expect(layer(t.result, 'stored object')?.ok).toBe(false);
 
     const flipped = join(damaged, 'flip-' + encrypted.key);
-    await copyFile(join(storeDir, encrypted.key), flipped);
-    await copyFile(join(storeDir, encrypted.key + '.sha256'), flipped + '.sha256');
+    await copyFile(join(env.storeDir, encrypted.key), flipped);
+    await copyFile(join(env.storeDir, encrypted.key + '.sha256'), flipped + '.sha256');
     const fh = await open(flipped, 'r+');
     const at = Math.floor(size / 2);
     const b = Buffer.alloc(1);
@@ -312,12 +307,14 @@ describe('verify an encrypted bundle', () => {
   it('with a passphrase: the right one passes, a wrong one says so', async () => {
     const pw = await backup(testDeps(), backupOpts({ passphrase: 'correct horse battery staple' }));
     expect(pw.encrypted).toBe(true);
-    const good = await verifyBundle(join(storeDir, pw.key), { passphrase: 'correct horse battery staple' });
+    const good = await verifyBundle(join(env.storeDir, pw.key), {
+      passphrase: 'correct horse battery staple',
+    });
     expect(good.result.problems).toEqual([]);
-    const wrong = await verifyBundle(join(storeDir, pw.key), { passphrase: 'wrong horse' });
+    const wrong = await verifyBundle(join(env.storeDir, pw.key), { passphrase: 'wrong horse' });
     expect(wrong.result.ok).toBe(false);
     expect(layer(wrong.result, 'decrypts')?.detail).toBe('wrong passphrase');
-    const withIdentity = await verifyBundle(join(storeDir, pw.key), { identity: keyFile });
+    const withIdentity = await verifyBundle(join(env.storeDir, pw.key), { identity: keyFile });
     expect(layer(withIdentity.result, 'decrypts')?.detail).toMatch(
       /encrypted with a passphrase; pass passphrase/,
     );
@@ -325,7 +322,7 @@ describe('verify an encrypted bundle', () => {
 
   it('accepts a key for a plain bundle, with a note', async () => {
     const plain = await backup(testDeps(), backupOpts({ 'allow-unencrypted-secrets': 'true' }));
-    const { result, logger } = await verifyBundle(join(storeDir, plain.key), { identity: keyFile });
+    const { result, logger } = await verifyBundle(join(env.storeDir, plain.key), { identity: keyFile });
     expect(result.ok).toBe(true);
     expect(layer(result, 'decrypts')).toMatchObject({ ok: true, skipped: true });
     expect(
@@ -338,7 +335,7 @@ describe('drill an encrypted bundle', () => {
   it('decrypts with the identity, pairs the KEK on the restored database, and hands the app its .env', async () => {
     const port = await freePort();
     const { result, logger } = await runDrill({
-      bundle: join(storeDir, encrypted.key),
+      bundle: join(env.storeDir, encrypted.key),
       identity: keyFile,
       'secrets-env': 'true',
       'kek-fingerprint-query': 'SELECT fingerprint FROM public.kek_install',
@@ -365,7 +362,7 @@ describe('drill an encrypted bundle', () => {
   it('without secrets-env the app does not get the .env variables', async () => {
     const port = await freePort();
     const { result } = await runDrill({
-      bundle: join(storeDir, encrypted.key),
+      bundle: join(env.storeDir, encrypted.key),
       identity: identity,
       'app-command': `TINY_APP_PORT=${port} exec node ${APP}`,
       'health-urls': [`GET http://127.0.0.1:${port}/env/APP_SECRET 200 "set":false`],
@@ -375,7 +372,7 @@ describe('drill an encrypted bundle', () => {
   }, 120_000);
 
   it('fails without the key, and fails in group kek when the restored database and secret store do not pair', async () => {
-    const noKey = await runDrill({ bundle: join(storeDir, encrypted.key) });
+    const noKey = await runDrill({ bundle: join(env.storeDir, encrypted.key) });
     expect(noKey.result?.status).toBe('failed');
     expect(noKey.result?.report.checks.find((c) => c.name === 'decrypts')).toMatchObject({ ok: false });
 
@@ -385,7 +382,7 @@ describe('drill an encrypted bundle', () => {
       backupOpts({ recipients: [recipientOf(identity)] }, secretsB),
     );
     const { result, error } = await runDrill({
-      bundle: join(storeDir, mismatched.key),
+      bundle: join(env.storeDir, mismatched.key),
       identity: keyFile,
       'kek-fingerprint-query': 'SELECT fingerprint FROM public.kek_install',
     });

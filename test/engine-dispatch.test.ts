@@ -48,6 +48,7 @@ function fakeEngine(calls: string[]): RegisteredEngine {
       serverVersion: '1.0',
       tool: 'fakedump 1',
     }),
+    describeSource: () => ({ engine: 'fakedb', database: 'x', serverVersion: '1.0' }),
     totals: (c) => ({ documents: (c as unknown as { items: number }).items }),
     recognizesBareDump: (head) => head.subarray(0, MAGIC.length).equals(MAGIC),
     async inspectBareDump(_head, stream, { findings }: EngineInspectContext) {
@@ -79,7 +80,16 @@ function fakeEngine(calls: string[]): RegisteredEngine {
         },
         foreignTarball: () =>
           read.length
-            ? { kind: 'bare-fakedb', members: read.length, manifestDetail: 'not applicable to fake parts' }
+            ? {
+                kind: 'bare-fakedb',
+                members: read.length,
+                manifestLayer: {
+                  name: 'manifest',
+                  ok: true,
+                  skipped: true,
+                  detail: 'not applicable to fake parts',
+                },
+              }
             : undefined,
       };
     },

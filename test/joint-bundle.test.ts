@@ -5,7 +5,7 @@
  * the dumps; verify reads both dumps in one pass; max-skew; the drill boots the app once with
  * both URLs. The same path against real mongo:7 and postgres:16 runs in .github/workflows/mongo.yml.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,25 +22,22 @@ import {
   type RawOptions,
 } from '../src/core/options/index.js';
 import { verify } from '../src/core/verify.js';
-import { tempDir, testDeps } from './helpers/deps.js';
+import { testDeps } from './helpers/deps.js';
 import { writeFakeMongoTools, type FakeTools } from './helpers/fake-mongo-tools.js';
-import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
+import { withSourceCluster } from './helpers/pg-cluster.js';
 
 const OPLOG_GZ = join(process.cwd(), 'test/fixtures/mongo/archive-gzip-derived/dump-w-oplog.archive.gz');
 const MONGO_URL = 'mongodb://app:m0ngo-pw@127.0.0.1:27017/test';
 
-let cluster: TestCluster;
-let work: { dir: string; remove: () => Promise<void> };
 let fake: FakeTools;
-let storeDir: string;
 let kek: string;
 let joint: BackupResult;
 
 function opts(extra: RawOptions = {}) {
   return parseBackupOptions(
     new OptionReader({
-      'database-url': [cluster.url, MONGO_URL],
-      store: storeDir,
+      'database-url': [env.cluster.url, MONGO_URL],
+      store: env.storeDir,
       name: 'app',
       'secret-files': [kek],
       'mongo-bin-dir': fake.binDir,
@@ -51,22 +48,19 @@ function opts(extra: RawOptions = {}) {
   );
 }
 
-beforeAll(async () => {
-  cluster = await startTestCluster({ database: 'shop' });
-  await cluster.sql(
-    `CREATE TABLE orders (id int primary key, total numeric); INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 500) g;`,
-  );
-  work = await tempDir('dbdrill-joint-');
-  fake = await writeFakeMongoTools(work.dir, { source: OPLOG_GZ });
-  storeDir = join(work.dir, 'store');
-  kek = join(work.dir, 'kek.key');
-  await writeFile(kek, 'KEK-0123456789abcdef\n', { mode: 0o600 });
-  joint = await backup(testDeps(), opts());
+const env = withSourceCluster({
+  workPrefix: 'dbdrill-joint-',
+  setup: (cluster) =>
+    cluster.sql(
+      `CREATE TABLE orders (id int primary key, total numeric); INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 500) g;`,
+    ),
 });
 
-afterAll(async () => {
-  await cluster?.stop();
-  await work?.remove();
+beforeAll(async () => {
+  fake = await writeFakeMongoTools(env.work.dir, { source: OPLOG_GZ });
+  kek = join(env.work.dir, 'kek.key');
+  await writeFile(kek, 'KEK-0123456789abcdef\n', { mode: 0o600 });
+  joint = await backup(testDeps(), opts());
 });
 
 describe('a joint PostgreSQL + MongoDB + secrets recovery point', () => {
@@ -124,10 +118,10 @@ describe('a joint PostgreSQL + MongoDB + secrets recovery point', () => {
   });
 
   it('max-skew: dumps too far apart fail the backup and store nothing', async () => {
-    const slowDir = join(work.dir, 'slow');
+    const slowDir = join(env.work.dir, 'slow');
     await mkdir(slowDir);
     const slow = await writeFakeMongoTools(slowDir, { source: OPLOG_GZ, sleep: 2 });
-    const store = join(work.dir, 'store-skew');
+    const store = join(env.work.dir, 'store-skew');
     const err = await backup(
       testDeps(),
       opts({ store, 'mongo-bin-dir': slow.binDir, 'max-skew': '1s' }),
@@ -146,7 +140,7 @@ describe('a joint PostgreSQL + MongoDB + secrets recovery point', () => {
   });
 
   it('the drill needs a target per engine, and boots the app once with DATABASE_URL and MONGODB_URL', async () => {
-    const report = (n: string) => join(work.dir, `report-${n}`);
+    const report = (n: string) => join(env.work.dir, `report-${n}`);
     const onlyPg = await drill(
       testDeps(),
       parseDrillOptions(
@@ -171,7 +165,7 @@ describe('a joint PostgreSQL + MongoDB + secrets recovery point', () => {
 
     // Both restores run (pg_restore for real, mongorestore as the double); the app starts once with
     // both URLs; counting MongoDB documents needs a real mongod, so the drill ends there.
-    const envFile = join(work.dir, 'app-env.txt');
+    const envFile = join(env.work.dir, 'app-env.txt');
     const err = await drill(
       testDeps(),
       parseDrillOptions(
@@ -196,8 +190,19 @@ describe('a joint PostgreSQL + MongoDB + secrets recovery point', () => {
     expect((err as Error).message).toMatch(/cannot connect to MongoDB at root@127\.0\.0\.1:1\/restored/);
     const r = JSON.parse(await readFile(join(report('c'), 'drill-report.json'), 'utf8')) as {
       checks: { name: string; ok: boolean }[];
+      source?: { engine?: string; database?: string };
+      sources?: { engine?: string; database?: string }[];
     };
     expect(r.checks.find((c) => c.name === 'pg_restore')?.ok).toBe(true);
     expect(r.checks.find((c) => c.name === 'mongorestore')?.ok).toBe(true);
+    // the report names both databases it restored, not only the manifest's first component
+    expect(r.sources?.map((s) => [s.engine, s.database])).toEqual([
+      ['postgres', 'shop'],
+      ['mongodb', 'test'],
+    ]);
+    expect(r.source).toEqual(r.sources?.[0]);
+    const markdown = await readFile(join(report('c'), 'drill-report.md'), 'utf8');
+    expect(markdown).toMatch(/\*\*Source:\*\* database `shop`, PostgreSQL/);
+    expect(markdown).toMatch(/\*\*Source:\*\* database `test`, MongoDB/);
   });
 });

@@ -26,31 +26,29 @@ import type { NotifySettings } from '../src/core/notify/settings.js';
 import { backupOutcome, drillOutcome, verifyOutcome } from '../src/core/notify/outcome.js';
 import { parseExposition } from '../src/core/notify/prometheus-text.js';
 import { closedPort, startCaptureServer } from './helpers/capture-server.js';
-import { tempDir, testDeps } from './helpers/deps.js';
-import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
+import { testDeps } from './helpers/deps.js';
+import { withSourceCluster } from './helpers/pg-cluster.js';
 
-let cluster: TestCluster;
-let work: { dir: string; remove: () => Promise<void> };
 let hooks: Awaited<ReturnType<typeof startCaptureServer>>;
-let storeDir: string;
 let metricsFile: string;
 
+const env = withSourceCluster({
+  workPrefix: 'dbdrill-notify-uc-',
+  setup: async (cluster) => {
+    await cluster.sql(
+      'CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 250);',
+    );
+    await cluster.sql('CREATE DATABASE scratch');
+  },
+});
+
 beforeAll(async () => {
-  cluster = await startTestCluster({ database: 'shop' });
-  await cluster.sql(
-    'CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 250);',
-  );
-  await cluster.sql('CREATE DATABASE scratch');
-  work = await tempDir('dbdrill-notify-uc-');
-  storeDir = join(work.dir, 'store');
-  metricsFile = join(work.dir, 'dbdrill.prom');
+  metricsFile = join(env.work.dir, 'dbdrill.prom');
   hooks = await startCaptureServer();
 });
 
 afterAll(async () => {
   await hooks?.close();
-  await cluster?.stop();
-  await work?.remove();
 });
 
 function notify(): { deps: NotifyDeps & { logger: MemoryLogger }; settings: NotifySettings } {
@@ -81,7 +79,7 @@ function sample(name: string, labels: Record<string, string>, text: string): num
 
 const backupOpts = (extra: RawOptions = {}) =>
   parseBackupOptions(
-    new OptionReader({ 'database-url': cluster.url, store: storeDir, name: 'shop', ...extra }),
+    new OptionReader({ 'database-url': env.cluster.url, store: env.storeDir, name: 'shop', ...extra }),
   );
 
 describe('announcing the real use cases', () => {
@@ -114,7 +112,7 @@ describe('announcing the real use cases', () => {
       n.settings,
       'verify',
       'shop',
-      () => verify(testDeps(), parseVerifyOptions(new OptionReader({ store: storeDir, name: 'shop' }))),
+      () => verify(testDeps(), parseVerifyOptions(new OptionReader({ store: env.storeDir, name: 'shop' }))),
       (r) => verifyOutcome('shop', r),
     );
     expect(result.ok).toBe(true);
@@ -129,15 +127,15 @@ describe('announcing the real use cases', () => {
   });
 
   it('a drill that passes, then one whose assertion fails: the failure keeps its RTO and says why', async () => {
-    const target = cluster.url.replace(/\/shop(\?|$)/, '/scratch$1');
+    const target = env.cluster.url.replace(/\/shop(\?|$)/, '/scratch$1');
     const drillOpts = (extra: RawOptions) =>
       parseDrillOptions(
         new OptionReader({
-          store: storeDir,
+          store: env.storeDir,
           name: 'shop',
           'target-url': target,
           clean: 'true',
-          'report-dir': join(work.dir, 'report'),
+          'report-dir': join(env.work.dir, 'report'),
           ...extra,
         }),
       );

@@ -13,7 +13,9 @@ import {
   notifyDisabled,
   registerNotifySecrets,
   runAnnounced,
+  runFleetAnnounced,
   verifyOutcome,
+  type FleetOutcomes,
   type NotifyCommand,
   type Outcome,
 } from '../core/notify/index.js';
@@ -40,6 +42,36 @@ export function announcer(reader: OptionSource, deps: SessionDeps, env: NodeJS.P
           name,
           run,
           outcomeOf,
+        );
+}
+
+export type FleetAnnounced = <T>(
+  command: NotifyCommand,
+  name: string,
+  run: () => Promise<T>,
+  outcomesOf: (result: T) => FleetOutcomes,
+  resultOf: (error: unknown) => T | undefined,
+) => Promise<T>;
+
+/** Like `announcer`, for a fleet: a notification and metrics per member, one dead-man ping for the run. */
+export function fleetAnnouncer(
+  reader: OptionSource,
+  deps: SessionDeps,
+  env: NodeJS.ProcessEnv,
+): FleetAnnounced {
+  const settings = parseNotifySettings(reader);
+  registerNotifySecrets(deps.logger, settings);
+  return (command, name, run, outcomesOf, resultOf) =>
+    notifyDisabled(settings)
+      ? run()
+      : runFleetAnnounced(
+          { logger: deps.logger, clock: deps.clock, env, redact: deps.redact },
+          settings,
+          command,
+          name,
+          run,
+          outcomesOf,
+          resultOf,
         );
 }
 

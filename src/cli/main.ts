@@ -20,7 +20,9 @@ import {
   cliSpecsFor,
   COMMANDS,
   OPTION_SPECS,
+  parseBackupFleet,
   parseBackupOptions,
+  parseDrillFleet,
   parseDrillOptions,
   parseRetentionPolicy,
   parseVerifyOptions,
@@ -29,6 +31,7 @@ import {
 } from '../core/options/index.js';
 import { verify, type VerifyResult } from '../core/verify.js';
 import { DBDRILL_VERSION } from '../core/version.js';
+import { fleetFailureJson, runBackupFleet, runDrillFleet } from './fleet-commands.js';
 import { pruneJson, runList, runPrune } from './store-commands.js';
 
 export interface CliIo {
@@ -171,6 +174,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       async ({ reader, deps }) => {
         switch (command) {
           case 'backup': {
+            const fleet = parseBackupFleet(reader);
+            if (fleet)
+              return await runBackupFleet(deps, reader, fleet, io.env, { json, stdout: io.stdout, print });
             const options = parseBackupOptions(reader);
             const retention = parseRetentionPolicy(reader);
             const announced = announcer(reader, deps, io.env);
@@ -200,6 +206,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             return 0;
           }
           case 'drill': {
+            const fleet = parseDrillFleet(reader);
+            if (fleet)
+              return await runDrillFleet(deps, reader, fleet, io.env, { json, stdout: io.stdout, print });
             const options = parseDrillOptions(reader);
             const name = announcedName(options);
             const result = await announcer(reader, deps, io.env)(
@@ -232,6 +241,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 /** The --json answer of a failed check: the failed use case's own result, as on success. */
 function failureJson(err: unknown): Record<string, unknown> | undefined {
+  const fleet = fleetFailureJson(err);
+  if (fleet) return fleet;
   const verified = CheckFailed.resultOf<VerifyResult>(err, 'layers');
   if (verified) return verifyJson(verified);
   const drilled = CheckFailed.resultOf<DrillResult>(err, 'report');

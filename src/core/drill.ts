@@ -76,13 +76,14 @@ export async function drill(deps: DrillDeps, options: DrillOptions): Promise<Dri
   const { cancelled } = decideVerdict(recorder, options, deps.clock.now(), { thrown, signal: deps.signal });
   const { report } = recorder;
   const { store } = started;
-  const history = store && options.name ? await readDrillHistory(store, options.name).catch(() => []) : [];
+  const historyName = options.historyName ?? options.name;
+  const history = store && historyName ? await readDrillHistory(store, historyName).catch(() => []) : [];
   if (history.length) report.history = history.slice(-HISTORY_IN_REPORT);
   const written = await writeDrillReport(options.reportDir, report, { redact: deps.redact });
   // A usage error (a store that does not exist, a bad option) is no drill to chart, and appending
   // would create the store the user mistyped.
-  if (store && options.name && !(thrown instanceof ConfigError)) {
-    await appendDrillHistory(store, options.name, toHistoryEntry(report)).catch((e) =>
+  if (store && historyName && !(thrown instanceof ConfigError)) {
+    await appendDrillHistory(store, historyName, toHistoryEntry(report)).catch((e) =>
       deps.logger.warning(`could not append to the drill history: ${messageOf(e)}`),
     );
   }
@@ -118,6 +119,7 @@ async function runPhases(
       (request, signal) => provisionFor(deps, options, request, signal),
       deps.logger,
       deps.signal,
+      options.component,
     );
   const early = started.early;
   const { verified, backupEnd } = await fetchAndVerify(

@@ -10,3 +10,17 @@ export interface VerifyLayer {
   skipped?: boolean;
   detail: string;
 }
+
+/**
+ * The `manifest` layer of a dump another tool wrote (a bare file, directory or tarball): it has
+ * no dbdrill manifest, so the layers that hold members against one cannot run. Skipped, never
+ * failed, and it says which checks that leaves out, so a reader of the report sees the gap.
+ */
+export function manifestNotApplicable(what: string, counts = 'table counts'): VerifyLayer {
+  return {
+    name: 'manifest',
+    ok: true,
+    skipped: true,
+    detail: `not applicable: ${what} has no manifest, so member checksums, ${counts} and secret files are not checked`,
+  };
+}

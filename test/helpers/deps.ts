@@ -1,13 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import type { RuntimeDeps } from '../../src/core/deps.js';
 import { MemoryLogger } from './memory-logger.js';
 import { NodeProcessRunner } from '../../src/core/process.js';
 import { openStore } from '../../src/core/stores/open-store.js';
-import { reapAfterExit } from '../../src/core/reaper.js';
+import { makeWorkDir } from '../../src/core/work-dir.js';
 
 /** Real runner, real stores, a memory logger whose lines tests can read. */
 export function testDeps(
@@ -24,17 +22,12 @@ export function testDeps(
   };
 }
 
+/**
+ * A private temp dir for one test file, made the way the use cases make theirs (`makeWorkDir`:
+ * reaped even when jest is killed), but always under the OS temp dir, not RUNNER_TEMP.
+ */
 export async function tempDir(
   prefix = 'dbdrill-test-',
 ): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  // a test body that outlives its timeout, or a killed jest, must not leave the dir behind
-  const reaper = reapAfterExit(dir);
-  return {
-    dir,
-    remove: async () => {
-      await rm(dir, { recursive: true, force: true });
-      reaper.cancel();
-    },
-  };
+  return makeWorkDir(prefix.replace(/^dbdrill-/, '').replace(/-$/, ''), tmpdir());
 }

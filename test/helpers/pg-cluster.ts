@@ -6,7 +6,12 @@
  * embedded npm package (Debian's 15 here, 16 on ubuntu-latest), since that is the version users'
  * own servers run; otherwise the newest of any kind.
  */
+import { join } from 'node:path';
+
+import { afterAll, beforeAll } from '@jest/globals';
 import pg from 'pg';
+
+import { tempDir } from './deps.js';
 
 import { MemoryLogger } from './memory-logger.js';
 import { NodeProcessRunner } from '../../src/core/process.js';
@@ -101,6 +106,41 @@ export async function withCluster<T>(
   } finally {
     await cluster.stop();
   }
+}
+
+/** What `withSourceCluster` sets up for a test file: filled in by its `beforeAll`. */
+export interface SourceEnv {
+  /** The "production" cluster, its database named `shop` unless told otherwise. */
+  cluster: TestCluster;
+  work: { dir: string; remove: () => Promise<void> };
+  /** `<work>/store`, a file store the test's backups go to (not created). */
+  storeDir: string;
+}
+
+/**
+ * The usual integration-test file: one source cluster and one work dir for the whole file,
+ * started in `beforeAll` (with `setup` run on the cluster) and always removed in `afterAll`.
+ * Call it before the file's own `beforeAll`, which jest then runs after this one.
+ */
+export function withSourceCluster(
+  options: {
+    database?: string;
+    workPrefix?: string;
+    setup?: (cluster: TestCluster) => Promise<unknown>;
+  } = {},
+): SourceEnv {
+  const env = {} as SourceEnv;
+  beforeAll(async () => {
+    env.work = await tempDir(options.workPrefix);
+    env.storeDir = join(env.work.dir, 'store');
+    env.cluster = await startTestCluster({ database: options.database ?? 'shop' });
+    await options.setup?.(env.cluster);
+  }, 120_000);
+  afterAll(async () => {
+    await env.cluster?.stop();
+    await env.work?.remove();
+  });
+  return env;
 }
 
 export const REALISTIC_COUNTS = {

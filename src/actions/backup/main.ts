@@ -2,13 +2,16 @@ import * as core from '@actions/core';
 
 import { backupAndPrune } from '../../core/backup.js';
 import { formatBytes, formatDuration } from '../../core/duration.js';
-import { parseBackupOptions, parseRetentionPolicy } from '../../core/options/index.js';
+import { parseBackupFleet, parseBackupOptions, parseRetentionPolicy } from '../../core/options/index.js';
 import { announcer, backupOutcome } from '../../adapters/announce.js';
+import { runBackupFleetAction } from '../fleet.js';
 import { runAction } from '../run-action.js';
 
 /** The backup action: inputs -> backup (and prune, with keep-*) -> outputs and job summary. */
 export async function run(): Promise<void> {
   await runAction('backup', async ({ reader, deps }) => {
+    const fleet = parseBackupFleet(reader);
+    if (fleet) return runBackupFleetAction(deps, reader, fleet);
     const options = parseBackupOptions(reader);
     const retention = parseRetentionPolicy(reader);
     const result = await announcer(reader, deps, process.env)(

@@ -3,9 +3,16 @@ import { readFile } from 'node:fs/promises';
 
 import { drill, type DrillResult } from '../../core/drill.js';
 import { CheckFailed, messageOf } from '../../core/errors.js';
-import { parseDrillOptions, parseReportUpload, type ReportUploadOptions } from '../../core/options/index.js';
+import {
+  parseDrillFleet,
+  parseDrillOptions,
+  parseReportUpload,
+  type ReportUploadOptions,
+} from '../../core/options/index.js';
+import { fleetResultOf } from '../../core/fleet/index.js';
 import { REPORT_FILES } from '../../core/report/write.js';
 import { announcedName, announcer, drillOutcome } from '../../adapters/announce.js';
+import { runDrillFleetAction } from '../fleet.js';
 import { runAction } from '../run-action.js';
 
 async function publish(result: DrillResult, upload: ReportUploadOptions): Promise<void> {
@@ -34,6 +41,14 @@ async function publish(result: DrillResult, upload: ReportUploadOptions): Promis
 /** The restore-drill action: inputs -> drill -> outputs, job summary and the report artifact, on failure too. */
 export async function run(): Promise<void> {
   await runAction('drill', async ({ reader, deps }) => {
+    let fleet;
+    try {
+      fleet = parseDrillFleet(reader);
+      if (fleet) return await runDrillFleetAction(deps, reader, fleet);
+    } catch (err) {
+      if (!fleetResultOf(err)) core.setOutput('status', 'failed');
+      throw err;
+    }
     let upload: ReportUploadOptions | undefined;
     try {
       upload = parseReportUpload(reader);

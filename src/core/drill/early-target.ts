@@ -26,6 +26,8 @@ export class EarlyTarget {
     ) => Promise<ScratchTarget>,
     private readonly logger: Logger,
     private readonly signal?: AbortSignal,
+    /** The component the drill restores (a fleet member of a joint bundle); absent: the first PostgreSQL one. */
+    private readonly componentId?: string,
   ) {}
 
   /**
@@ -35,7 +37,10 @@ export class EarlyTarget {
    */
   onManifest(manifest: Manifest): void {
     if (this.started) return;
-    const c = manifest.components.find((x): x is PostgresComponent => x.engine === 'postgres');
+    const c = manifest.components.find(
+      (x): x is PostgresComponent =>
+        x.engine === 'postgres' && (this.componentId === undefined || x.id === this.componentId),
+    );
     if (!c?.locale) return;
     const request = requestOf(c);
     const signal = this.signal ? AbortSignal.any([this.signal, this.cancel.signal]) : this.cancel.signal;

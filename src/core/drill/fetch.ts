@@ -9,6 +9,7 @@ import type { Manifest } from '../bundle/manifest.js';
 import { locateBundle, newestThatVerifies, resolveNewest, type BundleLocation } from '../catalog/index.js';
 import { CheckFailed } from '../errors.js';
 import type { UseCaseDeps } from '../deps.js';
+import { ENGINES, type RegisteredEngine } from '../engines/registry.js';
 import { inspectBundle, type VerifyResult } from '../inspection/index.js';
 import type { DrillOptions } from '../options/index.js';
 import type { Store } from '../stores/store.js';
@@ -27,7 +28,7 @@ export interface FetchedBundle {
  */
 export async function fetchAndVerify(
   deps: UseCaseDeps,
-  options: Pick<DrillOptions, 'bundle' | 'name' | 'pgBinDir' | 'pgClient'>,
+  options: Pick<DrillOptions, 'bundle' | 'name' | 'pgBinDir' | 'pgClient' | 'component'>,
   store: Store | undefined,
   recorder: DrillRecorder,
   workDir: string,
@@ -73,7 +74,7 @@ export async function fetchAndVerify(
               : ''),
       );
     }
-    recordProvenance(recorder, r);
+    recordProvenance(recorder, r, deps.engines ?? ENGINES, options.component);
     return r;
   });
   return { location, verified, backupEnd: backupEndOf(verified, location) };
@@ -86,22 +87,29 @@ function backupEndOf(v: VerifyResult, location: BundleLocation): Date | undefine
   return v.pgDump?.report.header.createdAt;
 }
 
-/** The bundle's full hash and the source it was taken from: what an auditor matches a drill to. */
-function recordProvenance(recorder: DrillRecorder, v: VerifyResult): void {
+/**
+ * The bundle's full hash and the sources it was taken from: what an auditor matches a drill to.
+ * Each engine restores its first component (or the fleet member's `component`), so a joint
+ * bundle names every database it brings back, not only the first one in the manifest.
+ */
+function recordProvenance(
+  recorder: DrillRecorder,
+  v: VerifyResult,
+  engines: readonly RegisteredEngine[],
+  component: string | undefined,
+): void {
   const { report } = recorder;
   if (v.sha256) report.bundleSha256 = v.sha256;
-  const c = v.manifest?.components[0];
-  if (c?.engine === 'postgres')
-    report.source = {
-      engine: 'postgres',
-      database: c.database,
-      serverVersion: c.serverVersion,
-      systemIdentifier: c.systemIdentifier ?? undefined,
-    };
-  else if (c?.engine === 'mongodb')
-    report.source = { engine: 'mongodb', database: c.database ?? '(all)', serverVersion: c.serverVersion };
-  else if (v.pgDump) {
+  const components = v.manifest?.components ?? [];
+  const sources = engines.flatMap((engine) => {
+    const own = components.filter((c) => c.engine === engine.name);
+    const restored = component === undefined ? own[0] : own.find((c) => c.id === component);
+    return restored ? [engine.describeSource(restored)] : [];
+  });
+  if (!sources.length && v.pgDump) {
     const h = v.pgDump.report.header;
-    report.source = { engine: 'postgres', database: h.database, serverVersion: h.serverVersion };
+    sources.push({ engine: 'postgres', database: h.database, serverVersion: h.serverVersion });
   }
+  report.source = sources[0];
+  if (sources.length > 1) report.sources = sources;
 }

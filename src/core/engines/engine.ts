@@ -17,7 +17,7 @@ import type { Component, DatabaseLocale, Manifest } from '../bundle/manifest.js'
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner } from '../process.js';
-import type { DrillCheck, DrillReport, DrillTarget } from '../report/model.js';
+import type { DrillCheck, DrillReport, DrillSource, DrillTarget } from '../report/model.js';
 import type { BackupOptions } from '../options/backup-options.js';
 import type { SqlScript } from '../options/drill-options.js';
 import type { VerifyLayer } from '../verify-layer.js';
@@ -49,6 +49,11 @@ export interface VerifiedBundle {
     rows?: Record<string, number>;
     report: PgDumpReport;
   };
+  /**
+   * Each PostgreSQL component's own dump summary, by component id: a bundle with several
+   * PostgreSQL dumps is checked against each dump's TOC, never the last one read (`pgDump`).
+   */
+  pgDumps?: Record<string, NonNullable<VerifiedBundle['pgDump']>>;
   mongo?: MongoArchiveSummary[];
   /** Member path -> the local file it was extracted to. */
   extracted?: Record<string, string>;
@@ -210,6 +215,8 @@ export interface InspectionFindings {
   kind: 'bundle' | 'unknown' | `bare-${string}`;
   layers: VerifyLayer[];
   pgDump?: PgDumpSummary;
+  /** Each PostgreSQL component's dump summary, by component id (a bundle may hold several). */
+  pgDumps?: Record<string, PgDumpSummary>;
   mongo?: MongoArchiveSummary[];
 }
 
@@ -253,7 +260,7 @@ export interface BundleMemberReader {
    * `manifest` layer says instead of failing. Undefined when they are not.
    */
   foreignTarball?():
-    { kind: InspectionFindings['kind']; members: number; manifestDetail: string } | undefined;
+    { kind: InspectionFindings['kind']; members: number; manifestLayer: VerifyLayer } | undefined;
 }
 
 export interface Engine<Options = unknown> {
@@ -267,6 +274,8 @@ export interface Engine<Options = unknown> {
   summarize(component: Component): ComponentSummary;
   /** What the component adds to backup's totals. */
   totals(component: Component): ComponentTotals;
+  /** The database a component was taken from, as the drill report names it for an auditor. */
+  describeSource(component: Component): DrillSource;
 
   /** Whether a stored object's first bytes (at most 512) start one of this engine's dump files, stored bare. */
   recognizesBareDump(head: Buffer): boolean;

@@ -51,7 +51,7 @@ export async function inspectBundleMembers(
   if (foreign) {
     // Nothing but one engine's dump files: a dump another tool tarred (pg_dump -Fd's files).
     result.kind = foreign.kind;
-    result.layers.push({ name: 'manifest', ok: true, skipped: true, detail: foreign.manifestDetail });
+    result.layers.push(foreign.manifestLayer);
     return;
   }
   if (!seen.has(MANIFEST_MEMBER)) {
@@ -108,10 +108,8 @@ async function walkBundle(
   const extracted: Record<string, string> = {};
   // A local plain bundle read deep: data members can also be read from their own offsets, in parallel.
   const members = options.deep && options.localFile ? await indexTarFile(options.localFile) : undefined;
-  const context = {
-    ...engineInspectContext(deps, options, result, () => extracted),
-    seekable: members && { path: options.localFile!, members },
-  };
+  const seekable = members && { path: options.localFile!, members };
+  const context = engineInspectContext(deps, options, result, () => extracted, seekable);
   const readers = (deps.engines ?? ENGINES).map((e) => e.readMembers(context));
   const walked: Walked = { seen: new Map(), afterChecksums: [], readers };
   let first = true;

@@ -62,6 +62,8 @@ export interface VerifyResult {
   layers: VerifyLayer[];
   manifest?: Manifest;
   pgDump?: PgDumpSummary;
+  /** Each PostgreSQL component's dump summary, by component id (a bundle may hold several). */
+  pgDumps?: Record<string, PgDumpSummary>;
   /** One per MongoDB archive read (bundle members or a bare archive). */
   mongo?: MongoArchiveSummary[];
   encrypted: boolean;

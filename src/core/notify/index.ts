@@ -7,6 +7,7 @@ export {
   type ChannelResult,
   type NotifyDeps,
 } from './announce.js';
+export { runFleetAnnounced, type FleetOutcomes } from './fleet-announce.js';
 export type { FetchPort, DeliveryPolicy } from './http-delivery.js';
 export type { TextFileIo } from './metrics-file.js';
 export { notifyDisabled, registerNotifySecrets, type NotifySettings } from './settings.js';

@@ -302,6 +302,13 @@ export interface DrillOptions
   rpoSeconds?: number;
   reportDir: string;
   keepTarget: boolean;
+  /**
+   * Not an option: a fleet drill of a one-recovery-point bundle drills one component (`postgres-2`)
+   * per member. Absent: every engine's first component.
+   */
+  component?: string;
+  /** Not an option: the name the drill history is kept under (a fleet member's); default `name`. */
+  historyName?: string;
 }
 
 export function parseDrillOptions(o: OptionSource): DrillOptions {

@@ -12,6 +12,7 @@ export * from './database-urls.js';
 export * from './drill-options.js';
 export * from './dump-format-options.js';
 export * from './encryption-options.js';
+export * from './fleet-options.js';
 export * from './location-options.js';
 export * from './notify-options.js';
 export * from './reader.js';

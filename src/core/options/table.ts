@@ -6,6 +6,7 @@ import { BACKUP_OPTION_SPECS } from './backup-options.js';
 import { DUMP_FORMAT_OPTION_SPECS } from './dump-format-options.js';
 import { DRILL_OPTION_SPECS, REPORT_UPLOAD_OPTION_SPECS } from './drill-options.js';
 import { ENCRYPTION_OPTION_SPECS } from './encryption-options.js';
+import { FLEET_OPTION_SPECS } from './fleet-options.js';
 import { LOCATION_OPTION_SPECS } from './location-options.js';
 import { NOTIFY_OPTION_SPECS } from './notify-options.js';
 import { RETENTION_OPTION_SPECS } from './retention-options.js';
@@ -18,6 +19,7 @@ import { VERIFY_OPTION_SPECS } from './verify-options.js';
 export const OPTION_SPECS: OptionSpec[] = [
   ...LOCATION_OPTION_SPECS,
   ...BACKUP_OPTION_SPECS,
+  ...FLEET_OPTION_SPECS,
   ...DUMP_FORMAT_OPTION_SPECS,
   ...TOOL_OPTION_SPECS,
   ...VERIFY_OPTION_SPECS,

@@ -62,8 +62,8 @@ export function renderMarkdown(report: DrillReport, options: MarkdownOptions = {
       `- **Bundle:** ${mdCode(r.bundle)}${r.bundleCreatedAt ? ` (created ${r.bundleCreatedAt})` : ''}`,
     );
   if (r.bundleSha256) facts.push(`- **Bundle sha256:** ${mdCode(r.bundleSha256)}`);
-  if (r.source) {
-    const s = r.source;
+  const sources = r.sources ?? (r.source ? [r.source] : []);
+  for (const s of sources) {
     const parts = [
       s.database !== undefined ? `database ${mdCode(s.database)}` : undefined,
       s.serverVersion

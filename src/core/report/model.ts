@@ -127,7 +127,10 @@ export interface DrillReport {
   bundleCreatedAt?: string;
   /** The full sha256 of the bundle object as fetched (hex). */
   bundleSha256?: string;
+  /** The first database restored (kept for consumers that read one source). */
   source?: DrillSource;
+  /** Every database the drill restored, when there is more than one (a joint bundle). */
+  sources?: DrillSource[];
   runner?: DrillRunner;
   /** Set whenever status is not `passed`: the first line a reader needs. */
   error?: DrillError;

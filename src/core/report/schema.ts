@@ -12,6 +12,11 @@ const text = { type: 'string' } as const;
 const nonEmpty = { type: 'string', minLength: 1 } as const;
 const nullableCount = { type: ['integer', 'null'], minimum: 0 } as const;
 
+const sourceSchema = {
+  type: 'object',
+  properties: { engine: text, database: text, serverVersion: text, systemIdentifier: text },
+} as const;
+
 const objective = {
   type: 'object',
   required: ['budgetSeconds', 'ok'],
@@ -53,10 +58,8 @@ export const drillReportSchema = {
     bundle: text,
     bundleCreatedAt: isoTime,
     bundleSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-    source: {
-      type: 'object',
-      properties: { engine: text, database: text, serverVersion: text, systemIdentifier: text },
-    },
+    source: sourceSchema,
+    sources: { type: 'array', minItems: 2, items: sourceSchema },
     runner: {
       type: 'object',
       required: ['host'],

@@ -29,6 +29,8 @@ export interface MongoDrillPlan {
 }
 
 export interface MongoDrillOptions {
+  /** Drill only this component of the bundle (a fleet member); absent: the bundle's MongoDB archive. */
+  component?: string;
   mongoTargetUrl?: string;
   nsRenames?: NsRename[];
   jobs?: number;
@@ -102,6 +104,7 @@ function mongoDrillPlan(
 ): MongoDrillPlan | undefined {
   const component = v.manifest?.components.find((c): c is MongoComponent => c.engine === 'mongodb') as
     MongoComponent | undefined;
+  if (o.component && component?.id !== o.component) return undefined;
   const summary = component
     ? v.mongo?.find((m) => m.member === component.member)
     : v.manifest

@@ -7,6 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { Component, Manifest, MongoComponent } from '../../bundle/manifest.js';
 import type { BundleMemberReader, Engine, EngineInspectContext } from '../engine.js';
+import { manifestNotApplicable } from '../../verify-layer.js';
 import { isMongoArchive } from './archive-reader.js';
 import { planMongoDrill, type MongoDrillOptions } from './drill.js';
 import { dumpMongo } from './dump.js';
@@ -44,6 +45,11 @@ export const mongodbEngine: Engine<MongoDrillOptions> = {
     return { collections: collections.length, documents: collections.reduce((n, x) => n + x.documents, 0) };
   },
 
+  describeSource(c) {
+    const mongo = own(c);
+    return { engine: 'mongodb', database: mongo.database ?? '(all)', serverVersion: mongo.serverVersion };
+  },
+
   recognizesBareDump: (head) => isMongoArchive(head),
 
   async inspectBareDump(head, stream, { deps, findings, extract }) {
@@ -57,13 +63,10 @@ export const mongodbEngine: Engine<MongoDrillOptions> = {
     const sink = await extract(member);
     const inspected = await inspectMongoStream(stream, 'mongodump archive', sink, deps.signal);
     if (inspected.summary) findings.mongo = [{ ...inspected.summary, member }];
-    findings.layers.push(...inspected.layers, {
-      name: 'manifest',
-      ok: true,
-      skipped: true,
-      detail:
-        'not applicable: a bare mongodump archive has no manifest, so member checksums, recorded counts and secret files are not checked',
-    });
+    findings.layers.push(
+      ...inspected.layers,
+      manifestNotApplicable('a bare mongodump archive', 'recorded counts'),
+    );
   },
 
   readMembers: (context) => new MongoMemberReader(context),

@@ -19,6 +19,11 @@ import { displayOf, planSample, type TableName } from './sample-plan.js';
 import { checkTargetLocale, localeMismatch, refuseUnsafeTarget } from './target-safety.js';
 
 export interface PostgresDrillOptions extends PostgresCheckOptions {
+  /**
+   * Drill only this component of a bundle with several PostgreSQL dumps (a fleet member of a
+   * one-recovery-point bundle); absent: the bundle's first PostgreSQL component.
+   */
+  component?: string;
   /** The postgres:// target-url. */
   targetUrl?: string;
   provision?: 'local' | 'docker';
@@ -42,7 +47,11 @@ export function planPostgresDrill(
   options: PostgresDrillOptions,
   context: EngineDrillContext,
 ): EngineDrill | undefined {
-  const component = bundle.manifest?.components.find((c): c is PostgresComponent => c.engine === 'postgres');
+  const component = bundle.manifest?.components.find(
+    (c): c is PostgresComponent =>
+      c.engine === 'postgres' && (options.component === undefined || c.id === options.component),
+  );
+  if (options.component && !component) return undefined;
   const hasDump = !!component || (!bundle.manifest && !!bundle.pgDump);
   if (!hasDump) return undefined;
   const label = context.deps.label ?? ((n: string) => n);
@@ -52,13 +61,15 @@ export function planPostgresDrill(
     );
   }
   const dumpPath = bundle.extracted?.[component?.member ?? 'postgres.dump'];
-  if (!dumpPath || !bundle.pgDump) throw new CheckFailed('the bundle holds no PostgreSQL dump to restore');
+  // This component's own dump: with several PostgreSQL dumps, `pgDump` is only the last one read.
+  const dump = (component && bundle.pgDumps?.[component.id]) || bundle.pgDump;
+  if (!dumpPath || !dump) throw new CheckFailed('the bundle holds no PostgreSQL dump to restore');
   if (!bundle.manifest) {
     context.ledger.report.notes.push(
       'bare pg_dump file (no dbdrill manifest): member checksums, secret files and the snapshot row counts do not apply; rows are compared with the COPY data in the dump itself',
     );
   }
-  const toc = bundle.pgDump.report.toc;
+  const toc = dump.report.toc;
   // Resolved before any target exists: a misspelt table is a usage error, not a drill that
   // restores nothing and passes.
   let sample: TableName[] = [];
@@ -75,7 +86,7 @@ export function planPostgresDrill(
     }
     drillOptions = { ...options, sampleTables: sample.map(displayOf) };
   }
-  return new PostgresDrill({ component, dump: bundle.pgDump, toc, dumpPath, sample }, drillOptions, context);
+  return new PostgresDrill({ component, dump, toc, dumpPath, sample }, drillOptions, context);
 }
 
 class PostgresDrill implements EngineDrill {

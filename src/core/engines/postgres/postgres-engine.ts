@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import type { Component, Manifest, PostgresComponent } from '../../bundle/manifest.js';
 import type { BundleMemberReader, Engine, EngineInspectContext } from '../engine.js';
+import { manifestNotApplicable } from '../../verify-layer.js';
 import { DirectoryDumpInspection, directoryDumpOf, inspectPgDumpDirectoryPath } from './directory-inspect.js';
 import { planPostgresDrill, type PostgresDrillOptions } from './drill.js';
 import { dumpPostgres } from './dump.js';
@@ -53,6 +54,16 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
     return { tables: tables.length, rows: tables.reduce((n, t) => n + (t.rows ?? 0), 0) };
   },
 
+  describeSource(c) {
+    const pg = own(c);
+    return {
+      engine: 'postgres',
+      database: pg.database,
+      serverVersion: pg.serverVersion,
+      systemIdentifier: pg.systemIdentifier ?? undefined,
+    };
+  },
+
   recognizesBareDump: (head) => isPgDump(head),
 
   async inspectBareDump(_head, stream, { deps, options, findings, extract }) {
@@ -75,13 +86,7 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
       sink,
     );
     findings.pgDump = inspected.summary;
-    findings.layers.push(...inspected.layers, {
-      name: 'manifest',
-      ok: true,
-      skipped: true,
-      detail:
-        'not applicable: a bare pg_dump file has no manifest, so member checksums, table counts and secret files are not checked',
-    });
+    findings.layers.push(...inspected.layers, manifestNotApplicable('a bare pg_dump file'));
   },
 
   readMembers: (context) => new PostgresMemberReader(context),
@@ -97,13 +102,7 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
     });
     const out = await inspectPgDumpDirectoryPath(deps, dir, options);
     if (out.summary) findings.pgDump = out.summary;
-    findings.layers.push(...out.layers, {
-      name: 'manifest',
-      ok: true,
-      skipped: true,
-      detail:
-        'not applicable: a bare pg_dump directory has no manifest, so member checksums, table counts and secret files are not checked',
-    });
+    findings.layers.push(...out.layers, manifestNotApplicable('a bare pg_dump directory'));
     return { createdAt: out.summary?.report.header.createdAt };
   },
 
@@ -167,6 +166,7 @@ class PostgresMemberReader implements BundleMemberReader {
       sink,
     );
     findings.pgDump = inspected.summary;
+    if (inspected.summary && component) (findings.pgDumps ??= {})[component.id] = inspected.summary;
     findings.layers.push(...inspected.layers);
     if (inspected.summary && manifest && component)
       findings.layers.push(tablesLayer(component, inspected.summary, options.deep));
@@ -178,6 +178,8 @@ class PostgresMemberReader implements BundleMemberReader {
     for (const inspection of this.directoryDumps.values()) {
       const out = await inspection.finish();
       if (out.summary) findings.pgDump = out.summary;
+      if (out.summary && inspection.component)
+        (findings.pgDumps ??= {})[inspection.component.id] = out.summary;
       findings.layers.push(...out.layers);
       if (out.summary && manifest && inspection.component)
         findings.layers.push(tablesLayer(inspection.component, out.summary, options.deep));
@@ -192,8 +194,7 @@ class PostgresMemberReader implements BundleMemberReader {
     return {
       kind: 'bare-pg-dump' as const,
       members: [...this.directoryDumps.values()].reduce((n, d) => n + d.files, 0),
-      manifestDetail:
-        'not applicable: a pg_dump -Fd tarball has no manifest, so member checksums, table counts and secret files are not checked',
+      manifestLayer: manifestNotApplicable('a pg_dump -Fd tarball'),
     };
   }
 }

@@ -1,0 +1,129 @@
+/**
+ * The backup and restore-drill actions' fleet runs (`databases` or `fleet-mode` set): the fleet
+ * layer, then the outputs, the fleet table as the job summary and `fleet-json`, on failure too.
+ * The single-database outputs stay meaningful: backup's `bundle` and `sha256` list every stored
+ * bundle one a line and `size-bytes` is their total; the drill's `status` is failed when any member
+ * failed, `rto-seconds`/`rpo-seconds` are the worst member's, `report-path` the fleet's directory.
+ */
+import * as core from '@actions/core';
+import { join } from 'node:path';
+
+import { fleetAnnouncer } from '../adapters/announce.js';
+import type { SessionDeps } from '../adapters/startup.js';
+import { messageOf } from '../core/errors.js';
+import {
+  backupFleet,
+  drillFleet,
+  fleetBackupOutcomes,
+  fleetDrillOutcomes,
+  fleetMarkdown,
+  fleetResultOf,
+  FLEET_SUMMARY_FILES,
+  type FleetBackupResult,
+  type FleetDrillResult,
+  type FleetSummary,
+} from '../core/fleet/index.js';
+import {
+  parseBackupOptions,
+  parseDrillOptions,
+  parseReportUpload,
+  parseRetentionPolicy,
+  type FleetSelection,
+  type OptionSource,
+} from '../core/options/index.js';
+import { REPORT_FILES } from '../core/report/write.js';
+
+/** Reasons quote tool errors: every registered secret is removed before they leave the process. */
+async function publishSummary(deps: SessionDeps, summary: FleetSummary): Promise<void> {
+  core.setOutput('fleet-json', deps.redact(JSON.stringify(summary)));
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(deps.redact(fleetMarkdown(summary))).write();
+}
+
+async function settled<T extends FleetBackupResult | FleetDrillResult>(
+  run: () => Promise<T>,
+  publish: (r: T) => Promise<void>,
+): Promise<void> {
+  let result: T;
+  try {
+    result = await run();
+  } catch (err) {
+    const failed = fleetResultOf<T>(err);
+    if (failed) await publish(failed);
+    throw err;
+  }
+  await publish(result);
+}
+
+export async function runBackupFleetAction(
+  deps: SessionDeps,
+  reader: OptionSource,
+  selection: FleetSelection,
+): Promise<void> {
+  const options = parseBackupOptions(reader);
+  const retention = parseRetentionPolicy(reader);
+  const announced = fleetAnnouncer(reader, deps, process.env);
+  await settled(
+    () =>
+      announced(
+        'backup',
+        options.name,
+        () => backupFleet(deps, options, selection, retention),
+        fleetBackupOutcomes,
+        (e) => fleetResultOf<FleetBackupResult>(e),
+      ),
+    async (r) => {
+      const stored = [
+        ...new Map(r.members.filter((m) => m.result).map((m) => [m.result!.key, m.result!])).values(),
+      ];
+      core.setOutput('bundle', stored.map((b) => b.bundle).join('\n'));
+      core.setOutput('sha256', stored.map((b) => b.sha256).join('\n'));
+      core.setOutput('size-bytes', String(stored.reduce((n, b) => n + b.sizeBytes, 0)));
+      core.setOutput('duration-seconds', String(r.durationSeconds));
+      await publishSummary(deps, r.summary);
+    },
+  );
+}
+
+export async function runDrillFleetAction(
+  deps: SessionDeps,
+  reader: OptionSource,
+  selection: FleetSelection,
+): Promise<void> {
+  const upload = parseReportUpload(reader);
+  const options = parseDrillOptions(reader);
+  const announced = fleetAnnouncer(reader, deps, process.env);
+  await settled(
+    () =>
+      announced(
+        'drill',
+        options.name!,
+        () => drillFleet(deps, options, selection),
+        fleetDrillOutcomes,
+        (e) => fleetResultOf<FleetDrillResult>(e),
+      ),
+    async (r) => {
+      core.setOutput('status', r.status);
+      core.setOutput('rto-seconds', r.rtoSeconds === null ? '' : String(r.rtoSeconds));
+      core.setOutput('rpo-seconds', r.rpoSeconds === null ? '' : String(r.rpoSeconds));
+      core.setOutput('report-path', r.reportDir);
+      await publishSummary(deps, r.summary);
+      if (upload.artifactName && process.env.ACTIONS_RUNTIME_TOKEN) {
+        try {
+          const files = [
+            ...Object.values(FLEET_SUMMARY_FILES).map((f) => join(r.reportDir, f)),
+            ...r.summary.members.flatMap((m) =>
+              m.reportDir ? Object.values(REPORT_FILES).map((f) => join(m.reportDir!, f)) : [],
+            ),
+          ];
+          const { DefaultArtifactClient } = await import('@actions/artifact');
+          await new DefaultArtifactClient().uploadArtifact(upload.artifactName, files, r.reportDir, {
+            retentionDays: upload.retentionDays,
+          });
+          core.info(`fleet reports uploaded as workflow artifact "${upload.artifactName}"`);
+        } catch (err) {
+          core.warning(`could not upload the fleet reports artifact: ${messageOf(err)}`);
+        }
+      }
+    },
+  );
+}

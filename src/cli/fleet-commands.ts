@@ -1,0 +1,137 @@
+/**
+ * The CLI's fleet runs (`backup`/`drill` with `--databases` or `--fleet-mode`): the same option
+ * parsers, the fleet layer, then the fleet table on stdout (the answer, like `list`), or with
+ * --json one object whose `fleet` key is the summary.
+ */
+import { fleetAnnouncer } from '../adapters/announce.js';
+import type { SessionDeps } from '../adapters/startup.js';
+import {
+  backupFleet,
+  drillFleet,
+  fleetBackupOutcomes,
+  fleetDrillOutcomes,
+  fleetResultOf,
+  fleetText,
+  type FleetBackupResult,
+  type FleetDrillResult,
+} from '../core/fleet/index.js';
+import {
+  parseBackupOptions,
+  parseDrillOptions,
+  parseRetentionPolicy,
+  type FleetSelection,
+  type OptionSource,
+} from '../core/options/index.js';
+import type { CommandIo } from './store-commands.js';
+
+/**
+ * Backup's keys for a fleet: `bundle`/`sha256` of the first member stored, `bundles` every
+ * member's, `sizeBytes` their total, `durationSeconds` the fleet's wall time, `fleet` the summary.
+ */
+export function fleetBackupJson(r: FleetBackupResult): Record<string, unknown> {
+  const stored = [
+    ...new Map(r.members.filter((m) => m.result).map((m) => [m.result!.key, m.result!])).values(),
+  ];
+  return {
+    ok: r.ok,
+    bundle: stored[0]?.bundle ?? null,
+    sha256: stored[0]?.sha256 ?? null,
+    bundles: stored.map((b) => b.bundle),
+    sizeBytes: stored.reduce((n, b) => n + b.sizeBytes, 0),
+    durationSeconds: r.durationSeconds,
+    fleet: r.summary,
+  };
+}
+
+/**
+ * The drill's keys for a fleet: status failed when any member failed, the worst RTO and RPO,
+ * `phases`/`counts` of the first failed member (else the first member), `fleet` the summary.
+ */
+export function fleetDrillJson(r: FleetDrillResult): Record<string, unknown> {
+  const shown = r.members.find((m) => m.result && !m.result.ok) ?? r.members.find((m) => m.result);
+  return {
+    ok: r.ok,
+    status: r.status,
+    rtoSeconds: r.rtoSeconds,
+    rpoSeconds: r.rpoSeconds,
+    phases: shown?.result?.phases ?? [],
+    counts: shown?.result?.counts ?? [],
+    reportDir: r.reportDir,
+    fleet: r.summary,
+  };
+}
+
+/** The --json answer of a failed fleet run, or undefined when the error is no fleet's. */
+export function fleetFailureJson(err: unknown): Record<string, unknown> | undefined {
+  const r = fleetResultOf<FleetBackupResult | FleetDrillResult>(err);
+  if (!r) return undefined;
+  return r.summary.command === 'backup'
+    ? fleetBackupJson(r as FleetBackupResult)
+    : fleetDrillJson(r as FleetDrillResult);
+}
+
+async function printing<T extends FleetBackupResult | FleetDrillResult>(
+  io: CommandIo & { redact: (text: string) => string },
+  run: () => Promise<T>,
+  json: (r: T) => Record<string, unknown>,
+): Promise<number> {
+  let result: T;
+  try {
+    result = await run();
+  } catch (err) {
+    // the failure's JSON is printed by the CLI's catch (fleetFailureJson); the table is printed here
+    const failed = fleetResultOf<T>(err);
+    if (failed && !io.json) io.stdout(io.redact(fleetText(failed.summary)));
+    throw err;
+  }
+  if (io.json) io.print(json(result));
+  else io.stdout(io.redact(fleetText(result.summary)));
+  return 0;
+}
+
+export function runBackupFleet(
+  deps: SessionDeps,
+  reader: OptionSource,
+  selection: FleetSelection,
+  env: NodeJS.ProcessEnv,
+  io: CommandIo,
+): Promise<number> {
+  const options = parseBackupOptions(reader);
+  const retention = parseRetentionPolicy(reader);
+  const announced = fleetAnnouncer(reader, deps, env);
+  return printing(
+    { ...io, redact: deps.redact },
+    () =>
+      announced(
+        'backup',
+        options.name,
+        () => backupFleet(deps, options, selection, retention),
+        fleetBackupOutcomes,
+        (e) => fleetResultOf<FleetBackupResult>(e),
+      ),
+    fleetBackupJson,
+  );
+}
+
+export function runDrillFleet(
+  deps: SessionDeps,
+  reader: OptionSource,
+  selection: FleetSelection,
+  env: NodeJS.ProcessEnv,
+  io: CommandIo,
+): Promise<number> {
+  const options = parseDrillOptions(reader);
+  const announced = fleetAnnouncer(reader, deps, env);
+  return printing(
+    { ...io, redact: deps.redact },
+    () =>
+      announced(
+        'drill',
+        options.name!,
+        () => drillFleet(deps, options, selection),
+        fleetDrillOutcomes,
+        (e) => fleetResultOf<FleetDrillResult>(e),
+      ),
+    fleetDrillJson,
+  );
+}
