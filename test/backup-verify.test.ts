@@ -226,7 +226,10 @@ describe('verify', () => {
       expect(r.kind).toBe('bare-pg-dump');
       expect(r.layers.find((l) => l.name === 'manifest')?.skipped).toBe(true);
     }
-    const pglite = await verifyBundle('test/fixtures/postgres/pg18-pglite.gzip.dump');
+    // pg-client local: with auto, a runner with docker would run pg_restore from postgres:17 instead.
+    const pglite = await verifyBundle('test/fixtures/postgres/pg18-pglite.gzip.dump', {
+      'pg-client': 'local',
+    });
     const list = pglite.layers.find((l) => l.name === 'pg_restore --list');
     // Archive 1.16 needs pg_restore 18: with one installed the cross-check runs, without it the
     // layer is skipped and says why. Either way the native reader alone passed the archive above.
@@ -386,11 +389,13 @@ describe('backup refuses bad input with one clear line and writes nothing', () =
   it('a pg_dump older than the server fails before dumping, naming versions and fixes', async () => {
     const pg17 = await startTestCluster({ major: 17, database: 'shop' });
     try {
-      const err = await backupError({ 'database-url': pg17.url, 'pg-bin-dir': PG_BIN });
+      // pg-client local: with auto, a runner with docker would run postgres:17's pg_dump instead
+      const err = await backupError({ 'database-url': pg17.url, 'pg-bin-dir': PG_BIN, 'pg-client': 'local' });
       expect(err).toBeInstanceOf(ConfigError);
       expect(err.message).toMatch(/17/);
       expect(err.message).toMatch(/15/);
       expect(err.message).toMatch(/pg-bin-dir|docker-container|postgresql-client/);
+      expect(err.message).toMatch(/pg-client: docker/);
     } finally {
       await pg17.stop();
     }

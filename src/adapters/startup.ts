@@ -15,6 +15,7 @@ import {
   type RawOptions,
 } from '../core/options/index.js';
 import { actionsArtifactService } from './actions-artifact.js';
+import { toolCachePgClient } from './pg-client-cache.js';
 import { lazyMongoDownloader } from './lazy-mongo-downloader.js';
 
 /**
@@ -104,6 +105,8 @@ export async function withSession<T>(
         artifact: { ...store.artifact, service: () => actionsArtifactService(env) },
       })),
       mongoToolDownloader: lazyMongoDownloader(logger),
+      // Only in an action: the runner's tool cache is where apt-installed clients are worth keeping.
+      ...(env.GITHUB_ACTIONS === 'true' ? { pgClientPorts: { cache: toolCachePgClient(logger) } } : {}),
       redact: (text) => logger.redactor.redact(text),
     };
     return await body({ reader, deps, signal: controller.signal });

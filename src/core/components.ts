@@ -18,7 +18,14 @@ export type { DumpedComponent };
 
 export type ComponentDeps = Pick<
   UseCaseDeps,
-  'runner' | 'logger' | 'clock' | 'searchRoots' | 'signal' | 'mongoToolDownloader' | 'engines'
+  | 'runner'
+  | 'logger'
+  | 'clock'
+  | 'searchRoots'
+  | 'signal'
+  | 'mongoToolDownloader'
+  | 'engines'
+  | 'pgClientPorts'
 >;
 
 /** `postgres`, `mongodb`, then `postgres-2`, ... for a second database of the same engine. */

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from './clock.js';
 import type { MongoToolDownloader } from './engines/mongodb/mongo-tools.js';
 import type { RegisteredEngine } from './engines/registry.js';
+import type { PgClientPorts } from './engines/postgres/pg-client.js';
 import type { Logger } from './logger.js';
 import { NodeProcessRunner, type ProcessRunner } from './process.js';
 import { openStore, type OpenStoreDeps } from './stores/open-store.js';
@@ -24,6 +25,8 @@ export interface UseCaseDeps {
   searchRoots?: string[];
   /** Fetches the pinned MongoDB Database Tools when none is installed (tool-cache in the adapters). */
   mongoToolDownloader?: MongoToolDownloader;
+  /** pg-client's machine facts, apt tool cache and install root; real ones unless a test passes its own. */
+  pgClientPorts?: PgClientPorts;
   /** Wraps the bundle stream in encryption (backup). */
   encrypt?: (plain: Readable) => Readable;
   /** Decrypts an age-encrypted bundle stream; absent when no identity or passphrase was given. */
@@ -44,6 +47,8 @@ export interface RuntimeDeps {
   label: (input: string) => string;
   /** Downloads the pinned MongoDB Database Tools (the adapters plug in @actions/tool-cache). */
   mongoToolDownloader?: MongoToolDownloader;
+  /** pg-client's apt installs kept in the tool cache (the adapters plug in @actions/tool-cache). */
+  pgClientPorts?: PgClientPorts;
   searchRoots?: string[];
 }
 

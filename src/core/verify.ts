@@ -27,7 +27,12 @@ export async function verify(deps: UseCaseDeps, options: VerifyOptions): Promise
     ? locateBundle(deps, options.bundle)
     : await resolveNewest(deps.openStore(options.store!), options.name!);
   deps.logger.info(`Verifying ${location.display}`);
-  const inspect = { deep: options.deep, maxAgeSeconds: options.maxAgeSeconds, pgBinDir: options.pgBinDir };
+  const inspect = {
+    deep: options.deep,
+    maxAgeSeconds: options.maxAgeSeconds,
+    pgBinDir: options.pgBinDir,
+    pgClient: options.pgClient,
+  };
   // A bare pg_dump -Fd directory on disk is in no store: read in place, recorded nowhere.
   const bareDir = await isBareDumpDirectory(options.bundle, deps.engines);
   const result = bareDir

@@ -97,7 +97,19 @@ export interface PostgresComponent {
   serverVersion: string;
   serverVersionNum: number;
   systemIdentifier: string | null;
-  tool: { name: 'pg_dump'; version: string; path: string; options: string[]; via: 'local' | 'docker' };
+  tool: {
+    name: 'pg_dump';
+    version: string;
+    path: string;
+    options: string[];
+    /**
+     * local: an installed pg_dump (path); docker: inside docker-container (docker exec); image:
+     * `docker run` of pg-client-image; apt: postgresql-client-<major> that pg-client installed.
+     */
+    via: 'local' | 'docker' | 'image' | 'apt';
+    /** The image pg_dump ran from (via image). */
+    image?: string;
+  };
   snapshot: string;
   startedAt: string;
   endedAt: string;

@@ -1,5 +1,6 @@
 import { inspectBundle, type InspectDeps } from '../inspection/index.js';
 import type { Store } from '../stores/store.js';
+import type { PgClientChoice } from '../options/tool-options.js';
 import { displayOf, listBundles } from './locate.js';
 
 /** Enough to find a good fallback without reading a whole store's history. */
@@ -13,7 +14,7 @@ export async function newestThatVerifies(
   deps: InspectDeps,
   store: Store,
   name: string,
-  options: { exceptKey: string; pgBinDir?: string },
+  options: { exceptKey: string; pgBinDir?: string; pgClient?: PgClientChoice },
 ): Promise<string | undefined> {
   const bundles = (await listBundles(store, name))
     .filter((b) => b.key !== options.exceptKey)
@@ -22,7 +23,7 @@ export async function newestThatVerifies(
     const r = await inspectBundle(
       deps,
       { store, key: b.key, display: b.key, object: b },
-      { deep: false, pgBinDir: options.pgBinDir },
+      { deep: false, pgBinDir: options.pgBinDir, pgClient: options.pgClient },
     );
     if (r.ok) return displayOf(store, b.key);
   }

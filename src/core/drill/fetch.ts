@@ -28,7 +28,7 @@ export interface FetchedBundle {
  */
 export async function fetchAndVerify(
   deps: UseCaseDeps,
-  options: Pick<DrillOptions, 'bundle' | 'name' | 'pgBinDir' | 'component'>,
+  options: Pick<DrillOptions, 'bundle' | 'name' | 'pgBinDir' | 'pgClient' | 'component'>,
   store: Store | undefined,
   recorder: DrillRecorder,
   workDir: string,
@@ -43,6 +43,7 @@ export async function fetchAndVerify(
       deep: false,
       deepForBareDumps: true,
       pgBinDir: options.pgBinDir,
+      pgClient: options.pgClient,
       extractTo: join(workDir, 'bundle'),
       onManifest,
     });
@@ -61,6 +62,7 @@ export async function fetchAndVerify(
         ? await newestThatVerifies(deps, store, options.name!, {
             exceptKey: location.key,
             pgBinDir: options.pgBinDir,
+            pgClient: options.pgClient,
           })
         : undefined;
       throw new CheckFailed(

@@ -24,6 +24,8 @@ import type { VerifyLayer } from '../verify-layer.js';
 import type { MongoArchiveSummary } from './mongodb/inspect.js';
 import type { MongoToolDownloader } from './mongodb/mongo-tools.js';
 import type { PgDumpSummary } from './postgres/inspect.js';
+import type { PgClientPorts } from './postgres/pg-client.js';
+import type { PgClientChoice } from '../options/tool-options.js';
 import type { PgDumpReport } from './postgres/pgdump-reader.js';
 
 export type EngineName = 'postgres' | 'mongodb';
@@ -91,6 +93,7 @@ export interface EngineDrillDeps {
   label?: (input: string) => string;
   searchRoots?: string[];
   mongoToolDownloader?: MongoToolDownloader;
+  pgClientPorts?: PgClientPorts;
   provisionPostgres: (request: PostgresTargetRequest) => Promise<ScratchTarget>;
 }
 
@@ -142,6 +145,7 @@ export interface EngineDumpDeps {
   searchRoots?: string[];
   signal?: AbortSignal;
   mongoToolDownloader?: MongoToolDownloader;
+  pgClientPorts?: PgClientPorts;
 }
 
 /** One database of a backup run, for its engine to dump. */
@@ -186,8 +190,10 @@ export type ComponentTotals = Partial<Record<'tables' | 'rows' | 'collections' |
 /** The ports inspection hands an engine. */
 export interface EngineInspectDeps {
   runner: ProcessRunner;
+  logger?: Logger;
   searchRoots?: string[];
   signal?: AbortSignal;
+  pgClientPorts?: PgClientPorts;
 }
 
 export interface EngineInspectOptions {
@@ -196,6 +202,8 @@ export interface EngineInspectOptions {
   /** Read a dump without a manifest deep anyway: its own rows are then the only counts. */
   deepForBareDumps?: boolean;
   pgBinDir?: string;
+  /** pg-client, pg-client-image: where pg_restore --list comes from. */
+  pgClient?: PgClientChoice;
 }
 
 /**

@@ -30,7 +30,7 @@ async function directoryEngine(
 export async function inspectDumpDirectory(
   deps: InspectDeps,
   dir: string,
-  options: Pick<InspectOptions, 'deep' | 'maxAgeSeconds' | 'pgBinDir'>,
+  options: Pick<InspectOptions, 'deep' | 'maxAgeSeconds' | 'pgBinDir' | 'pgClient'>,
 ): Promise<VerifyResult> {
   const engine = await directoryEngine(dir, deps.engines ?? ENGINES);
   if (!engine?.inspectDumpDirectory) throw new Error(`internal: no engine reads the directory ${dir}`);

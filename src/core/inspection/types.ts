@@ -4,6 +4,7 @@ import type { InspectionFindings } from '../engines/engine.js';
 import type { MongoArchiveSummary } from '../engines/mongodb/inspect.js';
 import type { PgDumpSummary } from '../engines/postgres/inspect.js';
 import type { Store, StoredObject } from '../stores/store.js';
+import type { PgClientChoice } from '../options/tool-options.js';
 import type { VerifyLayer } from '../verify-layer.js';
 
 export type { PgDumpSummary, VerifyLayer };
@@ -24,6 +25,7 @@ export interface InspectOptions {
   deep: boolean;
   maxAgeSeconds?: number;
   pgBinDir?: string;
+  pgClient?: PgClientChoice;
   /** Write the dump and secret members here while verifying (the drill needs them). */
   extractTo?: string;
   /** Inflate bare pg_dump files even when not deep: without a manifest, the dump's own rows are the only counts. */
@@ -43,7 +45,7 @@ export interface InspectOptions {
 /** The ports inspection uses; any use case's deps fit. */
 export type InspectDeps = Pick<
   UseCaseDeps,
-  'runner' | 'clock' | 'searchRoots' | 'signal' | 'decrypt' | 'engines'
+  'runner' | 'logger' | 'clock' | 'searchRoots' | 'signal' | 'decrypt' | 'engines' | 'pgClientPorts'
 >;
 
 export interface VerifyResult {

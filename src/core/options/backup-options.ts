@@ -8,7 +8,7 @@ import { parseDumpFormat, type DumpFormatOptions } from './dump-format-options.j
 import { engineFromUrl, type Engine } from './database-urls.js';
 import { parseBackupSecurity, type BackupSecurityOptions } from './encryption-options.js';
 import type { OptionSource, OptionSpec } from './spec.js';
-import { parseMongoBinDir, parsePgBinDir } from './tool-options.js';
+import { parseMongoBinDir, parsePgBinDir, parsePgClient, type PgClientChoice } from './tool-options.js';
 
 export const BACKUP_OPTION_SPECS: OptionSpec[] = [
   {
@@ -49,6 +49,8 @@ export interface BackupOptions extends BackupSecurityOptions, Partial<DumpFormat
   name: string;
   secretFiles: string[];
   pgBinDir?: string;
+  /** pg-client, pg-client-image. */
+  pgClient?: PgClientChoice;
   dockerContainer?: string;
   /** Every database-url with its engine (engine/databaseUrl above are the first). */
   databases?: { engine: Engine; url: string }[];
@@ -96,6 +98,7 @@ export function parseBackupOptions(o: OptionSource): BackupOptions {
     name,
     secretFiles,
     pgBinDir,
+    pgClient: parsePgClient(o),
     dockerContainer: o.string('docker-container'),
     ...parseBackupSecurity(o),
     databases,

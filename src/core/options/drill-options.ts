@@ -19,7 +19,13 @@ import {
 } from './restore-fidelity-options.js';
 import type { Command, OptionSource, OptionSpec } from './spec.js';
 import { parseTargetLocaleOptions, type TargetLocaleOptions } from './target-locale-options.js';
-import { existingDir, parseMongoBinDir, parsePgBinDir } from './tool-options.js';
+import {
+  existingDir,
+  parseMongoBinDir,
+  parsePgBinDir,
+  parsePgClient,
+  type PgClientChoice,
+} from './tool-options.js';
 
 const DRILL: Command[] = ['drill'];
 
@@ -271,6 +277,8 @@ export interface DrillOptions
   pgVersion?: number;
   image?: string;
   pgBinDir?: string;
+  /** pg-client, pg-client-image: where pg_restore comes from. */
+  pgClient?: PgClientChoice;
   clean: boolean;
   tier: 'full' | 'schema' | 'sample';
   sampleTables: string[];
@@ -351,6 +359,7 @@ export function parseDrillOptions(o: OptionSource): DrillOptions {
     pgVersion: o.int('pg-version', 10, 99),
     image: o.string('image'),
     pgBinDir,
+    pgClient: parsePgClient(o),
     clean: o.boolean('clean'),
     tier,
     sampleTables,

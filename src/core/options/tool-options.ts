@@ -29,7 +29,45 @@ export const TOOL_OPTION_SPECS: OptionSpec[] = [
     description:
       "Run pg_dump (one postgres:// URL) or mongodump/mongorestore inside this container (docker exec), so the tool's version always matches the server.",
   },
+  {
+    name: 'pg-client',
+    kind: 'string',
+    commands: ['backup', 'verify', 'drill'],
+    default: 'auto',
+    choices: ['auto', 'local', 'docker', 'apt'],
+    description:
+      'Where pg_dump/pg_restore come from. auto: the installed ones, unless older than the server (or the archive); then the postgres:<major> image with docker, else (GitHub-hosted runner, root or sudo, Debian/Ubuntu) postgresql-client-<major> from apt.postgresql.org. local: installed only. docker, apt: force that path.',
+  },
+  {
+    name: 'pg-client-image',
+    kind: 'string',
+    commands: ['backup', 'verify', 'drill'],
+    default: 'postgres:{major}',
+    description:
+      'The image pg-client runs pg_dump/pg_restore from ({major} becomes the PostgreSQL major needed), e.g. a mirror: registry.example.com/postgres:{major}.',
+  },
 ];
+
+export type PgClientMode = 'auto' | 'local' | 'docker' | 'apt';
+export const DEFAULT_PG_CLIENT_IMAGE = 'postgres:{major}';
+
+/** `pg-client` and `pg-client-image`, for the engines' client lookup. */
+export interface PgClientChoice {
+  mode: PgClientMode;
+  /** An image reference; `{major}` is replaced by the PostgreSQL major needed. */
+  image: string;
+}
+
+export function parsePgClient(o: OptionSource): PgClientChoice {
+  const mode = (o.string('pg-client') ?? 'auto') as PgClientMode;
+  const image = (o.string('pg-client-image') ?? DEFAULT_PG_CLIENT_IMAGE).trim();
+  if (!image || /\s/.test(image)) {
+    throw new ConfigError(
+      `${o.name('pg-client-image')} "${image}" is not an image reference; write one like ${DEFAULT_PG_CLIENT_IMAGE} or registry.example.com/postgres:{major}`,
+    );
+  }
+  return { mode, image };
+}
 
 /** A directory option that must exist now, not when the first tool is looked up mid-run. */
 export function existingDir(o: OptionSource, input: string, holding: string): string | undefined {

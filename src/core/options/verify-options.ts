@@ -2,7 +2,7 @@
 import { parseDecryptSecurity, type DecryptSecurityOptions } from './encryption-options.js';
 import { parseSelection, type BundleSelection } from './location-options.js';
 import type { OptionSource, OptionSpec } from './spec.js';
-import { parsePgBinDir } from './tool-options.js';
+import { parsePgBinDir, parsePgClient, type PgClientChoice } from './tool-options.js';
 
 export const VERIFY_OPTION_SPECS: OptionSpec[] = [
   {
@@ -24,6 +24,8 @@ export interface VerifyOptions extends BundleSelection, DecryptSecurityOptions {
   maxAgeSeconds?: number;
   deep: boolean;
   pgBinDir?: string;
+  /** pg-client, pg-client-image: where pg_restore --list comes from. */
+  pgClient?: PgClientChoice;
 }
 
 export function parseVerifyOptions(o: OptionSource): VerifyOptions {
@@ -33,6 +35,7 @@ export function parseVerifyOptions(o: OptionSource): VerifyOptions {
     maxAgeSeconds: o.duration('max-age'),
     deep: o.boolean('deep'),
     pgBinDir,
+    pgClient: parsePgClient(o),
     ...parseDecryptSecurity(o),
   };
 }

@@ -20,7 +20,8 @@ import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
 import type { VerifyLayer } from '../../verify-layer.js';
 import type { PgDumpSummary } from './inspect.js';
-import { findClientTool } from './pg-binaries.js';
+import type { PgClientChoice } from '../../options/tool-options.js';
+import { resolvePgClient, type PgClient, type PgClientPorts } from './pg-client.js';
 import {
   PgDumpDirectoryReader,
   TOC_FILE,
@@ -35,11 +36,13 @@ export interface DirectoryInspectDeps {
   logger?: Logger;
   searchRoots?: string[];
   signal?: AbortSignal;
+  pgClientPorts?: PgClientPorts;
 }
 
 export interface DirectoryInspectOptions {
   deep: boolean;
   pgBinDir?: string;
+  pgClient?: PgClientChoice;
 }
 
 /** toc.dat is kept for `pg_restore --list` up to this size (it holds no table data). */
@@ -301,13 +304,19 @@ async function listLayer(
       ? head[6]!
       : 12;
   const needed = minPgRestoreMajor(minor);
-  let tool: { path: string; version: string };
+  let tool: PgClient;
   try {
-    tool = await findClientTool(deps.runner, 'pg_restore', needed, {
-      explicitBinDir: options.pgBinDir,
+    tool = await resolvePgClient(deps, {
+      tool: 'pg_restore',
+      minMajor: needed,
+      choice: options.pgClient,
+      pgBinDir: options.pgBinDir,
       searchRoots: deps.searchRoots,
+      ports: deps.pgClientPorts,
     });
-  } catch {
+  } catch (err) {
+    // Forced docker/apt that cannot work is the user's mistake; otherwise the native reader suffices.
+    if (options.pgClient?.mode === 'docker' || options.pgClient?.mode === 'apt') throw err;
     return {
       name,
       ok: true,
@@ -324,7 +333,8 @@ async function listLayer(
       await writeFile(join(temp, TOC_FILE), from.toc, { mode: 0o600 });
       dir = temp;
     }
-    const r = await deps.runner.run(tool.path, ['--list', dir], { quiet: true, signal: deps.signal });
+    const run = tool.invocation(['--list', dir], { mounts: [dir] });
+    const r = await deps.runner.run(run.command, run.args, { quiet: true, signal: deps.signal });
     const label = `pg_restore ${tool.version}`;
     if (r.code !== 0) {
       return { name, ok: false, detail: `${label} --list failed: ${r.stderr.trim().split('\n').pop()}` };

@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import type { PostgresComponent } from '../../bundle/manifest.js';
 import { CheckFailed, ConfigError, messageOf } from '../../errors.js';
 import type { IgnorePattern, SqlScript } from '../../options/index.js';
+import type { PgClientChoice } from '../../options/tool-options.js';
 import type { DrillTarget } from '../../report/model.js';
 import type { EngineDrill, EngineDrillContext, ScratchTarget, VerifiedBundle } from '../engine.js';
 import { connectPg, libpqEnv, parsePgUrl } from './connection.js';
@@ -27,6 +28,8 @@ export interface PostgresDrillOptions extends PostgresCheckOptions {
   targetUrl?: string;
   provision?: 'local' | 'docker';
   pgBinDir?: string;
+  /** pg-client, pg-client-image: where pg_restore comes from. */
+  pgClient?: PgClientChoice;
   clean: boolean;
   jobs?: number;
   noOwner: boolean;
@@ -156,6 +159,9 @@ class PostgresDrill implements EngineDrill {
       extraRoles: this.plan.component?.roles,
       ignore: o.ignoreRestoreErrors,
       pgBinDir: o.pgBinDir,
+      pgClient: o.pgClient,
+      pgClientPorts: deps.pgClientPorts,
+      dumpedMajor: Number(/^\d+/.exec(this.plan.dump.serverVersion)?.[0] ?? 0) || undefined,
       searchRoots: deps.searchRoots,
       workDir,
       signal: deps.signal,

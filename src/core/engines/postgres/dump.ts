@@ -13,7 +13,15 @@ import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
 import type { PostgresComponent, TableCount } from '../../bundle/manifest.js';
-import { findClientTool, findPgInstalls } from './pg-binaries.js';
+import type { PgClientChoice } from '../../options/tool-options.js';
+import { findPgInstalls } from './pg-binaries.js';
+import {
+  pgClientMounts,
+  pgEnvNames,
+  resolvePgClient,
+  type PgClient,
+  type PgClientPorts,
+} from './pg-client.js';
 import { connectPg, libpqEnv, majorOf, parsePgUrl, quoteIdent } from './connection.js';
 import { readDatabaseLocale } from './database-locale.js';
 import { checkOwnedSequences, describeBehind, type SequenceBehind } from './sequence-checks.js';
@@ -30,6 +38,9 @@ export interface DumpOptions {
   urlInput: string;
   workDir: string;
   pgBinDir?: string;
+  /** pg-client, pg-client-image; absent: the installed pg_dump only. */
+  pgClient?: PgClientChoice;
+  pgClientPorts?: PgClientPorts;
   dockerContainer?: string;
   searchRoots?: string[];
   signal?: AbortSignal;
@@ -139,9 +150,11 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
   const id = options.id ?? 'postgres';
   // Warm the binary lookup (a dozen `--version` probes) while connecting; the choice waits for the server version.
   if (!options.dockerContainer) {
-    findPgInstalls(deps.runner, { explicitBinDir: options.pgBinDir, searchRoots: options.searchRoots }).catch(
-      () => undefined,
-    );
+    findPgInstalls(deps.runner, {
+      explicitBinDir: options.pgBinDir,
+      searchRoots: options.searchRoots,
+      systemRoot: options.pgClientPorts?.systemRoot,
+    }).catch(() => undefined);
   }
   const client = await connectPg(options.databaseUrl, options.urlInput, {
     applicationName: 'dbdrill backup',
@@ -184,7 +197,13 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
     inTransaction = true;
     const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
 
-    const plan = planDump(tool.version, options.dumpFormat, tool.via, options.label);
+    // A `docker run` client shares the work dir (a bind mount): only docker exec needs one file.
+    const plan = planDump(
+      tool.version,
+      options.dumpFormat,
+      tool.via === 'docker' ? 'docker' : 'local',
+      options.label,
+    );
     logger.info(
       `dump format ${plan.format}, compression ${plan.compression}${plan.format === 'directory' ? `, ${plan.jobs} job(s)` : ''}${plan.reason ? ` (${plan.reason})` : ''}`,
     );
@@ -241,6 +260,7 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
         path: tool.display,
         options: dumpOptions,
         via: tool.via,
+        ...(tool.client?.image ? { image: tool.client.image } : {}),
       },
       snapshot,
       startedAt: startedAt.toISOString(),
@@ -287,7 +307,9 @@ interface PgDumpTool {
   prefixArgs: string[];
   display: string;
   version: string;
-  via: 'local' | 'docker';
+  via: 'local' | 'docker' | 'image' | 'apt';
+  /** How pg-client runs it (local path, docker run of an image, or an apt install). */
+  client?: PgClient;
 }
 
 async function resolvePgDump(
@@ -325,11 +347,23 @@ async function resolvePgDump(
       via: 'docker',
     };
   }
-  const found = await findClientTool(deps.runner, 'pg_dump', serverMajor, {
-    explicitBinDir: options.pgBinDir,
+  const client = await resolvePgClient(deps, {
+    tool: 'pg_dump',
+    minMajor: serverMajor,
+    serverVersion,
+    choice: options.pgClient,
+    pgBinDir: options.pgBinDir,
     searchRoots: options.searchRoots,
+    ports: options.pgClientPorts,
   });
-  return { command: found.path, prefixArgs: [], display: found.path, version: found.version, via: 'local' };
+  return {
+    command: client.path ?? 'docker',
+    prefixArgs: [],
+    display: client.display,
+    version: client.version,
+    via: client.via === 'docker' ? 'image' : client.via,
+    client,
+  };
 }
 
 async function runPgDump(
@@ -382,7 +416,15 @@ async function runPgDump(
     }
   } else {
     const args = [...dumpOptions, '--file', dumpPath, '--dbname', target.safeUrl];
-    result = await deps.runner.run(tool.command, args, { env, signal: options.signal });
+    // A container sees the work dir, socket dir and TLS files at the same paths; libpq settings
+    // (the password among them) pass by name, so no secret reaches docker's argv.
+    const run = tool.client
+      ? tool.client.invocation(args, {
+          mounts: [options.workDir, ...pgClientMounts(options.databaseUrl, env)],
+          env: pgEnvNames(env),
+        })
+      : { command: tool.command, args };
+    result = await deps.runner.run(run.command, run.args, { env, signal: options.signal });
   }
   if (result.code !== 0) {
     const why = result.stderr.trim().split('\n').slice(-5).join('\n');

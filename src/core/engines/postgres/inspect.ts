@@ -11,7 +11,9 @@ import type { PostgresComponent } from '../../bundle/manifest.js';
 import { peek } from '../../bundle/stream-utils.js';
 import { messageOf } from '../../errors.js';
 import type { ProcessRunner } from '../../process.js';
-import { findClientTool } from './pg-binaries.js';
+import type { PgClientChoice } from '../../options/tool-options.js';
+import type { Logger } from '../../logger.js';
+import { resolvePgClient, type PgClient, type PgClientPorts } from './pg-client.js';
 import type { VerifyLayer } from '../../verify-layer.js';
 import { isPgDump, readPgDump, tableDataEntries, type PgDumpReport } from './pgdump-reader.js';
 import { minPgRestoreMajor } from './restore.js';
@@ -32,14 +34,17 @@ export interface PgDumpSummary {
 
 export interface PgInspectDeps {
   runner: ProcessRunner;
+  logger?: Logger;
   searchRoots?: string[];
   signal?: AbortSignal;
+  pgClientPorts?: PgClientPorts;
 }
 
 export interface PgInspectOptions {
   /** Inflate every data block and count COPY rows. */
   deep: boolean;
   pgBinDir?: string;
+  pgClient?: PgClientChoice;
 }
 
 export interface InspectedPgDump {
@@ -72,7 +77,7 @@ export async function inspectPgDumpStream(
   );
   reading.catch(() => undefined);
 
-  const list = await startPgRestoreList(deps, head, options.pgBinDir);
+  const list = await startPgRestoreList(deps, head, options);
   try {
     for await (const chunk of stream) {
       const buf = chunk as Buffer;
@@ -227,7 +232,7 @@ interface ListRun {
 async function startPgRestoreList(
   deps: PgInspectDeps,
   head: Buffer,
-  pgBinDir: string | undefined,
+  options: PgInspectOptions,
 ): Promise<ListRun> {
   const noop = (skipped?: string, error?: string): ListRun => ({
     write: () => undefined,
@@ -237,18 +242,25 @@ async function startPgRestoreList(
   if (!isPgDump(head)) return noop(undefined, 'not a pg_dump archive');
   const minor = head[6];
   const needed = minPgRestoreMajor(minor);
-  let tool: { path: string; major: number; version: string };
+  let tool: PgClient;
   try {
-    tool = await findClientTool(deps.runner, 'pg_restore', needed, {
-      explicitBinDir: pgBinDir,
+    tool = await resolvePgClient(deps, {
+      tool: 'pg_restore',
+      minMajor: needed,
+      choice: options.pgClient,
+      pgBinDir: options.pgBinDir,
       searchRoots: deps.searchRoots,
+      ports: deps.pgClientPorts,
     });
-  } catch {
+  } catch (err) {
+    // Forced docker/apt that cannot work is the user's mistake; otherwise the native reader suffices.
+    if (options.pgClient?.mode === 'docker' || options.pgClient?.mode === 'apt') throw err;
     return noop(
       `no installed pg_restore reads archive version 1.${minor} (needs PostgreSQL ${needed} or newer); the native reader covers this archive alone`,
     );
   }
-  const child = deps.runner.spawn(tool.path, ['--list'], { stdin: 'pipe' });
+  const run = tool.invocation(['--list']);
+  const child = deps.runner.spawn(run.command, run.args, { stdin: 'pipe' });
   const stdin = child.stdin!;
   // pg_restore stops reading once it has the TOC; what follows is not needed and must not be queued.
   let stdinOpen = true;
@@ -267,7 +279,7 @@ async function startPgRestoreList(
   const outputRead = Promise.all([finished(child.stdout), finished(child.stderr)]).catch(() => undefined);
   const label = `pg_restore ${tool.version}`;
   const done = child.exited.then(async ({ code, error }): Promise<ListOutcome> => {
-    if (error) return { error: `cannot run ${tool.path}: ${error.message}`, ids: [], tool: tool.path };
+    if (error) return { error: `cannot run ${tool.display}: ${error.message}`, ids: [], tool: tool.display };
     await outputRead;
     const ids = [...out.matchAll(/^(\d+);/gm)].map((m) => Number(m[1]));
     if (code !== 0)

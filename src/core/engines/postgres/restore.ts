@@ -3,14 +3,15 @@
  * against the user's ignore list (each ignore carries a reason an auditor can read).
  */
 import { stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 
 import type { Logger } from '../../logger.js';
 import type { IgnorePattern } from '../../options/index.js';
 import type { ProcessRunner } from '../../process.js';
 import type { RestoreError } from '../../report/model.js';
-import { findClientTool } from './pg-binaries.js';
+import type { PgClientChoice } from '../../options/tool-options.js';
+import { pgClientMounts, pgEnvNames, resolvePgClient, type PgClientPorts } from './pg-client.js';
 import { connectPg, libpqEnv, parsePgUrl } from './connection.js';
 import type { PgTocEntry } from './pgdump-reader.js';
 import { createMissingRoles, rolesNeeded } from './restore-roles.js';
@@ -44,6 +45,11 @@ export interface RestoreOptions {
   keepTablespaces?: boolean;
   ignore: IgnorePattern[];
   pgBinDir?: string;
+  /** pg-client, pg-client-image; absent: the installed pg_restore only. */
+  pgClient?: PgClientChoice;
+  pgClientPorts?: PgClientPorts;
+  /** The dumped server's major: the pg-client-image major when pg_restore runs from an image. */
+  dumpedMajor?: number;
   searchRoots?: string[];
   workDir: string;
   signal?: AbortSignal;
@@ -80,9 +86,15 @@ export async function restorePostgres(
   deps: { runner: ProcessRunner; logger: Logger },
   o: RestoreOptions,
 ): Promise<RestoreOutcome> {
-  const tool = await findClientTool(deps.runner, 'pg_restore', minPgRestoreMajor(o.archiveMinor), {
-    explicitBinDir: o.pgBinDir,
+  const minMajor = minPgRestoreMajor(o.archiveMinor);
+  const tool = await resolvePgClient(deps, {
+    tool: 'pg_restore',
+    minMajor,
+    imageMajor: Math.max(minMajor, o.dumpedMajor ?? 0),
+    choice: o.pgClient,
+    pgBinDir: o.pgBinDir,
     searchRoots: o.searchRoots,
+    ports: o.pgClientPorts,
   });
   const target = parsePgUrl(o.targetUrl, 'target-url');
   const rolesCreated = o.createRoles
@@ -126,10 +138,17 @@ export async function restorePostgres(
   args.push(o.dumpPath);
   const format = (await stat(o.dumpPath)).isDirectory() ? 'directory' : 'custom';
   deps.logger.info(
-    `restoring a ${format}-format dump${o.compression ? ` (${o.compression})` : ''} with pg_restore ${tool.version}, ${jobs} job(s)`,
+    `restoring a ${format}-format dump${o.compression ? ` (${o.compression})` : ''} with pg_restore ${tool.version}${tool.via === 'local' ? '' : ` (${tool.display})`}, ${jobs} job(s)`,
   );
-  const run = await deps.runner.run(tool.path, args, {
-    env: libpqEnv(target),
+  const env = libpqEnv(target);
+  // From an image: the dump, the work dir (sample.list) and the target's socket/TLS files are
+  // mounted at the same paths, libpq settings pass by name; the target is on the host network.
+  const cmd = tool.invocation(args, {
+    mounts: [o.workDir, dirname(o.dumpPath), ...pgClientMounts(o.targetUrl, env)],
+    env: pgEnvNames(env),
+  });
+  const run = await deps.runner.run(cmd.command, cmd.args, {
+    env,
     signal: o.signal,
     maxStderrBytes: 4 << 20,
   });
@@ -146,7 +165,7 @@ export async function restorePostgres(
   }
   const fks = await addNotValid(o.targetUrl, deferred);
   return {
-    tool: `pg_restore ${tool.version}`,
+    tool: `pg_restore ${tool.version}${tool.image ? ` from ${tool.image}` : ''}`,
     jobs,
     format,
     ...(o.compression ? { compression: o.compression } : {}),
