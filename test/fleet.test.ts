@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { chmod, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { runCli } from '../src/cli/main.js';
@@ -393,7 +393,18 @@ describe('fleet drill', () => {
 
   it('one recovery point: each component restored into its own target and checked against its own TOC', async () => {
     const countsFile = join(work.dir, 'counts-joint.txt');
-    const r = await runDrill(drillRaw({ store: jointStore, name: 'joint', databases: ['all'] }, countsFile));
+    // A backup that lands while the fleet is drilled (here: a copy named later, made by the first
+    // member's migrate-command) must not move later members to another recovery point.
+    const jointKey = (await readdir(jointStore))
+      .filter((f) => /^joint-\d{8}T\d{6}Z.*\.tar$/.test(f))
+      .sort()
+      .at(-1)!;
+    const later = jointKey.replace(/\d{8}T\d{6}Z/, '29991231T235959Z');
+    const landing = `cp -n '${join(jointStore, jointKey)}' '${join(jointStore, later)}'`;
+    const raw = drillRaw({ store: jointStore, name: 'joint', databases: ['all'] }, countsFile);
+    raw['migrate-command'] = `${String(raw['migrate-command'])} && ${landing}`;
+    const r = await runDrill(raw).finally(() => rm(join(jointStore, later), { force: true }));
+    expect(r.members.map((m) => m.result!.report.bundle?.endsWith(jointKey))).toEqual([true, true, true]);
     expect(r.summary.failed).toEqual([]);
     expect(r.mode).toBe('one-recovery-point');
     expect(await counted(countsFile)).toEqual(['alpha 1 11', 'beta 1 22', 'gamma 1 33']);

@@ -6,7 +6,13 @@
 import { join } from 'node:path';
 
 import type { Manifest } from '../bundle/manifest.js';
-import { locateBundle, newestThatVerifies, resolveNewest, type BundleLocation } from '../catalog/index.js';
+import {
+  displayOf,
+  locateBundle,
+  newestThatVerifies,
+  resolveNewest,
+  type BundleLocation,
+} from '../catalog/index.js';
 import { CheckFailed } from '../errors.js';
 import type { UseCaseDeps } from '../deps.js';
 import { ENGINES, type RegisteredEngine } from '../engines/registry.js';
@@ -28,14 +34,16 @@ export interface FetchedBundle {
  */
 export async function fetchAndVerify(
   deps: UseCaseDeps,
-  options: Pick<DrillOptions, 'bundle' | 'name' | 'pgBinDir' | 'pgClient' | 'component'>,
+  options: Pick<DrillOptions, 'bundle' | 'bundleKey' | 'name' | 'pgBinDir' | 'pgClient' | 'component'>,
   store: Store | undefined,
   recorder: DrillRecorder,
   workDir: string,
   onManifest?: (manifest: Manifest) => void,
 ): Promise<FetchedBundle> {
   const location: BundleLocation = store
-    ? await resolveNewest(store, options.name!)
+    ? options.bundleKey
+      ? { store, key: options.bundleKey, display: displayOf(store, options.bundleKey) }
+      : await resolveNewest(store, options.name!)
     : locateBundle(deps, options.bundle!);
   recorder.report.bundle = location.display;
   const verified = await recorder.phase('fetch + verify', async () => {

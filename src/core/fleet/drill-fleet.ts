@@ -8,6 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { displayOf, resolveNewest } from '../catalog/index.js';
 import type { UseCaseDeps } from '../deps.js';
 import { drill, type DrillResult } from '../drill.js';
 import { CheckFailed, ConfigError, messageOf, throwIfCancelled } from '../errors.js';
@@ -107,6 +108,9 @@ export async function drillFleet(
   logger.info(
     `fleet ${name} (${mode}): drilling ${members.length} member(s): ${members.map((m) => m.database).join(', ')}`,
   );
+  // One recovery point means one bundle: every member drills the joint bundle that is newest now.
+  const pinned = mode === 'one-recovery-point' ? (await resolveNewest(store, name)).key : undefined;
+  if (pinned) logger.info(`fleet ${name}: every member drills ${displayOf(store, pinned)}`);
   const done: FleetDrillMemberResult[] = [];
   for (const member of members) {
     throwIfCancelled(deps.signal);
@@ -116,7 +120,7 @@ export async function drillFleet(
       reportDir: join(options.reportDir, member.name),
       ...(mode === 'separate'
         ? { name: member.name }
-        : { name, component: member.component, historyName: member.name }),
+        : { name, component: member.component, historyName: member.name, bundleKey: pinned }),
     };
     try {
       done.push({ member, result: await drill(deps, memberOptions) });

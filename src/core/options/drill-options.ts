@@ -309,6 +309,12 @@ export interface DrillOptions
   component?: string;
   /** Not an option: the name the drill history is kept under (a fleet member's); default `name`. */
   historyName?: string;
+  /**
+   * Not an option: drill this bundle of `name` in the store instead of the newest one. A fleet
+   * drill of one recovery point resolves the newest joint bundle once and pins every member to it,
+   * so a backup landing mid-drill cannot split the members across two recovery points.
+   */
+  bundleKey?: string;
 }
 
 export function parseDrillOptions(o: OptionSource): DrillOptions {
