@@ -329,6 +329,63 @@ describe('the backup action, a fleet', () => {
   });
 });
 
+describe('the restore-drill action, a fleet', () => {
+  it('drills every recorded member; status, the worst RTO, fleet-json and the job summary; a failing member fails the step', async () => {
+    const saved = { ...process.env };
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const outputFile = join(work.dir, 'github_output_drill');
+    // @actions/core's summary keeps the first GITHUB_STEP_SUMMARY path it saw (one step, one process)
+    const summaryFile = join(work.dir, 'step_summary');
+    const reportDir = join(work.dir, 'action-fleet-report');
+    try {
+      await writeFile(outputFile, '');
+      await writeFile(summaryFile, '');
+      process.env.GITHUB_OUTPUT = outputFile;
+      process.env.GITHUB_STEP_SUMMARY = summaryFile;
+      // the 'act' fleet the backup action stored above: beta and gamma; gamma's budget cannot be met
+      const inputs = {
+        store: storeDir,
+        name: 'act',
+        databases: 'all',
+        provision: 'local',
+        'report-dir': reportDir,
+        'assert-sql': "SELECT current_database() <> 'gamma'",
+      };
+      for (const [k, v] of Object.entries(inputs)) process.env[inputEnvName(k)] = v;
+      const { run } = await import('../src/actions/restore-drill/main.js');
+      await run();
+      expect(process.exitCode).toBe(1);
+      const outputs = parseOutputFile(await readFile(outputFile, 'utf8'));
+      expect(outputs.status).toBe('failed');
+      expect(outputs['report-path']).toBe(reportDir);
+      const fleet = JSON.parse(outputs['fleet-json']) as {
+        ok: boolean;
+        failed: string[];
+        members: { database: string; status: string; rtoSeconds: number | null; reason?: string }[];
+      };
+      expect(fleet.ok).toBe(false);
+      expect(fleet.failed).toEqual(['gamma']);
+      expect(fleet.members.map((m) => [m.database, m.status])).toEqual([
+        ['beta', 'passed'],
+        ['gamma', 'failed'],
+      ]);
+      expect(fleet.members[1].reason).toMatch(/assert/i);
+      const rtos = fleet.members.map((m) => m.rtoSeconds).filter((x): x is number => x !== null);
+      expect(Number(outputs['rto-seconds'])).toBe(Math.max(...rtos));
+      // each member's own report, and the fleet summary beside them
+      for (const member of ['act-beta', 'act-gamma'])
+        expect((await stat(join(reportDir, member, 'drill-report.json'))).isFile()).toBe(true);
+      expect((await stat(join(reportDir, 'fleet-summary.json'))).isFile()).toBe(true);
+      expect(await readFile(summaryFile, 'utf8')).toMatch(/fleet act \(separate\) drill: 1 of 2 passed/);
+    } finally {
+      spy.mockRestore();
+      process.exitCode = undefined;
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  }, 240_000);
+});
+
 describe('fleet backup, one recovery point', () => {
   it('is one bundle with a PostgreSQL component per database, recorded per member', async () => {
     expect(joint.ok).toBe(true);
