@@ -12,6 +12,7 @@ import pg from 'pg';
 
 import { MemoryLogger } from './helpers/memory-logger.js';
 import { NodeProcessRunner, type ProcessRunner } from '../src/core/process.js';
+import { controlCrcOffset, crc32c, newSystemIdentifier } from '../src/core/provision/control-file.js';
 import { defaultCacheDir } from '../src/core/provision/initdb-cache.js';
 import { startLocalCluster, type LocalCluster } from '../src/core/provision/local-postgres.js';
 import { defaultTestMajor } from './helpers/pg-cluster.js';
@@ -61,6 +62,8 @@ async function query(url: string, sql: string): Promise<Record<string, unknown>[
   }
 }
 
+const SYSID = 'SELECT system_identifier::text AS id FROM pg_control_system()';
+
 async function entries(root: string): Promise<string[]> {
   return (await readdir(path.join(root, 'initdb'))).sort();
 }
@@ -68,8 +71,10 @@ async function entries(root: string): Promise<string[]> {
 describe('initdb template cache', () => {
   it('the first cluster runs initdb and stores a template; the next copies it, starts, and sees nothing of the first', async () => {
     const first = await start(cacheRoot);
+    let firstId: unknown;
     try {
       expect(first.commands).toContain('initdb');
+      firstId = (await query(first.cluster.url, SYSID))[0]!.id;
       await query(first.cluster.url, 'CREATE TABLE leaked (x int); INSERT INTO leaked VALUES (1)');
       await query(first.cluster.url.replace(/\/app$/, '/postgres'), 'CREATE ROLE leaked_role');
     } finally {
@@ -90,6 +95,16 @@ describe('initdb template cache', () => {
       expect(second.commands).toContain('cp');
       expect(second.logger.lines.join('\n')).toMatch(/initdb skipped: copied the cached template/);
       expect(second.cluster.dataDir).not.toBe(first.cluster.dataDir);
+      // its own system identifier: the drill tells a backup's source from its target by it
+      const secondId = (await query(second.cluster.url, SYSID))[0]!.id;
+      expect(secondId).not.toBe(firstId);
+      const third = await start(cacheRoot);
+      try {
+        const thirdId = (await query(third.cluster.url, SYSID))[0]!.id;
+        expect(new Set([firstId, secondId, thirdId]).size).toBe(3);
+      } finally {
+        await third.cluster.stop();
+      }
       if (process.getuid?.() === 0) {
         // the server runs as the unprivileged user: the copy must belong to it, as initdb's did
         expect((await stat(second.cluster.dataDir)).uid).not.toBe(0);
@@ -143,9 +158,18 @@ describe('initdb template cache', () => {
 
   it('a template that copies whole but will not start falls back to initdb and is dropped', async () => {
     const [entry] = await entries(cacheRoot);
-    const control = path.join(cacheRoot, 'initdb', entry!, 'data', 'global', 'pg_control');
-    // same size, so only the server can tell: pg_control's CRC no longer matches
-    await writeFile(control, Buffer.alloc((await stat(control)).size, 0x55));
+    const wal = path.join(cacheRoot, 'initdb', entry!, 'data', 'pg_wal');
+    const segment = path.join(
+      wal,
+      (await readdir(wal)).find((n) => /^[0-9A-F]{24}$/.test(n))!,
+    );
+    // same size, page header intact: only the server can tell. The checkpoint record pg_control
+    // points at (ControlFileData.checkPoint, offset 32) gets a wrong prev-link and CRC.
+    const control = await readFile(path.join(cacheRoot, 'initdb', entry!, 'data', 'global', 'pg_control'));
+    const at = Number(control.readBigUInt64LE(32) % BigInt(16 * 1024 * 1024));
+    const bytes = await readFile(segment);
+    bytes.fill(0x55, at + 8, at + 24);
+    await writeFile(segment, bytes);
     const run = await start(cacheRoot);
     try {
       expect(run.commands.filter((c) => c === 'initdb')).toHaveLength(1);
@@ -223,6 +247,16 @@ describe('initdb template cache', () => {
       await rm(root, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('crc32c and the control file CRC offset match PostgreSQL', async () => {
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+    const [entry] = await entries(cacheRoot);
+    const control = await readFile(path.join(cacheRoot, 'initdb', entry!, 'data', 'global', 'pg_control'));
+    const at = controlCrcOffset(control);
+    expect(control.readUInt32LE(at)).toBe(crc32c(control.subarray(0, at)));
+    expect(() => controlCrcOffset(Buffer.alloc(512, 1))).toThrow(/0 candidate CRC offsets/);
+    expect(newSystemIdentifier(1_700_000_000_123, Buffer.from([1, 0, 0, 0])) >> 32n).toBe(1_700_000_000n);
+  });
 
   it('defaultCacheDir: DBDRILL_CACHE_DIR, off, XDG_CACHE_HOME, then ~/.cache', () => {
     expect(defaultCacheDir({ DBDRILL_CACHE_DIR: '/c/d' })).toBe('/c/d');

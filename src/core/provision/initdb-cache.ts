@@ -16,7 +16,7 @@ import { lstat, mkdir, readFile, readdir, realpath, rename, rm, stat, writeFile 
 import { homedir } from 'node:os';
 import path from 'node:path';
 
-import { messageOf } from '../errors.js';
+import { Cancelled, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner } from '../process.js';
 
@@ -56,6 +56,8 @@ export interface TemplateRequest {
   dataDir: string;
   /** Runs initdb into `dataDir`; throws on failure. */
   runInitdb: () => Promise<void>;
+  /** Makes a checked copy its own (a new system identifier); throws on failure. */
+  freshen: () => Promise<void>;
 }
 
 export interface PreparedDataDir {
@@ -146,7 +148,9 @@ async function copyFromCache(
     if (copy.join('\n') !== marker.files.join('\n')) throw new Error('the copy differs from the marker');
     const pgVersion = (await readFile(path.join(req.dataDir, 'PG_VERSION'), 'utf8')).trim();
     if (pgVersion !== String(req.major)) throw new Error(`PG_VERSION says ${pgVersion}, not ${req.major}`);
+    await req.freshen();
   } catch (e) {
+    if (e instanceof Cancelled) throw e;
     logger.debug(`initdb template cache: copying ${entry} failed (${messageOf(e)}); running initdb instead`);
     await rm(req.dataDir, { recursive: true, force: true });
     await discardEntry(entry, path.dirname(entry), logger);

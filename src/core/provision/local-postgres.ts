@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { appendFile, chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { ProcessRunner, RunResult } from '../process.js';
 import { freePort } from './free-port.js';
 import { defaultCacheDir, prepareDataDir, type PreparedDataDir } from './initdb-cache.js';
+import { newSystemIdentifier, setSystemIdentifier } from './control-file.js';
 import type { DatabaseLocale } from '../bundle/manifest.js';
 import { quoteIdent } from '../engines/postgres/connection.js';
 import { createDatabaseOptions, describeLocale } from '../engines/postgres/database-locale.js';
@@ -267,9 +269,11 @@ export async function startLocalCluster(
         );
       }
     };
-    const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir || undefined;
-    let prepared: PreparedDataDir = await prepareDataDir(deps, {
-      cacheDir,
+    // A copy of the cached template gets its own system identifier (control-file.ts).
+    const freshen = async (): Promise<void> => {
+      await setSystemIdentifier(dataDir, newSystemIdentifier(Date.now(), randomBytes(4)));
+    };
+    const template = {
       initdb: bin('initdb'),
       version: install.version,
       major: install.major,
@@ -277,7 +281,10 @@ export async function startLocalCluster(
       owner,
       dataDir,
       runInitdb,
-    });
+      freshen,
+    };
+    const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir || undefined;
+    let prepared: PreparedDataDir = await prepareDataDir(deps, { ...template, cacheDir });
     checkAbort();
     const configure = async (): Promise<void> => {
       // initdb also trusts ::1 and replication; only the socket and 127.0.0.1 are wanted.
@@ -334,16 +341,7 @@ export async function startLocalCluster(
         await killPostmaster(dataDir, logger);
         await rm(dataDir, { recursive: true, force: true });
         await rm(logFile, { force: true });
-        prepared = await prepareDataDir(deps, {
-          cacheDir: undefined,
-          initdb: bin('initdb'),
-          version: install.version,
-          major: install.major,
-          args: initdbArgs,
-          owner,
-          dataDir,
-          runInitdb,
-        });
+        prepared = await prepareDataDir(deps, { ...template, cacheDir: undefined });
         await configure();
         attempt = 0;
         continue;
