@@ -13,9 +13,13 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 
-/** Chunks are batched to this size before they cross to the worker (one copy, one message). */
+/**
+ * Chunks are copied into buffers of this size, which move to the worker and back (one copy, one
+ * message each way): recycled, not left for the worker's garbage collector, whose heap barely
+ * grows and so seldom collects (fresh buffers added 70 MB of RSS to a verify).
+ */
 const BATCH = 256 * 1024;
-const MAX_IN_FLIGHT = 16 * 1024 * 1024;
+const MAX_IN_FLIGHT = 8 * 1024 * 1024;
 
 // Plain CommonJS evaluated in the worker: no file to locate inside an ncc bundle.
 const WORKER_SOURCE = `
@@ -26,8 +30,8 @@ parentPort.on('message', (m) => {
   let h = open.get(m.id);
   if (!h) open.set(m.id, (h = createHash('sha256')));
   if (m.data) {
-    h.update(m.data);
-    parentPort.postMessage({ ack: m.data.byteLength });
+    h.update(m.data.subarray(0, m.length));
+    parentPort.postMessage({ ack: m.length, data: m.data }, [m.data.buffer]);
   } else {
     open.delete(m.id);
     parentPort.postMessage({ id: m.id, hex: h.digest('hex') });
@@ -40,6 +44,8 @@ interface Shared {
   /** Digests and writers waiting on the worker: while any, it keeps the process alive. */
   holds: number;
   inFlight: number;
+  /** Empty BATCH-sized buffers back from the worker. */
+  free: Uint8Array[];
   waiting: (() => void)[];
   digests: Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>;
   failed?: Error;
@@ -57,11 +63,12 @@ function getShared(): Shared | undefined {
   } catch {
     return undefined;
   }
-  const s: Shared = { worker, holds: 0, inFlight: 0, waiting: [], digests: new Map() };
+  const s: Shared = { worker, holds: 0, inFlight: 0, free: [], waiting: [], digests: new Map() };
   worker.unref();
-  worker.on('message', (m: { ack?: number; id?: number; hex?: string }) => {
+  worker.on('message', (m: { ack?: number; data?: Uint8Array; id?: number; hex?: string }) => {
     if (m.ack !== undefined) {
       s.inFlight -= m.ack;
+      if (m.data) s.free.push(m.data);
       if (s.inFlight <= MAX_IN_FLIGHT / 2) for (const w of s.waiting.splice(0)) w();
     } else if (m.id !== undefined) {
       s.digests.get(m.id)?.resolve(m.hex!);
@@ -97,8 +104,9 @@ export class OffThreadSha256 {
   private readonly id = nextId++;
   private readonly shared = getShared();
   private readonly local: Hash | undefined;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** The buffer being filled, and how far. */
+  private batch?: Uint8Array;
+  private filled = 0;
   private result?: Promise<string>;
 
   constructor() {
@@ -112,29 +120,29 @@ export class OffThreadSha256 {
       this.local.update(chunk);
       return undefined;
     }
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= BATCH) this.flush();
     const s = this.shared!;
+    for (let at = 0; at < chunk.length;) {
+      this.batch ??= s.free.pop() ?? new Uint8Array(BATCH);
+      const n = Math.min(BATCH - this.filled, chunk.length - at);
+      this.batch.set(chunk.subarray(at, at + n), this.filled);
+      this.filled += n;
+      at += n;
+      if (this.filled === BATCH) this.flush();
+    }
     if (s.inFlight <= MAX_IN_FLIGHT || s.failed) return undefined;
     hold(s);
     return new Promise<void>((r) => s.waiting.push(r)).finally(() => release(s));
   }
 
+  /** Moves (not clones) the filled buffer to the worker. */
   private flush(): void {
-    if (this.pendingBytes === 0) return;
+    if (!this.batch || this.filled === 0) return;
     const s = this.shared!;
-    // a fresh buffer of its own, so it can be moved (not cloned) to the worker
-    const data = new Uint8Array(this.pendingBytes);
-    let at = 0;
-    for (const p of this.pending) {
-      data.set(p, at);
-      at += p.length;
-    }
-    this.pending = [];
-    this.pendingBytes = 0;
-    s.inFlight += data.byteLength;
-    s.worker.postMessage({ id: this.id, data }, [data.buffer]);
+    const data = this.batch;
+    s.inFlight += this.filled;
+    s.worker.postMessage({ id: this.id, data, length: this.filled }, [data.buffer as ArrayBuffer]);
+    this.batch = undefined;
+    this.filled = 0;
   }
 
   /** The hex digest of everything written. */
