@@ -3,7 +3,18 @@
  * servers: which processes ran is read from the process runner, which is the real one wrapped to
  * record each command (it still runs every one of them).
  */
-import { chmod, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  rm,
+  stat,
+  truncate,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -208,6 +219,13 @@ describe('initdb template cache', () => {
   it('two clusters started at once on an empty cache both work and leave one entry', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'dbdrill-cache-race-'));
     try {
+      // leftovers of a killed dbdrill: the old ones go when an entry is stored, a recent one stays
+      await mkdir(path.join(root, 'initdb', '.tmp-killed', 'data'), { recursive: true, mode: 0o700 });
+      await mkdir(path.join(root, 'initdb', '.old-killed'), { mode: 0o700 });
+      await mkdir(path.join(root, 'initdb', '.tmp-recent'), { mode: 0o700 });
+      const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+      await utimes(path.join(root, 'initdb', '.tmp-killed'), twoHoursAgo, twoHoursAgo);
+      await utimes(path.join(root, 'initdb', '.old-killed'), twoHoursAgo, twoHoursAgo);
       const [a, b] = await Promise.all([start(root), start(root)]);
       try {
         await expect(query(a.cluster.url, 'SELECT 1')).resolves.toHaveLength(1);
@@ -216,8 +234,9 @@ describe('initdb template cache', () => {
         await Promise.all([a.cluster.stop(), b.cluster.stop()]);
       }
       const left = await entries(root);
-      expect(left).toHaveLength(1);
-      expect(left[0]).toMatch(/^pg\d+-/);
+      expect(left).toHaveLength(2);
+      expect(left[0]).toBe('.tmp-recent');
+      expect(left[1]).toMatch(/^pg\d+-/);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
@@ -228,7 +247,6 @@ describe('initdb template cache', () => {
     try {
       await chmod(root, 0o700);
       await rm(path.join(root, 'initdb'), { recursive: true, force: true });
-      const { mkdir } = await import('node:fs/promises');
       await mkdir(path.join(root, 'initdb'));
       await chmod(path.join(root, 'initdb'), 0o777);
       const run = await start(root);

@@ -23,6 +23,8 @@ import type { ProcessRunner } from '../process.js';
 /** Bumped when the entry layout or what the key covers changes. */
 const LAYOUT = 1;
 const MARKER = 'dbdrill-template.json';
+/** A `.tmp-`/`.old-` folder this old was left by a dbdrill that was killed. */
+const STALE_MS = 60 * 60 * 1000;
 
 /**
  * Where the cache lives: `DBDRILL_CACHE_DIR`, else `$XDG_CACHE_HOME/dbdrill`, else
@@ -186,6 +188,7 @@ async function populate(
 ): Promise<void> {
   const { logger } = deps;
   const tmp = path.join(base, `.tmp-${randomBytes(6).toString('hex')}`);
+  await removeStale(base);
   try {
     await mkdir(tmp, { mode: 0o700 });
     const r = await deps.runner.run('cp', ['-a', '--reflink=auto', req.dataDir, path.join(tmp, 'data')], {
@@ -212,6 +215,20 @@ async function populate(
   } catch (e) {
     logger.debug(`initdb template cache: could not store ${entry} (${messageOf(e)})`);
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** Half-built or half-removed entries of a dbdrill that was killed, an hour or more ago. */
+async function removeStale(base: string): Promise<void> {
+  try {
+    const cutoff = Date.now() - STALE_MS;
+    for (const name of await readdir(base)) {
+      if (!name.startsWith('.tmp-') && !name.startsWith('.old-')) continue;
+      const full = path.join(base, name);
+      if ((await lstat(full)).mtimeMs < cutoff) await rm(full, { recursive: true, force: true });
+    }
+  } catch {
+    /* best effort: a concurrent drill may remove the same leftovers */
   }
 }
 
@@ -264,7 +281,8 @@ async function listTree(root: string, owner: { uid: number; gid: number }): Prom
         const full = path.join(dir, name);
         const r = rel ? `${rel}/${name}` : name;
         const s = await lstat(full);
-        if (s.uid !== owner.uid || s.gid !== owner.gid) throw new Error(`${r} is not owned by ${owner.uid}`);
+        // the uid only: a setgid parent may give initdb's files another group, copies keep it
+        if (s.uid !== owner.uid) throw new Error(`${r} is not owned by ${owner.uid}`);
         const mode = (s.mode & 0o7777).toString(8);
         if (s.isDirectory()) {
           out.push(`${r}/ ${mode}`);
