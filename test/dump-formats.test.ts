@@ -31,6 +31,7 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 let def: BackupResult;
 let manifest: Manifest;
+let defLog: string[];
 
 function backupOpts(extra: RawOptions = {}) {
   return parseBackupOptions(
@@ -54,7 +55,9 @@ function layer(r: VerifyResult, name: string) {
 const env = withSourceCluster({ setup: (cluster) => cluster.loadRealisticSchema() });
 
 beforeAll(async () => {
-  def = await backup(testDeps(), backupOpts());
+  const deps = testDeps();
+  def = await backup(deps, backupOpts());
+  defLog = deps.logger.lines;
   manifest = JSON.parse(
     execFileSync('tar', ['-xOf', def.bundle, 'manifest.json'], { encoding: 'utf8' }),
   ) as Manifest;
@@ -84,6 +87,10 @@ describe('the default backup: a directory-format dump as a folder of members', (
     const sums = readFileSync(join(out, 'SHA256SUMS'), 'utf8');
     for (const f of dumpFiles) expect(sums).toContain(`  ${f}\n`);
     execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: out });
+    // those sums were taken while pg_dump wrote the files, not in a second pass after it
+    expect(defLog.join('\n')).toMatch(
+      new RegExp(`debug: hashed ${dumpFiles.length} dump file\\(s\\) while pg_dump wrote them`),
+    );
     await env.cluster.sql('CREATE DATABASE restored');
     execFileSync(join(PG_BIN, 'pg_restore'), [
       '--jobs',

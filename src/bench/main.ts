@@ -47,7 +47,11 @@ interface Measured {
   code: number | null;
 }
 
-/** Bytes of regular files under dir, skipping PostgreSQL data directories (scratch clusters are not dump copies). */
+/**
+ * Bytes of regular files under dir, skipping PostgreSQL data directories and scratch cluster
+ * folders (`dbdrill-pg-*`): a cluster is not a dump copy, and one being removed loses its
+ * PG_VERSION long before its restored tables, which a sample would otherwise count.
+ */
 async function treeBytes(dir: string): Promise<number> {
   let total = 0;
   let entries;
@@ -59,6 +63,7 @@ async function treeBytes(dir: string): Promise<number> {
   if (entries.some((e) => e.name === 'PG_VERSION')) return 0;
   for (const e of entries) {
     const p = join(dir, e.name);
+    if (e.isDirectory() && e.name.startsWith('dbdrill-pg-')) continue;
     if (e.isDirectory()) total += await treeBytes(p);
     else if (e.isFile())
       total += await stat(p).then(

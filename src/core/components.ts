@@ -4,7 +4,7 @@
  * with a unique id that also names its member (`postgres.dump`, `mongodb.archive.gz`).
  */
 import { chmod, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import type { Component, MemberRecord, SkewRecord } from './bundle/manifest.js';
 import type { PackEntry } from './bundle/tar.js';
@@ -120,7 +120,10 @@ export async function dumpPackEntries(
 ): Promise<PackEntry[]> {
   const out: PackEntry[] = [];
   for (const d of dumps)
-    for (const f of await dumpFiles(d, engines)) out.push({ path: f.path, file: f.file, mtime });
+    for (const f of await dumpFiles(d, engines)) {
+      const precomputed = d.fileHashes?.get(basename(f.file));
+      out.push({ path: f.path, file: f.file, mtime, ...(precomputed ? { precomputed } : {}) });
+    }
   return out;
 }
 

@@ -10,9 +10,19 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 
 import { isSafeMemberPath } from './manifest.js';
-import { HashingStream } from './stream-utils.js';
+import { ByteCounter, HashingStream } from './stream-utils.js';
 
-export type PackEntry = { path: string; mtime: Date } & ({ file: string } | { content: Buffer });
+export type PackEntry = { path: string; mtime: Date } & (
+  | {
+      file: string;
+      /**
+       * The file's sha256 taken earlier (growing-files.ts), with the size and mtime it had then:
+       * used only when the file still has both, else the file is hashed as it is packed.
+       */
+      precomputed?: { sha256: string; size: number; mtimeMs: number };
+    }
+  | { content: Buffer }
+);
 
 /**
  * Writes the entries as a tar stream, in order, one file at a time, and ends it with a
@@ -30,7 +40,9 @@ export function packBundle(entries: PackEntry[], options: { checksumsMember?: st
         sums.push(`${createHash('sha256').update(entry.content).digest('hex')}  ${entry.path}`);
         await addContent(pack, entry.path, entry.content, entry.mtime);
       } else {
-        const { size } = await stat(entry.file);
+        const { size, mtimeMs } = await stat(entry.file);
+        const pre = entry.precomputed;
+        const known = pre && pre.size === size && pre.mtimeMs === mtimeMs ? pre.sha256 : undefined;
         let done!: (e?: Error | null) => void;
         const finished = new Promise<void>((resolve, reject) => {
           done = (e) => (e ? reject(e) : resolve());
@@ -39,11 +51,11 @@ export function packBundle(entries: PackEntry[], options: { checksumsMember?: st
           { name: entry.path, mode: 0o600, mtime: entry.mtime, size, type: 'file' },
           done,
         );
-        const hash = new HashingStream();
+        const hash = known ? new ByteCounter() : new HashingStream();
         await pipeline(createReadStream(entry.file, { highWaterMark: 1 << 20 }), hash, sink);
         await finished;
         if (hash.bytes !== size) throw new Error(`${entry.file} changed size while it was bundled`);
-        sums.push(`${hash.digest()}  ${entry.path}`);
+        sums.push(`${known ?? (hash as HashingStream).digest()}  ${entry.path}`);
       }
     }
     if (options.checksumsMember) {

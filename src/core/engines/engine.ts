@@ -170,6 +170,11 @@ export interface EngineDumpRequest {
 export interface DumpedComponent {
   component: Component;
   dumpPath: string;
+  /**
+   * A directory dump's files hashed while the tool wrote them (file name -> sha256 and the size
+   * and mtime it was taken at): the bundle is then packed without a second hash pass.
+   */
+  fileHashes?: ReadonlyMap<string, { sha256: string; size: number; mtimeMs: number }>;
 }
 
 /** One line of a backup's `components` output: what was dumped, from which server, with which tool. */

@@ -7,7 +7,8 @@
  */
 import type { Readable } from 'node:stream';
 
-import { HashingStream, peek } from '../bundle/stream-utils.js';
+import { OffThreadHashingStream } from '../bundle/sha256-worker.js';
+import { peek } from '../bundle/stream-utils.js';
 import { openContents } from '../crypto/decrypt-layer.js';
 import { messageOf } from '../errors.js';
 import { readSha256Sidecar } from '../stores/sha256-sidecar.js';
@@ -44,7 +45,8 @@ export async function inspectBundle(
     return finish(result);
   }
   const recorded = await readSha256Sidecar(location.store, location.key);
-  const whole = new HashingStream();
+  // hashed on the shared sha256 worker: the main thread walks the tar and feeds the inflaters
+  const whole = new OffThreadHashingStream();
   raw.on('error', (err) => whole.destroy(err));
   const { head, stream } = await peek(raw.pipe(whole), 512);
 
@@ -54,7 +56,7 @@ export async function inspectBundle(
     // Nothing past a failed decryption can be checked, and its age would say nothing.
     result.layers.push(contents.failed);
     await drainQuietly(stream);
-    result.layers.push(storedObjectLayer(whole, recorded));
+    result.layers.push(storedObjectLayer({ bytes: whole.bytes, sha256: await whole.digest() }, recorded));
     return finish(result);
   }
   const localFile = contents.encrypted ? undefined : location.store.localPath?.(location.key);
@@ -62,8 +64,8 @@ export async function inspectBundle(
   const decrypts = contents.decryptsLayer();
   if (decrypts) result.layers.push(decrypts);
   await drainQuietly(stream);
-  result.layers.push(storedObjectLayer(whole, recorded));
-  result.sha256 = whole.digest();
+  result.sha256 = await whole.digest();
+  result.layers.push(storedObjectLayer({ bytes: whole.bytes, sha256: result.sha256 }, recorded));
 
   if (!result.manifest && !location.object) {
     // A bare dump has no manifest: its file's (or object's) modification time is the best end time.

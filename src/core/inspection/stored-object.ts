@@ -1,10 +1,12 @@
-import type { HashingStream } from '../bundle/stream-utils.js';
 import type { VerifyLayer } from '../verify-layer.js';
 
 /** The object's bytes as stored, against the sha256 recorded beside it at upload (when there is one). */
-export function storedObjectLayer(whole: HashingStream, recorded: string | undefined): VerifyLayer {
+export function storedObjectLayer(
+  whole: { bytes: number; sha256: string },
+  recorded: string | undefined,
+): VerifyLayer {
   const name = 'stored object';
-  const sha = whole.digest();
+  const sha = whole.sha256;
   if (!recorded) {
     return {
       name,

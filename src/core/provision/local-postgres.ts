@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { appendFile, chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import { Cancelled, ConfigError, messageOf, throwIfCancelled } from '../errors.j
 import type { Logger } from '../logger.js';
 import type { ProcessRunner, RunResult } from '../process.js';
 import { freePort } from './free-port.js';
+import { defaultCacheDir, prepareDataDir, type PreparedDataDir } from './initdb-cache.js';
+import { newSystemIdentifier, setSystemIdentifier } from './control-file.js';
 import type { DatabaseLocale } from '../bundle/manifest.js';
 import { quoteIdent } from '../engines/postgres/connection.js';
 import { createDatabaseOptions, describeLocale } from '../engines/postgres/database-locale.js';
@@ -52,6 +55,11 @@ export interface LocalClusterOptions {
   settings?: Record<string, string>;
   /** Aborting tears down whatever was started and rejects with Cancelled. */
   signal?: AbortSignal;
+  /**
+   * The cache of initdb'd templates (`initdb-cache.ts`): a cache root, `false` for none.
+   * Default `defaultCacheDir()` (`DBDRILL_CACHE_DIR`, `$XDG_CACHE_HOME/dbdrill`, `~/.cache/dbdrill`).
+   */
+  cacheDir?: string | false;
 }
 
 const SUPERUSER = 'postgres';
@@ -248,42 +256,65 @@ export async function startLocalCluster(
     checkAbort();
 
     logger.info(`starting a scratch PostgreSQL ${install.version} from ${install.binDir} in ${dir}`);
-    const init = await runner.run(
-      bin('initdb'),
-      ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'],
-      { ...runOpts, quiet: false },
-    );
-    checkAbort();
-    if (init.code !== 0) {
-      throw new Error(
-        `initdb (PostgreSQL ${install.version}, ${bin('initdb')}) failed with exit code ${init.code}:\n${outputOf(init)}`,
-      );
-    }
-    // initdb also trusts ::1 and replication; only the socket and 127.0.0.1 are wanted.
-    await writeFile(
-      path.join(dataDir, 'pg_hba.conf'),
-      '# dbdrill scratch cluster: trust, loopback and socket only\n' +
-        'local all all trust\n' +
-        `host all all ${HOST}/32 trust\n`,
-    );
-    const conf = {
-      listen_addresses: HOST,
-      unix_socket_directories: dir,
-      fsync: 'off',
-      full_page_writes: 'off',
-      synchronous_commit: 'off',
-      lc_messages: 'C',
-      ...settings,
+    const initdbArgs = ['-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'];
+    const runInitdb = async (): Promise<void> => {
+      const init = await runner.run(bin('initdb'), ['-D', dataDir, ...initdbArgs], {
+        ...runOpts,
+        quiet: false,
+      });
+      checkAbort();
+      if (init.code !== 0) {
+        throw new Error(
+          `initdb (PostgreSQL ${install.version}, ${bin('initdb')}) failed with exit code ${init.code}:\n${outputOf(init)}`,
+        );
+      }
     };
-    await appendFile(
-      path.join(dataDir, 'postgresql.conf'),
-      '\n# dbdrill scratch cluster\n' +
-        Object.entries(conf)
-          .map(([k, v]) => `${k} = ${quoteConfValue(v)}\n`)
-          .join(''),
-    );
+    // A copy of the cached template gets its own system identifier (control-file.ts).
+    const freshen = async (): Promise<void> => {
+      await setSystemIdentifier(dataDir, newSystemIdentifier(Date.now(), randomBytes(4)));
+    };
+    const template = {
+      initdb: bin('initdb'),
+      version: install.version,
+      major: install.major,
+      args: initdbArgs,
+      owner,
+      dataDir,
+      runInitdb,
+      freshen,
+    };
+    const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir || undefined;
+    let prepared: PreparedDataDir = await prepareDataDir(deps, { ...template, cacheDir });
+    checkAbort();
+    const configure = async (): Promise<void> => {
+      // initdb also trusts ::1 and replication; only the socket and 127.0.0.1 are wanted.
+      await writeFile(
+        path.join(dataDir, 'pg_hba.conf'),
+        '# dbdrill scratch cluster: trust, loopback and socket only\n' +
+          'local all all trust\n' +
+          `host all all ${HOST}/32 trust\n`,
+      );
+      const conf = {
+        listen_addresses: HOST,
+        unix_socket_directories: dir,
+        fsync: 'off',
+        full_page_writes: 'off',
+        synchronous_commit: 'off',
+        lc_messages: 'C',
+        ...settings,
+      };
+      await appendFile(
+        path.join(dataDir, 'postgresql.conf'),
+        '\n# dbdrill scratch cluster\n' +
+          Object.entries(conf)
+            .map(([k, v]) => `${k} = ${quoteConfValue(v)}\n`)
+            .join(''),
+      );
+    };
+    await configure();
 
     let port = 0;
+    let suspect: PreparedDataDir | undefined;
     for (let attempt = 1; ; attempt++) {
       port = await freePort(HOST);
       const r = await runner.run(
@@ -292,10 +323,27 @@ export async function startLocalCluster(
         runOpts,
       );
       checkAbort();
-      if (r.code === 0) break;
+      if (r.code === 0) {
+        // The fresh initdb started where the template did not: the template was the problem.
+        if (suspect) await suspect.invalidate();
+        break;
+      }
       const tail = await logTail(logFile);
       if (/Address already in use/i.test(tail) && attempt < PORT_ATTEMPTS) {
         logger.info(`port ${port} was taken before the server bound it; trying another`);
+        continue;
+      }
+      if (prepared.fromCache) {
+        // A template that copies whole but does not start may be damaged: start once more from a
+        // fresh initdb, and drop the entry only if that one starts (a bad setting fails both).
+        logger.debug(`the server did not start from the cached template; trying a fresh initdb:\n${tail}`);
+        suspect = prepared;
+        await killPostmaster(dataDir, logger);
+        await rm(dataDir, { recursive: true, force: true });
+        await rm(logFile, { force: true });
+        prepared = await prepareDataDir(deps, { ...template, cacheDir: undefined });
+        await configure();
+        attempt = 0;
         continue;
       }
       throw new Error(

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
-import { HashingStream } from '../bundle/stream-utils.js';
+import { OffThreadHashingStream } from '../bundle/sha256-worker.js';
 import type { Logger } from '../logger.js';
 import type { PutOptions, PutResult, Store, StoredObject } from './store.js';
 import { ObjectExistsError, ObjectNotFoundError, validateStoreKey } from './store-errors.js';
@@ -111,7 +111,8 @@ export class FileStore implements Store {
     const finalPath = this.pathOf(key);
     await this.ensureDir();
     const partial = path.join(this.dir, `.${key}${PARTIAL_MARK}${randomBytes(6).toString('hex')}`);
-    const hasher = new HashingStream();
+    // the object's sha256 (its .sha256 sidecar) is taken on the shared worker, off the main thread
+    const hasher = new OffThreadHashingStream();
     let handle: fsp.FileHandle | undefined;
     try {
       try {
@@ -135,7 +136,7 @@ export class FileStore implements Store {
       throw error;
     }
     await this.syncDir();
-    const sha256 = hasher.digest();
+    const sha256 = await hasher.digest();
     this.logger.debug(`stored ${key} (${hasher.bytes} bytes, sha256 ${sha256}) in ${this.dir}`);
     return { key, sizeBytes: hasher.bytes, sha256, location: finalPath };
   }

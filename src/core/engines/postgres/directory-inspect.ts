@@ -5,7 +5,6 @@
  * read by the native directory reader in the same pass; `pg_restore --list` cross-checks toc.dat.
  * The inspection module places these layers among the bundle's; this file knows no verdicts.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
 import type { Manifest, PostgresComponent } from '../../bundle/manifest.js';
+import { OffThreadSha256 } from '../../bundle/sha256-worker.js';
 import type { TarMemberSpan } from '../../bundle/tar.js';
 import { messageOf } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -114,7 +114,8 @@ export class DirectoryDumpInspection {
     const name = this.folder ? path.slice(this.folder.length + 1) : path;
     const isToc = name === TOC_FILE;
     this.files++;
-    const hash = createHash('sha256');
+    // the member hash runs on the shared sha256 worker, beside the stored object's
+    const hash = new OffThreadSha256();
     let size = 0;
     const readerInput = new PassThrough({ highWaterMark: 1 << 20 });
     const found = this.options.deep && DATA_FILE_RE.test(name) ? this.seekable?.members.get(path) : undefined;
@@ -132,7 +133,8 @@ export class DirectoryDumpInspection {
     try {
       for await (const chunk of stream) {
         const buf = chunk as Buffer;
-        hash.update(buf);
+        const hashing = hash.write(buf);
+        if (hashing) await hashing;
         size += buf.length;
         if (isToc && this.tocCopy) {
           this.tocCopyBytes += buf.length;
@@ -152,7 +154,7 @@ export class DirectoryDumpInspection {
       }
     }
     await reading;
-    return { size, sha256: hash.digest('hex') };
+    return { size, sha256: await hash.digest() };
   }
 
   /** Starts inflating one data file from the tar file by offset, once fewer than the limit run. */

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import type { Clock } from '../../clock.js';
+import { GrowingFilesHasher } from '../../bundle/growing-files.js';
 import { describeCompress, type DumpFormatOptions } from '../../options/dump-format-options.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -212,7 +213,14 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
     // --no-sync: the dump is a temp file; the published bundle is what gets fsynced.
     const dumpOptions = [...plan.args, `--snapshot=${snapshot}`, '--no-sync'];
     const startedAt = clock.now();
-    const dumping = runPgDump(deps, options, tool, target, dumpOptions, dumpPath);
+    // A directory dump's files are hashed as pg_dump writes them, not after it (growing-files.ts).
+    const hasher =
+      plan.format === 'directory' && tool.via !== 'docker'
+        ? new GrowingFilesHasher(dumpPath).start()
+        : undefined;
+    const dumping = runPgDump(deps, options, tool, target, dumpOptions, dumpPath).finally(() =>
+      hasher?.cancel(),
+    );
     // Everything else read from the source runs in the exporting transaction while pg_dump works
     // (its own start-up reads the catalogs for a while), so it sees exactly what pg_dump sees.
     const counting = (async () => {
@@ -234,6 +242,9 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
       throw countOutcome.reason;
     }
     if (dumpOutcome.status === 'rejected') throw dumpOutcome.reason;
+    const fileHashes = await hasher?.finish();
+    if (fileHashes) logger.debug(`hashed ${fileHashes.size} dump file(s) while pg_dump wrote them`);
+    else if (hasher) logger.debug('dump files were not hashed while written; hashing them while packing');
     const { roles, sequencesBehind, tables } = countOutcome.value;
     const uncounted = tables.filter((t) => t.kind === 'table' && t.rows === null);
     for (const t of uncounted) logger.warning(`${t.schema}.${t.name}: no row count (${t.reason})`);
@@ -271,7 +282,7 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
       ...(standby ? { standby } : {}),
       sequencesBehind,
     };
-    return { component, dumpPath };
+    return { component, dumpPath, ...(fileHashes ? { fileHashes } : {}) };
   } finally {
     if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
     await client.end().catch(() => undefined);

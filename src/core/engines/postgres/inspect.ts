@@ -3,11 +3,11 @@
  * it out for the drill when asked, parses it natively and, when an installed pg_restore can read
  * the archive's version, feeds the same bytes to `pg_restore --list` as an independent reader.
  */
-import { createHash } from 'node:crypto';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
 import type { PostgresComponent } from '../../bundle/manifest.js';
+import { OffThreadSha256 } from '../../bundle/sha256-worker.js';
 import { peek } from '../../bundle/stream-utils.js';
 import { messageOf } from '../../errors.js';
 import type { ProcessRunner } from '../../process.js';
@@ -63,7 +63,8 @@ export async function inspectPgDumpStream(
   sink: Writable | undefined,
 ): Promise<InspectedPgDump> {
   const { head, stream } = await peek(input, 8);
-  const hash = createHash('sha256');
+  // on the shared sha256 worker, beside the stored object's hash
+  const hash = new OffThreadSha256();
   let bytes = 0;
 
   const readerInput = new PassThrough({ highWaterMark: 4 << 20 });
@@ -81,7 +82,8 @@ export async function inspectPgDumpStream(
   try {
     for await (const chunk of stream) {
       const buf = chunk as Buffer;
-      hash.update(buf);
+      const hashing = hash.write(buf);
+      if (hashing) await hashing;
       bytes += buf.length;
       if (sink && !sink.write(buf)) await new Promise((r) => sink.once('drain', r));
       await list.write(buf);
@@ -110,7 +112,7 @@ export async function inspectPgDumpStream(
     layers.push({ name: 'dump header and TOC', ok: false, detail: messageOf(err) });
   }
   layers.push(listLayer(await list.result(), summary));
-  return { bytes, sha256: hash.digest('hex'), summary, layers };
+  return { bytes, sha256: await hash.digest(), summary, layers };
 }
 
 function summarize(report: PgDumpReport, member: string, deep: boolean): PgDumpSummary {
