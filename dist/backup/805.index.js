@@ -3244,27 +3244,37 @@ module.exports = validRange
 /***/ 59805:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  e8: () => (/* binding */ cacheDir),
-  bq: () => (/* binding */ downloadTool),
-  nN: () => (/* binding */ extractTar),
-  I6: () => (/* binding */ find)
+  HTTPError: () => (/* binding */ HTTPError),
+  cacheDir: () => (/* binding */ cacheDir),
+  cacheFile: () => (/* binding */ cacheFile),
+  downloadTool: () => (/* binding */ downloadTool),
+  evaluateVersions: () => (/* binding */ evaluateVersions),
+  extract7z: () => (/* binding */ extract7z),
+  extractTar: () => (/* binding */ extractTar),
+  extractXar: () => (/* binding */ extractXar),
+  extractZip: () => (/* binding */ extractZip),
+  find: () => (/* binding */ find),
+  findAllVersions: () => (/* binding */ findAllVersions),
+  findFromManifest: () => (/* binding */ findFromManifest),
+  getManifestFromRepo: () => (/* binding */ getManifestFromRepo),
+  isExplicitVersion: () => (/* binding */ isExplicitVersion)
 });
 
-// UNUSED EXPORTS: HTTPError, cacheFile, evaluateVersions, extract7z, extractXar, extractZip, findAllVersions, findFromManifest, getManifestFromRepo, isExplicitVersion
-
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var lib_core = __webpack_require__(33838);
+var core = __webpack_require__(33838);
 // EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
-var lib_io = __webpack_require__(88701);
+var io = __webpack_require__(88701);
 // EXTERNAL MODULE: external "crypto"
 var external_crypto_ = __webpack_require__(76982);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __webpack_require__(79896);
 // EXTERNAL MODULE: ./node_modules/semver/index.js
-var node_modules_semver = __webpack_require__(62088);
+var semver = __webpack_require__(62088);
 // EXTERNAL MODULE: external "os"
 var external_os_ = __webpack_require__(70857);
 // EXTERNAL MODULE: external "child_process"
@@ -3301,17 +3311,17 @@ const _internal = {
 };
 function _findMatch(versionSpec, stable, candidates, archFilter) {
     return __awaiter(this, void 0, void 0, function* () {
-        const platFilter = os.platform();
+        const platFilter = external_os_.platform();
         let result;
         let match;
         let file;
         for (const candidate of candidates) {
             const version = candidate.version;
-            debug(`check ${version} satisfies ${versionSpec}`);
+            (0,core/* debug */.Yz)(`check ${version} satisfies ${versionSpec}`);
             if (semver.satisfies(version, versionSpec) &&
                 (!stable || candidate.stable === stable)) {
                 file = candidate.files.find(item => {
-                    debug(`${item.arch}===${archFilter} && ${item.platform}===${platFilter}`);
+                    (0,core/* debug */.Yz)(`${item.arch}===${archFilter} && ${item.platform}===${platFilter}`);
                     let chk = item.arch === archFilter && item.platform === platFilter;
                     if (chk && item.platform_version) {
                         const osVersion = _getOsVersion();
@@ -3325,7 +3335,7 @@ function _findMatch(versionSpec, stable, candidates, archFilter) {
                     return chk;
                 });
                 if (file) {
-                    debug(`matched ${candidate.version}`);
+                    (0,core/* debug */.Yz)(`matched ${candidate.version}`);
                     match = candidate;
                     break;
                 }
@@ -3342,10 +3352,10 @@ function _findMatch(versionSpec, stable, candidates, archFilter) {
 function _getOsVersion() {
     // TODO: add windows and other linux, arm variants
     // right now filtering on version is only an ubuntu and macos scenario for tools we build for hosted (python)
-    const plat = os.platform();
+    const plat = external_os_.platform();
     let version = '';
     if (plat === 'darwin') {
-        version = cp.execSync('sw_vers -productVersion').toString();
+        version = external_child_process_.execSync('sw_vers -productVersion').toString();
     }
     else if (plat === 'linux') {
         // lsb_release process not in some containers, readfile
@@ -3386,7 +3396,7 @@ var external_util_ = __webpack_require__(39023);
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __webpack_require__(42613);
 // EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 1 modules
-var lib_exec = __webpack_require__(41955);
+var exec = __webpack_require__(41955);
 ;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
 var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -3425,11 +3435,11 @@ class RetryHelper {
                     if (isRetryable && !isRetryable(err)) {
                         throw err;
                     }
-                    lib_core/* info */.pq(err.message);
+                    core/* info */.pq(err.message);
                 }
                 // Sleep
                 const seconds = this.getSleepAmount();
-                lib_core/* info */.pq(`Waiting ${seconds} seconds before trying again`);
+                core/* info */.pq(`Waiting ${seconds} seconds before trying again`);
                 yield this.sleep(seconds);
                 attempt++;
             }
@@ -3494,9 +3504,9 @@ const userAgent = 'actions/tool-cache';
 function downloadTool(url, dest, auth, headers) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
         dest = dest || external_path_.join(_getTempDirectory(), external_crypto_.randomUUID());
-        yield lib_io/* mkdirP */.U$(external_path_.dirname(dest));
-        lib_core/* debug */.Yz(`Downloading ${url}`);
-        lib_core/* debug */.Yz(`Destination ${dest}`);
+        yield io/* mkdirP */.U$(external_path_.dirname(dest));
+        core/* debug */.Yz(`Downloading ${url}`);
+        core/* debug */.Yz(`Destination ${dest}`);
         const maxAttempts = 3;
         const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
         const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
@@ -3527,7 +3537,7 @@ function downloadToolAttempt(url, dest, auth, headers) {
             allowRetries: false
         });
         if (auth) {
-            lib_core/* debug */.Yz('set auth');
+            core/* debug */.Yz('set auth');
             if (headers === undefined) {
                 headers = {};
             }
@@ -3536,7 +3546,7 @@ function downloadToolAttempt(url, dest, auth, headers) {
         const response = yield http.get(url, headers);
         if (response.message.statusCode !== 200) {
             const err = new HTTPError(response.message.statusCode);
-            lib_core/* debug */.Yz(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
+            core/* debug */.Yz(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
             throw err;
         }
         // Download the response body
@@ -3546,19 +3556,19 @@ function downloadToolAttempt(url, dest, auth, headers) {
         let succeeded = false;
         try {
             yield pipeline(readStream, external_fs_.createWriteStream(dest));
-            lib_core/* debug */.Yz('download complete');
+            core/* debug */.Yz('download complete');
             succeeded = true;
             return dest;
         }
         finally {
             // Error, delete dest before retry
             if (!succeeded) {
-                lib_core/* debug */.Yz('download failed');
+                core/* debug */.Yz('download failed');
                 try {
-                    yield lib_io/* rmRF */.Yz(dest);
+                    yield io/* rmRF */.Yz(dest);
                 }
                 catch (err) {
-                    lib_core/* debug */.Yz(`Failed to delete '${dest}'. ${err.message}`);
+                    core/* debug */.Yz(`Failed to delete '${dest}'. ${err.message}`);
                 }
             }
         }
@@ -3581,14 +3591,14 @@ function downloadToolAttempt(url, dest, auth, headers) {
  */
 function extract7z(file, dest, _7zPath) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        ok(IS_WINDOWS, 'extract7z() not supported on current OS');
-        ok(file, 'parameter "file" is required');
+        (0,external_assert_.ok)(IS_WINDOWS, 'extract7z() not supported on current OS');
+        (0,external_assert_.ok)(file, 'parameter "file" is required');
         dest = yield _createExtractFolder(dest);
         const originalCwd = process.cwd();
         process.chdir(dest);
         if (_7zPath) {
             try {
-                const logLevel = core.isDebug() ? '-bb1' : '-bb0';
+                const logLevel = core/* isDebug */._o() ? '-bb1' : '-bb0';
                 const args = [
                     'x', // eXtract files with full paths
                     logLevel, // -bb[0-3] : set output log level
@@ -3599,15 +3609,14 @@ function extract7z(file, dest, _7zPath) {
                 const options = {
                     silent: true
                 };
-                yield exec(`"${_7zPath}"`, args, options);
+                yield (0,exec/* exec */.m)(`"${_7zPath}"`, args, options);
             }
             finally {
                 process.chdir(originalCwd);
             }
         }
         else {
-            const escapedScript = path
-                .join(__dirname, '..', 'scripts', 'Invoke-7zdec.ps1')
+            const escapedScript = external_path_.join(__dirname, '..', 'scripts', 'Invoke-7zdec.ps1')
                 .replace(/'/g, "''")
                 .replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
             const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, '');
@@ -3627,8 +3636,8 @@ function extract7z(file, dest, _7zPath) {
                 silent: true
             };
             try {
-                const powershellPath = yield io.which('powershell', true);
-                yield exec(`"${powershellPath}"`, args, options);
+                const powershellPath = yield io/* which */.K7('powershell', true);
+                yield (0,exec/* exec */.m)(`"${powershellPath}"`, args, options);
             }
             finally {
                 process.chdir(originalCwd);
@@ -3653,9 +3662,9 @@ function extractTar(file_1, dest_1) {
         // Create dest
         dest = yield _createExtractFolder(dest);
         // Determine whether GNU tar
-        lib_core/* debug */.Yz('Checking tar --version');
+        core/* debug */.Yz('Checking tar --version');
         let versionOutput = '';
-        yield (0,lib_exec/* exec */.m)('tar --version', [], {
+        yield (0,exec/* exec */.m)('tar --version', [], {
             ignoreReturnCode: true,
             silent: true,
             listeners: {
@@ -3663,7 +3672,7 @@ function extractTar(file_1, dest_1) {
                 stderr: (data) => (versionOutput += data.toString())
             }
         });
-        lib_core/* debug */.Yz(versionOutput.trim());
+        core/* debug */.Yz(versionOutput.trim());
         const isGnuTar = versionOutput.toUpperCase().includes('GNU TAR');
         // Initialize args
         let args;
@@ -3673,7 +3682,7 @@ function extractTar(file_1, dest_1) {
         else {
             args = [flags];
         }
-        if (lib_core/* isDebug */._o() && !flags.includes('v')) {
+        if (core/* isDebug */._o() && !flags.includes('v')) {
             args.push('-v');
         }
         let destArg = dest;
@@ -3691,7 +3700,7 @@ function extractTar(file_1, dest_1) {
             args.push('--overwrite');
         }
         args.push('-C', destArg, '-f', fileArg);
-        yield (0,lib_exec/* exec */.m)(`tar`, args);
+        yield (0,exec/* exec */.m)(`tar`, args);
         return dest;
     });
 }
@@ -3705,8 +3714,8 @@ function extractTar(file_1, dest_1) {
  */
 function extractXar(file_1, dest_1) {
     return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = []) {
-        ok(IS_MAC, 'extractXar() not supported on current OS');
-        ok(file, 'parameter "file" is required');
+        (0,external_assert_.ok)(IS_MAC, 'extractXar() not supported on current OS');
+        (0,external_assert_.ok)(file, 'parameter "file" is required');
         dest = yield _createExtractFolder(dest);
         let args;
         if (flags instanceof Array) {
@@ -3716,11 +3725,11 @@ function extractXar(file_1, dest_1) {
             args = [flags];
         }
         args.push('-x', '-C', dest, '-f', file);
-        if (core.isDebug()) {
+        if (core/* isDebug */._o()) {
             args.push('-v');
         }
-        const xarPath = yield io.which('xar', true);
-        yield exec(`"${xarPath}"`, _unique(args));
+        const xarPath = yield io/* which */.K7('xar', true);
+        yield (0,exec/* exec */.m)(`"${xarPath}"`, _unique(args));
         return dest;
     });
 }
@@ -3751,7 +3760,7 @@ function extractZipWin(file, dest) {
         // build the powershell command
         const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
         const escapedDest = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-        const pwshPath = yield io.which('pwsh', false);
+        const pwshPath = yield io/* which */.K7('pwsh', false);
         //To match the file overwrite behavior on nix systems, we use the overwrite = true flag for ExtractToDirectory
         //and the -Force flag for Expand-Archive as a fallback
         if (pwshPath) {
@@ -3771,8 +3780,8 @@ function extractZipWin(file, dest) {
                 '-Command',
                 pwshCommand
             ];
-            core.debug(`Using pwsh at path: ${pwshPath}`);
-            yield exec(`"${pwshPath}"`, args);
+            core/* debug */.Yz(`Using pwsh at path: ${pwshPath}`);
+            yield (0,exec/* exec */.m)(`"${pwshPath}"`, args);
         }
         else {
             const powershellCommand = [
@@ -3791,21 +3800,21 @@ function extractZipWin(file, dest) {
                 '-Command',
                 powershellCommand
             ];
-            const powershellPath = yield io.which('powershell', true);
-            core.debug(`Using powershell at path: ${powershellPath}`);
-            yield exec(`"${powershellPath}"`, args);
+            const powershellPath = yield io/* which */.K7('powershell', true);
+            core/* debug */.Yz(`Using powershell at path: ${powershellPath}`);
+            yield (0,exec/* exec */.m)(`"${powershellPath}"`, args);
         }
     });
 }
 function extractZipNix(file, dest) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const unzipPath = yield io.which('unzip', true);
+        const unzipPath = yield io/* which */.K7('unzip', true);
         const args = [file];
-        if (!core.isDebug()) {
+        if (!core/* isDebug */._o()) {
             args.unshift('-q');
         }
         args.unshift('-o'); //overwrite with -o, otherwise a prompt is shown which freezes the run
-        yield exec(`"${unzipPath}"`, args, { cwd: dest });
+        yield (0,exec/* exec */.m)(`"${unzipPath}"`, args, { cwd: dest });
     });
 }
 /**
@@ -3818,10 +3827,10 @@ function extractZipNix(file, dest) {
  */
 function cacheDir(sourceDir, tool, version, arch) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        version = node_modules_semver.clean(version) || version;
+        version = semver.clean(version) || version;
         arch = arch || external_os_.arch();
-        lib_core/* debug */.Yz(`Caching tool ${tool} ${version} ${arch}`);
-        lib_core/* debug */.Yz(`source dir: ${sourceDir}`);
+        core/* debug */.Yz(`Caching tool ${tool} ${version} ${arch}`);
+        core/* debug */.Yz(`source dir: ${sourceDir}`);
         if (!external_fs_.statSync(sourceDir).isDirectory()) {
             throw new Error('sourceDir is not a directory');
         }
@@ -3831,7 +3840,7 @@ function cacheDir(sourceDir, tool, version, arch) {
         // due to anti-virus software having an open handle on a file.
         for (const itemName of external_fs_.readdirSync(sourceDir)) {
             const s = external_path_.join(sourceDir, itemName);
-            yield lib_io.cp(s, destPath, { recursive: true });
+            yield io.cp(s, destPath, { recursive: true });
         }
         // write .complete
         _completeToolPath(tool, version, arch);
@@ -3851,18 +3860,18 @@ function cacheDir(sourceDir, tool, version, arch) {
 function cacheFile(sourceFile, targetFile, tool, version, arch) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
         version = semver.clean(version) || version;
-        arch = arch || os.arch();
-        core.debug(`Caching tool ${tool} ${version} ${arch}`);
-        core.debug(`source file: ${sourceFile}`);
-        if (!fs.statSync(sourceFile).isFile()) {
+        arch = arch || external_os_.arch();
+        core/* debug */.Yz(`Caching tool ${tool} ${version} ${arch}`);
+        core/* debug */.Yz(`source file: ${sourceFile}`);
+        if (!external_fs_.statSync(sourceFile).isFile()) {
             throw new Error('sourceFile is not a file');
         }
         // create the tool dir
         const destFolder = yield _createToolPath(tool, version, arch);
         // copy instead of move. move can fail on Windows due to
         // anti-virus software having an open handle on a file.
-        const destPath = path.join(destFolder, targetFile);
-        core.debug(`destination file ${destPath}`);
+        const destPath = external_path_.join(destFolder, targetFile);
+        core/* debug */.Yz(`destination file ${destPath}`);
         yield io.cp(sourceFile, destPath);
         // write .complete
         _completeToolPath(tool, version, arch);
@@ -3893,15 +3902,15 @@ function find(toolName, versionSpec, arch) {
     // check for the explicit version in the cache
     let toolPath = '';
     if (versionSpec) {
-        versionSpec = node_modules_semver.clean(versionSpec) || '';
+        versionSpec = semver.clean(versionSpec) || '';
         const cachePath = external_path_.join(_getCacheDirectory(), toolName, versionSpec, arch);
-        lib_core/* debug */.Yz(`checking cache: ${cachePath}`);
+        core/* debug */.Yz(`checking cache: ${cachePath}`);
         if (external_fs_.existsSync(cachePath) && external_fs_.existsSync(`${cachePath}.complete`)) {
-            lib_core/* debug */.Yz(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
+            core/* debug */.Yz(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
             toolPath = cachePath;
         }
         else {
-            lib_core/* debug */.Yz('not found');
+            core/* debug */.Yz('not found');
         }
     }
     return toolPath;
@@ -3933,10 +3942,10 @@ function getManifestFromRepo(owner_1, repo_1, auth_1) {
     return tool_cache_awaiter(this, arguments, void 0, function* (owner, repo, auth, branch = 'master') {
         let releases = [];
         const treeUrl = `https://api.github.com/repos/${owner}/${repo}/git/trees/${branch}`;
-        const http = new httpm.HttpClient('tool-cache');
+        const http = new lib/* HttpClient */.Qq('tool-cache');
         const headers = {};
         if (auth) {
-            core.debug('set auth');
+            core/* debug */.Yz('set auth');
             headers.authorization = auth;
         }
         const response = yield http.getJson(treeUrl, headers);
@@ -3959,16 +3968,16 @@ function getManifestFromRepo(owner_1, repo_1, auth_1) {
                 releases = JSON.parse(versionsRaw);
             }
             catch (_a) {
-                core.debug('Invalid json');
+                core/* debug */.Yz('Invalid json');
             }
         }
         return releases;
     });
 }
 function findFromManifest(versionSpec_1, stable_1, manifest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (versionSpec, stable, manifest, archFilter = os.arch()) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (versionSpec, stable, manifest, archFilter = external_os_.arch()) {
         // wrap the internal impl
-        const match = yield mm._findMatch(versionSpec, stable, manifest, archFilter);
+        const match = yield _findMatch(versionSpec, stable, manifest, archFilter);
         return match;
     });
 }
@@ -3978,26 +3987,26 @@ function _createExtractFolder(dest) {
             // create a temp dir
             dest = external_path_.join(_getTempDirectory(), external_crypto_.randomUUID());
         }
-        yield lib_io/* mkdirP */.U$(dest);
+        yield io/* mkdirP */.U$(dest);
         return dest;
     });
 }
 function _createToolPath(tool, version, arch) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
-        lib_core/* debug */.Yz(`destination ${folderPath}`);
+        const folderPath = external_path_.join(_getCacheDirectory(), tool, semver.clean(version) || version, arch || '');
+        core/* debug */.Yz(`destination ${folderPath}`);
         const markerPath = `${folderPath}.complete`;
-        yield lib_io/* rmRF */.Yz(folderPath);
-        yield lib_io/* rmRF */.Yz(markerPath);
-        yield lib_io/* mkdirP */.U$(folderPath);
+        yield io/* rmRF */.Yz(folderPath);
+        yield io/* rmRF */.Yz(markerPath);
+        yield io/* mkdirP */.U$(folderPath);
         return folderPath;
     });
 }
 function _completeToolPath(tool, version, arch) {
-    const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
+    const folderPath = external_path_.join(_getCacheDirectory(), tool, semver.clean(version) || version, arch || '');
     const markerPath = `${folderPath}.complete`;
     external_fs_.writeFileSync(markerPath, '');
-    lib_core/* debug */.Yz('finished caching tool');
+    core/* debug */.Yz('finished caching tool');
 }
 /**
  * Check if version string is explicit
@@ -4005,10 +4014,10 @@ function _completeToolPath(tool, version, arch) {
  * @param versionSpec      version string to check
  */
 function isExplicitVersion(versionSpec) {
-    const c = node_modules_semver.clean(versionSpec) || '';
-    lib_core/* debug */.Yz(`isExplicit: ${c}`);
-    const valid = node_modules_semver.valid(c) != null;
-    lib_core/* debug */.Yz(`explicit? ${valid}`);
+    const c = semver.clean(versionSpec) || '';
+    core/* debug */.Yz(`isExplicit: ${c}`);
+    const valid = semver.valid(c) != null;
+    core/* debug */.Yz(`explicit? ${valid}`);
     return valid;
 }
 /**
@@ -4019,26 +4028,26 @@ function isExplicitVersion(versionSpec) {
  */
 function evaluateVersions(versions, versionSpec) {
     let version = '';
-    lib_core/* debug */.Yz(`evaluating ${versions.length} versions`);
+    core/* debug */.Yz(`evaluating ${versions.length} versions`);
     versions = versions.sort((a, b) => {
-        if (node_modules_semver.gt(a, b)) {
+        if (semver.gt(a, b)) {
             return 1;
         }
         return -1;
     });
     for (let i = versions.length - 1; i >= 0; i--) {
         const potential = versions[i];
-        const satisfied = node_modules_semver.satisfies(potential, versionSpec);
+        const satisfied = semver.satisfies(potential, versionSpec);
         if (satisfied) {
             version = potential;
             break;
         }
     }
     if (version) {
-        lib_core/* debug */.Yz(`matched: ${version}`);
+        core/* debug */.Yz(`matched: ${version}`);
     }
     else {
-        lib_core/* debug */.Yz('match not found');
+        core/* debug */.Yz('match not found');
     }
     return version;
 }

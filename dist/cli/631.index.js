@@ -39,15 +39,15 @@ function toolCacheMongoDownloader(logger) {
         async ensure(url, version) {
             ensureToolCacheEnv();
             return outsideActionsToStderr(async () => {
-                const cached = _actions_tool_cache__WEBPACK_IMPORTED_MODULE_0__/* .find */ .I6(MONGO_TOOLS_CACHE_NAME, version);
+                const cached = _actions_tool_cache__WEBPACK_IMPORTED_MODULE_0__.find(MONGO_TOOLS_CACHE_NAME, version);
                 if (cached) {
                     logger.info(`MongoDB Database Tools ${version} from the tool cache: ${cached}`);
                     return cached;
                 }
                 logger.info(`downloading ${url}`);
-                const archive = await _actions_tool_cache__WEBPACK_IMPORTED_MODULE_0__/* .downloadTool */ .bq(url);
-                const extracted = await _actions_tool_cache__WEBPACK_IMPORTED_MODULE_0__/* .extractTar */ .nN(archive, undefined, 'xz');
-                const dir = await _actions_tool_cache__WEBPACK_IMPORTED_MODULE_0__/* .cacheDir */ .e8(extracted, MONGO_TOOLS_CACHE_NAME, version);
+                const archive = await _actions_tool_cache__WEBPACK_IMPORTED_MODULE_0__.downloadTool(url);
+                const extracted = await _actions_tool_cache__WEBPACK_IMPORTED_MODULE_0__.extractTar(archive, undefined, 'xz');
+                const dir = await _actions_tool_cache__WEBPACK_IMPORTED_MODULE_0__.cacheDir(extracted, MONGO_TOOLS_CACHE_NAME, version);
                 logger.info(`MongoDB Database Tools ${version} cached in ${dir}`);
                 return dir;
             });

@@ -7860,6 +7860,373 @@ async function freePort(host = '127.0.0.1') {
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/initdb-cache.js
+/**
+ * A cache of initdb'd, never-started data directories, one per server build, initdb arguments and
+ * owner. initdb is most of a scratch cluster's start (about 1.2 s of 1.5 s on the bench machine);
+ * copying its untouched output (`cp -a`, a reflink where the file system has them) takes a fifth
+ * of that. Every copy comes from a template no server ever ran on, so nothing of one drill reaches
+ * the next. All clones share initdb's system identifier; scratch clusters never replicate, so that
+ * is harmless.
+ *
+ * Safety: an entry is built in a private temp dir and renamed into place, so a reader sees a whole
+ * entry or none; the copy (not the entry) is checked against the entry's marker (every file's path,
+ * size and mode, and the owner), so an entry removed or damaged while being copied is caught. Any
+ * problem falls back to initdb with a debug line, and a bad entry is replaced.
+ */
+
+
+
+
+
+/** Bumped when the entry layout or what the key covers changes. */
+const LAYOUT = 1;
+const MARKER = 'dbdrill-template.json';
+/** A `.tmp-`/`.old-` folder this old was left by a dbdrill that was killed. */
+const STALE_MS = 60 * 60 * 1000;
+/**
+ * Where the cache lives: `DBDRILL_CACHE_DIR`, else `$XDG_CACHE_HOME/dbdrill`, else
+ * `~/.cache/dbdrill` (templates go in its `initdb/` folder). `DBDRILL_CACHE_DIR=off` (or `0`,
+ * `false`, `none`) turns it off.
+ */
+function defaultCacheDir(env = process.env) {
+    const set = env.DBDRILL_CACHE_DIR?.trim();
+    if (set !== undefined && set !== '') {
+        return /^(off|0|false|none)$/i.test(set) ? undefined : external_node_path_namespaceObject.resolve(set);
+    }
+    if (env.XDG_CACHE_HOME && external_node_path_namespaceObject.isAbsolute(env.XDG_CACHE_HOME)) {
+        return external_node_path_namespaceObject.join(env.XDG_CACHE_HOME, 'dbdrill');
+    }
+    const home = (0,external_node_os_namespaceObject.homedir)();
+    return home ? external_node_path_namespaceObject.join(home, '.cache', 'dbdrill') : undefined;
+}
+/**
+ * Puts a fresh initdb'd data directory at `dataDir`: a copy of the cached template when there is a
+ * good one, else initdb (and the result is copied into the cache for the next time).
+ */
+async function prepareDataDir(deps, req) {
+    const none = { fromCache: false, invalidate: async () => undefined };
+    if (!req.cacheDir) {
+        await req.runInitdb();
+        return none;
+    }
+    const { logger } = deps;
+    const owner = req.owner ?? { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
+    let base;
+    let key;
+    try {
+        base = await ownPrivateDir(external_node_path_namespaceObject.join(req.cacheDir, 'initdb'));
+        key = await keyOf(req, owner);
+    }
+    catch (e) {
+        logger.debug(`initdb template cache not used: ${messageOf(e)}`);
+        await req.runInitdb();
+        return none;
+    }
+    const entry = external_node_path_namespaceObject.join(base, key);
+    const copied = await copyFromCache(deps, req, entry, key, owner);
+    if (copied) {
+        return { fromCache: true, invalidate: () => discardEntry(entry, base, logger) };
+    }
+    await req.runInitdb();
+    await populate(deps, req, base, entry, key, owner);
+    return none;
+}
+async function copyFromCache(deps, req, entry, key, owner) {
+    const { logger } = deps;
+    let marker;
+    try {
+        marker = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(entry, MARKER), 'utf8'));
+    }
+    catch (e) {
+        const code = e.code;
+        if (code === 'ENOENT')
+            logger.debug(`initdb template cache: no entry yet for ${req.initdb}`);
+        else
+            logger.debug(`initdb template cache: unreadable marker in ${entry} (${messageOf(e)}); rebuilding it`);
+        // A folder without its marker (never made by us: the marker is written before the rename)
+        // would block every rebuild.
+        await discardEntry(entry, external_node_path_namespaceObject.dirname(entry), logger);
+        return false;
+    }
+    const problem = markerProblem(marker, req, key, owner);
+    if (problem) {
+        logger.debug(`initdb template cache: entry ${entry} rejected (${problem}); rebuilding it`);
+        await discardEntry(entry, external_node_path_namespaceObject.dirname(entry), logger);
+        return false;
+    }
+    try {
+        const r = await deps.runner.run('cp', ['-a', '--reflink=auto', external_node_path_namespaceObject.join(entry, 'data'), req.dataDir], {
+            quiet: true,
+            maxStderrBytes: 16 * 1024,
+        });
+        if (r.code !== 0)
+            throw new Error(`cp exited with ${r.code}: ${r.stderr.trim()}`);
+        const copy = await listTree(req.dataDir, owner);
+        if (copy.join('\n') !== marker.files.join('\n'))
+            throw new Error('the copy differs from the marker');
+        const pgVersion = (await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(req.dataDir, 'PG_VERSION'), 'utf8')).trim();
+        if (pgVersion !== String(req.major))
+            throw new Error(`PG_VERSION says ${pgVersion}, not ${req.major}`);
+        await req.freshen();
+    }
+    catch (e) {
+        if (e instanceof Cancelled)
+            throw e;
+        logger.debug(`initdb template cache: copying ${entry} failed (${messageOf(e)}); running initdb instead`);
+        await (0,promises_namespaceObject.rm)(req.dataDir, { recursive: true, force: true });
+        await discardEntry(entry, external_node_path_namespaceObject.dirname(entry), logger);
+        return false;
+    }
+    logger.info(`initdb skipped: copied the cached template ${entry}`);
+    return true;
+}
+function markerProblem(m, req, key, owner) {
+    if (m.layout !== LAYOUT)
+        return `layout ${m.layout}, expected ${LAYOUT}`;
+    if (m.key !== key)
+        return 'key mismatch';
+    if (m.version !== req.version)
+        return `version ${m.version}, expected ${req.version}`;
+    if (JSON.stringify(m.args) !== JSON.stringify(req.args))
+        return 'initdb arguments differ';
+    if (m.owner?.uid !== owner.uid || m.owner?.gid !== owner.gid)
+        return 'owner differs';
+    if (!Array.isArray(m.files) || m.files.length === 0)
+        return 'no file list';
+    return undefined;
+}
+/** Copies a just-initdb'd, never-started data dir into the cache. Never throws. */
+async function populate(deps, req, base, entry, key, owner) {
+    const { logger } = deps;
+    const tmp = external_node_path_namespaceObject.join(base, `.tmp-${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}`);
+    await removeStale(base);
+    try {
+        await (0,promises_namespaceObject.mkdir)(tmp, { mode: 0o700 });
+        const r = await deps.runner.run('cp', ['-a', '--reflink=auto', req.dataDir, external_node_path_namespaceObject.join(tmp, 'data')], {
+            quiet: true,
+            maxStderrBytes: 16 * 1024,
+        });
+        if (r.code !== 0)
+            throw new Error(`cp exited with ${r.code}: ${r.stderr.trim()}`);
+        const [source, files] = await Promise.all([
+            listTree(req.dataDir, owner),
+            listTree(external_node_path_namespaceObject.join(tmp, 'data'), owner),
+        ]);
+        if (source.join('\n') !== files.join('\n'))
+            throw new Error('the copy differs from the data directory');
+        const marker = { layout: LAYOUT, key, version: req.version, args: req.args, owner, files };
+        await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(tmp, MARKER), JSON.stringify(marker), { mode: 0o600 });
+        try {
+            await (0,promises_namespaceObject.rename)(tmp, entry);
+            logger.debug(`initdb template cache: stored ${entry}`);
+        }
+        catch (e) {
+            const code = e.code;
+            // A concurrent drill stored the same entry first; theirs is as good as ours.
+            if (code !== 'ENOTEMPTY' && code !== 'EEXIST')
+                throw e;
+            await (0,promises_namespaceObject.rm)(tmp, { recursive: true, force: true });
+        }
+    }
+    catch (e) {
+        logger.debug(`initdb template cache: could not store ${entry} (${messageOf(e)})`);
+        await (0,promises_namespaceObject.rm)(tmp, { recursive: true, force: true }).catch(() => undefined);
+    }
+}
+/** Half-built or half-removed entries of a dbdrill that was killed, an hour or more ago. */
+async function removeStale(base) {
+    try {
+        const cutoff = Date.now() - STALE_MS;
+        for (const name of await (0,promises_namespaceObject.readdir)(base)) {
+            if (!name.startsWith('.tmp-') && !name.startsWith('.old-'))
+                continue;
+            const full = external_node_path_namespaceObject.join(base, name);
+            if ((await (0,promises_namespaceObject.lstat)(full)).mtimeMs < cutoff)
+                await (0,promises_namespaceObject.rm)(full, { recursive: true, force: true });
+        }
+    }
+    catch {
+        /* best effort: a concurrent drill may remove the same leftovers */
+    }
+}
+/** Renames the entry away first, so no reader starts copying a half-removed one. Never throws. */
+async function discardEntry(entry, base, logger) {
+    const doomed = external_node_path_namespaceObject.join(base, `.old-${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}`);
+    try {
+        await (0,promises_namespaceObject.rename)(entry, doomed);
+    }
+    catch (e) {
+        if (e.code !== 'ENOENT')
+            logger.debug(`initdb template cache: could not remove ${entry}: ${messageOf(e)}`);
+        return;
+    }
+    await (0,promises_namespaceObject.rm)(doomed, { recursive: true, force: true }).catch(() => undefined);
+}
+/**
+ * The cache folder, made 0700 when missing; refused when it is a symlink, not ours, or writable by
+ * others (a template copied into a cluster as root must come from nobody else).
+ */
+async function ownPrivateDir(dir) {
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true, mode: 0o700 });
+    const s = await (0,promises_namespaceObject.lstat)(dir);
+    const uid = process.getuid?.();
+    if (!s.isDirectory())
+        throw new Error(`${dir} is not a directory`);
+    if (uid !== undefined && s.uid !== uid)
+        throw new Error(`${dir} belongs to uid ${s.uid}, not to us`);
+    if (s.mode & 0o022)
+        throw new Error(`${dir} is writable by group or others`);
+    return dir;
+}
+/** The server build (initdb's real path, size, mtime), version, arguments and owner. */
+async function keyOf(req, owner) {
+    const real = await (0,promises_namespaceObject.realpath)(req.initdb);
+    const s = await (0,promises_namespaceObject.stat)(real);
+    const what = JSON.stringify([LAYOUT, real, s.size, s.mtimeMs, req.version, req.args, owner.uid, owner.gid]);
+    return `pg${req.major}-${(0,external_node_crypto_namespaceObject.createHash)('sha256').update(what).digest('hex').slice(0, 24)}`;
+}
+/**
+ * Every entry below `root` as `path size mode`, sorted, with the owner checked on each: what a
+ * whole, correctly owned copy must match. A symlink or other special file is a problem (initdb
+ * makes none without -X).
+ */
+async function listTree(root, owner) {
+    const out = [];
+    const walk = async (dir, rel) => {
+        const names = await (0,promises_namespaceObject.readdir)(dir);
+        await Promise.all(names.map(async (name) => {
+            const full = external_node_path_namespaceObject.join(dir, name);
+            const r = rel ? `${rel}/${name}` : name;
+            const s = await (0,promises_namespaceObject.lstat)(full);
+            // the uid only: a setgid parent may give initdb's files another group, copies keep it
+            if (s.uid !== owner.uid)
+                throw new Error(`${r} is not owned by ${owner.uid}`);
+            const mode = (s.mode & 0o7777).toString(8);
+            if (s.isDirectory()) {
+                out.push(`${r}/ ${mode}`);
+                await walk(full, r);
+            }
+            else if (s.isFile())
+                out.push(`${r} ${s.size} ${mode}`);
+            else
+                throw new Error(`${r} is neither a file nor a directory`);
+        }));
+    };
+    const top = await (0,promises_namespaceObject.lstat)(root);
+    if (!top.isDirectory())
+        throw new Error(`${root} is not a directory`);
+    if (top.uid !== owner.uid)
+        throw new Error(`${root} is not owned by ${owner.uid}`);
+    out.push(`./ ${(top.mode & 0o7777).toString(8)}`);
+    await walk(root, '');
+    return out.sort();
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/control-file.js
+/**
+ * A new database system identifier for a copied, never-started data directory. Copies of one
+ * initdb template would otherwise share initdb's identifier, and the drill tells the backup's own
+ * source from a scratch target by that identifier (`engines/postgres/target-safety.ts`): a source
+ * that is itself a dbdrill scratch cluster (the demo, the tests) would look like the target.
+ *
+ * pg_resetwal has no option for it (and the embedded npm server has no pg_resetwal), so the
+ * identifier is rewritten here: the first 8 bytes of `global/pg_control`, with the control file's
+ * CRC-32C, whose offset is found rather than assumed (the struct differs between majors), and the
+ * `xlp_sysid` of each WAL segment's long page header, which the server checks against pg_control
+ * (`XLogLongPageHeaderData`, unchanged since 9.x; page headers carry no CRC). A file that does not
+ * look as expected is an error, and the caller falls back to initdb.
+ */
+
+
+/** PG_CONTROL_MAX_SAFE_SIZE: the struct, CRC included, fits in the first 512 bytes. */
+const MAX_CONTROL = 512;
+let table;
+/** CRC-32C (Castagnoli), as PostgreSQL's INIT/COMP/FIN_CRC32C compute it. */
+function crc32c(buf) {
+    if (!table) {
+        table = new Uint32Array(256);
+        for (let i = 0; i < 256; i++) {
+            let c = i;
+            for (let k = 0; k < 8; k++)
+                c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+            table[i] = c >>> 0;
+        }
+    }
+    let crc = 0xffffffff;
+    for (const b of buf)
+        crc = table[(crc ^ b) & 0xff] ^ (crc >>> 8);
+    return (crc ^ 0xffffffff) >>> 0;
+}
+/** Where the control file's CRC sits: the one 4-aligned offset whose stored value is the CRC of what precedes it. */
+function controlCrcOffset(control) {
+    const found = [];
+    for (let off = 16; off + 4 <= Math.min(control.length, MAX_CONTROL); off += 4) {
+        if (control.readUInt32LE(off) === crc32c(control.subarray(0, off)))
+            found.push(off);
+    }
+    if (found.length !== 1)
+        throw new Error(`pg_control: ${found.length} candidate CRC offsets, expected 1`);
+    return found[0];
+}
+/** A fresh identifier shaped like initdb's: seconds since the epoch in the high half. */
+function newSystemIdentifier(nowMs, random) {
+    return (BigInt(Math.floor(nowMs / 1000)) << 32n) | BigInt(random.readUInt32LE(0));
+}
+/** XLOG_PAGE_MAGIC differs per major; XLP_LONG_HEADER marks a segment's first page. */
+const XLP_LONG_HEADER = 0x0002;
+const SYSID_IN_LONG_HEADER = 24;
+const WAL_SEGMENT = /^[0-9A-F]{24}$/;
+/** Rewrites the identifier in place, pg_control and WAL (owner and mode kept); returns the old one. */
+async function setSystemIdentifier(dataDir, id) {
+    const file = await (0,promises_namespaceObject.open)(external_node_path_namespaceObject.join(dataDir, 'global', 'pg_control'), 'r+');
+    let old;
+    let control;
+    let crcAt;
+    try {
+        const head = Buffer.alloc(MAX_CONTROL);
+        const { bytesRead } = await file.read(head, 0, MAX_CONTROL, 0);
+        control = head.subarray(0, bytesRead);
+        crcAt = controlCrcOffset(control);
+        old = control.readBigUInt64LE(0);
+    }
+    catch (e) {
+        await file.close();
+        throw e;
+    }
+    try {
+        const wal = external_node_path_namespaceObject.join(dataDir, 'pg_wal');
+        let patched = 0;
+        for (const name of (await (0,promises_namespaceObject.readdir)(wal)).filter((n) => WAL_SEGMENT.test(n))) {
+            const seg = await (0,promises_namespaceObject.open)(external_node_path_namespaceObject.join(wal, name), 'r+');
+            try {
+                const h = Buffer.alloc(SYSID_IN_LONG_HEADER + 8);
+                const { bytesRead } = await seg.read(h, 0, h.length, 0);
+                // a preallocated, never-written segment is all zeroes: nothing to patch
+                if (bytesRead < h.length || h.readUInt16LE(0) === 0)
+                    continue;
+                if (!(h.readUInt16LE(2) & XLP_LONG_HEADER) || h.readBigUInt64LE(SYSID_IN_LONG_HEADER) !== old)
+                    throw new Error(`pg_wal/${name} does not start with a long page header of this system`);
+                h.writeBigUInt64LE(id, SYSID_IN_LONG_HEADER);
+                await seg.write(h, SYSID_IN_LONG_HEADER, 8, SYSID_IN_LONG_HEADER);
+                patched++;
+            }
+            finally {
+                await seg.close();
+            }
+        }
+        if (patched === 0)
+            throw new Error('pg_wal holds no segment to carry the new system identifier');
+        control.writeBigUInt64LE(id, 0);
+        control.writeUInt32LE(crc32c(control.subarray(0, crcAt)), crcAt);
+        await file.write(control, 0, crcAt + 4, 0);
+        return old;
+    }
+    finally {
+        await file.close();
+    }
+}
+
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/libpq-conventions.js
 /**
  * libpq's own conventions for the Node driver, which knows only a URL: the service file
@@ -8304,6 +8671,19 @@ function normLocale(s) {
 
 
 
+/**
+ * No installed client tool is new enough (as opposed to a mistyped pg-bin-dir): the case
+ * `pg-client: auto` fixes by running the matching client from a container or apt.
+ */
+class ClientTooOldError extends errors_ConfigError {
+    found;
+    constructor(message, 
+    /** What was found, e.g. `pg_dump 14.9 at /usr/bin/pg_dump (path)`, for the caller's own message. */
+    found) {
+        super(message);
+        this.found = found;
+    }
+}
 const SERVER_TOOLS = ['initdb', 'pg_ctl', 'postgres'];
 const CLIENT_TOOLS = ['pg_dump', 'pg_restore', 'psql'];
 const ALL_TOOLS = [...SERVER_TOOLS, ...CLIENT_TOOLS];
@@ -8388,10 +8768,10 @@ async function pathCandidates() {
     }
     return out;
 }
-async function debianCandidates() {
+async function debianCandidates(root = DEBIAN_ROOT) {
     let entries;
     try {
-        entries = await (0,promises_namespaceObject.readdir)(DEBIAN_ROOT);
+        entries = await (0,promises_namespaceObject.readdir)(root);
     }
     catch {
         return [];
@@ -8399,7 +8779,7 @@ async function debianCandidates() {
     return entries
         .filter((e) => /^\d+(\.\d+)?$/.test(e))
         .sort((a, b) => Number(b) - Number(a))
-        .map((e) => ({ dir: external_node_path_namespaceObject.join(DEBIAN_ROOT, e, 'bin'), source: 'debian' }));
+        .map((e) => ({ dir: external_node_path_namespaceObject.join(root, e, 'bin'), source: 'debian' }));
 }
 /** `root`, its parent, …, up to the filesystem root: where Node itself would look for packages. */
 function ancestors(root) {
@@ -8584,7 +8964,7 @@ async function findPgInstalls(runner, options = {}) {
     if (options.explicitBinDir)
         candidates.push({ dir: external_node_path_namespaceObject.resolve(options.explicitBinDir), source: 'explicit' });
     candidates.push(...(await pathCandidates()));
-    candidates.push(...(await debianCandidates()));
+    candidates.push(...(await debianCandidates(options.systemRoot)));
     candidates.push(...(await embeddedCandidates([
         process.cwd(),
         ...(options.searchRoots ?? []),
@@ -8657,11 +9037,13 @@ async function findClientTool(runner, tool, minMajor, options = {}) {
         : `no ${tool} at all`;
     const others = installs.filter((i) => !found.some((f) => path.dirname(f.path) === i.binDir));
     const othersText = others.length > 0 ? ` Also found, without ${tool}: ${others.map(describe).join('; ')}.` : '';
-    throw new ConfigError(`No ${tool} of PostgreSQL ${minMajor} or newer was found, and the server is PostgreSQL ${server}. ` +
+    throw new ClientTooOldError(`No ${tool} of PostgreSQL ${minMajor} or newer was found, and the server is PostgreSQL ${server}. ` +
         `Found: ${foundText}.${othersText} ` +
-        `Fix: install postgresql-client-${minMajor} (from apt.postgresql.org on Debian/Ubuntu), ` +
+        `Fix: set pg-client: docker (runs ${tool} from the postgres:${minMajor} image; pg-client-image for a mirror) ` +
+        `or pg-client: auto (docker, or apt on a GitHub-hosted runner), ` +
+        `install postgresql-client-${minMajor} (from apt.postgresql.org on Debian/Ubuntu), ` +
         `set pg-bin-dir to a directory holding ${tool} ${minMajor} or newer, ` +
-        `or set docker-container to run ${tool} inside the database's container.`);
+        `or set docker-container to run ${tool} inside the database's container.`, foundText);
 }
 /**
  * Server binaries (initdb, pg_ctl, postgres) of exactly `major`, or the newest when undefined.
@@ -8750,6 +9132,9 @@ function reapAfterExit(dir, postmasterDataDir = '') {
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/provision/local-postgres.js
+
+
+
 
 
 
@@ -8937,38 +9322,82 @@ async function startLocalCluster(deps, options = {}) {
             await checkUserCanRun(runner, owner.name, bin('postgres'), dir, env);
         checkAbort();
         logger.info(`starting a scratch PostgreSQL ${install.version} from ${install.binDir} in ${dir}`);
-        const init = await runner.run(bin('initdb'), ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'], { ...runOpts, quiet: false });
-        checkAbort();
-        if (init.code !== 0) {
-            throw new Error(`initdb (PostgreSQL ${install.version}, ${bin('initdb')}) failed with exit code ${init.code}:\n${outputOf(init)}`);
-        }
-        // initdb also trusts ::1 and replication; only the socket and 127.0.0.1 are wanted.
-        await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(dataDir, 'pg_hba.conf'), '# dbdrill scratch cluster: trust, loopback and socket only\n' +
-            'local all all trust\n' +
-            `host all all ${HOST}/32 trust\n`);
-        const conf = {
-            listen_addresses: HOST,
-            unix_socket_directories: dir,
-            fsync: 'off',
-            full_page_writes: 'off',
-            synchronous_commit: 'off',
-            lc_messages: 'C',
-            ...settings,
+        const initdbArgs = ['-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'];
+        const runInitdb = async () => {
+            const init = await runner.run(bin('initdb'), ['-D', dataDir, ...initdbArgs], {
+                ...runOpts,
+                quiet: false,
+            });
+            checkAbort();
+            if (init.code !== 0) {
+                throw new Error(`initdb (PostgreSQL ${install.version}, ${bin('initdb')}) failed with exit code ${init.code}:\n${outputOf(init)}`);
+            }
         };
-        await (0,promises_namespaceObject.appendFile)(external_node_path_namespaceObject.join(dataDir, 'postgresql.conf'), '\n# dbdrill scratch cluster\n' +
-            Object.entries(conf)
-                .map(([k, v]) => `${k} = ${quoteConfValue(v)}\n`)
-                .join(''));
+        // A copy of the cached template gets its own system identifier (control-file.ts).
+        const freshen = async () => {
+            await setSystemIdentifier(dataDir, newSystemIdentifier(Date.now(), (0,external_node_crypto_namespaceObject.randomBytes)(4)));
+        };
+        const template = {
+            initdb: bin('initdb'),
+            version: install.version,
+            major: install.major,
+            args: initdbArgs,
+            owner,
+            dataDir,
+            runInitdb,
+            freshen,
+        };
+        const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir || undefined;
+        let prepared = await prepareDataDir(deps, { ...template, cacheDir });
+        checkAbort();
+        const configure = async () => {
+            // initdb also trusts ::1 and replication; only the socket and 127.0.0.1 are wanted.
+            await (0,promises_namespaceObject.writeFile)(external_node_path_namespaceObject.join(dataDir, 'pg_hba.conf'), '# dbdrill scratch cluster: trust, loopback and socket only\n' +
+                'local all all trust\n' +
+                `host all all ${HOST}/32 trust\n`);
+            const conf = {
+                listen_addresses: HOST,
+                unix_socket_directories: dir,
+                fsync: 'off',
+                full_page_writes: 'off',
+                synchronous_commit: 'off',
+                lc_messages: 'C',
+                ...settings,
+            };
+            await (0,promises_namespaceObject.appendFile)(external_node_path_namespaceObject.join(dataDir, 'postgresql.conf'), '\n# dbdrill scratch cluster\n' +
+                Object.entries(conf)
+                    .map(([k, v]) => `${k} = ${quoteConfValue(v)}\n`)
+                    .join(''));
+        };
+        await configure();
         let port = 0;
+        let suspect;
         for (let attempt = 1;; attempt++) {
             port = await freePort(HOST);
             const r = await runner.run(bin('pg_ctl'), ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '120', '-o', `-p ${port}`], runOpts);
             checkAbort();
-            if (r.code === 0)
+            if (r.code === 0) {
+                // The fresh initdb started where the template did not: the template was the problem.
+                if (suspect)
+                    await suspect.invalidate();
                 break;
+            }
             const tail = await logTail(logFile);
             if (/Address already in use/i.test(tail) && attempt < PORT_ATTEMPTS) {
                 logger.info(`port ${port} was taken before the server bound it; trying another`);
+                continue;
+            }
+            if (prepared.fromCache) {
+                // A template that copies whole but does not start may be damaged: start once more from a
+                // fresh initdb, and drop the entry only if that one starts (a bad setting fails both).
+                logger.debug(`the server did not start from the cached template; trying a fresh initdb:\n${tail}`);
+                suspect = prepared;
+                await killPostmaster(dataDir, logger);
+                await (0,promises_namespaceObject.rm)(dataDir, { recursive: true, force: true });
+                await (0,promises_namespaceObject.rm)(logFile, { force: true });
+                prepared = await prepareDataDir(deps, { ...template, cacheDir: undefined });
+                await configure();
+                attempt = 0;
                 continue;
             }
             throw new Error(`PostgreSQL ${install.version} (${install.binDir}) did not start on ${HOST}:${port}: pg_ctl exited with ${r.code}: ${outputOf(r)}\n` +
