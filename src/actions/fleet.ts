@@ -8,14 +8,10 @@
 import * as core from '@actions/core';
 import { join } from 'node:path';
 
-import { fleetAnnouncer } from '../adapters/announce.js';
+import { fleetBackupRun, fleetDrillRun } from '../adapters/fleet-runs.js';
 import type { SessionDeps } from '../adapters/startup.js';
 import { messageOf } from '../core/errors.js';
 import {
-  backupFleet,
-  drillFleet,
-  fleetBackupOutcomes,
-  fleetDrillOutcomes,
   fleetMarkdown,
   fleetResultOf,
   FLEET_SUMMARY_FILES,
@@ -23,14 +19,7 @@ import {
   type FleetDrillResult,
   type FleetSummary,
 } from '../core/fleet/index.js';
-import {
-  parseBackupOptions,
-  parseDrillOptions,
-  parseReportUpload,
-  parseRetentionPolicy,
-  type FleetSelection,
-  type OptionSource,
-} from '../core/options/index.js';
+import { parseReportUpload, type FleetSelection, type OptionSource } from '../core/options/index.js';
 import { REPORT_FILES } from '../core/report/write.js';
 
 /** Reasons quote tool errors: every registered secret is removed before they leave the process. */
@@ -59,29 +48,16 @@ export async function runBackupFleetAction(
   reader: OptionSource,
   selection: FleetSelection,
 ): Promise<void> {
-  const options = parseBackupOptions(reader);
-  const retention = parseRetentionPolicy(reader);
-  const announced = fleetAnnouncer(reader, deps, process.env);
-  await settled(
-    () =>
-      announced(
-        'backup',
-        options.name,
-        () => backupFleet(deps, options, selection, retention),
-        fleetBackupOutcomes,
-        (e) => fleetResultOf<FleetBackupResult>(e),
-      ),
-    async (r) => {
-      const stored = [
-        ...new Map(r.members.filter((m) => m.result).map((m) => [m.result!.key, m.result!])).values(),
-      ];
-      core.setOutput('bundle', stored.map((b) => b.bundle).join('\n'));
-      core.setOutput('sha256', stored.map((b) => b.sha256).join('\n'));
-      core.setOutput('size-bytes', String(stored.reduce((n, b) => n + b.sizeBytes, 0)));
-      core.setOutput('duration-seconds', String(r.durationSeconds));
-      await publishSummary(deps, r.summary);
-    },
-  );
+  await settled(fleetBackupRun(deps, reader, selection, process.env), async (r) => {
+    const stored = [
+      ...new Map(r.members.filter((m) => m.result).map((m) => [m.result!.key, m.result!])).values(),
+    ];
+    core.setOutput('bundle', stored.map((b) => b.bundle).join('\n'));
+    core.setOutput('sha256', stored.map((b) => b.sha256).join('\n'));
+    core.setOutput('size-bytes', String(stored.reduce((n, b) => n + b.sizeBytes, 0)));
+    core.setOutput('duration-seconds', String(r.durationSeconds));
+    await publishSummary(deps, r.summary);
+  });
 }
 
 export async function runDrillFleetAction(
@@ -90,40 +66,28 @@ export async function runDrillFleetAction(
   selection: FleetSelection,
 ): Promise<void> {
   const upload = parseReportUpload(reader);
-  const options = parseDrillOptions(reader);
-  const announced = fleetAnnouncer(reader, deps, process.env);
-  await settled(
-    () =>
-      announced(
-        'drill',
-        options.name!,
-        () => drillFleet(deps, options, selection),
-        fleetDrillOutcomes,
-        (e) => fleetResultOf<FleetDrillResult>(e),
-      ),
-    async (r) => {
-      core.setOutput('status', r.status);
-      core.setOutput('rto-seconds', r.rtoSeconds === null ? '' : String(r.rtoSeconds));
-      core.setOutput('rpo-seconds', r.rpoSeconds === null ? '' : String(r.rpoSeconds));
-      core.setOutput('report-path', r.reportDir);
-      await publishSummary(deps, r.summary);
-      if (upload.artifactName && process.env.ACTIONS_RUNTIME_TOKEN) {
-        try {
-          const files = [
-            ...Object.values(FLEET_SUMMARY_FILES).map((f) => join(r.reportDir, f)),
-            ...r.summary.members.flatMap((m) =>
-              m.reportDir ? Object.values(REPORT_FILES).map((f) => join(m.reportDir!, f)) : [],
-            ),
-          ];
-          const { DefaultArtifactClient } = await import('@actions/artifact');
-          await new DefaultArtifactClient().uploadArtifact(upload.artifactName, files, r.reportDir, {
-            retentionDays: upload.retentionDays,
-          });
-          core.info(`fleet reports uploaded as workflow artifact "${upload.artifactName}"`);
-        } catch (err) {
-          core.warning(`could not upload the fleet reports artifact: ${messageOf(err)}`);
-        }
+  await settled(fleetDrillRun(deps, reader, selection, process.env), async (r) => {
+    core.setOutput('status', r.status);
+    core.setOutput('rto-seconds', r.rtoSeconds === null ? '' : String(r.rtoSeconds));
+    core.setOutput('rpo-seconds', r.rpoSeconds === null ? '' : String(r.rpoSeconds));
+    core.setOutput('report-path', r.reportDir);
+    await publishSummary(deps, r.summary);
+    if (upload.artifactName && process.env.ACTIONS_RUNTIME_TOKEN) {
+      try {
+        const files = [
+          ...Object.values(FLEET_SUMMARY_FILES).map((f) => join(r.reportDir, f)),
+          ...r.summary.members.flatMap((m) =>
+            m.reportDir ? Object.values(REPORT_FILES).map((f) => join(m.reportDir!, f)) : [],
+          ),
+        ];
+        const { DefaultArtifactClient } = await import('@actions/artifact');
+        await new DefaultArtifactClient().uploadArtifact(upload.artifactName, files, r.reportDir, {
+          retentionDays: upload.retentionDays,
+        });
+        core.info(`fleet reports uploaded as workflow artifact "${upload.artifactName}"`);
+      } catch (err) {
+        core.warning(`could not upload the fleet reports artifact: ${messageOf(err)}`);
       }
-    },
-  );
+    }
+  });
 }

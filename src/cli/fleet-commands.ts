@@ -3,25 +3,15 @@
  * parsers, the fleet layer, then the fleet table on stdout (the answer, like `list`), or with
  * --json one object whose `fleet` key is the summary.
  */
-import { fleetAnnouncer } from '../adapters/announce.js';
+import { fleetBackupRun, fleetDrillRun } from '../adapters/fleet-runs.js';
 import type { SessionDeps } from '../adapters/startup.js';
 import {
-  backupFleet,
-  drillFleet,
-  fleetBackupOutcomes,
-  fleetDrillOutcomes,
   fleetResultOf,
   fleetText,
   type FleetBackupResult,
   type FleetDrillResult,
 } from '../core/fleet/index.js';
-import {
-  parseBackupOptions,
-  parseDrillOptions,
-  parseRetentionPolicy,
-  type FleetSelection,
-  type OptionSource,
-} from '../core/options/index.js';
+import { type FleetSelection, type OptionSource } from '../core/options/index.js';
 import type { CommandIo } from './store-commands.js';
 
 /**
@@ -96,19 +86,9 @@ export function runBackupFleet(
   env: NodeJS.ProcessEnv,
   io: CommandIo,
 ): Promise<number> {
-  const options = parseBackupOptions(reader);
-  const retention = parseRetentionPolicy(reader);
-  const announced = fleetAnnouncer(reader, deps, env);
   return printing(
     { ...io, redact: deps.redact },
-    () =>
-      announced(
-        'backup',
-        options.name,
-        () => backupFleet(deps, options, selection, retention),
-        fleetBackupOutcomes,
-        (e) => fleetResultOf<FleetBackupResult>(e),
-      ),
+    fleetBackupRun(deps, reader, selection, env),
     fleetBackupJson,
   );
 }
@@ -120,18 +100,9 @@ export function runDrillFleet(
   env: NodeJS.ProcessEnv,
   io: CommandIo,
 ): Promise<number> {
-  const options = parseDrillOptions(reader);
-  const announced = fleetAnnouncer(reader, deps, env);
   return printing(
     { ...io, redact: deps.redact },
-    () =>
-      announced(
-        'drill',
-        options.name!,
-        () => drillFleet(deps, options, selection),
-        fleetDrillOutcomes,
-        (e) => fleetResultOf<FleetDrillResult>(e),
-      ),
+    fleetDrillRun(deps, reader, selection, env),
     fleetDrillJson,
   );
 }
