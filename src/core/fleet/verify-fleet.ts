@@ -6,6 +6,7 @@
  * the newest joint bundle once, and that one verdict is every member's.
  */
 import type { UseCaseDeps } from '../deps.js';
+import { decryptHook } from '../encryption.js';
 import { CheckFailed, messageOf, throwIfCancelled } from '../errors.js';
 import type { FleetMode, FleetSelection, VerifyOptions } from '../options/index.js';
 import { verify, type VerifyResult } from '../verify.js';
@@ -65,6 +66,8 @@ export async function verifyFleet(
     label,
     'verify',
   );
+  // the identity or passphrase is read once for the fleet, not once per member
+  if (!deps.decrypt) deps = { ...deps, decrypt: await decryptHook(logger, options, deps.label) };
   logger.info(
     `fleet ${name} (${mode}): verifying ${members.length} member(s): ${members.map((m) => m.database).join(', ')}`,
   );
