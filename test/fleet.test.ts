@@ -16,7 +16,8 @@ import { join } from 'node:path';
 
 import { runCli } from '../src/cli/main.js';
 import type { Manifest } from '../src/core/bundle/manifest.js';
-import { ConfigError } from '../src/core/errors.js';
+import { fixedClock, type Clock } from '../src/core/clock.js';
+import { CheckFailed, ConfigError } from '../src/core/errors.js';
 import {
   backupFleet,
   drillFleet,
@@ -25,6 +26,8 @@ import {
   readFleetRecord,
   type FleetBackupResult,
   type FleetDrillResult,
+  type FleetVerifyResult,
+  verifyFleet,
 } from '../src/core/fleet/index.js';
 import {
   OptionReader,
@@ -32,6 +35,8 @@ import {
   parseBackupOptions,
   parseDrillFleet,
   parseDrillOptions,
+  parseVerifyFleet,
+  parseVerifyOptions,
   type RawOptions,
 } from '../src/core/options/index.js';
 import { openStore } from '../src/core/stores/open-store.js';
@@ -664,5 +669,275 @@ describe('fleet ConfigErrors (exit 2), each naming the inputs', () => {
     );
     expect(code).toBe(2);
     expect(err).toContain('--exclude-databases only applies with --databases: all');
+  });
+});
+
+/** A fleet verify through the same parsers as the front ends; `clock` moves "now" for max-age. */
+async function runVerify(raw: RawOptions, clock?: Clock): Promise<FleetVerifyResult> {
+  const reader = new OptionReader(raw);
+  const selection = parseVerifyFleet(reader);
+  if (!selection) throw new Error('not a fleet');
+  return verifyFleet(testDeps({ clock }), parseVerifyOptions(reader), selection);
+}
+
+/** The failed fleet result a failing fleet verify carries. */
+async function failedVerify(raw: RawOptions, clock?: Clock): Promise<FleetVerifyResult> {
+  const err = await runVerify(raw, clock).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(CheckFailed);
+  return (err as CheckFailed).result as FleetVerifyResult;
+}
+
+/** Three days after now: every bundle of this run is older than a 1d max-age. */
+const threeDaysOn = () => fixedClock(new Date(Date.now() + 3 * 86_400_000));
+
+describe('fleet verify', () => {
+  // its own store: the drill tests above corrupt a member of the shared one
+  let verifyStore: string;
+  beforeAll(async () => {
+    verifyStore = join(work.dir, 'verify-store');
+    const backed = await runBackup(
+      backupRaw({
+        store: verifyStore,
+        name: 'vf',
+        databases: ['all'],
+        'exclude-databases': ['app, postgres'],
+        format: 'custom',
+      }),
+    );
+    expect(backed.ok).toBe(true);
+  }, 120_000);
+
+  it('separate, all members: each newest bundle verified; age against max-age as the RPO', async () => {
+    const r = await runVerify({
+      store: verifyStore,
+      name: 'vf',
+      databases: ['all'],
+      'max-age': '1d',
+      deep: 'true',
+    });
+    expect(r.ok).toBe(true);
+    expect(r.mode).toBe('separate');
+    expect(r.summary.command).toBe('verify');
+    expect(r.members.map((m) => [m.member.database, m.result?.ok])).toEqual([
+      ['alpha', true],
+      ['beta', true],
+      ['gamma', true],
+    ]);
+    // each member read its own bundle, deep: the rows counted are that member's table
+    for (const m of r.members) {
+      expect(m.result!.key).toMatch(new RegExp(`^vf-${m.member.database}-.*\\.dbdrill\\.tar$`));
+      const [table, rows] = MEMBERS[m.member.database as keyof typeof MEMBERS];
+      expect(m.result!.pgDump?.rows).toEqual({ [`public.${table}`]: rows });
+    }
+    for (const row of r.summary.members) {
+      expect(row.status).toBe('passed');
+      expect(row.rpoBudgetSeconds).toBe(86_400);
+      expect(row.rpoSeconds).toEqual(expect.any(Number));
+      expect(row.bundle).toMatch(new RegExp(`^vf-${row.database}-`));
+      expect(row.note).toBeUndefined();
+    }
+    expect(r.ageSeconds).toBe(Math.max(...r.summary.members.map((m) => m.rpoSeconds!)));
+    const text = fleetText(r.summary).split('\n');
+    expect(text[0]).toBe('fleet vf (separate) verify: 3 of 3 passed');
+    expect(text[1]).toMatch(/^database\s+bundle\s+RPO \(age\) \/ max-age\s+status$/);
+    expect(text[2]).toMatch(/^alpha\s+vf-alpha-\S+\s+.* \/ 24h 00m ok\s+passed$/);
+    // names select members of the record, in the order given
+    const named = await runVerify({ store: verifyStore, name: 'vf', databases: ['gamma, alpha'] });
+    expect(named.members.map((m) => m.member.database)).toEqual(['gamma', 'alpha']);
+  }, 120_000);
+
+  it('max-age exceeded for every member: all failed with the age as the reason', async () => {
+    const r = await failedVerify(
+      { store: verifyStore, name: 'vf', databases: ['all'], 'max-age': '1d' },
+      threeDaysOn(),
+    );
+    expect(r.ok).toBe(false);
+    expect(r.summary.failed).toEqual(['alpha', 'beta', 'gamma']);
+    for (const row of r.summary.members) {
+      expect(row.status).toBe('failed');
+      expect(row.reason).toMatch(/backup age: \d+ s old .*over max-age 86400 s/);
+      expect(row.rpoSeconds).toBeGreaterThan(86_400);
+    }
+    expect(fleetMarkdown(r.summary)).toMatch(/\| beta \| vf-beta-\S+ \| .* \/ 24h 00m over \| failed \|/);
+  }, 120_000);
+
+  it('one recovery point: the joint bundle verified once, its verdict shared by every member row', async () => {
+    const r = await runVerify({ store: jointStore, name: 'joint', databases: ['all'], 'max-age': '1d' });
+    expect(r.mode).toBe('one-recovery-point');
+    expect(r.ok).toBe(true);
+    // one read: every member carries the very same result
+    expect(new Set(r.members.map((m) => m.result)).size).toBe(1);
+    expect(r.summary.members.map((m) => [m.database, m.component, m.status])).toEqual([
+      ['alpha', 'postgres', 'passed'],
+      ['beta', 'postgres-2', 'passed'],
+      ['gamma', 'postgres-3', 'passed'],
+    ]);
+    expect(new Set(r.summary.members.map((m) => m.bundle)).size).toBe(1);
+    expect(r.summary.members[0].bundle).toBe(joint.members[0].result!.key);
+    for (const row of r.summary.members)
+      expect(row.note).toMatch(/joint bundle's verdict, shared by every member/);
+    expect(fleetText(r.summary)).toMatch(/passed \(the joint bundle's verdict, shared by every member\)/);
+    // too old: one verdict, failed for all, with the same reason
+    const old = await failedVerify(
+      { store: jointStore, name: 'joint', databases: ['all'], 'max-age': '1d' },
+      threeDaysOn(),
+    );
+    expect(old.summary.failed).toEqual(['alpha', 'beta', 'gamma']);
+    expect(new Set(old.summary.members.map((m) => m.reason)).size).toBe(1);
+    expect(old.summary.members[0].reason).toMatch(/over max-age/);
+  }, 120_000);
+
+  it('the verify action: verified, bundle one a line, the oldest age, fleet-json and the job summary', async () => {
+    const saved = { ...process.env };
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const outputFile = join(work.dir, 'github_output_verify');
+    // @actions/core's summary keeps the first GITHUB_STEP_SUMMARY path it saw (one step, one process)
+    const summaryFile = join(work.dir, 'step_summary');
+    try {
+      await writeFile(outputFile, '');
+      await writeFile(summaryFile, '');
+      process.env.GITHUB_OUTPUT = outputFile;
+      process.env.GITHUB_STEP_SUMMARY = summaryFile;
+      const inputs = { store: verifyStore, name: 'vf', databases: 'all', 'max-age': '1d' };
+      for (const [k, v] of Object.entries(inputs)) process.env[inputEnvName(k)] = v;
+      const { run } = await import('../src/actions/verify/main.js');
+      await run();
+      expect(process.exitCode ?? 0).toBe(0);
+      const outputs = parseOutputFile(await readFile(outputFile, 'utf8'));
+      expect(outputs.verified).toBe('true');
+      expect(outputs.bundle.split('\n').map((b) => b.slice(b.lastIndexOf('/') + 1))).toEqual(
+        ['alpha', 'beta', 'gamma'].map((db) =>
+          expect.stringMatching(new RegExp(`^vf-${db}-.*\\.dbdrill\\.tar$`)),
+        ),
+      );
+      const fleet = JSON.parse(outputs['fleet-json']) as FleetVerifyResult['summary'];
+      expect(fleet.command).toBe('verify');
+      expect(fleet.ok).toBe(true);
+      expect(fleet.members.map((m) => m.database)).toEqual(['alpha', 'beta', 'gamma']);
+      expect(Number(outputs['age-seconds'])).toBe(Math.max(...fleet.members.map((m) => m.bundleAgeSeconds!)));
+      expect(await readFile(summaryFile, 'utf8')).toMatch(/fleet vf \(separate\) verify: 3 of 3 passed/);
+    } finally {
+      spy.mockRestore();
+      process.exitCode = undefined;
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  }, 120_000);
+
+  it('one corrupt member: the others still verified, exit 1, the summary says which and why; one notification per member, one ping', async () => {
+    const betaKey = (await readdir(verifyStore))
+      .filter((f) => /^vf-beta-.*\.dbdrill\.tar$/.test(f))
+      .sort()
+      .at(-1)!;
+    const fh = await open(join(verifyStore, betaKey), 'r+');
+    const { size } = await fh.stat();
+    await fh.write(Buffer.from('CORRUPTED'), 0, 9, Math.floor(size / 2));
+    await fh.close();
+
+    const hook = await startCaptureServer();
+    const metricsFile = join(work.dir, 'verify-fleet.prom');
+    const args = ['verify', '--store', verifyStore, '--name', 'vf', '--databases', 'all', '--max-age', '1d'];
+    let out = '';
+    let err = '';
+    try {
+      const code = await runCli(
+        [
+          ...args,
+          '--notify-url',
+          `${hook.url}/hook`,
+          '--notify-on',
+          'always',
+          '--ping-url',
+          `${hook.url}/ping`,
+          '--metrics-file',
+          metricsFile,
+          '--json',
+        ],
+        { stdout: (t) => (out += t), stderr: (t) => (err += t), env: process.env },
+      );
+      expect({ code, err: code === 1 ? '' : err }).toEqual({ code: 1, err: '' });
+      const json = JSON.parse(out) as {
+        ok: boolean;
+        problems: string[];
+        fleet: FleetVerifyResult['summary'];
+      };
+      expect(json.ok).toBe(false);
+      expect(json.fleet.command).toBe('verify');
+      expect(json.fleet.failed).toEqual(['beta']);
+      expect(json.fleet.members.map((m) => [m.database, m.status])).toEqual([
+        ['alpha', 'passed'],
+        ['beta', 'failed'],
+        ['gamma', 'passed'],
+      ]);
+      expect(json.fleet.members[1].reason).toMatch(/sha256|checksum/i);
+      expect(json.problems).toEqual([expect.stringMatching(/^beta: /)]);
+      expect(err).toMatch(/fleet verify: 1 of 3 member\(s\) failed: beta/);
+
+      const posts = hook.requests.filter((q) => q.path === '/hook');
+      expect(posts).toHaveLength(3);
+      expect(posts.map((p) => p.body).join('\n')).toMatch(/vf-alpha[\s\S]*vf-beta[\s\S]*vf-gamma/);
+      const pings = hook.requests.filter((q) => q.path.startsWith('/ping')).map((q) => q.path);
+      expect(pings).toEqual(['/ping/start', '/ping/fail']);
+      const prom = await readFile(metricsFile, 'utf8');
+      for (const db of Object.keys(MEMBERS)) expect(prom).toContain(`name="vf-${db}"`);
+      expect(prom).not.toContain('name="vf"');
+    } finally {
+      await hook.close();
+    }
+    // without --json: the table on stdout, then the failure
+    out = '';
+    expect(await runCli(args, { stdout: (t) => (out += t), stderr: () => undefined, env: process.env })).toBe(
+      1,
+    );
+    expect(out.split('\n')[0]).toBe('fleet vf (separate) verify: 2 of 3 passed');
+    expect(out).toMatch(/^beta failed: .*(sha256|checksum)/im);
+  }, 120_000);
+
+  it('ConfigErrors: all without a record, a name not in the record, a bundle, fleet-mode alone; the CLI exits 2', async () => {
+    const reject = (raw: RawOptions) =>
+      runVerify({ store: verifyStore, name: 'vf', ...raw }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    const none = await reject({ name: 'nofleet', databases: ['all'] });
+    expect(none).toBeInstanceOf(ConfigError);
+    expect(String(none)).toMatch(/databases: all needs the fleet record nofleet.fleet.json/);
+    const unknown = await reject({ databases: ['alpha, delta'] });
+    expect(unknown).toBeInstanceOf(ConfigError);
+    expect(String(unknown)).toMatch(
+      /databases names "delta", which the fleet vf does not have; its members: alpha, beta, gamma/,
+    );
+    expect(String(await reject({ databases: ['all'], 'exclude-databases': ['alpha,beta,gamma'] }))).toMatch(
+      /all leaves no member to verify/,
+    );
+    const parse = (raw: RawOptions) => {
+      try {
+        parseVerifyFleet(new OptionReader(raw));
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return String(e);
+      }
+      return 'no error';
+    };
+    expect(parse({ databases: ['all'], bundle: join(verifyStore, 'x.dbdrill.tar') })).toMatch(
+      /remove bundle/,
+    );
+    expect(parse({ 'fleet-mode': 'separate', store: verifyStore, name: 'vf' })).toMatch(
+      /fleet-mode applies to a fleet verify: set databases/,
+    );
+    expect(parse({ databases: ['all'], store: verifyStore })).toMatch(/databases needs store and name/);
+    expect(parseVerifyFleet(new OptionReader({ store: verifyStore, name: 'vf' }))).toBeUndefined();
+
+    let err = '';
+    const code = await runCli(['verify', '--store', verifyStore, '--name', 'nofleet', '--databases', 'all'], {
+      stdout: () => undefined,
+      stderr: (t) => (err += t),
+      env: process.env,
+    });
+    expect(code).toBe(2);
+    expect(err).toContain('--databases: all needs the fleet record nofleet.fleet.json');
   });
 });

@@ -1,14 +1,16 @@
 /**
- * The backup and restore-drill actions' fleet runs (`databases` or `fleet-mode` set): the fleet
+ * The backup, verify and restore-drill actions' fleet runs (`databases` or `fleet-mode` set): the fleet
  * layer, then the outputs, the fleet table as the job summary and `fleet-json`, on failure too.
  * The single-database outputs stay meaningful: backup's `bundle` and `sha256` list every stored
  * bundle one a line and `size-bytes` is their total; the drill's `status` is failed when any member
- * failed, `rto-seconds`/`rpo-seconds` are the worst member's, `report-path` the fleet's directory.
+ * failed, `rto-seconds`/`rpo-seconds` are the worst member's, `report-path` the fleet's directory;
+ * verify's `verified` is true only when every member passed, `bundle` lists the bundles read one a
+ * line and `age-seconds` is the oldest member's.
  */
 import * as core from '@actions/core';
 import { join } from 'node:path';
 
-import { fleetBackupRun, fleetDrillRun } from '../adapters/fleet-runs.js';
+import { fleetBackupRun, fleetDrillRun, fleetVerifyRun } from '../adapters/fleet-runs.js';
 import type { SessionDeps } from '../adapters/startup.js';
 import { messageOf } from '../core/errors.js';
 import {
@@ -18,6 +20,7 @@ import {
   type FleetBackupResult,
   type FleetDrillResult,
   type FleetSummary,
+  type FleetVerifyResult,
 } from '../core/fleet/index.js';
 import { parseReportUpload, type FleetSelection, type OptionSource } from '../core/options/index.js';
 import { REPORT_FILES } from '../core/report/write.js';
@@ -28,7 +31,7 @@ async function publishSummary(deps: SessionDeps, summary: FleetSummary): Promise
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(deps.redact(fleetMarkdown(summary))).write();
 }
 
-async function settled<T extends FleetBackupResult | FleetDrillResult>(
+async function settled<T extends FleetBackupResult | FleetDrillResult | FleetVerifyResult>(
   run: () => Promise<T>,
   publish: (r: T) => Promise<void>,
 ): Promise<void> {
@@ -89,5 +92,19 @@ export async function runDrillFleetAction(
         core.warning(`could not upload the fleet reports artifact: ${messageOf(err)}`);
       }
     }
+  });
+}
+
+export async function runVerifyFleetAction(
+  deps: SessionDeps,
+  reader: OptionSource,
+  selection: FleetSelection,
+): Promise<void> {
+  await settled(fleetVerifyRun(deps, reader, selection, process.env), async (r) => {
+    const bundles = [...new Set(r.members.flatMap((m) => (m.result ? [m.result.bundle] : [])))];
+    core.setOutput('verified', String(r.ok));
+    core.setOutput('bundle', bundles.join('\n'));
+    core.setOutput('age-seconds', r.ageSeconds === null ? '' : String(r.ageSeconds));
+    await publishSummary(deps, r.summary);
   });
 }

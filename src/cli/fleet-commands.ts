@@ -1,15 +1,16 @@
 /**
- * The CLI's fleet runs (`backup`/`drill` with `--databases` or `--fleet-mode`): the same option
+ * The CLI's fleet runs (`backup`/`verify`/`drill` with `--databases` or `--fleet-mode`): the same option
  * parsers, the fleet layer, then the fleet table on stdout (the answer, like `list`), or with
  * --json one object whose `fleet` key is the summary.
  */
-import { fleetBackupRun, fleetDrillRun } from '../adapters/fleet-runs.js';
+import { fleetBackupRun, fleetDrillRun, fleetVerifyRun } from '../adapters/fleet-runs.js';
 import type { SessionDeps } from '../adapters/startup.js';
 import {
   fleetResultOf,
   fleetText,
   type FleetBackupResult,
   type FleetDrillResult,
+  type FleetVerifyResult,
 } from '../core/fleet/index.js';
 import { type FleetSelection, type OptionSource } from '../core/options/index.js';
 import type { CommandIo } from './store-commands.js';
@@ -51,16 +52,39 @@ export function fleetDrillJson(r: FleetDrillResult): Record<string, unknown> {
   };
 }
 
-/** The --json answer of a failed fleet run, or undefined when the error is no fleet's. */
-export function fleetFailureJson(err: unknown): Record<string, unknown> | undefined {
-  const r = fleetResultOf<FleetBackupResult | FleetDrillResult>(err);
-  if (!r) return undefined;
-  return r.summary.command === 'backup'
-    ? fleetBackupJson(r as FleetBackupResult)
-    : fleetDrillJson(r as FleetDrillResult);
+/**
+ * Verify's keys for a fleet: `bundle` the first member's, `bundles` every distinct bundle read,
+ * `ageSeconds` the oldest member's, `problems` every failed member's (prefixed with its database).
+ */
+export function fleetVerifyJson(r: FleetVerifyResult): Record<string, unknown> {
+  const bundles = [...new Set(r.members.flatMap((m) => (m.result ? [m.result.bundle] : [])))];
+  return {
+    ok: r.ok,
+    bundle: bundles[0] ?? null,
+    bundles,
+    ageSeconds: r.ageSeconds,
+    problems: r.summary.members
+      .filter((m) => m.status !== 'passed')
+      .map((m) => `${m.database}: ${m.reason ?? m.status}`),
+    fleet: r.summary,
+  };
 }
 
-async function printing<T extends FleetBackupResult | FleetDrillResult>(
+/** The --json answer of a failed fleet run, or undefined when the error is no fleet's. */
+export function fleetFailureJson(err: unknown): Record<string, unknown> | undefined {
+  const r = fleetResultOf<FleetBackupResult | FleetDrillResult | FleetVerifyResult>(err);
+  if (!r) return undefined;
+  switch (r.summary.command) {
+    case 'backup':
+      return fleetBackupJson(r as FleetBackupResult);
+    case 'verify':
+      return fleetVerifyJson(r as FleetVerifyResult);
+    case 'drill':
+      return fleetDrillJson(r as FleetDrillResult);
+  }
+}
+
+async function printing<T extends FleetBackupResult | FleetDrillResult | FleetVerifyResult>(
   io: CommandIo & { redact: (text: string) => string },
   run: () => Promise<T>,
   json: (r: T) => Record<string, unknown>,
@@ -104,5 +128,19 @@ export function runDrillFleet(
     { ...io, redact: deps.redact },
     fleetDrillRun(deps, reader, selection, env),
     fleetDrillJson,
+  );
+}
+
+export function runVerifyFleet(
+  deps: SessionDeps,
+  reader: OptionSource,
+  selection: FleetSelection,
+  env: NodeJS.ProcessEnv,
+  io: CommandIo,
+): Promise<number> {
+  return printing(
+    { ...io, redact: deps.redact },
+    fleetVerifyRun(deps, reader, selection, env),
+    fleetVerifyJson,
   );
 }

@@ -25,13 +25,14 @@ import {
   parseDrillFleet,
   parseDrillOptions,
   parseRetentionPolicy,
+  parseVerifyFleet,
   parseVerifyOptions,
   type Command,
   type RawOptions,
 } from '../core/options/index.js';
 import { verify, type VerifyResult } from '../core/verify.js';
 import { DBDRILL_VERSION } from '../core/version.js';
-import { fleetFailureJson, runBackupFleet, runDrillFleet } from './fleet-commands.js';
+import { fleetFailureJson, runBackupFleet, runDrillFleet, runVerifyFleet } from './fleet-commands.js';
 import { pruneJson, runList, runPrune } from './store-commands.js';
 
 export interface CliIo {
@@ -193,6 +194,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             return 0;
           }
           case 'verify': {
+            const fleet = parseVerifyFleet(reader);
+            if (fleet)
+              return await runVerifyFleet(deps, reader, fleet, io.env, { json, stdout: io.stdout, print });
             const options = parseVerifyOptions(reader);
             const name = announcedName(options);
             const result = await announcer(reader, deps, io.env)(

@@ -1,9 +1,11 @@
 import * as core from '@actions/core';
 
 import { CheckFailed } from '../../core/errors.js';
-import { parseVerifyOptions } from '../../core/options/index.js';
+import { fleetResultOf } from '../../core/fleet/index.js';
+import { parseVerifyFleet, parseVerifyOptions } from '../../core/options/index.js';
 import { verify, type VerifyResult } from '../../core/verify.js';
 import { announcedName, announcer, verifyOutcome } from '../../adapters/announce.js';
+import { runVerifyFleetAction } from '../fleet.js';
 import { runAction } from '../run-action.js';
 
 async function report(result: VerifyResult): Promise<void> {
@@ -28,6 +30,13 @@ async function report(result: VerifyResult): Promise<void> {
 /** The verify action: inputs -> verify -> outputs and job summary, on failure too. */
 export async function run(): Promise<void> {
   await runAction('verify', async ({ reader, deps }) => {
+    try {
+      const fleet = parseVerifyFleet(reader);
+      if (fleet) return await runVerifyFleetAction(deps, reader, fleet);
+    } catch (err) {
+      if (!fleetResultOf(err)) core.setOutput('verified', 'false');
+      throw err;
+    }
     try {
       const options = parseVerifyOptions(reader);
       const name = announcedName(options);

@@ -39,13 +39,17 @@ export interface FleetDrillResult {
   reportDir: string;
 }
 
-/** The members to drill and the mode, from the selection and the store's fleet record. */
-export function resolveDrillMembers(
+/**
+ * The members to drill or verify and the mode, from the selection and the store's fleet record
+ * (never from the cluster: a drill or verify of `all` needs no connection to production).
+ */
+export function resolveRecordedMembers(
   name: string,
   selection: FleetSelection,
   record: FleetRecord | undefined,
   where: string,
   label: (input: string) => string,
+  verb: 'drill' | 'verify' = 'drill',
 ): { mode: FleetMode; members: FleetMemberRecord[] } {
   if (record && selection.mode && record.mode !== selection.mode) {
     throw new ConfigError(
@@ -69,7 +73,7 @@ export function resolveDrillMembers(
     const members = record.members.filter((m) => !selection.exclude.includes(m.database));
     if (!members.length) {
       throw new ConfigError(
-        `${label('databases')}: all leaves no member to drill after ${label('exclude-databases')}; the fleet's members: ${recorded.join(', ')}`,
+        `${label('databases')}: all leaves no member to ${verb} after ${label('exclude-databases')}; the fleet's members: ${recorded.join(', ')}`,
       );
     }
     return { mode, members };
@@ -104,7 +108,7 @@ export async function drillFleet(
   const name = options.name!;
   const store = deps.openStore(options.store!);
   const record = await readFleetRecord(store, name);
-  const { mode, members } = resolveDrillMembers(name, selection, record, store.displayUri, label);
+  const { mode, members } = resolveRecordedMembers(name, selection, record, store.displayUri, label, 'drill');
   logger.info(
     `fleet ${name} (${mode}): drilling ${members.length} member(s): ${members.map((m) => m.database).join(', ')}`,
   );

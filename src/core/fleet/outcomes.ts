@@ -9,12 +9,14 @@ import {
   errorOutcome,
   type FleetOutcomes,
   type Outcome,
+  verifyOutcome,
 } from '../notify/index.js';
 import type { FleetBackupResult } from './backup-fleet.js';
 import type { FleetDrillResult } from './drill-fleet.js';
 import type { FleetSummary } from './summary.js';
+import type { FleetVerifyResult } from './verify-fleet.js';
 
-function fleetOutcome(command: 'backup' | 'drill', s: FleetSummary, durationSeconds?: number): Outcome {
+function fleetOutcome(command: FleetSummary['command'], s: FleetSummary, durationSeconds?: number): Outcome {
   return {
     command,
     name: s.name,
@@ -50,7 +52,21 @@ export function fleetDrillOutcomes(r: FleetDrillResult): FleetOutcomes {
   };
 }
 
+/** One outcome per member even in one-recovery-point mode: metrics and alerts stay per database. */
+export function fleetVerifyOutcomes(r: FleetVerifyResult): FleetOutcomes {
+  return {
+    members: r.members.map((m) =>
+      m.error === undefined && m.result
+        ? verifyOutcome(m.member.name, m.result)
+        : errorOutcome('verify', m.member.name, m.error),
+    ),
+    fleet: fleetOutcome('verify', r.summary),
+  };
+}
+
 /** The fleet result a failed fleet run carries (members failed), or undefined (it ended before). */
-export function fleetResultOf<R extends FleetBackupResult | FleetDrillResult>(error: unknown): R | undefined {
+export function fleetResultOf<R extends FleetBackupResult | FleetDrillResult | FleetVerifyResult>(
+  error: unknown,
+): R | undefined {
   return CheckFailed.resultOf<R>(error, 'summary' as keyof R & string);
 }

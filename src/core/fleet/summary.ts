@@ -32,12 +32,14 @@ export interface FleetMemberRow {
   reason?: string;
   /** Drill: the member's own report directory. */
   reportDir?: string;
+  /** Verify, one-recovery-point: says the verdict is the joint bundle's, shared by every member. */
+  note?: string;
 }
 
 export interface FleetSummary {
   format: typeof FLEET_SUMMARY_FORMAT;
   formatVersion: 1;
-  command: 'backup' | 'drill';
+  command: 'backup' | 'drill' | 'verify';
   name: string;
   mode: FleetMode;
   ok: boolean;
@@ -69,8 +71,22 @@ export function makeSummary(
 }
 
 const HEADERS = ['database', 'bundle', 'bundle age', 'last drill', 'RTO / budget', 'RPO / budget', 'status'];
+/** Verify measures no RTO and runs no drill: the bundle age against max-age is its RPO column. */
+const VERIFY_HEADERS = ['database', 'bundle', 'RPO (age) / max-age', 'status'];
 
-function cells(m: FleetMemberRow): string[] {
+function headers(s: FleetSummary): string[] {
+  return s.command === 'verify' ? VERIFY_HEADERS : HEADERS;
+}
+
+function cells(m: FleetMemberRow, command: FleetSummary['command']): string[] {
+  if (command === 'verify') {
+    return [
+      m.database,
+      m.bundle ?? '—',
+      vsBudget(m.rpoSeconds, m.rpoBudgetSeconds),
+      m.note ? `${m.status} (${m.note})` : m.status,
+    ];
+  }
   return [
     m.database,
     m.bundle ?? '—',
@@ -99,9 +115,11 @@ export function fleetMarkdown(s: FleetSummary): string {
   const lines = [
     `### dbdrill ${title(s)}`,
     '',
-    `| ${HEADERS.join(' | ')} |`,
-    `| ${HEADERS.map(() => '---').join(' | ')} |`,
-    ...s.members.map((m) => `| ${cells(m).map(esc).join(' | ')} |`),
+    `| ${headers(s).join(' | ')} |`,
+    `| ${headers(s)
+      .map(() => '---')
+      .join(' | ')} |`,
+    ...s.members.map((m) => `| ${cells(m, s.command).map(esc).join(' | ')} |`),
   ];
   const failures = s.members.filter((m) => m.status !== 'passed');
   if (failures.length) {
@@ -113,8 +131,8 @@ export function fleetMarkdown(s: FleetSummary): string {
 
 /** The same table in aligned plain text, for a terminal. */
 export function fleetText(s: FleetSummary): string {
-  const rows = [HEADERS, ...s.members.map(cells)];
-  const widths = HEADERS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const rows = [headers(s), ...s.members.map((m) => cells(m, s.command))];
+  const widths = headers(s).map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const out = [
     title(s),
     ...rows.map((r) =>

@@ -1,9 +1,9 @@
 /**
- * Fleets: one backup or drill run over many databases. `databases` picks the members (every
+ * Fleets: one backup, verify or drill run over many databases. `databases` picks the members (every
  * database of a cluster, or names), `exclude-databases` trims `all`, `fleet-mode` says whether
  * each member gets its own bundle or all share one recovery point. Only the combinations are
  * checked here; which databases exist is known only once the cluster (backup) or the store's
- * fleet record (drill) is read, so those errors come from `core/fleet`.
+ * fleet record (verify, drill) is read, so those errors come from `core/fleet`.
  */
 import { ConfigError } from '../errors.js';
 import { engineFromUrl } from './database-urls.js';
@@ -15,20 +15,20 @@ export const FLEET_OPTION_SPECS: OptionSpec[] = [
   {
     name: 'databases',
     kind: 'list',
-    commands: ['backup', 'drill'],
+    commands: ['backup', 'verify', 'drill'],
     description:
-      'A fleet: "all" (every database of the cluster that accepts connections, templates excluded) or database names (comma-separated or one a line). Backup: needs exactly one postgres:// database-url, the cluster connection. Drill: the members of the fleet record in store/name.',
+      'A fleet: "all" (every database of the cluster that accepts connections, templates excluded) or database names (comma-separated or one a line). Backup: needs exactly one postgres:// database-url, the cluster connection. Verify and drill: the members of the fleet record in store/name.',
   },
   {
     name: 'exclude-databases',
     kind: 'list',
-    commands: ['backup', 'drill'],
+    commands: ['backup', 'verify', 'drill'],
     description: 'With databases "all": database names to leave out (comma-separated or one a line).',
   },
   {
     name: 'fleet-mode',
     kind: 'string',
-    commands: ['backup', 'drill'],
+    commands: ['backup', 'verify', 'drill'],
     choices: ['separate', 'one-recovery-point'],
     description:
       'separate: one bundle per database, named <name>-<database>; one-recovery-point: one bundle with a component per database. Default with databases: separate. Several database-url lines without it stay one joint recovery point; fleet-mode separate makes them one bundle each.',
@@ -132,6 +132,31 @@ export function parseDrillFleet(o: OptionSource): FleetSelection | undefined {
   if (targets.length) {
     throw new ConfigError(
       `a fleet drill restores each member into its own throwaway server; remove the postgres:// ${o.name('target-url')} and set ${o.name('provision')}: local or docker`,
+    );
+  }
+  return selection;
+}
+
+/**
+ * Verify: undefined when the run is no fleet. Like the drill, a fleet verify picks newest bundles
+ * by name from a store, never a bundle given directly.
+ */
+export function parseVerifyFleet(o: OptionSource): FleetSelection | undefined {
+  const selection = parseCommon(o);
+  if (!selection) return undefined;
+  if (selection.databases.length === 0) {
+    throw new ConfigError(
+      `${o.name('fleet-mode')} applies to a fleet verify: set ${o.name('databases')} (all, or names) too`,
+    );
+  }
+  if (o.string('bundle')) {
+    throw new ConfigError(
+      `${o.name('databases')} verifies the newest bundle of each member in ${o.name('store')}/${o.name('name')}; remove ${o.name('bundle')}`,
+    );
+  }
+  if (!o.string('store') || !o.string('name')) {
+    throw new ConfigError(
+      `${o.name('databases')} needs ${o.name('store')} and ${o.name('name')}: the fleet's store and the name its backup used`,
     );
   }
   return selection;
