@@ -46988,7 +46988,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1131);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8095);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -46997,7 +46997,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1131:
+/***/ 8095:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -60185,11 +60185,11 @@ function parseTolerance(value, input) {
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/options/fleet-options.js
 /**
- * Fleets: one backup or drill run over many databases. `databases` picks the members (every
+ * Fleets: one backup, verify or drill run over many databases. `databases` picks the members (every
  * database of a cluster, or names), `exclude-databases` trims `all`, `fleet-mode` says whether
  * each member gets its own bundle or all share one recovery point. Only the combinations are
  * checked here; which databases exist is known only once the cluster (backup) or the store's
- * fleet record (drill) is read, so those errors come from `core/fleet`.
+ * fleet record (verify, drill) is read, so those errors come from `core/fleet`.
  */
 
 
@@ -60197,19 +60197,19 @@ const FLEET_OPTION_SPECS = [
     {
         name: 'databases',
         kind: 'list',
-        commands: ['backup', 'drill'],
-        description: 'A fleet: "all" (every database of the cluster that accepts connections, templates excluded) or database names (comma-separated or one a line). Backup: needs exactly one postgres:// database-url, the cluster connection. Drill: the members of the fleet record in store/name.',
+        commands: ['backup', 'verify', 'drill'],
+        description: 'A fleet: "all" (every database of the cluster that accepts connections, templates excluded) or database names (comma-separated or one a line). Backup: needs exactly one postgres:// database-url, the cluster connection. Verify and drill: the members of the fleet record in store/name.',
     },
     {
         name: 'exclude-databases',
         kind: 'list',
-        commands: ['backup', 'drill'],
+        commands: ['backup', 'verify', 'drill'],
         description: 'With databases "all": database names to leave out (comma-separated or one a line).',
     },
     {
         name: 'fleet-mode',
         kind: 'string',
-        commands: ['backup', 'drill'],
+        commands: ['backup', 'verify', 'drill'],
         choices: ['separate', 'one-recovery-point'],
         description: 'separate: one bundle per database, named <name>-<database>; one-recovery-point: one bundle with a component per database. Default with databases: separate. Several database-url lines without it stay one joint recovery point; fleet-mode separate makes them one bundle each.',
     },
@@ -60281,6 +60281,25 @@ function parseDrillFleet(o) {
     const targets = o.list('target-url').filter((u) => /^postgres(ql)?:\/\//i.test(u));
     if (targets.length) {
         throw new errors_ConfigError(`a fleet drill restores each member into its own throwaway server; remove the postgres:// ${o.name('target-url')} and set ${o.name('provision')}: local or docker`);
+    }
+    return selection;
+}
+/**
+ * Verify: undefined when the run is no fleet. Like the drill, a fleet verify picks newest bundles
+ * by name from a store, never a bundle given directly.
+ */
+function parseVerifyFleet(o) {
+    const selection = parseCommon(o);
+    if (!selection)
+        return undefined;
+    if (selection.databases.length === 0) {
+        throw new errors_ConfigError(`${o.name('fleet-mode')} applies to a fleet verify: set ${o.name('databases')} (all, or names) too`);
+    }
+    if (o.string('bundle')) {
+        throw new errors_ConfigError(`${o.name('databases')} verifies the newest bundle of each member in ${o.name('store')}/${o.name('name')}; remove ${o.name('bundle')}`);
+    }
+    if (!o.string('store') || !o.string('name')) {
+        throw new errors_ConfigError(`${o.name('databases')} needs ${o.name('store')} and ${o.name('name')}: the fleet's store and the name its backup used`);
     }
     return selection;
 }
@@ -61829,7 +61848,20 @@ function makeSummary(command, name, mode, members, at) {
     };
 }
 const HEADERS = ['database', 'bundle', 'bundle age', 'last drill', 'RTO / budget', 'RPO / budget', 'status'];
-function cells(m) {
+/** Verify measures no RTO and runs no drill: the bundle age against max-age is its RPO column. */
+const VERIFY_HEADERS = ['database', 'bundle', 'RPO (age) / max-age', 'status'];
+function headers(s) {
+    return s.command === 'verify' ? VERIFY_HEADERS : HEADERS;
+}
+function cells(m, command) {
+    if (command === 'verify') {
+        return [
+            m.database,
+            m.bundle ?? '—',
+            vsBudget(m.rpoSeconds, m.rpoBudgetSeconds),
+            m.note ? `${m.status} (${m.note})` : m.status,
+        ];
+    }
     return [
         m.database,
         m.bundle ?? '—',
@@ -61857,9 +61889,11 @@ function fleetMarkdown(s) {
     const lines = [
         `### dbdrill ${title(s)}`,
         '',
-        `| ${HEADERS.join(' | ')} |`,
-        `| ${HEADERS.map(() => '---').join(' | ')} |`,
-        ...s.members.map((m) => `| ${cells(m).map(esc).join(' | ')} |`),
+        `| ${headers(s).join(' | ')} |`,
+        `| ${headers(s)
+            .map(() => '---')
+            .join(' | ')} |`,
+        ...s.members.map((m) => `| ${cells(m, s.command).map(esc).join(' | ')} |`),
     ];
     const failures = s.members.filter((m) => m.status !== 'passed');
     if (failures.length) {
@@ -61871,8 +61905,8 @@ function fleetMarkdown(s) {
 }
 /** The same table in aligned plain text, for a terminal. */
 function fleetText(s) {
-    const rows = [HEADERS, ...s.members.map(cells)];
-    const widths = HEADERS.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    const rows = [headers(s), ...s.members.map((m) => cells(m, s.command))];
+    const widths = headers(s).map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     const out = [
         title(s),
         ...rows.map((r) => r
@@ -64457,8 +64491,11 @@ async function stopEverything(deps, options, recorder, started, thrown) {
 
 
 const FLEET_SUMMARY_FILES = { json: 'fleet-summary.json', markdown: 'fleet-summary.md' };
-/** The members to drill and the mode, from the selection and the store's fleet record. */
-function resolveDrillMembers(name, selection, record, where, label) {
+/**
+ * The members to drill or verify and the mode, from the selection and the store's fleet record
+ * (never from the cluster: a drill or verify of `all` needs no connection to production).
+ */
+function resolveRecordedMembers(name, selection, record, where, label, verb = 'drill') {
     if (record && selection.mode && record.mode !== selection.mode) {
         throw new errors_ConfigError(`${label('fleet-mode')} is "${selection.mode}" but the fleet record ${name}.fleet.json in ${where} says "${record.mode}"; remove ${label('fleet-mode')} (the record knows it)`);
     }
@@ -64474,7 +64511,7 @@ function resolveDrillMembers(name, selection, record, where, label) {
         }
         const members = record.members.filter((m) => !selection.exclude.includes(m.database));
         if (!members.length) {
-            throw new errors_ConfigError(`${label('databases')}: all leaves no member to drill after ${label('exclude-databases')}; the fleet's members: ${recorded.join(', ')}`);
+            throw new errors_ConfigError(`${label('databases')}: all leaves no member to ${verb} after ${label('exclude-databases')}; the fleet's members: ${recorded.join(', ')}`);
         }
         return { mode, members };
     }
@@ -64499,7 +64536,7 @@ async function drillFleet(deps, options, selection) {
     const name = options.name;
     const store = deps.openStore(options.store);
     const record = await readFleetRecord(store, name);
-    const { mode, members } = resolveDrillMembers(name, selection, record, store.displayUri, label);
+    const { mode, members } = resolveRecordedMembers(name, selection, record, store.displayUri, label, 'drill');
     logger.info(`fleet ${name} (${mode}): drilling ${members.length} member(s): ${members.map((m) => m.database).join(', ')}`);
     // One recovery point means one bundle: every member drills the joint bundle that is newest now.
     const pinned = mode === 'one-recovery-point' ? (await resolveNewest(store, name)).key : undefined;
@@ -64586,6 +64623,155 @@ function drillRow(d, options) {
     };
 }
 
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/verify.js
+/**
+ * The verify use case: find the bundle (the catalog), inspect it layer by layer (inspection) with
+ * the run's max-age, log each layer, record the outcome beside the bundle, and fail with
+ * CheckFailed (carrying the result) when any layer failed.
+ */
+
+
+
+
+/** verify for the CLI and the action: throws CheckFailed (with the result) when a layer fails. */
+async function verify(deps, options) {
+    if (!deps.decrypt)
+        deps = { ...deps, decrypt: await decryptHook(deps.logger, options, deps.label) };
+    const location = options.bundle
+        ? locateBundle(deps, options.bundle)
+        : await resolveNewest(deps.openStore(options.store), options.name);
+    deps.logger.info(`Verifying ${location.display}`);
+    const inspect = {
+        deep: options.deep,
+        maxAgeSeconds: options.maxAgeSeconds,
+        pgBinDir: options.pgBinDir,
+        pgClient: options.pgClient,
+    };
+    // A bare pg_dump -Fd directory on disk is in no store: read in place, recorded nowhere.
+    const bareDir = await isBareDumpDirectory(options.bundle, deps.engines);
+    const result = bareDir
+        ? await inspectDumpDirectory(deps, options.bundle, inspect)
+        : await inspectBundle(deps, location, inspect);
+    for (const layer of result.layers) {
+        const mark = layer.skipped ? 'skip' : layer.ok ? ' ok ' : 'FAIL';
+        deps.logger.info(`[${mark}] ${layer.name}: ${layer.detail}`);
+    }
+    if (!bareDir)
+        await recordVerifyOutcome(deps, location, result, options.deep);
+    if (!result.ok) {
+        throw new CheckFailed(`verification failed for ${location.display}: ${result.problems.join('; ')}`, result);
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/fleet/verify-fleet.js
+
+
+
+
+
+
+/** What a one-recovery-point member row says: its verdict is the joint bundle's. */
+const SHARED_VERDICT_NOTE = "the joint bundle's verdict, shared by every member";
+async function verifyOne(deps, options, name) {
+    try {
+        return { result: await verify(deps, { ...options, bundle: undefined, name }) };
+    }
+    catch (error) {
+        if (deps.signal?.aborted)
+            throw error;
+        return { result: CheckFailed.resultOf(error, 'layers'), error };
+    }
+}
+async function verifyFleet(deps, options, selection) {
+    const label = deps.label ?? ((n) => n);
+    const { logger } = deps;
+    const name = options.name;
+    const store = deps.openStore(options.store);
+    const record = await readFleetRecord(store, name);
+    const { mode, members } = resolveRecordedMembers(name, selection, record, store.displayUri, label, 'verify');
+    // the identity or passphrase is read once for the fleet, not once per member
+    if (!deps.decrypt)
+        deps = { ...deps, decrypt: await decryptHook(logger, options, deps.label) };
+    logger.info(`fleet ${name} (${mode}): verifying ${members.length} member(s): ${members.map((m) => m.database).join(', ')}`);
+    const done = [];
+    if (mode === 'one-recovery-point') {
+        // one recovery point is one bundle: read it once, and its verdict is every member's
+        throwIfCancelled(deps.signal);
+        logger.startGroup(`Fleet ${name}: verify the joint bundle`);
+        let shared;
+        try {
+            shared = await verifyOne(deps, options, name);
+        }
+        finally {
+            logger.endGroup();
+        }
+        if (shared.error !== undefined)
+            logger.error(`fleet ${name}: ${messageOf(shared.error)}`);
+        for (const member of members)
+            done.push({ member, ...shared });
+    }
+    else {
+        for (const member of members) {
+            throwIfCancelled(deps.signal);
+            logger.startGroup(`Fleet member ${member.database}: verify`);
+            try {
+                const one = await verifyOne(deps, options, member.name);
+                if (one.error !== undefined)
+                    logger.error(`fleet member ${member.database}: ${messageOf(one.error)}`);
+                done.push({ member, ...one });
+            }
+            finally {
+                logger.endGroup();
+            }
+        }
+    }
+    const rows = done.map((d) => verifyRow(d, options, mode));
+    const summary = makeSummary('verify', name, mode, rows, deps.clock.now());
+    const ages = done.map((d) => d.result?.ageSeconds ?? null).filter((v) => v !== null);
+    const out = {
+        ok: summary.ok,
+        status: summary.ok ? 'passed' : 'failed',
+        name,
+        mode,
+        members: done,
+        ageSeconds: ages.length ? Math.max(...ages) : null,
+        summary,
+    };
+    if (!summary.ok) {
+        throw new CheckFailed(`fleet verify: ${summary.failed.length} of ${members.length} member(s) failed: ${rows
+            .filter((r) => r.status !== 'passed')
+            .map((r) => `${r.database} (${r.reason ?? r.status})`)
+            .join('; ')}`, out);
+    }
+    return out;
+}
+function verifyRow(d, options, mode) {
+    const r = d.result;
+    const passed = d.error === undefined && !!r?.ok;
+    const reason = passed
+        ? undefined
+        : r?.problems.length
+            ? r.problems.join('; ')
+            : d.error !== undefined
+                ? messageOf(d.error)
+                : 'failed';
+    const bundle = r?.key ?? r?.bundle;
+    return {
+        database: d.member.database,
+        name: d.member.name,
+        ...(d.member.component ? { component: d.member.component } : {}),
+        ...(bundle ? { bundle: bundle.slice(bundle.lastIndexOf('/') + 1) } : {}),
+        bundleAgeSeconds: r?.ageSeconds ?? null,
+        rtoSeconds: null,
+        rpoSeconds: r?.ageSeconds ?? null,
+        ...(options.maxAgeSeconds !== undefined ? { rpoBudgetSeconds: options.maxAgeSeconds } : {}),
+        status: passed ? 'passed' : 'failed',
+        ...(reason ? { reason } : {}),
+        ...(mode === 'one-recovery-point' ? { note: SHARED_VERDICT_NOTE } : {}),
+    };
+}
+
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/fleet/outcomes.js
 /**
  * What a fleet run tells notifications and metrics: one outcome per member, named by the member's
@@ -64622,6 +64808,15 @@ function fleetDrillOutcomes(r) {
         fleet: fleetOutcome('drill', r.summary),
     };
 }
+/** One outcome per member even in one-recovery-point mode: metrics and alerts stay per database. */
+function fleetVerifyOutcomes(r) {
+    return {
+        members: r.members.map((m) => m.error === undefined && m.result
+            ? verifyOutcome(m.member.name, m.result)
+            : errorOutcome('verify', m.member.name, m.error)),
+        fleet: fleetOutcome('verify', r.summary),
+    };
+}
 /** The fleet result a failed fleet run carries (members failed), or undefined (it ended before). */
 function fleetResultOf(error) {
     return CheckFailed.resultOf(error, 'summary');
@@ -64629,7 +64824,7 @@ function fleetResultOf(error) {
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/fleet/index.js
 /**
- * Fleets: one backup or drill run over many databases, a layer above the backup and drill use
+ * Fleets: one backup, verify or drill run over many databases, a layer above the backup and drill use
  * cases (which know nothing of fleets). See docs/fleets.md.
  */
 
@@ -64638,13 +64833,42 @@ function fleetResultOf(error) {
 
 
 
+
+;// CONCATENATED MODULE: ./build/ncc-src/src/adapters/fleet-runs.js
+/**
+ * A fleet backup, verify or drill as both front ends run it: the command's options parsed first (a bad
+ * one exits 2 before any work), then the fleet layer wrapped in its notifications (one per member,
+ * one dead-man ping per run). The CLI prints the result, the actions set outputs from it.
+ */
+
+
+
+function fleetBackupRun(deps, reader, selection, env) {
+    const options = parseBackupOptions(reader);
+    const retention = parseRetentionPolicy(reader);
+    const announced = fleetAnnouncer(reader, deps, env);
+    return () => announced('backup', options.name, () => backupFleet(deps, options, selection, retention), fleetBackupOutcomes, (e) => fleetResultOf(e));
+}
+function fleetDrillRun(deps, reader, selection, env) {
+    const options = parseDrillOptions(reader);
+    const announced = fleetAnnouncer(reader, deps, env);
+    return () => announced('drill', options.name, () => drillFleet(deps, options, selection), fleetDrillOutcomes, (e) => fleetResultOf(e));
+}
+function fleetVerifyRun(deps, reader, selection, env) {
+    const options = parseVerifyOptions(reader);
+    const announced = fleetAnnouncer(reader, deps, env);
+    return () => announced('verify', options.name, () => verifyFleet(deps, options, selection), fleetVerifyOutcomes, (e) => fleetResultOf(e));
+}
+
 ;// CONCATENATED MODULE: ./build/ncc-src/src/actions/fleet.js
 /**
- * The backup and restore-drill actions' fleet runs (`databases` or `fleet-mode` set): the fleet
+ * The backup, verify and restore-drill actions' fleet runs (`databases` or `fleet-mode` set): the fleet
  * layer, then the outputs, the fleet table as the job summary and `fleet-json`, on failure too.
  * The single-database outputs stay meaningful: backup's `bundle` and `sha256` list every stored
  * bundle one a line and `size-bytes` is their total; the drill's `status` is failed when any member
- * failed, `rto-seconds`/`rpo-seconds` are the worst member's, `report-path` the fleet's directory.
+ * failed, `rto-seconds`/`rpo-seconds` are the worst member's, `report-path` the fleet's directory;
+ * verify's `verified` is true only when every member passed, `bundle` lists the bundles read one a
+ * line and `age-seconds` is the oldest member's.
  */
 
 
@@ -64673,10 +64897,7 @@ async function settled(run, publish) {
     await publish(result);
 }
 async function runBackupFleetAction(deps, reader, selection) {
-    const options = parseBackupOptions(reader);
-    const retention = parseRetentionPolicy(reader);
-    const announced = fleetAnnouncer(reader, deps, process.env);
-    await settled(() => announced('backup', options.name, () => backupFleet(deps, options, selection, retention), fleetBackupOutcomes, (e) => fleetResultOf(e)), async (r) => {
+    await settled(fleetBackupRun(deps, reader, selection, process.env), async (r) => {
         const stored = [
             ...new Map(r.members.filter((m) => m.result).map((m) => [m.result.key, m.result])).values(),
         ];
@@ -64689,9 +64910,7 @@ async function runBackupFleetAction(deps, reader, selection) {
 }
 async function runDrillFleetAction(deps, reader, selection) {
     const upload = parseReportUpload(reader);
-    const options = parseDrillOptions(reader);
-    const announced = fleetAnnouncer(reader, deps, process.env);
-    await settled(() => announced('drill', options.name, () => drillFleet(deps, options, selection), fleetDrillOutcomes, (e) => fleetResultOf(e)), async (r) => {
+    await settled(fleetDrillRun(deps, reader, selection, process.env), async (r) => {
         core/* setOutput */.uH('status', r.status);
         core/* setOutput */.uH('rto-seconds', r.rtoSeconds === null ? '' : String(r.rtoSeconds));
         core/* setOutput */.uH('rpo-seconds', r.rpoSeconds === null ? '' : String(r.rpoSeconds));
@@ -64713,6 +64932,15 @@ async function runDrillFleetAction(deps, reader, selection) {
                 core/* warning */.$e(`could not upload the fleet reports artifact: ${messageOf(err)}`);
             }
         }
+    });
+}
+async function runVerifyFleetAction(deps, reader, selection) {
+    await settled(fleetVerifyRun(deps, reader, selection, process.env), async (r) => {
+        const bundles = [...new Set(r.members.flatMap((m) => (m.result ? [m.result.bundle] : [])))];
+        core/* setOutput */.uH('verified', String(r.ok));
+        core/* setOutput */.uH('bundle', bundles.join('\n'));
+        core/* setOutput */.uH('age-seconds', r.ageSeconds === null ? '' : String(r.ageSeconds));
+        await publishSummary(deps, r.summary);
     });
 }
 
@@ -66207,48 +66435,9 @@ async function main_run() {
     });
 }
 
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/verify.js
-/**
- * The verify use case: find the bundle (the catalog), inspect it layer by layer (inspection) with
- * the run's max-age, log each layer, record the outcome beside the bundle, and fail with
- * CheckFailed (carrying the result) when any layer failed.
- */
-
-
-
-
-/** verify for the CLI and the action: throws CheckFailed (with the result) when a layer fails. */
-async function verify(deps, options) {
-    if (!deps.decrypt)
-        deps = { ...deps, decrypt: await decryptHook(deps.logger, options, deps.label) };
-    const location = options.bundle
-        ? locateBundle(deps, options.bundle)
-        : await resolveNewest(deps.openStore(options.store), options.name);
-    deps.logger.info(`Verifying ${location.display}`);
-    const inspect = {
-        deep: options.deep,
-        maxAgeSeconds: options.maxAgeSeconds,
-        pgBinDir: options.pgBinDir,
-        pgClient: options.pgClient,
-    };
-    // A bare pg_dump -Fd directory on disk is in no store: read in place, recorded nowhere.
-    const bareDir = await isBareDumpDirectory(options.bundle, deps.engines);
-    const result = bareDir
-        ? await inspectDumpDirectory(deps, options.bundle, inspect)
-        : await inspectBundle(deps, location, inspect);
-    for (const layer of result.layers) {
-        const mark = layer.skipped ? 'skip' : layer.ok ? ' ok ' : 'FAIL';
-        deps.logger.info(`[${mark}] ${layer.name}: ${layer.detail}`);
-    }
-    if (!bareDir)
-        await recordVerifyOutcome(deps, location, result, options.deep);
-    if (!result.ok) {
-        throw new CheckFailed(`verification failed for ${location.display}: ${result.problems.join('; ')}`, result);
-    }
-    return result;
-}
-
 ;// CONCATENATED MODULE: ./build/ncc-src/src/actions/verify/main.js
+
+
 
 
 
@@ -66277,6 +66466,16 @@ async function report(result) {
 /** The verify action: inputs -> verify -> outputs and job summary, on failure too. */
 async function verify_main_run() {
     await runAction('verify', async ({ reader, deps }) => {
+        try {
+            const fleet = parseVerifyFleet(reader);
+            if (fleet)
+                return await runVerifyFleetAction(deps, reader, fleet);
+        }
+        catch (err) {
+            if (!fleetResultOf(err))
+                core/* setOutput */.uH('verified', 'false');
+            throw err;
+        }
         try {
             const options = parseVerifyOptions(reader);
             const name = announcedName(options);
