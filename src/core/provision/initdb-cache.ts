@@ -3,8 +3,8 @@
  * owner. initdb is most of a scratch cluster's start (about 1.2 s of 1.5 s on the bench machine);
  * copying its untouched output (`cp -a`, a reflink where the file system has them) takes a fifth
  * of that. Every copy comes from a template no server ever ran on, so nothing of one drill reaches
- * the next. All clones share initdb's system identifier; scratch clusters never replicate, so that
- * is harmless.
+ * the next, and each copy is given its own system identifier (`freshen`, `control-file.ts`): the
+ * drill tells a backup's source from its scratch target by that identifier.
  *
  * Safety: an entry is built in a private temp dir and renamed into place, so a reader sees a whole
  * entry or none; the copy (not the entry) is checked against the entry's marker (every file's path,
