@@ -61824,6 +61824,45 @@ function assertDistinctNames(members, input) {
         seen.set(m.name, m.database);
     }
 }
+/**
+ * The members to drill or verify and the mode, from the selection and the store's fleet record
+ * (never from the cluster: a drill or verify of `all` needs no connection to production).
+ */
+function resolveRecordedMembers(name, selection, record, where, label, verb = 'drill') {
+    if (record && selection.mode && record.mode !== selection.mode) {
+        throw new errors_ConfigError(`${label('fleet-mode')} is "${selection.mode}" but the fleet record ${name}.fleet.json in ${where} says "${record.mode}"; remove ${label('fleet-mode')} (the record knows it)`);
+    }
+    const mode = selection.mode ?? record?.mode ?? 'separate';
+    const recorded = record?.members.map((m) => m.database) ?? [];
+    if (selection.databases === 'all') {
+        if (!record) {
+            throw new errors_ConfigError(`${label('databases')}: all needs the fleet record ${name}.fleet.json in ${where}, which a fleet backup writes; none is there. Run the fleet backup first, or name the databases`);
+        }
+        const unknown = selection.exclude.filter((n) => !recorded.includes(n));
+        if (unknown.length) {
+            throw new errors_ConfigError(`${label('exclude-databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the fleet ${name} does not have; its members: ${recorded.join(', ')}`);
+        }
+        const members = record.members.filter((m) => !selection.exclude.includes(m.database));
+        if (!members.length) {
+            throw new errors_ConfigError(`${label('databases')}: all leaves no member to ${verb} after ${label('exclude-databases')}; the fleet's members: ${recorded.join(', ')}`);
+        }
+        return { mode, members };
+    }
+    if (record) {
+        const unknown = selection.databases.filter((n) => !recorded.includes(n));
+        if (unknown.length) {
+            throw new errors_ConfigError(`${label('databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the fleet ${name} does not have; its members: ${recorded.join(', ')}`);
+        }
+        return { mode, members: selection.databases.map((n) => record.members.find((m) => m.database === n)) };
+    }
+    if (mode === 'one-recovery-point') {
+        throw new errors_ConfigError(`${label('fleet-mode')} one-recovery-point needs the fleet record ${name}.fleet.json in ${where} (it maps each database to its component); none is there. Run the fleet backup first`);
+    }
+    return {
+        mode,
+        members: selection.databases.map((database) => ({ database, name: memberBundleName(name, database) })),
+    };
+}
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/fleet/summary.js
 /**
@@ -61917,6 +61956,13 @@ function fleetText(s) {
     for (const m of s.members.filter((x) => x.status !== 'passed'))
         out.push(`${m.database} failed: ${m.reason ?? m.status}`);
     return out.join('\n') + '\n';
+}
+/** The exit-1 message of a fleet run: how many members failed, each with its reason. */
+function failedMembersMessage(s) {
+    const failed = s.members.filter((m) => m.status !== 'passed');
+    return `fleet ${s.command}: ${failed.length} of ${s.members.length} member(s) failed: ${failed
+        .map((m) => `${m.database} (${m.reason ?? m.status})`)
+        .join('; ')}`;
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/fleet/backup-fleet.js
@@ -64491,45 +64537,6 @@ async function stopEverything(deps, options, recorder, started, thrown) {
 
 
 const FLEET_SUMMARY_FILES = { json: 'fleet-summary.json', markdown: 'fleet-summary.md' };
-/**
- * The members to drill or verify and the mode, from the selection and the store's fleet record
- * (never from the cluster: a drill or verify of `all` needs no connection to production).
- */
-function resolveRecordedMembers(name, selection, record, where, label, verb = 'drill') {
-    if (record && selection.mode && record.mode !== selection.mode) {
-        throw new errors_ConfigError(`${label('fleet-mode')} is "${selection.mode}" but the fleet record ${name}.fleet.json in ${where} says "${record.mode}"; remove ${label('fleet-mode')} (the record knows it)`);
-    }
-    const mode = selection.mode ?? record?.mode ?? 'separate';
-    const recorded = record?.members.map((m) => m.database) ?? [];
-    if (selection.databases === 'all') {
-        if (!record) {
-            throw new errors_ConfigError(`${label('databases')}: all needs the fleet record ${name}.fleet.json in ${where}, which a fleet backup writes; none is there. Run the fleet backup first, or name the databases`);
-        }
-        const unknown = selection.exclude.filter((n) => !recorded.includes(n));
-        if (unknown.length) {
-            throw new errors_ConfigError(`${label('exclude-databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the fleet ${name} does not have; its members: ${recorded.join(', ')}`);
-        }
-        const members = record.members.filter((m) => !selection.exclude.includes(m.database));
-        if (!members.length) {
-            throw new errors_ConfigError(`${label('databases')}: all leaves no member to ${verb} after ${label('exclude-databases')}; the fleet's members: ${recorded.join(', ')}`);
-        }
-        return { mode, members };
-    }
-    if (record) {
-        const unknown = selection.databases.filter((n) => !recorded.includes(n));
-        if (unknown.length) {
-            throw new errors_ConfigError(`${label('databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the fleet ${name} does not have; its members: ${recorded.join(', ')}`);
-        }
-        return { mode, members: selection.databases.map((n) => record.members.find((m) => m.database === n)) };
-    }
-    if (mode === 'one-recovery-point') {
-        throw new errors_ConfigError(`${label('fleet-mode')} one-recovery-point needs the fleet record ${name}.fleet.json in ${where} (it maps each database to its component); none is there. Run the fleet backup first`);
-    }
-    return {
-        mode,
-        members: selection.databases.map((database) => ({ database, name: memberBundleName(name, database) })),
-    };
-}
 async function drillFleet(deps, options, selection) {
     const label = deps.label ?? ((n) => n);
     const { logger } = deps;
@@ -64588,10 +64595,7 @@ async function drillFleet(deps, options, selection) {
     await (0,promises_.writeFile)((0,external_node_path_.join)(options.reportDir, FLEET_SUMMARY_FILES.json), redact(JSON.stringify(summary, null, 2)) + '\n');
     await (0,promises_.writeFile)((0,external_node_path_.join)(options.reportDir, FLEET_SUMMARY_FILES.markdown), redact(fleetMarkdown(summary)));
     if (!summary.ok) {
-        throw new CheckFailed(`fleet drill: ${summary.failed.length} of ${members.length} member(s) failed: ${rows
-            .filter((r) => r.status !== 'passed')
-            .map((r) => `${r.database} (${r.reason ?? r.status})`)
-            .join('; ')}`, out);
+        throw new CheckFailed(failedMembersMessage(summary), out);
     }
     return out;
 }
@@ -64670,7 +64674,6 @@ async function verify(deps, options) {
 
 
 
-
 /** What a one-recovery-point member row says: its verdict is the joint bundle's. */
 const SHARED_VERDICT_NOTE = "the joint bundle's verdict, shared by every member";
 async function verifyOne(deps, options, name) {
@@ -64739,10 +64742,7 @@ async function verifyFleet(deps, options, selection) {
         summary,
     };
     if (!summary.ok) {
-        throw new CheckFailed(`fleet verify: ${summary.failed.length} of ${members.length} member(s) failed: ${rows
-            .filter((r) => r.status !== 'passed')
-            .map((r) => `${r.database} (${r.reason ?? r.status})`)
-            .join('; ')}`, out);
+        throw new CheckFailed(failedMembersMessage(summary), out);
     }
     return out;
 }

@@ -11,10 +11,16 @@ import { join } from 'node:path';
 import { displayOf, resolveNewest } from '../catalog/index.js';
 import type { UseCaseDeps } from '../deps.js';
 import { drill, type DrillResult } from '../drill.js';
-import { CheckFailed, ConfigError, messageOf, throwIfCancelled } from '../errors.js';
+import { CheckFailed, messageOf, throwIfCancelled } from '../errors.js';
 import type { DrillOptions, FleetMode, FleetSelection } from '../options/index.js';
-import { memberBundleName, readFleetRecord, type FleetMemberRecord, type FleetRecord } from './record.js';
-import { fleetMarkdown, makeSummary, type FleetMemberRow, type FleetSummary } from './summary.js';
+import { readFleetRecord, resolveRecordedMembers, type FleetMemberRecord } from './record.js';
+import {
+  failedMembersMessage,
+  fleetMarkdown,
+  makeSummary,
+  type FleetMemberRow,
+  type FleetSummary,
+} from './summary.js';
 
 export const FLEET_SUMMARY_FILES = { json: 'fleet-summary.json', markdown: 'fleet-summary.md' } as const;
 
@@ -37,65 +43,6 @@ export interface FleetDrillResult {
   summary: FleetSummary;
   /** Holds fleet-summary.json, fleet-summary.md and one report directory per member. */
   reportDir: string;
-}
-
-/**
- * The members to drill or verify and the mode, from the selection and the store's fleet record
- * (never from the cluster: a drill or verify of `all` needs no connection to production).
- */
-export function resolveRecordedMembers(
-  name: string,
-  selection: FleetSelection,
-  record: FleetRecord | undefined,
-  where: string,
-  label: (input: string) => string,
-  verb: 'drill' | 'verify' = 'drill',
-): { mode: FleetMode; members: FleetMemberRecord[] } {
-  if (record && selection.mode && record.mode !== selection.mode) {
-    throw new ConfigError(
-      `${label('fleet-mode')} is "${selection.mode}" but the fleet record ${name}.fleet.json in ${where} says "${record.mode}"; remove ${label('fleet-mode')} (the record knows it)`,
-    );
-  }
-  const mode = selection.mode ?? record?.mode ?? 'separate';
-  const recorded = record?.members.map((m) => m.database) ?? [];
-  if (selection.databases === 'all') {
-    if (!record) {
-      throw new ConfigError(
-        `${label('databases')}: all needs the fleet record ${name}.fleet.json in ${where}, which a fleet backup writes; none is there. Run the fleet backup first, or name the databases`,
-      );
-    }
-    const unknown = selection.exclude.filter((n) => !recorded.includes(n));
-    if (unknown.length) {
-      throw new ConfigError(
-        `${label('exclude-databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the fleet ${name} does not have; its members: ${recorded.join(', ')}`,
-      );
-    }
-    const members = record.members.filter((m) => !selection.exclude.includes(m.database));
-    if (!members.length) {
-      throw new ConfigError(
-        `${label('databases')}: all leaves no member to ${verb} after ${label('exclude-databases')}; the fleet's members: ${recorded.join(', ')}`,
-      );
-    }
-    return { mode, members };
-  }
-  if (record) {
-    const unknown = selection.databases.filter((n) => !recorded.includes(n));
-    if (unknown.length) {
-      throw new ConfigError(
-        `${label('databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the fleet ${name} does not have; its members: ${recorded.join(', ')}`,
-      );
-    }
-    return { mode, members: selection.databases.map((n) => record.members.find((m) => m.database === n)!) };
-  }
-  if (mode === 'one-recovery-point') {
-    throw new ConfigError(
-      `${label('fleet-mode')} one-recovery-point needs the fleet record ${name}.fleet.json in ${where} (it maps each database to its component); none is there. Run the fleet backup first`,
-    );
-  }
-  return {
-    mode,
-    members: selection.databases.map((database) => ({ database, name: memberBundleName(name, database) })),
-  };
 }
 
 export async function drillFleet(
@@ -162,13 +109,7 @@ export async function drillFleet(
   );
   await writeFile(join(options.reportDir, FLEET_SUMMARY_FILES.markdown), redact(fleetMarkdown(summary)));
   if (!summary.ok) {
-    throw new CheckFailed(
-      `fleet drill: ${summary.failed.length} of ${members.length} member(s) failed: ${rows
-        .filter((r) => r.status !== 'passed')
-        .map((r) => `${r.database} (${r.reason ?? r.status})`)
-        .join('; ')}`,
-      out,
-    );
+    throw new CheckFailed(failedMembersMessage(summary), out);
   }
   return out;
 }

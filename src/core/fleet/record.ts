@@ -5,7 +5,7 @@
  */
 import { validateName } from '../bundle/naming.js';
 import { ConfigError } from '../errors.js';
-import type { FleetMode } from '../options/index.js';
+import type { FleetMode, FleetSelection } from '../options/index.js';
 import type { Store } from '../stores/store.js';
 
 export const FLEET_RECORD_SUFFIX = '.fleet.json';
@@ -86,4 +86,63 @@ export function assertDistinctNames(members: FleetMemberRecord[], input: string)
     }
     seen.set(m.name, m.database);
   }
+}
+
+/**
+ * The members to drill or verify and the mode, from the selection and the store's fleet record
+ * (never from the cluster: a drill or verify of `all` needs no connection to production).
+ */
+export function resolveRecordedMembers(
+  name: string,
+  selection: FleetSelection,
+  record: FleetRecord | undefined,
+  where: string,
+  label: (input: string) => string,
+  verb: 'drill' | 'verify' = 'drill',
+): { mode: FleetMode; members: FleetMemberRecord[] } {
+  if (record && selection.mode && record.mode !== selection.mode) {
+    throw new ConfigError(
+      `${label('fleet-mode')} is "${selection.mode}" but the fleet record ${name}.fleet.json in ${where} says "${record.mode}"; remove ${label('fleet-mode')} (the record knows it)`,
+    );
+  }
+  const mode = selection.mode ?? record?.mode ?? 'separate';
+  const recorded = record?.members.map((m) => m.database) ?? [];
+  if (selection.databases === 'all') {
+    if (!record) {
+      throw new ConfigError(
+        `${label('databases')}: all needs the fleet record ${name}.fleet.json in ${where}, which a fleet backup writes; none is there. Run the fleet backup first, or name the databases`,
+      );
+    }
+    const unknown = selection.exclude.filter((n) => !recorded.includes(n));
+    if (unknown.length) {
+      throw new ConfigError(
+        `${label('exclude-databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the fleet ${name} does not have; its members: ${recorded.join(', ')}`,
+      );
+    }
+    const members = record.members.filter((m) => !selection.exclude.includes(m.database));
+    if (!members.length) {
+      throw new ConfigError(
+        `${label('databases')}: all leaves no member to ${verb} after ${label('exclude-databases')}; the fleet's members: ${recorded.join(', ')}`,
+      );
+    }
+    return { mode, members };
+  }
+  if (record) {
+    const unknown = selection.databases.filter((n) => !recorded.includes(n));
+    if (unknown.length) {
+      throw new ConfigError(
+        `${label('databases')} names ${unknown.map((n) => `"${n}"`).join(', ')}, which the fleet ${name} does not have; its members: ${recorded.join(', ')}`,
+      );
+    }
+    return { mode, members: selection.databases.map((n) => record.members.find((m) => m.database === n)!) };
+  }
+  if (mode === 'one-recovery-point') {
+    throw new ConfigError(
+      `${label('fleet-mode')} one-recovery-point needs the fleet record ${name}.fleet.json in ${where} (it maps each database to its component); none is there. Run the fleet backup first`,
+    );
+  }
+  return {
+    mode,
+    members: selection.databases.map((database) => ({ database, name: memberBundleName(name, database) })),
+  };
 }

@@ -146,3 +146,11 @@ export function fleetText(s: FleetSummary): string {
     out.push(`${m.database} failed: ${m.reason ?? m.status}`);
   return out.join('\n') + '\n';
 }
+
+/** The exit-1 message of a fleet run: how many members failed, each with its reason. */
+export function failedMembersMessage(s: FleetSummary): string {
+  const failed = s.members.filter((m) => m.status !== 'passed');
+  return `fleet ${s.command}: ${failed.length} of ${s.members.length} member(s) failed: ${failed
+    .map((m) => `${m.database} (${m.reason ?? m.status})`)
+    .join('; ')}`;
+}

@@ -10,9 +10,8 @@ import { decryptHook } from '../encryption.js';
 import { CheckFailed, messageOf, throwIfCancelled } from '../errors.js';
 import type { FleetMode, FleetSelection, VerifyOptions } from '../options/index.js';
 import { verify, type VerifyResult } from '../verify.js';
-import { resolveRecordedMembers } from './drill-fleet.js';
-import { readFleetRecord, type FleetMemberRecord } from './record.js';
-import { makeSummary, type FleetMemberRow, type FleetSummary } from './summary.js';
+import { readFleetRecord, resolveRecordedMembers, type FleetMemberRecord } from './record.js';
+import { failedMembersMessage, makeSummary, type FleetMemberRow, type FleetSummary } from './summary.js';
 
 /** What a one-recovery-point member row says: its verdict is the joint bundle's. */
 export const SHARED_VERDICT_NOTE = "the joint bundle's verdict, shared by every member";
@@ -111,13 +110,7 @@ export async function verifyFleet(
     summary,
   };
   if (!summary.ok) {
-    throw new CheckFailed(
-      `fleet verify: ${summary.failed.length} of ${members.length} member(s) failed: ${rows
-        .filter((r) => r.status !== 'passed')
-        .map((r) => `${r.database} (${r.reason ?? r.status})`)
-        .join('; ')}`,
-      out,
-    );
+    throw new CheckFailed(failedMembersMessage(summary), out);
   }
   return out;
 }
