@@ -320,6 +320,60 @@ describe('row counts', () => {
     ]);
   });
 
+  it('counts on several connections, largest table first, with the same results as one connection', async () => {
+    await target.query(`
+      CREATE TABLE par_big AS SELECT g AS id FROM generate_series(1, 5000) g;
+      CREATE TABLE par_mid AS SELECT g AS id FROM generate_series(1, 300) g;
+      CREATE TABLE par_small AS SELECT g AS id FROM generate_series(1, 7) g;`);
+    const expected = [
+      { name: 'public.par_small', schema: 'public', table: 'par_small', rows: 7 },
+      { name: 'public.par_big', schema: 'public', table: 'par_big', rows: 5000 },
+      { name: 'public.par_mid', schema: 'public', table: 'par_mid', rows: 299 },
+      { name: 'public.par_gone', schema: 'public', table: 'par_gone', rows: 1 },
+      { name: 'acme.prod.T x', schema: 'acme.prod', table: 'T x', rows: 20 },
+    ];
+    const serial = await compareCounts(target, expected);
+    const opened: pg.Client[] = [];
+    const parallel = await compareCounts(target, expected, 'manifest', {
+      concurrency: 3,
+      connect: async () => {
+        const c = new pg.Client({ connectionString: tgtUrl(), application_name: 'dbdrill-count-extra' });
+        await c.connect();
+        opened.push(c);
+        return c;
+      },
+    });
+    // Same verdicts, in the order of the expectations (not the order of the scans).
+    expect(parallel).toEqual(serial);
+    expect(parallel.map((c) => [c.name, c.actual, c.ok])).toEqual([
+      ['public.par_small', 7, true],
+      ['public.par_big', 5000, true],
+      ['public.par_mid', 300, false],
+      ['public.par_gone', null, false],
+      ['acme.prod.T x', 20, true],
+    ]);
+    // Two more connections were opened, used and closed again.
+    expect(opened).toHaveLength(2);
+    // (a backend leaves pg_stat_activity a moment after its client closed the socket)
+    let left = -1;
+    for (let i = 0; i < 100 && left !== 0; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 20));
+      left = (
+        await target.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'dbdrill-count-extra'`,
+        )
+      ).rows[0].n;
+    }
+    expect(left).toBe(0);
+
+    // A connection that cannot be opened lowers the concurrency, never the result.
+    const refused = await compareCounts(target, expected, 'manifest', {
+      concurrency: 4,
+      connect: () => Promise.reject(new Error('too many connections (TEST DOUBLE)')),
+    });
+    expect(refused).toEqual(serial);
+  });
+
   it('compare-url counts a table in a schema whose name contains "."', async () => {
     const restored = await compareCounts(target, [
       { name: 'acme.prod.T x', schema: 'acme.prod', table: 'T x', rows: 20 },

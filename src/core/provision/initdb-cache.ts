@@ -12,6 +12,7 @@
  * problem falls back to initdb with a debug line, and a bad entry is replaced.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { lstatSync, readdirSync } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -146,7 +147,7 @@ async function copyFromCache(
       maxStderrBytes: 16 * 1024,
     });
     if (r.code !== 0) throw new Error(`cp exited with ${r.code}: ${r.stderr.trim()}`);
-    const copy = await listTree(req.dataDir, owner);
+    const copy = listTree(req.dataDir, owner);
     if (copy.join('\n') !== marker.files.join('\n')) throw new Error('the copy differs from the marker');
     const pgVersion = (await readFile(path.join(req.dataDir, 'PG_VERSION'), 'utf8')).trim();
     if (pgVersion !== String(req.major)) throw new Error(`PG_VERSION says ${pgVersion}, not ${req.major}`);
@@ -196,10 +197,8 @@ async function populate(
       maxStderrBytes: 16 * 1024,
     });
     if (r.code !== 0) throw new Error(`cp exited with ${r.code}: ${r.stderr.trim()}`);
-    const [source, files] = await Promise.all([
-      listTree(req.dataDir, owner),
-      listTree(path.join(tmp, 'data'), owner),
-    ]);
+    const source = listTree(req.dataDir, owner);
+    const files = listTree(path.join(tmp, 'data'), owner);
     if (source.join('\n') !== files.join('\n')) throw new Error('the copy differs from the data directory');
     const marker: Marker = { layout: LAYOUT, key, version: req.version, args: req.args, owner, files };
     await writeFile(path.join(tmp, MARKER), JSON.stringify(marker), { mode: 0o600 });
@@ -270,32 +269,30 @@ async function keyOf(req: TemplateRequest, owner: { uid: number; gid: number }):
 /**
  * Every entry below `root` as `path size mode`, sorted, with the owner checked on each: what a
  * whole, correctly owned copy must match. A symlink or other special file is a problem (initdb
- * makes none without -X).
+ * makes none without -X). Synchronous: about a thousand lstat calls of microseconds each, which as
+ * promises would queue behind the drill's bundle stream on libuv's threads for most of a second.
  */
-async function listTree(root: string, owner: { uid: number; gid: number }): Promise<string[]> {
+function listTree(root: string, owner: { uid: number; gid: number }): string[] {
   const out: string[] = [];
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    const names = await readdir(dir);
-    await Promise.all(
-      names.map(async (name) => {
-        const full = path.join(dir, name);
-        const r = rel ? `${rel}/${name}` : name;
-        const s = await lstat(full);
-        // the uid only: a setgid parent may give initdb's files another group, copies keep it
-        if (s.uid !== owner.uid) throw new Error(`${r} is not owned by ${owner.uid}`);
-        const mode = (s.mode & 0o7777).toString(8);
-        if (s.isDirectory()) {
-          out.push(`${r}/ ${mode}`);
-          await walk(full, r);
-        } else if (s.isFile()) out.push(`${r} ${s.size} ${mode}`);
-        else throw new Error(`${r} is neither a file nor a directory`);
-      }),
-    );
+  const walk = (dir: string, rel: string): void => {
+    for (const name of readdirSync(dir)) {
+      const full = path.join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const s = lstatSync(full);
+      // the uid only: a setgid parent may give initdb's files another group, copies keep it
+      if (s.uid !== owner.uid) throw new Error(`${r} is not owned by ${owner.uid}`);
+      const mode = (s.mode & 0o7777).toString(8);
+      if (s.isDirectory()) {
+        out.push(`${r}/ ${mode}`);
+        walk(full, r);
+      } else if (s.isFile()) out.push(`${r} ${s.size} ${mode}`);
+      else throw new Error(`${r} is neither a file nor a directory`);
+    }
   };
-  const top = await lstat(root);
+  const top = lstatSync(root);
   if (!top.isDirectory()) throw new Error(`${root} is not a directory`);
   if (top.uid !== owner.uid) throw new Error(`${root} is not owned by ${owner.uid}`);
   out.push(`./ ${(top.mode & 0o7777).toString(8)}`);
-  await walk(root, '');
+  walk(root, '');
   return out.sort();
 }

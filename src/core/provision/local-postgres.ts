@@ -94,20 +94,18 @@ function outputOf(r: RunResult): string {
   return (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-LOG_TAIL_LINES).join('\n');
 }
 
-async function userExists(runner: ProcessRunner, name: string): Promise<boolean> {
+/** uid and gid of a user from one `id` run (`uid=104(postgres) gid=111(postgres) …`); undefined: no such user. */
+async function idsOf(runner: ProcessRunner, name: string): Promise<{ uid: number; gid: number } | undefined> {
+  let r: RunResult;
   try {
-    return (await runner.run('id', ['-u', name], { quiet: true })).code === 0;
+    r = await runner.run('id', [name], { quiet: true });
   } catch {
-    return false;
+    return undefined;
   }
-}
-
-async function idOf(runner: ProcessRunner, name: string, flag: '-u' | '-g'): Promise<number> {
-  const r = await runner.run('id', [flag, name], { quiet: true });
-  const n = Number(r.stdout.trim());
-  if (r.code !== 0 || !Number.isInteger(n))
-    throw new Error(`could not read the ${flag === '-u' ? 'uid' : 'gid'} of ${name}`);
-  return n;
+  const uid = /\buid=(\d+)/.exec(r.stdout)?.[1];
+  const gid = /\bgid=(\d+)/.exec(r.stdout)?.[1];
+  if (r.code !== 0 || uid === undefined || gid === undefined) return undefined;
+  return { uid: Number(uid), gid: Number(gid) };
 }
 
 /**
@@ -119,40 +117,40 @@ async function unprivilegedUser(
   runner: ProcessRunner,
   logger: Logger,
 ): Promise<{ name: string; uid: number; gid: number }> {
-  let name: string | undefined;
-  if (await userExists(runner, 'postgres')) name = 'postgres';
-  else if (await userExists(runner, 'dbdrill')) name = 'dbdrill';
-  else {
-    logger.info(
-      'running as root and no postgres user exists: creating the system user dbdrill for scratch clusters',
-    );
-    let r: RunResult | undefined;
-    try {
-      r = await runner.run('useradd', [
-        '--system',
-        '--user-group',
-        '--no-create-home',
-        '--home-dir',
-        '/nonexistent',
-        '--shell',
-        '/usr/sbin/nologin',
-        'dbdrill',
-      ]);
-    } catch (e) {
-      throw new ConfigError(
-        `Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and useradd failed (${messageOf(e)}). Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`,
-      );
-    }
-    // A concurrent start may have created it first.
-    if (r.code !== 0 && !(await userExists(runner, 'dbdrill'))) {
-      throw new ConfigError(
-        `Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and "useradd dbdrill" failed: ${outputOf(r)}. Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`,
-      );
-    }
-    name = 'dbdrill';
+  for (const name of ['postgres', 'dbdrill']) {
+    const ids = await idsOf(runner, name);
+    if (ids) return { name, ...ids };
   }
-  const [uid, gid] = await Promise.all([idOf(runner, name, '-u'), idOf(runner, name, '-g')]);
-  return { name, uid, gid };
+  logger.info(
+    'running as root and no postgres user exists: creating the system user dbdrill for scratch clusters',
+  );
+  let r: RunResult | undefined;
+  try {
+    r = await runner.run('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      'dbdrill',
+    ]);
+  } catch (e) {
+    throw new ConfigError(
+      `Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and useradd failed (${messageOf(e)}). Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`,
+    );
+  }
+  // A concurrent start may have created it first.
+  const ids = await idsOf(runner, 'dbdrill');
+  if (!ids) {
+    throw new ConfigError(
+      r.code !== 0
+        ? `Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and "useradd dbdrill" failed: ${outputOf(r)}. Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`
+        : 'Running as root: created the system user dbdrill for scratch clusters, but `id dbdrill` cannot read its uid and gid. Fix: create a postgres user (useradd --system postgres) or run dbdrill as a non-root user.',
+    );
+  }
+  return { name: 'dbdrill', ...ids };
 }
 
 async function scratchParent(): Promise<string> {

