@@ -6,7 +6,7 @@
  * The inspection module places these layers among the bundle's; this file knows no verdicts.
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
@@ -86,6 +86,8 @@ export class DirectoryDumpInspection {
   private readonly reader: PgDumpDirectoryReader;
   private tocCopy: Buffer[] | undefined = [];
   private tocCopyBytes = 0;
+  /** `pg_restore --list` of toc.dat, started as soon as toc.dat has been read. */
+  private listing?: Promise<Listing>;
   /** Data files being inflated from the tar file by offset, apart from the walk. */
   private readonly apart: Promise<void>[] = [];
   private apartRunning = 0;
@@ -153,6 +155,11 @@ export class DirectoryDumpInspection {
         await finished(sink).catch(() => undefined);
       }
     }
+    if (isToc && this.tocCopy && !this.listing) {
+      const toc = Buffer.concat(this.tocCopy);
+      this.listing = listToc(this.deps, this.options, toc, { toc });
+      this.listing.catch(() => undefined);
+    }
     await reading;
     return { size, sha256: await hash.digest() };
   }
@@ -190,8 +197,7 @@ export class DirectoryDumpInspection {
     }
     const member = this.folder || '(tar root)';
     const out = dumpLayers(member, report, error, this.reader.tocHeader, this.options.deep);
-    const toc = this.tocCopy ? Buffer.concat(this.tocCopy) : undefined;
-    out.layers.push(await listLayer(this.deps, this.options, report, toc ? { toc } : undefined));
+    out.layers.push(listLayer(await this.listing, report));
     return out;
   }
 }
@@ -208,6 +214,10 @@ export async function inspectPgDumpDirectoryPath(
 ): Promise<{ summary?: PgDumpSummary; layers: VerifyLayer[] }> {
   let report: PgDumpReport | undefined;
   let error: unknown;
+  // pg_restore --list reads only toc.dat: it runs while the native reader inflates the data files
+  const head = await readHead(join(dir, TOC_FILE), 8);
+  const listing = listToc(deps, options, head, { dir });
+  listing.catch(() => undefined);
   try {
     report = await readPgDumpDirectory(dir, { deep: options.deep, signal: deps.signal });
   } catch (err) {
@@ -220,7 +230,7 @@ export async function inspectPgDumpDirectoryPath(
         .then((t) => t.header)
         .catch(() => undefined);
   const out = dumpLayers(dir, report, error, header, options.deep);
-  out.layers.push(await listLayer(deps, options, report, { dir }));
+  out.layers.push(listLayer(await listing, report));
   return out;
 }
 
@@ -285,26 +295,25 @@ function dumpLayers(
   return { summary, layers };
 }
 
+/** What `pg_restore --list` said of toc.dat, or the finished layer when it could not say. */
+type Listing = { label: string; ids: number[] } | VerifyLayer;
+
+const LIST_LAYER = 'pg_restore --list';
+
 /**
- * The real pg_restore's view of toc.dat (`pg_restore --list <dir>` reads only toc.dat): every
- * id it lists must be one the native reader found. From a stream, toc.dat is written alone to a
- * private temp dir for it.
+ * The real pg_restore's view of toc.dat (`pg_restore --list <dir>` reads only toc.dat). It runs as
+ * soon as toc.dat has been read, beside the data files' inflating, not after them: finding the tool
+ * and running it took a quarter of a second at the end of every verify. From a stream, toc.dat is
+ * written alone to a private temp dir for it. `head` is toc.dat's first bytes (the archive header,
+ * whose 7th byte is the format's minor version).
  */
-async function listLayer(
+async function listToc(
   deps: DirectoryInspectDeps,
   options: DirectoryInspectOptions,
-  report: PgDumpReport | undefined,
-  from: { dir: string } | { toc: Buffer } | undefined,
-): Promise<VerifyLayer> {
-  const name = 'pg_restore --list';
-  if (!from)
-    return { name, ok: true, skipped: true, detail: 'toc.dat is too large to hand to pg_restore separately' };
-  const head = 'toc' in from ? from.toc : undefined;
-  const minor = report
-    ? Number(report.header.archiveVersion.split('.')[1])
-    : head && head.length > 6
-      ? head[6]!
-      : 12;
+  head: Buffer | undefined,
+  from: { dir: string } | { toc: Buffer },
+): Promise<Listing> {
+  const minor = head && head.length > 6 ? head[6]! : 12;
   const needed = minPgRestoreMajor(minor);
   let tool: PgClient;
   try {
@@ -320,7 +329,7 @@ async function listLayer(
     // Forced docker/apt that cannot work is the user's mistake; otherwise the native reader suffices.
     if (options.pgClient?.mode === 'docker' || options.pgClient?.mode === 'apt') throw err;
     return {
-      name,
+      name: LIST_LAYER,
       ok: true,
       skipped: true,
       detail: `no installed pg_restore reads archive version 1.${minor} (needs PostgreSQL ${needed} or newer); the native reader covers this dump alone`,
@@ -339,22 +348,54 @@ async function listLayer(
     const r = await deps.runner.run(run.command, run.args, { quiet: true, signal: deps.signal });
     const label = `pg_restore ${tool.version}`;
     if (r.code !== 0) {
-      return { name, ok: false, detail: `${label} --list failed: ${r.stderr.trim().split('\n').pop()}` };
+      return {
+        name: LIST_LAYER,
+        ok: false,
+        detail: `${label} --list failed: ${r.stderr.trim().split('\n').pop()}`,
+      };
     }
-    const ids = [...r.stdout.matchAll(/^(\d+);/gm)].map((m) => Number(m[1]));
-    if (!report) return { name, ok: true, detail: `${label} lists ${ids.length} entries` };
-    const known = new Set(report.toc.map((e) => e.dumpId));
-    const unknown = ids.filter((id) => !known.has(id));
-    return {
-      name,
-      ok: unknown.length === 0,
-      detail: unknown.length
-        ? `pg_restore lists dump ids the native reader did not find: ${unknown.slice(0, 5).join(', ')}`
-        : `${label} lists ${ids.length} entries, all found by the native reader`,
-    };
+    return { label, ids: [...r.stdout.matchAll(/^(\d+);/gm)].map((m) => Number(m[1])) };
   } catch (err) {
-    return { name, ok: false, detail: `cannot run pg_restore --list: ${messageOf(err)}` };
+    return { name: LIST_LAYER, ok: false, detail: `cannot run pg_restore --list: ${messageOf(err)}` };
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });
   }
+}
+
+/** A file's first bytes; undefined when it cannot be read (the reader reports why). */
+async function readHead(file: string, bytes: number): Promise<Buffer | undefined> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(bytes), 0, bytes, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every id pg_restore lists must be one the native reader found. */
+function listLayer(listing: Listing | undefined, report: PgDumpReport | undefined): VerifyLayer {
+  if (!listing)
+    return {
+      name: LIST_LAYER,
+      ok: true,
+      skipped: true,
+      detail: 'toc.dat is too large to hand to pg_restore separately',
+    };
+  if ('name' in listing) return listing;
+  const { label, ids } = listing;
+  if (!report) return { name: LIST_LAYER, ok: true, detail: `${label} lists ${ids.length} entries` };
+  const known = new Set(report.toc.map((e) => e.dumpId));
+  const unknown = ids.filter((id) => !known.has(id));
+  return {
+    name: LIST_LAYER,
+    ok: unknown.length === 0,
+    detail: unknown.length
+      ? `pg_restore lists dump ids the native reader did not find: ${unknown.slice(0, 5).join(', ')}`
+      : `${label} lists ${ids.length} entries, all found by the native reader`,
+  };
 }
