@@ -73,8 +73,12 @@ export class InflateFailure extends Error {
  */
 export type DecompressAlgorithm = 'gzip' | 'gzip-file' | 'lz4' | 'zstd';
 
-/** Output chunk of a table's inflater: large, so a big table costs few threadpool round trips. */
-const OUTPUT_CHUNK = 256 * 1024;
+/**
+ * Output chunk of a table's inflater: large, so a big table costs few threadpool round trips and
+ * few fresh buffers (each one is new memory the kernel must fault in). 1 MiB against 256 KiB: deep
+ * verify of the bench bundle 1.68 s against 1.80 s (mean of four), peak RSS 8 to 15 MB higher.
+ */
+const OUTPUT_CHUNK = 1024 * 1024;
 /** Large objects are often small and many: a smaller buffer per stream. */
 const LO_OUTPUT_CHUNK = 32 * 1024;
 /** Input is batched to this size before it is handed to zlib (pg_dump writes ~4 KiB chunks). */
