@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { access, chmod, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -156,6 +156,7 @@ describe('freePort', () => {
 
 describe('startLocalCluster', () => {
   it('starts the system server, answers, and stop removes everything (idempotently)', async () => {
+    let postmaster = 0;
     const cluster = await startLocalCluster(
       { runner, logger },
       { major: systemServer!.major, database: 'drill db' },
@@ -190,10 +191,18 @@ describe('startLocalCluster', () => {
         listen_addresses: '127.0.0.1',
         synchronous_commit: 'off',
       });
+      postmaster = Number((await readFile(`${cluster.dataDir}/postmaster.pid`, 'utf8')).split('\n')[0]);
     } finally {
       await cluster.stop();
     }
     expect(await exists(cluster.socketDir)).toBe(false);
+    // stop() signals the postmaster itself and returns once it has exited (gone, or a zombie
+    // waiting for init to reap it), its pid file removed with it.
+    const state = await readFile(`/proc/${postmaster}/stat`, 'utf8').then(
+      (t) => t.slice(t.lastIndexOf(')') + 2, t.lastIndexOf(')') + 3),
+      () => 'gone',
+    );
+    expect(['gone', 'Z']).toContain(state);
     await cluster.stop();
     await expect(versionOf(cluster.url)).rejects.toThrow();
   });
