@@ -98,7 +98,8 @@ function outputOf(r: RunResult): string {
 async function idsOf(runner: ProcessRunner, name: string): Promise<{ uid: number; gid: number } | undefined> {
   let r: RunResult;
   try {
-    r = await runner.run('id', [name], { quiet: true });
+    // LC_ALL=C: the labels of id's output are translatable
+    r = await runner.run('id', [name], { quiet: true, env: { ...process.env, LC_ALL: 'C' } });
   } catch {
     return undefined;
   }
