@@ -404,7 +404,8 @@ async function main(): Promise<void> {
       { key: 'default', file: bundle, jobs: cores },
       { key: 'fc', file: fcBundle, jobs: cores },
       { key: 'j1', file: bundle, jobs: 1 },
-      { key: 'j2', file: bundle, jobs: 2 },
+      // on two cores this is the default configuration itself: its runs count for both
+      ...(cores === 2 ? [] : [{ key: 'j2', file: bundle, jobs: 2 }]),
     ];
     const bestOf: Record<string, DrillRun> = {};
     let alone = Infinity;
@@ -456,7 +457,7 @@ async function main(): Promise<void> {
     });
     rows.push({
       metric: 'restore phase jobs 2 / jobs 1',
-      value: (bestOf.j2!.restore / bestOf.j1!.restore).toFixed(2),
+      value: ((bestOf.j2 ?? bestOf.default!).restore / bestOf.j1!.restore).toFixed(2),
       goal: 'reported',
       met: undefined,
     });

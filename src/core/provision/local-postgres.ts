@@ -252,8 +252,12 @@ export async function startLocalCluster(
   try {
     await chmod(dir, 0o700);
     if (owner) await chown(dir, owner.uid, owner.gid);
-    if (owner) await checkUserCanRun(runner, owner.name, bin('postgres'), dir, env);
-    checkAbort();
+    // Checked while the data directory is copied (or initdb runs): two runuser starts that need not
+    // wait for each other. When both fail, the check's error says more and wins.
+    const userCheck = owner
+      ? checkUserCanRun(runner, owner.name, bin('postgres'), dir, env)
+      : Promise.resolve();
+    userCheck.catch(() => undefined);
 
     logger.info(`starting a scratch PostgreSQL ${install.version} from ${install.binDir} in ${dir}`);
     const initdbArgs = ['-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'];
@@ -284,7 +288,13 @@ export async function startLocalCluster(
       freshen,
     };
     const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir || undefined;
-    let prepared: PreparedDataDir = await prepareDataDir(deps, { ...template, cacheDir });
+    const [checked, made] = await Promise.allSettled([
+      userCheck,
+      prepareDataDir(deps, { ...template, cacheDir }),
+    ]);
+    if (checked.status === 'rejected') throw checked.reason;
+    if (made.status === 'rejected') throw made.reason;
+    let prepared: PreparedDataDir = made.value;
     checkAbort();
     const configure = async (): Promise<void> => {
       // initdb also trusts ::1 and replication; only the socket and 127.0.0.1 are wanted.
