@@ -473,11 +473,9 @@ async function checkUserCanRun(
  */
 async function quitPostmaster(dataDir: string): Promise<boolean> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
+  const pid = await ourPostmaster(dataDir);
+  if (pid === undefined) return false;
   try {
-    const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-    if (!Number.isInteger(pid) || pid <= 1) return false;
-    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(dataDir)) return false;
     process.kill(pid, 'SIGQUIT');
   } catch {
     return false;
@@ -494,18 +492,29 @@ async function quitPostmaster(dataDir: string): Promise<boolean> {
 }
 
 /**
- * Last resort when pg_ctl cannot stop the server. The pid file may be stale and its pid reused, so
- * the process is killed only when /proc shows it is a postgres serving this very data dir.
+ * The postmaster serving this data dir, from its pid file. The file may be stale and its pid
+ * reused, so the pid counts only when /proc shows a postgres with this very data dir.
  */
-async function killPostmaster(dataDir: string, logger: Logger): Promise<void> {
+async function ourPostmaster(dataDir: string): Promise<number | undefined> {
   try {
     const pid = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    if (!Number.isInteger(pid) || pid <= 1) return;
+    if (!Number.isInteger(pid) || pid <= 1) return undefined;
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(dataDir)) return;
+    if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(dataDir)) return undefined;
+    return pid;
+  } catch {
+    return undefined; // gone already, or no /proc to confirm it is ours
+  }
+}
+
+/** Last resort when neither the signal nor pg_ctl stopped the server. */
+async function killPostmaster(dataDir: string, logger: Logger): Promise<void> {
+  const pid = await ourPostmaster(dataDir);
+  if (pid === undefined) return;
+  try {
     process.kill(pid, 'SIGKILL');
     logger.warning(`killed the scratch postmaster ${pid}`);
   } catch {
-    /* gone already, or no /proc to confirm it is ours */
+    /* gone already */
   }
 }
