@@ -116,14 +116,20 @@ export async function withSession<T>(
   }
 }
 
-const swallowing = new WeakSet<NodeJS.WriteStream>();
+/**
+ * Marks a stream that already has the listener. A registry-wide symbol rather than a module-level
+ * set: a test runner that loads this module afresh for every test file (jest) shares one
+ * process.stdout, and a set per module copy added a listener per file until Node warned of a leak.
+ */
+const SWALLOWING = Symbol.for('dbdrill.swallowLaterWriteErrors');
 
 /**
  * After a closed pipe, the clean-up and the final message still write; those writes fail too.
  * Nobody can read them, so their errors must not crash the process mid-teardown.
  */
 function swallowLaterWriteErrors(stream: NodeJS.WriteStream): void {
-  if (swallowing.has(stream)) return;
-  swallowing.add(stream);
+  const marked = stream as NodeJS.WriteStream & { [SWALLOWING]?: true };
+  if (marked[SWALLOWING]) return;
+  marked[SWALLOWING] = true;
   stream.on('error', () => undefined);
 }
