@@ -66428,15 +66428,21 @@ async function withSession(input, body) {
             stream.removeListener('error', onPipeError);
     }
 }
-const swallowing = new WeakSet();
+/**
+ * Marks a stream that already has the listener. A registry-wide symbol rather than a module-level
+ * set: a test runner that loads this module afresh for every test file (jest) shares one
+ * process.stdout, and a set per module copy added a listener per file until Node warned of a leak.
+ */
+const SWALLOWING = Symbol.for('dbdrill.swallowLaterWriteErrors');
 /**
  * After a closed pipe, the clean-up and the final message still write; those writes fail too.
  * Nobody can read them, so their errors must not crash the process mid-teardown.
  */
 function swallowLaterWriteErrors(stream) {
-    if (swallowing.has(stream))
+    const marked = stream;
+    if (marked[SWALLOWING])
         return;
-    swallowing.add(stream);
+    marked[SWALLOWING] = true;
     stream.on('error', () => undefined);
 }
 
