@@ -36,7 +36,7 @@ export interface PostgresCheckOptions {
   noAcl?: boolean;
   /** TOC entries (dump ids) the restore left out on purpose and reported elsewhere. */
   leftOut?: ReadonlySet<number>;
-  /** pg_restore jobs; the row counts also run on this many connections. Default: the cores. */
+  /** pg_restore jobs; the row counts also run on this many connections (at most 4). Default: the cores. */
   jobs?: number;
 }
 
@@ -144,6 +144,12 @@ async function recordSequences(
   });
 }
 
+/**
+ * Scans at once, whatever jobs says: past a few, concurrent count(*)s only compete for the same
+ * disk, and a target-url may be a small server with few connections to spare.
+ */
+const MAX_COUNT_CONNECTIONS = 4;
+
 /** The tables the counts cover (the sample's only, for tier sample), counted exactly. */
 async function countRestored(
   targetUrl: string,
@@ -158,7 +164,7 @@ async function countRestored(
   const client = await connectPg(targetUrl, 'target-url');
   try {
     const counts = await compareCounts(client, expectations, 'manifest', {
-      concurrency: o.jobs ?? availableParallelism(),
+      concurrency: Math.min(o.jobs ?? availableParallelism(), MAX_COUNT_CONNECTIONS),
       connect: () => connectPg(targetUrl, 'target-url'),
     });
     return { expectations, counts };
