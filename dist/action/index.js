@@ -54078,6 +54078,11 @@ async function recordSequences(client, component, ledger) {
         detail: parts.join('; '),
     });
 }
+/**
+ * Scans at once, whatever jobs says: past a few, concurrent count(*)s only compete for the same
+ * disk, and a target-url may be a small server with few connections to spare.
+ */
+const MAX_COUNT_CONNECTIONS = 4;
 /** The tables the counts cover (the sample's only, for tier sample), counted exactly. */
 async function countRestored(targetUrl, restored, o) {
     let expectations = expectedRows(restored);
@@ -54088,7 +54093,7 @@ async function countRestored(targetUrl, restored, o) {
     const client = await connectPg(targetUrl, 'target-url');
     try {
         const counts = await compareCounts(client, expectations, 'manifest', {
-            concurrency: o.jobs ?? (0,external_node_os_.availableParallelism)(),
+            concurrency: Math.min(o.jobs ?? (0,external_node_os_.availableParallelism)(), MAX_COUNT_CONNECTIONS),
             connect: () => connectPg(targetUrl, 'target-url'),
         });
         return { expectations, counts };
