@@ -9274,6 +9274,24 @@ async function startLocalCluster(deps, options = {}) {
     const runOpts = { env, cwd: dir, asUser, signal, maxStderrBytes: 64 * 1024 };
     // stop() below is the teardown; the reaper covers a dbdrill (or test runner) killed before it
     const reaper = reapAfterExit(dir, dataDir);
+    /** The fallback when the signal could not be sent or did not end the server. */
+    const pgCtlStop = async () => {
+        try {
+            const r = await runner.run(bin('pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], {
+                env,
+                cwd: dir,
+                asUser,
+                quiet: true,
+            });
+            if (r.code === 0)
+                return true;
+            logger.warning(`pg_ctl stop failed for ${dataDir}: ${outputOf(r)}`);
+        }
+        catch (e) {
+            logger.warning(`pg_ctl stop failed for ${dataDir}: ${messageOf(e)}`);
+        }
+        return false;
+    };
     let stopping;
     const stop = () => {
         stopping ??= (async () => {
@@ -9286,22 +9304,7 @@ async function startLocalCluster(deps, options = {}) {
                 /* never started, or already stopped */
             }
             if (pidFileExists) {
-                let stopped = await quitPostmaster(dataDir);
-                if (!stopped)
-                    try {
-                        const r = await runner.run(bin('pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30'], {
-                            env,
-                            cwd: dir,
-                            asUser,
-                            quiet: true,
-                        });
-                        stopped = r.code === 0;
-                        if (!stopped)
-                            logger.warning(`pg_ctl stop failed for ${dataDir}: ${outputOf(r)}`);
-                    }
-                    catch (e) {
-                        logger.warning(`pg_ctl stop failed for ${dataDir}: ${messageOf(e)}`);
-                    }
+                const stopped = (await quitPostmaster(dataDir)) || (await pgCtlStop());
                 if (!stopped)
                     await killPostmaster(dataDir, logger);
             }
