@@ -22,7 +22,7 @@ import {
   type Manifest,
   type MemberRecord,
 } from './bundle/manifest.js';
-import { packBundle, type PackEntry } from './bundle/tar.js';
+import { bundleChunks, packBundle, type PackEntry } from './bundle/tar.js';
 import {
   checkMaxSkew,
   componentSummary,
@@ -35,11 +35,12 @@ import {
   type DumpedComponent,
 } from './components.js';
 import type { UseCaseDeps } from './deps.js';
-import { decryptHook, prepareBackupSecurity } from './encryption.js';
+import { decryptHook, prepareBackupSecurity, type BackupSecurity } from './encryption.js';
 import { Cancelled, CheckFailed, throwIfCancelled } from './errors.js';
 import type { BackupOptions } from './options/index.js';
 import type { RetentionPolicy } from './retention.js';
 import { collectSecretFiles, secretsRecord } from './secrets.js';
+import type { PutOptions, PutResult, Store } from './stores/store.js';
 import { DBDRILL_VERSION } from './version.js';
 import { makeWorkDir } from './work-dir.js';
 
@@ -140,14 +141,16 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
       throw new Error(`internal: bundle key ${key} does not parse`);
 
     logger.info(`Writing ${key} to ${store.displayUri}`);
-    const plain = packBundle(entries, { checksumsMember: CHECKSUMS_MEMBER });
-    const body = security.encrypt ? security.encrypt(plain) : plain;
-    // A cancelled run must not publish: failing the body stream makes the store discard the upload.
-    const onAbort = () => body.destroy(new Cancelled(String(deps.signal?.reason ?? 'abort')));
+    // A cancelled run must not publish: the bundle's bytes stop with an error and the store discards them.
+    const cancel = new AbortController();
+    const onAbort = () => cancel.abort(new Cancelled(String(deps.signal?.reason ?? 'abort')));
     deps.signal?.addEventListener('abort', onAbort, { once: true });
     let put;
     try {
-      put = await store.put(key, body, { metadata: manifestSummary(manifest), noOverwrite: true });
+      put = await storeBundle(store, key, entries, security, cancel.signal, {
+        metadata: manifestSummary(manifest),
+        noOverwrite: true,
+      });
     } finally {
       deps.signal?.removeEventListener('abort', onAbort);
     }
@@ -177,6 +180,38 @@ export async function backup(deps: BackupDeps, options: BackupOptions): Promise<
     return result;
   } finally {
     await work.remove();
+  }
+}
+
+/**
+ * Streams the bundle into the store. A dump file's chunks come through one refilled buffer
+ * (`bundleChunks` with `reuseBuffers`) when whoever takes them is done with each before asking for
+ * the next: a store with `putChunks` (a local directory), or dbdrill's own age encryptor. An S3
+ * upload batches chunks into parts and a caller's encrypt hook is unknown: those get fresh buffers.
+ */
+async function storeBundle(
+  store: Store,
+  key: string,
+  entries: PackEntry[],
+  security: BackupSecurity,
+  signal: AbortSignal,
+  putOptions: PutOptions,
+): Promise<PutResult> {
+  const options = { checksumsMember: CHECKSUMS_MEMBER, signal };
+  const reused = () => bundleChunks(entries, { ...options, reuseBuffers: true });
+  if (!security.encrypt && store.putChunks) return store.putChunks(key, reused(), putOptions);
+  const body = security.encryptChunks
+    ? security.encryptChunks(reused())
+    : security.encrypt
+      ? security.encrypt(packBundle(entries, options))
+      : packBundle(entries, options);
+  // The chunks stop at the next read after an abort; this stops a store that is not reading.
+  const stop = () => body.destroy(signal.reason as Error);
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    return await store.put(key, body, putOptions);
+  } finally {
+    signal.removeEventListener('abort', stop);
   }
 }
 

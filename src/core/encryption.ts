@@ -13,6 +13,7 @@ import { basename, join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 
 import type { Manifest } from './bundle/manifest.js';
+import { feedTransient } from './bundle/stream-utils.js';
 import {
   createDecryptStream,
   createEncryptStream,
@@ -34,6 +35,12 @@ const plainLabel: Label = (n) => n;
 
 export interface BackupSecurity {
   encrypt?: (plain: Readable) => Readable;
+  /**
+   * The same encryption fed with chunks each valid only until the next is asked for: dbdrill's
+   * age encryptor seals or copies every byte inside its transform, so the packer can reuse its
+   * buffers. Absent for an encrypt hook a caller supplied.
+   */
+  encryptChunks?: (chunks: AsyncIterable<Buffer>) => Readable;
   encryption: Manifest['encryption'];
   kek?: KekCheckResult;
 }
@@ -71,6 +78,7 @@ export async function prepareBackupSecurity(
       passphrase: validated.passphrase,
     });
     out.encrypt = (plain) => pipeline(plain, transform, () => undefined);
+    out.encryptChunks = (chunks) => feedTransient(chunks, transform);
     out.encryption = {
       kind: 'age',
       recipients: validated.recipients.length,

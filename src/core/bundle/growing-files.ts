@@ -29,6 +29,8 @@ export class GrowingFilesHasher {
   private polling?: Promise<void>;
   private stopped = false;
   private broken?: Error;
+  /** Polls run one at a time and read one file at a time: one buffer, never a fresh one per poll. */
+  private readonly buffer = Buffer.allocUnsafe(READ_CHUNK);
 
   constructor(
     private readonly dir: string,
@@ -101,7 +103,7 @@ export class GrowingFilesHasher {
   private async readRange(file: string, f: { hash: OffThreadSha256; offset: number }, end: number) {
     const handle = await open(file, 'r');
     try {
-      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      const buf = this.buffer;
       while (f.offset < end) {
         const { bytesRead } = await handle.read(buf, 0, Math.min(READ_CHUNK, end - f.offset), f.offset);
         if (bytesRead === 0) throw new Error(`${file} ended early`);

@@ -3,14 +3,13 @@
  * every operator's muscle memory can open it without dbdrill.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 
 import { isSafeMemberPath } from './manifest.js';
-import { ByteCounter, HashingStream } from './stream-utils.js';
+import { BLOCK, END_OF_ARCHIVE, fileHeader, padding } from './tar-header.js';
 
 export type PackEntry = { path: string; mtime: Date } & (
   | {
@@ -30,46 +29,84 @@ export type PackEntry = { path: string; mtime: Date } & (
  * read of a dump is needed, and `sha256sum -c SHA256SUMS` checks an unpacked bundle with no dbdrill.
  * Returns the readable side at once; errors in any file surface as an error on the returned stream.
  */
-export function packBundle(entries: PackEntry[], options: { checksumsMember?: string } = {}): Readable {
-  const pack = tar.pack();
-  const sums: string[] = [];
-  (async () => {
-    const last = entries.length ? entries[entries.length - 1].mtime : new Date();
-    for (const entry of entries) {
-      if ('content' in entry) {
-        sums.push(`${createHash('sha256').update(entry.content).digest('hex')}  ${entry.path}`);
-        await addContent(pack, entry.path, entry.content, entry.mtime);
-      } else {
-        const { size, mtimeMs } = await stat(entry.file);
-        const pre = entry.precomputed;
-        const known = pre && pre.size === size && pre.mtimeMs === mtimeMs ? pre.sha256 : undefined;
-        let done!: (e?: Error | null) => void;
-        const finished = new Promise<void>((resolve, reject) => {
-          done = (e) => (e ? reject(e) : resolve());
-        });
-        const sink = pack.entry(
-          { name: entry.path, mode: 0o600, mtime: entry.mtime, size, type: 'file' },
-          done,
-        );
-        const hash = known ? new ByteCounter() : new HashingStream();
-        await pipeline(createReadStream(entry.file, { highWaterMark: 1 << 20 }), hash, sink);
-        await finished;
-        if (hash.bytes !== size) throw new Error(`${entry.file} changed size while it was bundled`);
-        sums.push(`${known ?? (hash as HashingStream).digest()}  ${entry.path}`);
-      }
-    }
-    if (options.checksumsMember) {
-      await addContent(pack, options.checksumsMember, Buffer.from(sums.join('\n') + '\n'), last);
-    }
-    pack.finalize();
-  })().catch((err: Error) => pack.destroy(err));
-  return pack as unknown as Readable;
+export function packBundle(
+  entries: PackEntry[],
+  options: { checksumsMember?: string; signal?: AbortSignal } = {},
+): Readable {
+  return Readable.from(bundleChunks(entries, { ...options, reuseBuffers: false }), { objectMode: false });
 }
 
-function addContent(pack: tar.Pack, name: string, content: Buffer, mtime: Date): Promise<void> {
-  return new Promise<void>((resolve, reject) =>
-    pack.entry({ name, mode: 0o600, mtime, type: 'file' }, content, (err) => (err ? reject(err) : resolve())),
-  );
+/** Bytes of a file member read at a time. */
+const READ_CHUNK = 1 << 20;
+
+/**
+ * The bundle's tar bytes (as `packBundle` streams them), chunk by chunk.
+ *
+ * With `reuseBuffers`, a file member's data comes through one buffer that is refilled for the
+ * next chunk: each chunk is valid only until the iterator is advanced, so the consumer must be
+ * done with it (write it, hash it, or copy it) before asking for the next. That is what a local
+ * store's write loop does, and it is most of the copy's cost: a fresh 1 MiB buffer per read is
+ * mapped, faulted in and unmapped again (measured here: packing a 945 MB dump took 1.3 to 2.6 s
+ * with fresh buffers, 0.4 to 0.5 s through one).
+ */
+export async function* bundleChunks(
+  entries: PackEntry[],
+  options: { checksumsMember?: string; reuseBuffers?: boolean; signal?: AbortSignal } = {},
+): AsyncGenerator<Buffer, void, undefined> {
+  const sums: string[] = [];
+  const last = entries.length ? entries[entries.length - 1].mtime : new Date();
+  let reusable: Buffer | undefined;
+  for (const entry of entries) {
+    options.signal?.throwIfAborted();
+    if ('content' in entry) {
+      sums.push(`${createHash('sha256').update(entry.content).digest('hex')}  ${entry.path}`);
+      yield* contentMember(entry.path, entry.content, entry.mtime);
+      continue;
+    }
+    const handle = await open(entry.file, 'r');
+    try {
+      const { size, mtimeMs } = await handle.stat();
+      const pre = entry.precomputed;
+      const known = pre && pre.size === size && pre.mtimeMs === mtimeMs ? pre.sha256 : undefined;
+      const hash = known ? undefined : createHash('sha256');
+      yield fileHeader({ name: entry.path, size, mtime: entry.mtime });
+      let done = 0;
+      while (done < size) {
+        options.signal?.throwIfAborted();
+        const want = Math.min(READ_CHUNK, size - done);
+        const buffer = options.reuseBuffers
+          ? (reusable ??= Buffer.allocUnsafe(READ_CHUNK))
+          : Buffer.allocUnsafe(want);
+        const { bytesRead } = await handle.read(buffer, 0, want, done);
+        if (bytesRead === 0) throw new Error(`${entry.file} changed size while it was bundled`);
+        const chunk = buffer.subarray(0, bytesRead);
+        hash?.update(chunk);
+        done += bytesRead;
+        yield chunk;
+      }
+      // A file that grew after the stat would be cut short in the bundle: refuse it like a shrunk one.
+      if ((await handle.stat()).size !== size)
+        throw new Error(`${entry.file} changed size while it was bundled`);
+      const pad = padding(size);
+      if (pad) yield ZEROS.subarray(0, pad);
+      sums.push(`${known ?? hash!.digest('hex')}  ${entry.path}`);
+    } finally {
+      await handle.close();
+    }
+  }
+  if (options.checksumsMember) {
+    yield* contentMember(options.checksumsMember, Buffer.from(sums.join('\n') + '\n'), last);
+  }
+  yield END_OF_ARCHIVE;
+}
+
+const ZEROS = Buffer.alloc(BLOCK);
+
+function* contentMember(name: string, content: Buffer, mtime: Date): Generator<Buffer> {
+  yield fileHeader({ name, size: content.length, mtime });
+  if (content.length) yield content;
+  const pad = padding(content.length);
+  if (pad) yield ZEROS.subarray(0, pad);
 }
 
 /** Parses sha256sum output ("<hex>  <path>" a line) into path -> hash; malformed lines are errors. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
-import { OffThreadHashingStream } from '../bundle/sha256-worker.js';
+import { OffThreadSha256 } from '../bundle/sha256-worker.js';
 import type { Logger } from '../logger.js';
 import type { PutOptions, PutResult, Store, StoredObject } from './store.js';
 import { ObjectExistsError, ObjectNotFoundError, validateStoreKey } from './store-errors.js';
@@ -22,7 +22,6 @@ const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', '
 /** Link errors that mean "hard links are not supported here" (some FUSE, SMB, and exotic mounts). */
 const NO_LINK_SUPPORT = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
 
-/** Counts and hashes bytes as they pass, so the hash is of exactly what was written. */
 function errno(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
@@ -108,11 +107,23 @@ export class FileStore implements Store {
   }
 
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<PutResult> {
+    try {
+      return await this.putChunks(key, body, options);
+    } finally {
+      body.destroy();
+    }
+  }
+
+  /**
+   * Each chunk is written (and copied to the hash worker) before the next is asked for, so a
+   * producer may refill one buffer for every chunk (`bundleChunks` with `reuseBuffers`).
+   */
+  async putChunks(key: string, chunks: AsyncIterable<Buffer>, options: PutOptions = {}): Promise<PutResult> {
     const finalPath = this.pathOf(key);
     await this.ensureDir();
     const partial = path.join(this.dir, `.${key}${PARTIAL_MARK}${randomBytes(6).toString('hex')}`);
     // the object's sha256 (its .sha256 sidecar) is taken on the shared worker, off the main thread
-    const hasher = new OffThreadHashingStream();
+    const hash = new OffThreadSha256();
     let handle: fsp.FileHandle | undefined;
     try {
       try {
@@ -123,22 +134,27 @@ export class FileStore implements Store {
       // A plain write loop, not pipeline() into handle.createWriteStream({ autoClose: false }): that
       // pipeline never settled for piped tar/age bodies (the backup hung with the event loop empty),
       // and the handle must stay open for the fsync below.
-      body.once('error', (err) => hasher.destroy(err));
-      for await (const chunk of body.pipe(hasher)) await writeAll(handle, chunk as Buffer);
+      const flushing = new EarlyWriteback(handle);
+      for await (const chunk of chunks) {
+        const wait = hash.write(chunk);
+        if (wait) await wait;
+        await writeAll(handle, chunk);
+        flushing.wrote(chunk.length);
+      }
+      await flushing.done();
       await handle.sync();
       await handle.close();
       handle = undefined;
       await this.publish(partial, finalPath, key, options.noOverwrite ?? true);
     } catch (error) {
-      body.destroy();
       await handle?.close().catch(() => undefined);
       await fsp.unlink(partial).catch(() => undefined);
       throw error;
     }
     await this.syncDir();
-    const sha256 = await hasher.digest();
-    this.logger.debug(`stored ${key} (${hasher.bytes} bytes, sha256 ${sha256}) in ${this.dir}`);
-    return { key, sizeBytes: hasher.bytes, sha256, location: finalPath };
+    const sha256 = await hash.digest();
+    this.logger.debug(`stored ${key} (${hash.bytes} bytes, sha256 ${sha256}) in ${this.dir}`);
+    return { key, sizeBytes: hash.bytes, sha256, location: finalPath };
   }
 
   /** link(2) refuses an existing target atomically; rename is the fallback where links are unsupported. */
@@ -277,6 +293,39 @@ async function mkdirp(dir: string): Promise<void> {
 }
 
 /** FileHandle.write may write less than asked; a short write must not truncate a bundle silently. */
+/**
+ * Starts the disk writing while the object is still being written: a `datasync` every
+ * `WRITEBACK_EVERY` bytes, one at a time, beside the writes. With memory to spare the kernel
+ * would otherwise hold the whole object dirty until the final fsync, and write all of it then.
+ */
+class EarlyWriteback {
+  private pending = 0;
+  private syncing?: Promise<void>;
+  private failed?: unknown;
+  constructor(private readonly handle: fsp.FileHandle) {}
+
+  wrote(bytes: number): void {
+    this.pending += bytes;
+    if (this.pending < WRITEBACK_EVERY || this.syncing) return;
+    this.pending = 0;
+    this.syncing = this.handle.datasync().then(
+      () => (this.syncing = undefined),
+      (error: unknown) => {
+        this.failed ??= error;
+        this.syncing = undefined;
+      },
+    );
+  }
+
+  /** Waits for the datasync in flight; its error is the store's error (the final fsync would repeat it). */
+  async done(): Promise<void> {
+    await this.syncing;
+    if (this.failed) throw this.failed;
+  }
+}
+
+const WRITEBACK_EVERY = 64 * 1024 * 1024;
+
 async function writeAll(handle: fsp.FileHandle, chunk: Buffer): Promise<void> {
   let offset = 0;
   while (offset < chunk.length) {

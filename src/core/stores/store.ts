@@ -33,6 +33,12 @@ export interface Store {
   /** The store URI as the user wrote it, with any credentials removed. */
   readonly displayUri: string;
   put(key: string, body: Readable, options?: PutOptions): Promise<PutResult>;
+  /**
+   * `put` from chunks each valid only until the next is asked for (the producer refills one
+   * buffer): for stores that write or copy every chunk at once. A store that keeps chunks (to
+   * batch multipart parts) leaves it out, and gets a stream through `put`.
+   */
+  putChunks?(key: string, chunks: AsyncIterable<Buffer>, options?: PutOptions): Promise<PutResult>;
   get(key: string): Promise<Readable>;
   /** Complete objects whose key starts with prefix, in no particular order, all pages. */
   list(prefix: string): Promise<StoredObject[]>;
