@@ -34,15 +34,6 @@ export async function peek(input: Readable, n: number): Promise<{ head: Buffer; 
   return { head: head.subarray(0, n), stream: Readable.from(rest(), { objectMode: false }) };
 }
 
-/** Counts what flows through, without changing it. */
-export class ByteCounter extends Transform {
-  bytes = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
-    cb(null, chunk);
-  }
-}
-
 /** Counts and hashes what flows through, without changing it. */
 export class HashingStream extends Transform {
   private readonly hash = createHash('sha256');

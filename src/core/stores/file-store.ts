@@ -292,7 +292,6 @@ async function mkdirp(dir: string): Promise<void> {
   }
 }
 
-/** FileHandle.write may write less than asked; a short write must not truncate a bundle silently. */
 /**
  * Starts the disk writing while the object is still being written: a `datasync` every
  * `WRITEBACK_EVERY` bytes, one at a time, beside the writes. With memory to spare the kernel
@@ -326,6 +325,7 @@ class EarlyWriteback {
 
 const WRITEBACK_EVERY = 64 * 1024 * 1024;
 
+/** FileHandle.write may write less than asked; a short write must not truncate a bundle silently. */
 async function writeAll(handle: fsp.FileHandle, chunk: Buffer): Promise<void> {
   let offset = 0;
   while (offset < chunk.length) {
