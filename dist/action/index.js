@@ -55224,14 +55224,6 @@ async function peek(input, n) {
     }
     return { head: head.subarray(0, n), stream: external_node_stream_.Readable.from(rest(), { objectMode: false }) };
 }
-/** Counts what flows through, without changing it. */
-class ByteCounter extends (/* unused pure expression or super */ null && (Transform)) {
-    bytes = 0;
-    _transform(chunk, _enc, cb) {
-        this.bytes += chunk.length;
-        cb(null, chunk);
-    }
-}
 /** Counts and hashes what flows through, without changing it. */
 class HashingStream extends external_node_stream_.Transform {
     hash = (0,external_node_crypto_.createHash)('sha256');
@@ -65869,7 +65861,6 @@ async function mkdirp(dir) {
             throw error;
     }
 }
-/** FileHandle.write may write less than asked; a short write must not truncate a bundle silently. */
 /**
  * Starts the disk writing while the object is still being written: a `datasync` every
  * `WRITEBACK_EVERY` bytes, one at a time, beside the writes. With memory to spare the kernel
@@ -65901,6 +65892,7 @@ class EarlyWriteback {
     }
 }
 const WRITEBACK_EVERY = 64 * 1024 * 1024;
+/** FileHandle.write may write less than asked; a short write must not truncate a bundle silently. */
 async function writeAll(handle, chunk) {
     let offset = 0;
     while (offset < chunk.length) {
