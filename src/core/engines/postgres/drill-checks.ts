@@ -145,8 +145,8 @@ async function recordSequences(
 }
 
 /**
- * Scans at once, whatever jobs says: past a few, concurrent count(*)s only compete for the same
- * disk, and a target-url may be a small server with few connections to spare.
+ * At most this many count(*) scans at once, whatever jobs says: past a few, they only compete for
+ * the same disk, and a target-url may be a small server with few connections to spare.
  */
 const MAX_COUNT_CONNECTIONS = 4;
 
