@@ -54079,8 +54079,8 @@ async function recordSequences(client, component, ledger) {
     });
 }
 /**
- * Scans at once, whatever jobs says: past a few, concurrent count(*)s only compete for the same
- * disk, and a target-url may be a small server with few connections to spare.
+ * At most this many count(*) scans at once, whatever jobs says: past a few, they only compete for
+ * the same disk, and a target-url may be a small server with few connections to spare.
  */
 const MAX_COUNT_CONNECTIONS = 4;
 /** The tables the counts cover (the sample's only, for tier sample), counted exactly. */
