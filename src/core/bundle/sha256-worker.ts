@@ -1,9 +1,15 @@
 /**
- * sha256 off the main thread. Verify hashes every byte twice (the stored object against its
- * `.sha256`, each member against the manifest): two different claims, so neither pass can go, but
- * on the main thread they compete with the tar walk and the COPY row counting that feed the
- * inflating threads. Here the main thread only copies each chunk (a memcpy, several times cheaper
- * than sha256 even with SHA-NI) into one shared worker, which keeps one hash per caller.
+ * sha256 off the main thread, where that is cheaper. Verify hashes every byte twice (the stored
+ * object against its `.sha256`, each member against the manifest): two different claims, so
+ * neither pass can go, but on the main thread they compete with the tar walk and the COPY row
+ * counting that feed the inflating threads. Off the thread, the main thread only copies each
+ * chunk into one shared worker, which keeps one hash per caller.
+ *
+ * That copy is not free: with SHA extensions (x86 SHA-NI, ARMv8 SHA2) sha256 runs at memcpy-like
+ * speed, and copying plus messaging cost the main thread more than hashing in place. Measured on
+ * the bench's deep verify (SHA-NI, two cores): worker 1.65 s and 2.49 CPU-seconds, in place 1.52 s
+ * and 2.16 CPU-seconds. So each process times sha256 once (`sha256Placement`) and hashes in place
+ * when it runs at 1 GB/s or more; without SHA extensions (about 0.4 GB/s) the worker stays.
  *
  * The bytes hashed are the very bytes the caller saw (copied, in order), so no layer gets weaker.
  * Memory is bounded: past `MAX_IN_FLIGHT` bytes not yet hashed, `write` waits. When no worker can
@@ -54,6 +60,31 @@ interface Shared {
 let shared: Shared | undefined;
 let nextId = 1;
 
+/** Where a hash runs: `auto` decides once per process from sha256's measured speed. */
+export type Sha256Placement = 'auto' | 'worker' | 'inline';
+
+/** In-place hashing wins from this speed on (bytes per nanosecond, i.e. GB/s). */
+const INLINE_BYTES_PER_NS = 1;
+let measuredPlacement: 'worker' | 'inline' | undefined;
+
+/**
+ * 'inline' when this CPU hashes at 1 GB/s or more. Times a 256 KiB sample three times (about half a
+ * millisecond) and keeps the best, so one scheduling hiccup cannot make a fast CPU look slow.
+ */
+export function sha256Placement(): 'worker' | 'inline' {
+  if (!measuredPlacement) {
+    const sample = Buffer.alloc(256 * 1024, 0x5a);
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const start = process.hrtime.bigint();
+      createHash('sha256').update(sample).digest();
+      best = Math.min(best, Number(process.hrtime.bigint() - start));
+    }
+    measuredPlacement = sample.length / Math.max(best, 1) >= INLINE_BYTES_PER_NS ? 'inline' : 'worker';
+  }
+  return measuredPlacement;
+}
+
 function getShared(): Shared | undefined {
   if (shared && !shared.failed) return shared;
   if (shared?.failed) return undefined;
@@ -98,18 +129,20 @@ function release(s: Shared): void {
   if (--s.holds === 0) s.worker.unref();
 }
 
-/** One sha256 whose work happens on the shared worker; `write` then `digest` once. */
+/** One sha256, on the shared worker or in place (see the module comment); `write` then `digest` once. */
 export class OffThreadSha256 {
   bytes = 0;
   private readonly id = nextId++;
-  private readonly shared = getShared();
+  private readonly shared: Shared | undefined;
   private readonly local: Hash | undefined;
   /** The buffer being filled, and how far. */
   private batch?: Uint8Array;
   private filled = 0;
   private result?: Promise<string>;
 
-  constructor() {
+  constructor(placement: Sha256Placement = 'auto') {
+    const where = placement === 'auto' ? sha256Placement() : placement;
+    this.shared = where === 'worker' ? getShared() : undefined;
     if (!this.shared) this.local = createHash('sha256');
   }
 
@@ -164,9 +197,13 @@ export class OffThreadSha256 {
   }
 }
 
-/** Counts and hashes (off the main thread) what flows through, without changing it. */
+/** Counts and hashes (on the worker or in place) what flows through, without changing it. */
 export class OffThreadHashingStream extends Transform {
-  private readonly hash = new OffThreadSha256();
+  private readonly hash: OffThreadSha256;
+  constructor(placement: Sha256Placement = 'auto') {
+    super();
+    this.hash = new OffThreadSha256(placement);
+  }
   get bytes(): number {
     return this.hash.bytes;
   }

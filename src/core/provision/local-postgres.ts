@@ -3,8 +3,6 @@ import { appendFile, chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import pg from 'pg';
-
 import { Cancelled, ConfigError, messageOf, throwIfCancelled } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner, RunResult } from '../process.js';
@@ -12,7 +10,7 @@ import { freePort } from './free-port.js';
 import { defaultCacheDir, prepareDataDir, type PreparedDataDir } from './initdb-cache.js';
 import { newSystemIdentifier, setSystemIdentifier } from './control-file.js';
 import type { DatabaseLocale } from '../bundle/manifest.js';
-import { quoteIdent } from '../engines/postgres/connection.js';
+import { loadPg, quoteIdent } from '../engines/postgres/connection.js';
 import { createDatabaseOptions, describeLocale } from '../engines/postgres/database-locale.js';
 import { findServer } from '../engines/postgres/pg-binaries.js';
 import { reapAfterExit } from '../reaper.js';
@@ -367,7 +365,8 @@ export async function startLocalCluster(
 
     if (database !== SUPERUSER || options.locale) {
       // ssl: false, or an inherited PGSSLMODE=require would fail against this SSL-less server.
-      const client = new pg.Client({ host: HOST, port, user: SUPERUSER, database: 'template1', ssl: false });
+      const { Client } = await loadPg();
+      const client = new Client({ host: HOST, port, user: SUPERUSER, database: 'template1', ssl: false });
       client.on('error', () => {
         /* a stopped server drops the connection; the query promise reports it */
       });

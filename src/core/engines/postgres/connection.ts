@@ -4,7 +4,7 @@
  * completes it (service file, PG* variables, password file, sslmode), so dbdrill's own
  * connections and its pg_dump/pg_restore/psql children reach the same server as the same user.
  */
-import pg from 'pg';
+import type pg from 'pg';
 
 import { ConfigError } from '../../errors.js';
 import { lookupPassfile, lookupService, sslFor } from './libpq-conventions.js';
@@ -107,6 +107,15 @@ export function describeTarget(t: PgTarget): string {
   return `${t.user}@${t.host}:${t.port}/${t.database}`;
 }
 
+/**
+ * node-postgres, loaded on the first connection: evaluating it (and the undici it pulls in to
+ * probe for Cloudflare Workers) was 0.1 s of every start-up, paid also by the commands that never
+ * connect (verify, list, prune).
+ */
+export async function loadPg(): Promise<typeof pg> {
+  return (await import('pg')).default;
+}
+
 /** Connects or throws a ConfigError that names host, port, user and database, never the password. */
 export async function connectPg(
   url: string,
@@ -115,8 +124,9 @@ export async function connectPg(
 ): Promise<pg.Client> {
   const target = parsePgUrl(url, input);
   const tls = sslFor(target.sslmode, target.sslrootcert);
+  const { Client } = await loadPg();
   const open = async (ssl: typeof tls.ssl): Promise<pg.Client> => {
-    const client = new pg.Client({
+    const client = new Client({
       host: target.host,
       port: target.port,
       user: target.user,

@@ -14,6 +14,7 @@ import { finished } from 'node:stream/promises';
 
 import type { Manifest, PostgresComponent } from '../../bundle/manifest.js';
 import { OffThreadSha256 } from '../../bundle/sha256-worker.js';
+import { readFileTransient } from '../../bundle/stream-utils.js';
 import type { TarMemberSpan } from '../../bundle/tar.js';
 import { messageOf } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -78,6 +79,12 @@ export interface SeekableTar {
   members: ReadonlyMap<string, TarMemberSpan>;
 }
 
+/**
+ * Data files read apart at once: one more than the cores (the inflating runs on libuv's pool
+ * while the main thread counts rows), at least three.
+ */
+const APART_MIN_LANES = 3;
+
 /** A data file of a directory dump (not toc.dat, large-object TOCs or blobs). */
 const DATA_FILE_RE = /^\d+\.dat(\.gz|\.lz4|\.zst)?$/;
 
@@ -90,9 +97,13 @@ export class DirectoryDumpInspection {
   private listing?: Promise<Listing>;
   /** Data files being inflated from the tar file by offset, apart from the walk. */
   private readonly apart: Promise<void>[] = [];
+  /** Names (relative to the folder) queued or read apart: the walk only hashes these. */
+  private readonly apartNames = new Set<string>();
+  private readonly apartQueue: { name: string; span: TarMemberSpan }[] = [];
   private apartRunning = 0;
-  private apartWaiters: (() => void)[] = [];
-  private readonly apartLimit = Math.max(2, Math.min(4, availableParallelism()));
+  private readonly apartLimit = Math.max(APART_MIN_LANES, Math.min(4, availableParallelism() + 1));
+  /** Names the walk has seen: a second member of the same name goes to the reader, which reports it. */
+  private readonly walked = new Set<string>();
   files = 0;
 
   constructor(
@@ -120,11 +131,14 @@ export class DirectoryDumpInspection {
     const hash = new OffThreadSha256();
     let size = 0;
     const readerInput = new PassThrough({ highWaterMark: 1 << 20 });
-    const found = this.options.deep && DATA_FILE_RE.test(name) ? this.seekable?.members.get(path) : undefined;
-    // an empty member has no byte range to open; the stream path reports it as before
-    const span = found && found.size > 0 ? found : undefined;
-    if (span && !this.reader.failed) await this.readApart(name, span);
-    let failed = this.reader.failed || !!span;
+    const repeated = this.walked.has(name);
+    this.walked.add(name);
+    if (!repeated && !this.apartNames.has(name)) {
+      const span = this.apartSpan(name);
+      // read before toc.dat (a tar from another tool): counted anyway, judged once the TOC is known
+      if (span) this.queueApart([{ name, span }]);
+    }
+    let failed = this.reader.failed || (!repeated && this.apartNames.has(name));
     const reading = failed
       ? Promise.resolve()
       : this.reader.addFile(name, readerInput).catch(() => {
@@ -161,28 +175,65 @@ export class DirectoryDumpInspection {
       this.listing.catch(() => undefined);
     }
     await reading;
+    if (isToc && !repeated) this.queueAllApart();
     return { size, sha256: await hash.digest() };
   }
 
-  /** Starts inflating one data file from the tar file by offset, once fewer than the limit run. */
+  /** The byte range of a non-empty data file of this dump in the seekable tar, when deep. */
+  private apartSpan(name: string): TarMemberSpan | undefined {
+    if (!this.options.deep || !this.seekable || !DATA_FILE_RE.test(name)) return undefined;
+    const found = this.seekable.members.get(this.folder ? `${this.folder}/${name}` : name);
+    // an empty member has no byte range to open; the stream path reports it as before
+    return found && found.size > 0 ? found : undefined;
+  }
+
+  /**
+   * Once toc.dat is known, every data file of the dump is queued from the tar's index, largest
+   * first: the walk then only hashes them, and the longest inflations start at once instead of
+   * when the walk reaches them. Gated by the walk, a bench bundle's largest table started last
+   * and inflated alone on one core at the end (deep verify 1.7 s against 1.1 s).
+   */
+  private queueAllApart(): void {
+    if (!this.seekable) return;
+    const prefix = this.folder ? `${this.folder}/` : '';
+    const files: { name: string; span: TarMemberSpan }[] = [];
+    for (const path of this.seekable.members.keys()) {
+      if (!path.startsWith(prefix)) continue;
+      const name = path.slice(prefix.length);
+      if (name.includes('/') || this.walked.has(name) || this.apartNames.has(name)) continue;
+      const span = this.apartSpan(name);
+      if (span) files.push({ name, span });
+    }
+    this.queueApart(files.sort((a, b) => b.span.size - a.span.size));
+  }
+
+  private queueApart(files: { name: string; span: TarMemberSpan }[]): void {
+    for (const f of files) {
+      this.apartNames.add(f.name);
+      this.apartQueue.push(f);
+    }
+    while (this.apartRunning < this.apartLimit && this.apartQueue.length) {
+      const next = this.apartQueue.shift()!;
+      this.apart.push(this.readApart(next.name, next.span));
+    }
+  }
+
+  /** Inflates one data file from the tar file by offset, then starts the next queued one. */
   private async readApart(name: string, span: TarMemberSpan): Promise<void> {
-    while (this.apartRunning >= this.apartLimit) await new Promise<void>((r) => this.apartWaiters.push(r));
     this.apartRunning++;
-    const input = createReadStream(this.seekable!.path, {
-      start: span.offset,
-      end: span.offset + span.size - 1,
-      highWaterMark: 1 << 20,
-    });
-    this.apart.push(
-      this.reader
-        .addFile(name, input)
-        .catch(() => undefined) // the reader keeps the first failure for finish()
-        .finally(() => {
-          input.destroy();
-          this.apartRunning--;
-          this.apartWaiters.shift()?.();
-        }),
-    );
+    try {
+      // the reader copies what it keeps, so one buffer serves the whole file
+      const input = readFileTransient(this.seekable!.path, {
+        start: span.offset,
+        end: span.offset + span.size,
+      });
+      if (!this.reader.failed) await this.reader.addFile(name, input);
+    } catch {
+      // the reader keeps the first failure for finish()
+    } finally {
+      this.apartRunning--;
+    }
+    this.queueApart([]);
   }
 
   /** After the last member: the layers and, when the dump reads, its summary. */
@@ -190,7 +241,8 @@ export class DirectoryDumpInspection {
     let report: PgDumpReport | undefined;
     let error: unknown;
     try {
-      await Promise.all(this.apart);
+      // each read apart queues the next before it settles, so the list is complete once all settle
+      for (let i = 0; i < this.apart.length; i++) await this.apart[i];
       report = await this.reader.finish();
     } catch (err) {
       error = err;

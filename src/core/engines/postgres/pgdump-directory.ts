@@ -17,6 +17,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 
+import { readFileTransient } from '../../bundle/stream-utils.js';
+
 import {
   CopyRowCounter,
   InflateFailure,
@@ -137,7 +139,8 @@ export class PgDumpDirectoryReader {
 
   /**
    * Reads one file of the dump (its name relative to the dump directory) to its end. Throws
-   * PgDumpFormatError for a file that cannot be right whatever else arrives.
+   * PgDumpFormatError for a file that cannot be right whatever else arrives. A chunk is done with
+   * once the iterator is advanced (what is kept is copied), so `input` may refill one buffer.
    */
   async addFile(name: string, input: AsyncIterable<Buffer | Uint8Array>): Promise<void> {
     try {
@@ -465,7 +468,8 @@ export async function readPgDumpDirectory(
           await reader.addFile(`${d.name}/`, (async function* () {})());
           continue;
         }
-        await reader.addFile(d.name, createReadStream(join(dir, d.name), { highWaterMark: 1 << 20 }));
+        // chunks of one reused buffer: the reader copies what it keeps (see readFileTransient)
+        await reader.addFile(d.name, readFileTransient(join(dir, d.name)));
       }
     };
     await Promise.all(Array.from({ length: lanes }, lane));
