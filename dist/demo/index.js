@@ -6696,6 +6696,49 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types");
 
+/***/ }),
+
+/***/ 3849:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.r(__webpack_exports__);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Client: () => (/* binding */ Client),
+/* harmony export */   Connection: () => (/* binding */ Connection),
+/* harmony export */   DatabaseError: () => (/* binding */ DatabaseError),
+/* harmony export */   Pool: () => (/* binding */ Pool),
+/* harmony export */   Query: () => (/* binding */ Query),
+/* harmony export */   Result: () => (/* binding */ Result),
+/* harmony export */   TypeOverrides: () => (/* binding */ TypeOverrides),
+/* harmony export */   "default": () => (__WEBPACK_DEFAULT_EXPORT__),
+/* harmony export */   defaults: () => (/* binding */ defaults),
+/* harmony export */   escapeIdentifier: () => (/* binding */ escapeIdentifier),
+/* harmony export */   escapeLiteral: () => (/* binding */ escapeLiteral),
+/* harmony export */   types: () => (/* binding */ types)
+/* harmony export */ });
+/* harmony import */ var _lib_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3273);
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Client
+const Pool = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Pool
+const Connection = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Connection
+const types = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.types
+const Query = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Query
+const DatabaseError = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.DatabaseError
+const escapeIdentifier = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.escapeIdentifier
+const escapeLiteral = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.escapeLiteral
+const Result = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.Result
+const TypeOverrides = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.TypeOverrides
+
+// Also export the defaults
+const defaults = _lib_index_js__WEBPACK_IMPORTED_MODULE_0__.defaults
+
+// Re-export the default
+/* harmony default export */ const __WEBPACK_DEFAULT_EXPORT__ = (_lib_index_js__WEBPACK_IMPORTED_MODULE_0__);
+
+
 /***/ })
 
 /******/ });
@@ -6734,6 +6777,34 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types")
 /******/ /* webpack/runtime/asset-relocator-loader */
 /******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
 /******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
 /************************************************************************/
 var __webpack_exports__ = {};
 
@@ -6747,30 +6818,8 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:url"
 const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
+// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
+var esm = __nccwpck_require__(3849);
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: external "node:stream"
@@ -8374,13 +8423,6 @@ function libpq_conventions_sslFor(sslmode, rootCert) {
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/connection.js
-/**
- * Connecting to PostgreSQL with errors an operator can act on. The password never leaves this
- * module except through PGPASSWORD in a child's environment. The URL is completed the way libpq
- * completes it (service file, PG* variables, password file, sslmode), so dbdrill's own
- * connections and its pg_dump/pg_restore/psql children reach the same server as the same user.
- */
-
 
 
 function parsePgUrl(url, input) {
@@ -8458,12 +8500,21 @@ function effectivePassword(t) {
 function describeTarget(t) {
     return `${t.user}@${t.host}:${t.port}/${t.database}`;
 }
+/**
+ * node-postgres, loaded on the first connection: evaluating it (and the undici it pulls in to
+ * probe for Cloudflare Workers) was 0.1 s of every start-up, paid also by the commands that never
+ * connect (verify, list, prune).
+ */
+async function loadPg() {
+    return (await Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 3849))).default;
+}
 /** Connects or throws a ConfigError that names host, port, user and database, never the password. */
 async function connectPg(url, input, options = {}) {
     const target = parsePgUrl(url, input);
     const tls = sslFor(target.sslmode, target.sslrootcert);
+    const { Client } = await loadPg();
     const open = async (ssl) => {
-        const client = new pg.Client({
+        const client = new Client({
             host: target.host,
             port: target.port,
             user: target.user,
@@ -9144,7 +9195,6 @@ function reapAfterExit(dir, postmasterDataDir = '') {
 
 
 
-
 const SUPERUSER = 'postgres';
 const HOST = '127.0.0.1';
 const PORT_ATTEMPTS = 3;
@@ -9420,7 +9470,8 @@ async function startLocalCluster(deps, options = {}) {
         }
         if (database !== SUPERUSER || options.locale) {
             // ssl: false, or an inherited PGSSLMODE=require would fail against this SSL-less server.
-            const client = new esm.Client({ host: HOST, port, user: SUPERUSER, database: 'template1', ssl: false });
+            const { Client } = await loadPg();
+            const client = new Client({ host: HOST, port, user: SUPERUSER, database: 'template1', ssl: false });
             client.on('error', () => {
                 /* a stopped server drops the connection; the query promise reports it */
             });
@@ -9637,7 +9688,7 @@ async function main() {
         const kek = app.generateKek();
         const kekPath = (0,external_node_path_namespaceObject.join)(demoDir, 'secrets', 'kek.key');
         await (0,promises_namespaceObject.writeFile)(kekPath, kek, { mode: 0o600 });
-        const client = new esm.Client({ connectionString: prod.url });
+        const client = new esm["default"].Client({ connectionString: prod.url });
         await client.connect();
         let seeded;
         try {

@@ -1879,7 +1879,7 @@ const abstract_cursor_1 = __webpack_require__(94728);
 const change_stream_cursor_1 = __webpack_require__(51613);
 const db_1 = __webpack_require__(25146);
 const error_1 = __webpack_require__(96084);
-const mongo_client_1 = __webpack_require__(43656);
+const mongo_client_1 = __webpack_require__(76513);
 const mongo_types_1 = __webpack_require__(58524);
 const resource_management_1 = __webpack_require__(52516);
 const utils_1 = __webpack_require__(93735);
@@ -2342,7 +2342,7 @@ const bson_1 = __webpack_require__(9206);
 const constants_1 = __webpack_require__(1975);
 const deps_1 = __webpack_require__(90214);
 const error_1 = __webpack_require__(96084);
-const mongo_client_1 = __webpack_require__(43656);
+const mongo_client_1 = __webpack_require__(76513);
 const utils_1 = __webpack_require__(93735);
 const client_encryption_1 = __webpack_require__(25087);
 const cryptoCallbacks = __webpack_require__(20098);
@@ -10618,7 +10618,7 @@ const providers_1 = __webpack_require__(6699);
 const compression_1 = __webpack_require__(78329);
 const encrypter_1 = __webpack_require__(13344);
 const error_1 = __webpack_require__(96084);
-const mongo_client_1 = __webpack_require__(43656);
+const mongo_client_1 = __webpack_require__(76513);
 const mongo_logger_1 = __webpack_require__(50797);
 const read_concern_1 = __webpack_require__(93891);
 const read_preference_1 = __webpack_require__(8378);
@@ -14241,7 +14241,7 @@ const auto_encrypter_1 = __webpack_require__(13822);
 const constants_1 = __webpack_require__(1975);
 const deps_1 = __webpack_require__(90214);
 const error_1 = __webpack_require__(96084);
-const mongo_client_1 = __webpack_require__(43656);
+const mongo_client_1 = __webpack_require__(76513);
 /** @internal */
 class Encrypter {
     constructor(client, uri, options) {
@@ -16660,7 +16660,7 @@ const download_1 = __webpack_require__(95262);
 Object.defineProperty(exports, "GridFSBucketReadStream", ({ enumerable: true, get: function () { return download_1.GridFSBucketReadStream; } }));
 const upload_1 = __webpack_require__(71855);
 Object.defineProperty(exports, "GridFSBucketWriteStream", ({ enumerable: true, get: function () { return upload_1.GridFSBucketWriteStream; } }));
-const mongo_client_1 = __webpack_require__(43656);
+const mongo_client_1 = __webpack_require__(76513);
 Object.defineProperty(exports, "MongoClient", ({ enumerable: true, get: function () { return mongo_client_1.MongoClient; } }));
 const mongo_types_1 = __webpack_require__(58524);
 Object.defineProperty(exports, "CancellationToken", ({ enumerable: true, get: function () { return mongo_types_1.CancellationToken; } }));
@@ -16754,7 +16754,7 @@ var error_2 = __webpack_require__(96084);
 Object.defineProperty(exports, "MongoErrorLabel", ({ enumerable: true, get: function () { return error_2.MongoErrorLabel; } }));
 var explain_1 = __webpack_require__(46833);
 Object.defineProperty(exports, "ExplainVerbosity", ({ enumerable: true, get: function () { return explain_1.ExplainVerbosity; } }));
-var mongo_client_2 = __webpack_require__(43656);
+var mongo_client_2 = __webpack_require__(76513);
 Object.defineProperty(exports, "ServerApiVersion", ({ enumerable: true, get: function () { return mongo_client_2.ServerApiVersion; } }));
 var mongo_logger_1 = __webpack_require__(50797);
 Object.defineProperty(exports, "MongoLoggableComponent", ({ enumerable: true, get: function () { return mongo_logger_1.MongoLoggableComponent; } }));
@@ -16825,7 +16825,7 @@ Object.defineProperty(exports, "MongoClientAuthProviders", ({ enumerable: true, 
 
 /***/ }),
 
-/***/ 43656:
+/***/ 76513:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
@@ -21707,7 +21707,7 @@ function configureExplicitResourceManagement() {
     // function, but keeping all resource-management related code together seemed preferable and I chose
     // lazy requiring of resources instead.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { MongoClient } = __webpack_require__(43656);
+    const { MongoClient } = __webpack_require__(76513);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ClientSession } = __webpack_require__(33985);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
