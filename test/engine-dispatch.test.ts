@@ -64,9 +64,9 @@ function fakeEngine(calls: string[]): RegisteredEngine {
       const read: string[] = [];
       return {
         claims: (path, manifest) => !manifest && path.endsWith('.fake'),
-        async read(path, stream) {
-          read.push(path);
-          const { size, sha256 } = await digest(stream);
+        async read(member) {
+          read.push(member.path);
+          const { size, sha256 } = await digest(member.stream);
           return { size, sha256 };
         },
         async finish() {

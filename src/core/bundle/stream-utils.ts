@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
+import { open, type FileHandle } from 'node:fs/promises';
+import { PassThrough, Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 
 /**
  * Reads the first `n` bytes of a stream (fewer at EOF) and returns them with a stream that
@@ -66,13 +66,14 @@ export async function sha256File(path: string): Promise<{ sha256: string; sizeBy
  * chunk is valid only until the iterator is advanced, so the consumer must use or copy it first.
  * Where a consumer can (hashing, feeding the inflate pool, which copies), this saves a fresh buffer
  * per read: on the bench machine 100 MB read through fresh buffers took 0.4 s, through one 0.05 s.
- * A file shorter than `end` ends the iteration early; the consumer counts what it got.
+ * A file shorter than `end` ends the iteration early; the consumer counts what it got. Given an
+ * open handle, reads from it and closes it at the end.
  */
 export async function* readFileTransient(
-  path: string,
+  file: string | FileHandle,
   range: { start?: number; end?: number; bufferSize?: number } = {},
 ): AsyncGenerator<Buffer> {
-  const handle = await open(path, 'r');
+  const handle = typeof file === 'string' ? await open(file, 'r') : file;
   try {
     const end = range.end ?? Infinity;
     const buffer = Buffer.allocUnsafe(range.bufferSize ?? 1 << 20);
@@ -85,6 +86,176 @@ export async function* readFileTransient(
     }
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Bytes read once as chunks that are each valid only until the next is asked for (one reused
+ * buffer). A consumer that keeps chunks takes `toReadable()`, which copies each.
+ */
+export class TransientChunks implements AsyncIterable<Buffer> {
+  constructor(private readonly source: AsyncIterable<Buffer>) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return this.source[Symbol.asyncIterator]();
+  }
+
+  toReadable(): Readable {
+    const source = this.source;
+    return Readable.from(
+      (async function* () {
+        for await (const chunk of source) yield Buffer.from(chunk);
+      })(),
+      { objectMode: false, highWaterMark: 1 << 20 },
+    );
+  }
+}
+
+/** Bytes a reader may keep (a stream) or transient ones; either is read once, front to back. */
+export type ByteInput = Readable | TransientChunks;
+
+/** The input as a stream whose chunks the reader may keep. */
+export function toReadable(input: ByteInput): Readable {
+  return input instanceof TransientChunks ? input.toReadable() : input;
+}
+
+/** Each chunk goes to `hash` (which must copy or consume it at once) before it is passed on. */
+export function hashEach(
+  input: TransientChunks,
+  hash: { write(chunk: Buffer): Promise<void> | undefined },
+): TransientChunks {
+  return new TransientChunks(
+    (async function* () {
+      for await (const chunk of input) {
+        const wait = hash.write(chunk);
+        if (wait) await wait;
+        yield chunk;
+      }
+    })(),
+  );
+}
+
+/**
+ * `peek` for transient chunks: the first `n` bytes (copied) and the chunks again from the start.
+ * The first chunk is usually long enough and passed on untouched; shorter ones are joined into one
+ * copied chunk.
+ */
+export async function peekTransient(
+  input: TransientChunks,
+  n: number,
+): Promise<{ head: Buffer; rest: TransientChunks }> {
+  const it = input[Symbol.asyncIterator]();
+  const copies: Buffer[] = [];
+  let have = 0;
+  let last: Buffer | undefined;
+  let ended = false;
+  while (have < n) {
+    const next = await it.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    if (last) copies.push(Buffer.from(last));
+    last = next.value;
+    have += last.length;
+  }
+  const prefix = copies.length ? [Buffer.concat([...copies, last!])] : last ? [last] : [];
+  const head = Buffer.from((prefix[0] ?? Buffer.alloc(0)).subarray(0, n));
+  return {
+    head,
+    rest: new TransientChunks(
+      (async function* () {
+        try {
+          yield* prefix;
+          if (ended) return;
+          for (;;) {
+            const next = await it.next();
+            if (next.done) return;
+            yield next.value;
+          }
+        } finally {
+          await it.return?.();
+        }
+      })(),
+    ),
+  };
+}
+
+/**
+ * Writes a chunk that may be overwritten once this resolves: waits for the write's callback. A
+ * failed write resolves too; the sink's own error is what its owner reports (`finished(sink)`).
+ */
+export function writeTransient(sink: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve) => sink.write(chunk, () => resolve()));
+}
+
+/**
+ * Hands transient chunks to one consumer that iterates them: `push` resolves when the consumer
+ * asks for the next chunk (so it is done with this one) or has stopped iterating. The producer
+ * pushes one chunk at a time.
+ */
+export class ChunkHandoff implements AsyncIterable<Buffer> {
+  /** Pushed, not yet asked for. */
+  private queued?: { chunk: Buffer; taken: () => void };
+  /** Given to the consumer, which may still be using it. */
+  private current?: { chunk: Buffer; taken: () => void };
+  private asking?: (result: IteratorResult<Buffer>) => void;
+  private ended = false;
+  private stopped = false;
+
+  /** Resolves once the consumer is done with `chunk` (or stopped). */
+  push(chunk: Buffer): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise<void>((taken) => {
+      const offer = { chunk, taken };
+      const ask = this.asking;
+      if (!ask) {
+        this.queued = offer;
+        return;
+      }
+      this.asking = undefined;
+      this.current = offer;
+      ask({ value: chunk, done: false });
+    });
+  }
+
+  end(): void {
+    this.ended = true;
+    const ask = this.asking;
+    this.asking = undefined;
+    ask?.({ value: undefined, done: true });
+  }
+
+  /** The consumer is gone (returned or failed without finishing its loop): pushes resolve at once. */
+  close(): void {
+    this.stopped = true;
+    this.release('current');
+    this.release('queued');
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return {
+      next: () => {
+        this.release('current');
+        if (this.queued) {
+          this.current = this.queued;
+          this.queued = undefined;
+          return Promise.resolve({ value: this.current.chunk, done: false });
+        }
+        if (this.ended || this.stopped) return Promise.resolve({ value: undefined, done: true });
+        return new Promise<IteratorResult<Buffer>>((resolve) => (this.asking = resolve));
+      },
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  private release(which: 'current' | 'queued'): void {
+    const offer = this[which];
+    this[which] = undefined;
+    offer?.taken();
   }
 }
 

@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar-stream';
 
 import { isSafeMemberPath } from './manifest.js';
+import { TransientChunks, type ByteInput } from './stream-utils.js';
+import { readTar, type TarMember } from './tar-reader.js';
 import { BLOCK, END_OF_ARCHIVE, fileHeader, padding } from './tar-header.js';
 
 export type PackEntry = { path: string; mtime: Date } & (
@@ -122,11 +122,9 @@ export function parseSha256Sums(text: string): { sums: Map<string, string>; prob
   return { sums, problems };
 }
 
-export interface TarEntry {
-  path: string;
-  size: number;
-  type: string;
-  stream: Readable;
+/** A member of a bundle being walked: read its bytes with `chunks()` or `stream`, not both. */
+export interface TarEntry extends TarMember {
+  type: 'file' | 'contiguous-file';
 }
 
 export class BundleFormatError extends Error {
@@ -137,48 +135,47 @@ export class BundleFormatError extends Error {
 }
 
 /**
- * Walks a tar stream entry by entry. Each entry's data must be consumed (or drained) by the
- * handler before the next is read. Member names that could escape a directory, links and
- * devices are rejected before the handler sees them: nothing is ever written outside a work dir.
+ * Walks a tar entry by entry (dbdrill's reader, `tar-reader.ts`). Each entry's data must be
+ * consumed (or left: the rest is skipped) before the handler returns. Member names that could
+ * escape a directory, links and devices are rejected before the handler sees them: nothing is ever
+ * written outside a work dir. From `TransientChunks` no read allocates: a member's `chunks()` are
+ * slices of the one reused buffer.
  */
-export async function walkTar(input: Readable, handler: (entry: TarEntry) => Promise<void>): Promise<number> {
-  const extract = tar.extract();
+export async function walkTar(
+  input: ByteInput,
+  handler: (entry: TarEntry) => Promise<void>,
+): Promise<number> {
   let count = 0;
-  let feedError: Error | undefined;
-  const feed = pipeline(input, extract as unknown as NodeJS.WritableStream).catch((err: Error) => {
-    feedError = err;
-  });
   try {
-    for await (const entry of extract as unknown as AsyncIterable<Readable & { header: tar.Header }>) {
-      const header = entry.header;
+    await readTar(input, { owned: !(input instanceof TransientChunks) }, async (header, member) => {
       const path = header.name.replace(/^\.\//, '');
-      if (header.type === 'directory') {
-        entry.resume();
-        continue;
-      }
+      if (header.type === 'directory') return;
       if (header.type !== 'file' && header.type !== 'contiguous-file') {
-        entry.resume();
         throw new BundleFormatError(
           `bundle member "${path}" is a ${header.type}; bundles hold regular files only`,
         );
       }
       if (!isSafeMemberPath(path)) {
-        entry.resume();
         throw new BundleFormatError(
           `bundle member "${path}" has an unsafe path (absolute or with ".."); refusing to read this bundle`,
         );
       }
       count++;
-      await handler({ path, size: header.size ?? 0, type: header.type, stream: entry });
-      // a handler that did not consume everything still lets the walk continue
-      entry.resume();
-    }
+      const data = member!;
+      await handler({
+        path,
+        size: header.size,
+        type: header.type,
+        get stream() {
+          return data.stream;
+        },
+        chunks: () => data.chunks(),
+      });
+    });
   } catch (err) {
     if (err instanceof BundleFormatError) throw err;
     throw new BundleFormatError(describeTarError(err as Error));
   }
-  await feed;
-  if (feedError) throw new BundleFormatError(describeTarError(feedError));
   return count;
 }
 

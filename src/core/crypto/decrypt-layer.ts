@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 
-import { peek } from '../bundle/stream-utils.js';
+import { peek, toReadable, type ByteInput } from '../bundle/stream-utils.js';
 import { messageOf } from '../errors.js';
 import type { VerifyLayer } from '../verify-layer.js';
 
@@ -22,7 +22,7 @@ export type Decrypt = (cipher: Readable) => Readable;
 export interface OpenedContents {
   encrypted: boolean;
   head: Buffer;
-  stream: Readable;
+  stream: ByteInput;
   /** Call after the contents were consumed; undefined for a plain bundle read without a key. */
   decryptsLayer(): VerifyLayer | undefined;
 }
@@ -39,7 +39,7 @@ export interface UnopenedContents {
  */
 export async function openContents(
   head: Buffer,
-  stream: Readable,
+  stream: ByteInput,
   decrypt: Decrypt | undefined,
 ): Promise<OpenedContents | UnopenedContents> {
   if (head.subarray(0, 21).toString('latin1') !== 'age-encryption.org/v1') {
@@ -62,7 +62,7 @@ export async function openContents(
       },
     };
   }
-  const plain = decrypt(stream);
+  const plain = decrypt(toReadable(stream));
   let decryptError: unknown;
   plain.on('error', (err) => (decryptError ??= err));
   const inner = await peek(plain, 512).catch((err: Error) => ({ error: err }) as const);

@@ -14,6 +14,7 @@
 import type { Readable, Writable } from 'node:stream';
 
 import type { Component, DatabaseLocale, Manifest } from '../bundle/manifest.js';
+import type { TarEntry } from '../bundle/tar.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { ProcessRunner } from '../process.js';
@@ -250,10 +251,13 @@ export interface EngineInspectContext {
 export interface BundleMemberReader {
   /** True when this engine reads the member: by its manifest component, or without a manifest by its name. */
   claims(path: string, manifest: Manifest | undefined): boolean;
-  /** Reads a claimed member to its end (copying it to `sink`), records its layers; returns what the member checksums need. */
+  /**
+   * Reads a claimed member to its end (copying it to `sink`), records its layers; returns what the
+   * member checksums need. The member's bytes come as `member.stream` (chunks to keep) or
+   * `member.chunks()` (no copy; each valid until the next is asked for), one or the other.
+   */
   read(
-    path: string,
-    stream: Readable,
+    member: TarEntry,
     sink: Writable | undefined,
     manifest: Manifest | undefined,
   ): Promise<{ size: number; sha256: string }>;

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
 import { CHECKSUMS_MEMBER, MANIFEST_MEMBER, validateManifest, type Manifest } from '../bundle/manifest.js';
-import { HashingStream } from '../bundle/stream-utils.js';
+import { writeTransient, type ByteInput } from '../bundle/stream-utils.js';
 import { BundleFormatError, indexTarFile, parseSha256Sums, walkTar, type TarEntry } from '../bundle/tar.js';
 import type { BundleMemberReader } from '../engines/engine.js';
 import { ENGINES } from '../engines/registry.js';
@@ -36,7 +36,7 @@ export async function inspectBundleMembers(
   deps: InspectDeps,
   options: InspectOptions,
   result: VerifyResult,
-  stream: Readable,
+  stream: ByteInput,
 ): Promise<void> {
   const walked = await walkBundle(deps, options, result, stream);
   const { manifest, seen, checksums } = walked;
@@ -103,7 +103,7 @@ async function walkBundle(
   deps: InspectDeps,
   options: InspectOptions,
   result: VerifyResult,
-  stream: Readable,
+  stream: ByteInput,
 ): Promise<Walked> {
   const extracted: Record<string, string> = {};
   // A local plain bundle read deep: data members can also be read from their own offsets, in parallel.
@@ -164,17 +164,23 @@ async function inspectMember(
   const reader = walked.readers.find((r) => r.claims(entry.path, manifest));
   const sink = options.extractTo ? await openExtract(options.extractTo, entry.path, extracted) : undefined;
   if (reader) {
-    walked.seen.set(entry.path, await reader.read(entry.path, entry.stream, sink, manifest));
+    walked.seen.set(entry.path, await reader.read(entry, sink, manifest));
     return;
   }
-  const h = new HashingStream();
-  if (sink) {
-    entry.stream.pipe(h).pipe(sink);
-    await finished(sink);
-  } else {
-    for await (const chunk of entry.stream.pipe(h)) void chunk;
+  // hashed and written before the next chunk is read: the chunks may be one reused buffer
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of entry.chunks()) {
+      hash.update(chunk);
+      size += chunk.length;
+      if (sink) await writeTransient(sink, chunk);
+    }
+  } finally {
+    sink?.end();
   }
-  walked.seen.set(entry.path, { size: h.bytes, sha256: h.digest() });
+  if (sink) await finished(sink);
+  walked.seen.set(entry.path, { size, sha256: hash.digest('hex') });
 }
 
 /** Every manifest member present with its size and recorded sha256; SHA256SUMS consistent and last. */

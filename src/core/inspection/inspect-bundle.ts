@@ -5,10 +5,9 @@
  * run fails with its reason, except the optional pg_restore --list cross-check, which is skipped
  * (and says so) when no installed pg_restore can read the archive's version.
  */
-import type { Readable } from 'node:stream';
 
-import { OffThreadHashingStream } from '../bundle/sha256-worker.js';
-import { peek } from '../bundle/stream-utils.js';
+import { OffThreadHashingStream, OffThreadSha256 } from '../bundle/sha256-worker.js';
+import { hashEach, peek, peekTransient, TransientChunks, type ByteInput } from '../bundle/stream-utils.js';
 import { openContents } from '../crypto/decrypt-layer.js';
 import { messageOf } from '../errors.js';
 import { readSha256Sidecar } from '../stores/sha256-sidecar.js';
@@ -33,9 +32,12 @@ export async function inspectBundle(
     layers: [],
     encrypted: false,
   };
-  let raw: Readable;
+  let raw: ByteInput;
   try {
-    raw = await location.store.get(location.key);
+    // a local file is read through one reused buffer (the walk copies only what it keeps)
+    raw = location.store.getChunks
+      ? await location.store.getChunks(location.key)
+      : await location.store.get(location.key);
   } catch (err) {
     result.layers.push({
       name: 'stored object',
@@ -45,10 +47,20 @@ export async function inspectBundle(
     return finish(result);
   }
   const recorded = await readSha256Sidecar(location.store, location.key);
-  // hashed on the shared sha256 worker: the main thread walks the tar and feeds the inflaters
-  const whole = new OffThreadHashingStream();
-  raw.on('error', (err) => whole.destroy(err));
-  const { head, stream } = await peek(raw.pipe(whole), 512);
+  // on the shared sha256 worker or in place (sha256-worker.ts), as the walk reads each chunk
+  let whole: { readonly bytes: number; digest(): Promise<string> };
+  let head: Buffer;
+  let stream: ByteInput;
+  if (raw instanceof TransientChunks) {
+    const hash = new OffThreadSha256();
+    whole = hash;
+    ({ head, rest: stream } = await peekTransient(hashEach(raw, hash), 512));
+  } else {
+    const hashing = new OffThreadHashingStream();
+    raw.on('error', (err) => hashing.destroy(err));
+    whole = hashing;
+    ({ head, stream } = await peek(raw.pipe(hashing), 512));
+  }
 
   const contents = await openContents(head, stream, deps.decrypt);
   result.encrypted = contents.encrypted;
@@ -77,7 +89,7 @@ export async function inspectBundle(
   return finish(result);
 }
 
-async function drainQuietly(stream: Readable): Promise<void> {
+async function drainQuietly(stream: ByteInput): Promise<void> {
   try {
     for await (const _ of stream) void _;
   } catch {

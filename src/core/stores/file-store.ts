@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { OffThreadSha256 } from '../bundle/sha256-worker.js';
+import { readFileTransient, TransientChunks } from '../bundle/stream-utils.js';
 import type { Logger } from '../logger.js';
 import type { PutOptions, PutResult, Store, StoredObject } from './store.js';
 import { ObjectExistsError, ObjectNotFoundError, validateStoreKey } from './store-errors.js';
@@ -196,15 +197,20 @@ export class FileStore implements Store {
   }
 
   async get(key: string): Promise<Readable> {
-    const file = this.pathOf(key);
-    let handle: fsp.FileHandle;
+    return (await this.openObject(key)).createReadStream({ highWaterMark: 1 << 19 });
+  }
+
+  async getChunks(key: string): Promise<TransientChunks> {
+    return new TransientChunks(readFileTransient(await this.openObject(key)));
+  }
+
+  private async openObject(key: string): Promise<fsp.FileHandle> {
     try {
-      handle = await fsp.open(file, 'r');
+      return await fsp.open(this.pathOf(key), 'r');
     } catch (error) {
       if (errno(error) === 'ENOENT') throw new ObjectNotFoundError(key, this.displayUri);
       throw error;
     }
-    return handle.createReadStream({ highWaterMark: 1 << 19 });
   }
 
   async list(prefix: string): Promise<StoredObject[]> {

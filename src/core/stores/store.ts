@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 
+import type { TransientChunks } from '../bundle/stream-utils.js';
+
 /** One complete object in a store. Partial uploads are never listed. */
 export interface StoredObject {
   key: string;
@@ -40,6 +42,11 @@ export interface Store {
    */
   putChunks?(key: string, chunks: AsyncIterable<Buffer>, options?: PutOptions): Promise<PutResult>;
   get(key: string): Promise<Readable>;
+  /**
+   * `get` as chunks of one reused buffer, each valid only until the next is asked for: for a store
+   * that reads a local file (no fresh buffer per read). Same errors as `get`.
+   */
+  getChunks?(key: string): Promise<TransientChunks>;
   /** Complete objects whose key starts with prefix, in no particular order, all pages. */
   list(prefix: string): Promise<StoredObject[]>;
   /** Idempotent: deleting a missing key is not an error. */

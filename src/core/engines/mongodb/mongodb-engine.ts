@@ -3,9 +3,10 @@
  * members), and its half of the drill. The work lives in the files beside this one; this file
  * says which of them each use case reaches.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 
 import type { Component, Manifest, MongoComponent } from '../../bundle/manifest.js';
+import type { TarEntry } from '../../bundle/tar.js';
 import type { BundleMemberReader, Engine, EngineInspectContext } from '../engine.js';
 import { manifestNotApplicable } from '../../verify-layer.js';
 import { isMongoArchive } from './archive-reader.js';
@@ -90,12 +91,12 @@ class MongoMemberReader implements BundleMemberReader {
   }
 
   async read(
-    path: string,
-    stream: Readable,
+    member: TarEntry,
     sink: Writable | undefined,
     manifest: Manifest | undefined,
   ): Promise<{ size: number; sha256: string }> {
     const { deps, findings } = this.context;
+    const { path, stream } = member;
     const component = manifest?.components.find(
       (c): c is MongoComponent => c.engine === 'mongodb' && c.member === path,
     );

@@ -9,12 +9,13 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
 import type { Manifest, PostgresComponent } from '../../bundle/manifest.js';
 import { OffThreadSha256 } from '../../bundle/sha256-worker.js';
-import { readFileTransient } from '../../bundle/stream-utils.js';
+import { ChunkHandoff, readFileTransient, writeTransient } from '../../bundle/stream-utils.js';
+import type { TarEntry } from '../../bundle/tar.js';
 import type { TarMemberSpan } from '../../bundle/tar.js';
 import { messageOf } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -118,19 +119,18 @@ export class DirectoryDumpInspection {
   }
 
   /**
-   * Reads one member (its path inside the tar) to its end; returns its size and sha256. With a
-   * seekable tar and deep, a data file is only hashed (and extracted) here; the reader inflates it
-   * from the file by offset meanwhile: a stream gives members one after another, so one large
-   * table would otherwise keep every other file waiting on a single inflating core.
+   * Reads one member to its end; returns its size and sha256. Its chunks (`member.chunks()`, maybe
+   * one reused buffer) are hashed, written to `sink` and handed to the native reader, each before
+   * the next is read. With a seekable tar and deep, a data file is only hashed (and extracted) here:
+   * the reader inflates it from the file by offset meanwhile (`queueAllApart`).
    */
-  async file(path: string, stream: Readable, sink?: Writable): Promise<{ size: number; sha256: string }> {
-    const name = this.folder ? path.slice(this.folder.length + 1) : path;
+  async file(member: TarEntry, sink?: Writable): Promise<{ size: number; sha256: string }> {
+    const name = this.folder ? member.path.slice(this.folder.length + 1) : member.path;
     const isToc = name === TOC_FILE;
     this.files++;
-    // the member hash runs on the shared sha256 worker, beside the stored object's
+    // on the shared sha256 worker or in place (sha256-worker.ts), beside the stored object's hash
     const hash = new OffThreadSha256();
     let size = 0;
-    const readerInput = new PassThrough({ highWaterMark: 1 << 20 });
     const repeated = this.walked.has(name);
     this.walked.add(name);
     if (!repeated && !this.apartNames.has(name)) {
@@ -138,32 +138,32 @@ export class DirectoryDumpInspection {
       // read before toc.dat (a tar from another tool): counted anyway, judged once the TOC is known
       if (span) this.queueApart([{ name, span }]);
     }
+    const handoff = new ChunkHandoff();
     let failed = this.reader.failed || (!repeated && this.apartNames.has(name));
     const reading = failed
       ? Promise.resolve()
-      : this.reader.addFile(name, readerInput).catch(() => {
-          // The reader keeps the first failure for finish(); the rest of the file is only hashed.
-          failed = true;
-          readerInput.resume();
-        });
+      : this.reader
+          .addFile(name, handoff)
+          .catch(() => {
+            // The reader keeps the first failure for finish(); the rest of the file is only hashed.
+            failed = true;
+          })
+          .finally(() => handoff.close());
     try {
-      for await (const chunk of stream) {
-        const buf = chunk as Buffer;
-        const hashing = hash.write(buf);
+      for await (const chunk of member.chunks()) {
+        const hashing = hash.write(chunk);
         if (hashing) await hashing;
-        size += buf.length;
+        size += chunk.length;
         if (isToc && this.tocCopy) {
-          this.tocCopyBytes += buf.length;
+          this.tocCopyBytes += chunk.length;
           if (this.tocCopyBytes > MAX_TOC_COPY) this.tocCopy = undefined;
-          else this.tocCopy.push(Buffer.from(buf));
+          else this.tocCopy.push(Buffer.from(chunk));
         }
-        if (sink && !sink.write(buf)) await new Promise((r) => sink.once('drain', r));
-        if (!failed && !readerInput.write(buf)) {
-          await Promise.race([new Promise((r) => readerInput.once('drain', r)), reading]);
-        }
+        if (sink) await writeTransient(sink, chunk);
+        if (!failed) await handoff.push(chunk);
       }
     } finally {
-      readerInput.end();
+      handoff.end();
       if (sink) {
         sink.end();
         await finished(sink).catch(() => undefined);
@@ -189,9 +189,8 @@ export class DirectoryDumpInspection {
 
   /**
    * Once toc.dat is known, every data file of the dump is queued from the tar's index, largest
-   * first: the walk then only hashes them, and the longest inflations start at once instead of
-   * when the walk reaches them. Gated by the walk, a bench bundle's largest table started last
-   * and inflated alone on one core at the end (deep verify 1.7 s against 1.1 s).
+   * first, and the walk only hashes them. Started as the walk reached them, with a slot free, a
+   * large table late in dump-id order waited behind small ones and then inflated alone on one core.
    */
   private queueAllApart(): void {
     if (!this.seekable) return;

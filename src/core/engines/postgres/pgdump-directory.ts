@@ -414,13 +414,14 @@ export class PgDumpDirectoryReader {
   }
 }
 
+/** Counts and copies: the TOC parser keeps slices of its input across chunks. */
 async function* countBytes(
   input: AsyncIterable<Buffer | Uint8Array>,
   count: (n: number) => void,
-): AsyncIterable<Buffer | Uint8Array> {
+): AsyncIterable<Buffer> {
   for await (const chunk of input) {
     count(chunk.length);
-    yield chunk;
+    yield Buffer.from(chunk);
   }
 }
 

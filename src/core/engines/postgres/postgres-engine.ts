@@ -4,9 +4,10 @@
  * beside this one; this file says which of them each use case reaches, and how a bundle's members
  * map onto them.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 
 import type { Component, Manifest, PostgresComponent } from '../../bundle/manifest.js';
+import type { TarEntry } from '../../bundle/tar.js';
 import type { BundleMemberReader, Engine, EngineInspectContext } from '../engine.js';
 import { manifestNotApplicable } from '../../verify-layer.js';
 import { DirectoryDumpInspection, directoryDumpOf, inspectPgDumpDirectoryPath } from './directory-inspect.js';
@@ -132,12 +133,12 @@ class PostgresMemberReader implements BundleMemberReader {
   }
 
   async read(
-    path: string,
-    stream: Readable,
+    member: TarEntry,
     sink: Writable | undefined,
     manifest: Manifest | undefined,
   ): Promise<{ size: number; sha256: string }> {
     const { deps, options, findings } = this.context;
+    const { path } = member;
     const dirDump = directoryDumpOf(manifest, path);
     if (dirDump) {
       let inspection = this.directoryDumps.get(dirDump.folder);
@@ -153,14 +154,14 @@ class PostgresMemberReader implements BundleMemberReader {
         );
         this.directoryDumps.set(dirDump.folder, inspection);
       }
-      return inspection.file(path, stream, sink);
+      return inspection.file(member, sink);
     }
     const component = manifest?.components.find(
       (c): c is PostgresComponent => c.engine === 'postgres' && c.member === path,
     );
     const inspected = await inspectPgDumpStream(
       deps,
-      stream,
+      member.stream,
       path,
       { deep: options.deep, pgBinDir: options.pgBinDir, pgClient: options.pgClient },
       sink,
