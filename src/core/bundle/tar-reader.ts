@@ -108,6 +108,7 @@ class Member implements TarMember {
   /** The pull in flight, if any: the walk waits for it before it reads on. */
   private pulling?: Promise<Buffer | null>;
   private readable?: Readable;
+  private closed = false;
 
   constructor(
     private readonly source: ByteSource,
@@ -122,7 +123,7 @@ class Member implements TarMember {
 
   private pull(): Promise<Buffer | null> {
     const p = (async () => {
-      if (this.remaining === 0) return null;
+      if (this.remaining === 0 || this.closed) return null;
       if (!(await this.source.more())) throw new Error(UNEXPECTED_END);
       const chunk = this.source.take(this.remaining);
       this.remaining -= chunk.length;
@@ -155,8 +156,10 @@ class Member implements TarMember {
 
   /** After the handler: what it left unread is skipped, then the padding to the next block. */
   async finish(): Promise<void> {
-    await this.pulling;
+    // no pull starts from here on (a stream may still ask for more); the one in flight ends first
+    this.closed = true;
     if (this.readable && !this.readable.destroyed) this.readable.destroy();
+    await this.pulling;
     const left = this.remaining;
     this.remaining = 0;
     await this.source.skip(left + padding(this.size));

@@ -129,6 +129,8 @@ export class InflatePool {
   private waiters: Array<() => void> = [];
   /** Input batches zlib has finished with, for the next ones. */
   private readonly freeBatches: Buffer[] = [];
+  /** Input batches allocated so far; the rest were reused. */
+  batchesAllocated = 0;
   inflightBytes = 0;
   failure?: InflateFailure;
   private readonly onAbort = (): void => this.notify();
@@ -194,9 +196,6 @@ export class InflatePool {
     this.active.clear();
     this.notify();
   }
-
-  /** Input batches allocated so far; the rest were reused. */
-  batchesAllocated = 0;
 
   /** @internal */
   takeBatch(): Buffer {
