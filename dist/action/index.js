@@ -41704,6 +41704,8 @@ class InflatePool {
     waiters = [];
     /** Input batches zlib has finished with, for the next ones. */
     freeBatches = [];
+    /** Input batches allocated so far; the rest were reused. */
+    batchesAllocated = 0;
     inflightBytes = 0;
     failure;
     onAbort = () => this.notify();
@@ -41757,8 +41759,6 @@ class InflatePool {
         this.active.clear();
         this.notify();
     }
-    /** Input batches allocated so far; the rest were reused. */
-    batchesAllocated = 0;
     /** @internal */
     takeBatch() {
         const free = this.freeBatches.pop();
@@ -46493,6 +46493,7 @@ class Member {
     /** The pull in flight, if any: the walk waits for it before it reads on. */
     pulling;
     readable;
+    closed = false;
     constructor(source, path, size, type, 
     /** The input's chunks are the consumer's to keep (a stream); otherwise `stream` copies. */
     owned) {
@@ -46505,7 +46506,7 @@ class Member {
     }
     pull() {
         const p = (async () => {
-            if (this.remaining === 0)
+            if (this.remaining === 0 || this.closed)
                 return null;
             if (!(await this.source.more()))
                 throw new Error(UNEXPECTED_END);
@@ -46535,9 +46536,11 @@ class Member {
     }
     /** After the handler: what it left unread is skipped, then the padding to the next block. */
     async finish() {
-        await this.pulling;
+        // no pull starts from here on (a stream may still ask for more); the one in flight ends first
+        this.closed = true;
         if (this.readable && !this.readable.destroyed)
             this.readable.destroy();
+        await this.pulling;
         const left = this.remaining;
         this.remaining = 0;
         await this.source.skip(left + padding(this.size));
