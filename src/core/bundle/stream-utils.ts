@@ -136,12 +136,12 @@ export function hashEach(
 }
 
 /**
- * `peek` for transient chunks: the first `n` bytes (copied) and the chunks again from the start.
- * The first chunk is usually long enough and passed on untouched; shorter ones are joined into one
- * copied chunk.
+ * `peek` for chunks that may be transient (a stream's will do too): the first `n` bytes (copied)
+ * and the chunks again from the start. The first chunk is usually long enough and passed on
+ * untouched; shorter ones are joined into one copied chunk.
  */
 export async function peekTransient(
-  input: TransientChunks,
+  input: AsyncIterable<Buffer>,
   n: number,
 ): Promise<{ head: Buffer; rest: TransientChunks }> {
   const it = input[Symbol.asyncIterator]();
@@ -150,16 +150,18 @@ export async function peekTransient(
   let last: Buffer | undefined;
   let ended = false;
   while (have < n) {
+    // copied before the next is asked for, which may overwrite it
+    if (last) copies.push(Buffer.from(last));
+    last = undefined;
     const next = await it.next();
     if (next.done) {
       ended = true;
       break;
     }
-    if (last) copies.push(Buffer.from(last));
     last = next.value;
     have += last.length;
   }
-  const prefix = copies.length ? [Buffer.concat([...copies, last!])] : last ? [last] : [];
+  const prefix = copies.length ? [Buffer.concat(last ? [...copies, last] : copies)] : last ? [last] : [];
   const head = Buffer.from((prefix[0] ?? Buffer.alloc(0)).subarray(0, n));
   return {
     head,

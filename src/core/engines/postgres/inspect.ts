@@ -3,12 +3,17 @@
  * it out for the drill when asked, parses it natively and, when an installed pg_restore can read
  * the archive's version, feeds the same bytes to `pg_restore --list` as an independent reader.
  */
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
 import type { PostgresComponent } from '../../bundle/manifest.js';
 import { OffThreadSha256 } from '../../bundle/sha256-worker.js';
-import { peek } from '../../bundle/stream-utils.js';
+import {
+  ChunkHandoff,
+  peekTransient,
+  writeTransient,
+  type TransientChunks,
+} from '../../bundle/stream-utils.js';
 import { messageOf } from '../../errors.js';
 import type { ProcessRunner } from '../../process.js';
 import type { PgClientChoice } from '../../options/tool-options.js';
@@ -54,48 +59,45 @@ export interface InspectedPgDump {
   layers: VerifyLayer[];
 }
 
-/** The layers `dump header and TOC`, `data blocks` and `pg_restore --list`, from one read of the dump. */
+/**
+ * The layers `dump header and TOC`, `data blocks` and `pg_restore --list`, from one read of the
+ * dump. Its chunks may refill one buffer (a bundle member's `chunks()`): each is hashed, written to
+ * `sink` and to pg_restore, and handed to the native reader before the next is read.
+ */
 export async function inspectPgDumpStream(
   deps: PgInspectDeps,
-  input: Readable,
+  input: Readable | TransientChunks,
   member: string,
   options: PgInspectOptions,
   sink: Writable | undefined,
 ): Promise<InspectedPgDump> {
-  const { head, stream } = await peek(input, 8);
-  // on the shared sha256 worker, beside the stored object's hash
+  const { head, rest: stream } = await peekTransient(input, 8);
+  // on the shared sha256 worker or in place (sha256-worker.ts), beside the stored object's hash
   const hash = new OffThreadSha256();
   let bytes = 0;
 
-  const readerInput = new PassThrough({ highWaterMark: 4 << 20 });
+  const handoff = new ChunkHandoff();
   let readerFailed = false;
-  const reading = readPgDump(readerInput, { deep: options.deep, signal: deps.signal }).catch(
-    (err: unknown) => {
+  const reading = readPgDump(handoff, { deep: options.deep, signal: deps.signal })
+    .catch((err: unknown) => {
       readerFailed = true;
-      readerInput.resume();
       throw err;
-    },
-  );
+    })
+    .finally(() => handoff.close());
   reading.catch(() => undefined);
 
   const list = await startPgRestoreList(deps, head, options);
   try {
-    for await (const chunk of stream) {
-      const buf = chunk as Buffer;
+    for await (const buf of stream) {
       const hashing = hash.write(buf);
       if (hashing) await hashing;
       bytes += buf.length;
-      if (sink && !sink.write(buf)) await new Promise((r) => sink.once('drain', r));
+      if (sink) await writeTransient(sink, buf);
       await list.write(buf);
-      if (!readerFailed && !readerInput.write(buf)) {
-        await Promise.race([
-          new Promise((r) => readerInput.once('drain', r)),
-          reading.catch(() => undefined),
-        ]);
-      }
+      if (!readerFailed) await handoff.push(buf);
     }
   } finally {
-    readerInput.end();
+    handoff.end();
     list.end();
     if (sink) {
       sink.end();
@@ -225,7 +227,7 @@ interface ListOutcome {
 
 /** The `pg_restore --list` child, fed chunk by chunk by the caller's single read of the dump. */
 interface ListRun {
-  /** Waits while the child's input is full, so a slow pg_restore never makes us buffer the dump. */
+  /** Resolves once the child has the chunk (or reads no more): the caller may then reuse it. */
   write(buf: Buffer): Promise<void> | void;
   end(): void;
   result(): Promise<ListOutcome>;
@@ -290,8 +292,8 @@ async function startPgRestoreList(
   });
   return {
     write(buf) {
-      if (!stdinOpen || stdin.write(buf)) return;
-      return Promise.race([new Promise<void>((r) => stdin.once('drain', r)), stdinClosed]);
+      if (!stdinOpen) return;
+      return Promise.race([new Promise<void>((r) => stdin.write(buf, () => r())), stdinClosed]);
     },
     end() {
       if (stdinOpen) stdin.end();

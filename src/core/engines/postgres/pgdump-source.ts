@@ -19,6 +19,8 @@ async function* single(buffer: Buffer): AsyncIterable<Buffer> {
  * A forward-only cursor over an async byte stream. Small fields are read synchronously from
  * the buffered input (the common case costs no await); large payloads are handed out as
  * zero-copy slices of the input chunks, so nothing ever holds more than a few input chunks.
+ * The input may refill one buffer: a chunk is not read once the next is asked for (what a field
+ * needs across chunks is copied first).
  */
 export class ByteSource {
   private readonly iterator: AsyncIterator<unknown>;
@@ -54,8 +56,10 @@ export class ByteSource {
   /** Make at least n bytes contiguous in the buffer; false when the input ends first. */
   async ensure(n: number): Promise<boolean> {
     if (this.available() >= n) return true;
-    const parts: Buffer[] = [this.buf.subarray(this.pos)];
-    let have = parts[0]!.length;
+    // copied before the next chunk is asked for: that may overwrite this one
+    const rest = this.buf.subarray(this.pos);
+    const parts: Buffer[] = rest.length ? [Buffer.from(rest)] : [];
+    let have = rest.length;
     while (have < n) {
       const chunk = await this.next();
       if (!chunk) break;

@@ -7,6 +7,7 @@
 import type { Writable } from 'node:stream';
 
 import type { Component, Manifest, PostgresComponent } from '../../bundle/manifest.js';
+import { TransientChunks } from '../../bundle/stream-utils.js';
 import type { TarEntry } from '../../bundle/tar.js';
 import type { BundleMemberReader, Engine, EngineInspectContext } from '../engine.js';
 import { manifestNotApplicable } from '../../verify-layer.js';
@@ -161,7 +162,7 @@ class PostgresMemberReader implements BundleMemberReader {
     );
     const inspected = await inspectPgDumpStream(
       deps,
-      member.stream,
+      new TransientChunks(member.chunks()),
       path,
       { deep: options.deep, pgBinDir: options.pgBinDir, pgClient: options.pgClient },
       sink,
