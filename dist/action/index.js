@@ -39508,6 +39508,284 @@ class MongoMemberReader {
     }
 }
 
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/bundle/stream-utils.js
+
+
+
+
+/**
+ * Reads the first `n` bytes of a stream (fewer at EOF) and returns them with a stream that
+ * still yields every byte, so the format can be sniffed without buffering the rest.
+ */
+async function peek(input, n) {
+    const chunks = [];
+    let have = 0;
+    const iterator = input[Symbol.asyncIterator]();
+    let done = false;
+    while (have < n) {
+        const next = await iterator.next();
+        if (next.done) {
+            done = true;
+            break;
+        }
+        const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+        chunks.push(chunk);
+        have += chunk.length;
+    }
+    const head = Buffer.concat(chunks);
+    async function* rest() {
+        if (head.length)
+            yield head;
+        if (done)
+            return;
+        for (;;) {
+            const next = await iterator.next();
+            if (next.done)
+                return;
+            yield Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+        }
+    }
+    return { head: head.subarray(0, n), stream: external_node_stream_.Readable.from(rest(), { objectMode: false }) };
+}
+/** Counts and hashes what flows through, without changing it. */
+class HashingStream extends external_node_stream_.Transform {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    bytes = 0;
+    _transform(chunk, _enc, cb) {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        cb(null, chunk);
+    }
+    hex;
+    /** Memoised: the layer and the drill report both want the digest, and a Hash digests once. */
+    digest() {
+        return (this.hex ??= this.hash.digest('hex'));
+    }
+}
+async function sha256File(path) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: 1 << 20 })) {
+        hash.update(chunk);
+        size += chunk.length;
+    }
+    return { sha256: hash.digest('hex'), sizeBytes: size };
+}
+/**
+ * A file's bytes from `start` up to (not including) `end`, read through one reused buffer: each
+ * chunk is valid only until the iterator is advanced, so the consumer must use or copy it first.
+ * Where a consumer can (hashing, feeding the inflate pool, which copies), this saves a fresh buffer
+ * per read: on the bench machine 100 MB read through fresh buffers took 0.4 s, through one 0.05 s.
+ * A file shorter than `end` ends the iteration early; the consumer counts what it got. Given an
+ * open handle, reads from it and closes it at the end.
+ */
+async function* readFileTransient(file, range = {}) {
+    const handle = typeof file === 'string' ? await (0,promises_.open)(file, 'r') : file;
+    try {
+        const end = range.end ?? Infinity;
+        const buffer = Buffer.allocUnsafe(range.bufferSize ?? 1 << 20);
+        for (let at = range.start ?? 0; at < end;) {
+            const want = Math.min(buffer.length, end - at);
+            const { bytesRead } = await handle.read(buffer, 0, want, at);
+            if (bytesRead === 0)
+                return;
+            at += bytesRead;
+            yield buffer.subarray(0, bytesRead);
+        }
+    }
+    finally {
+        await handle.close();
+    }
+}
+/**
+ * Bytes read once as chunks that are each valid only until the next is asked for (one reused
+ * buffer). A consumer that keeps chunks takes `toReadable()`, which copies each.
+ */
+class TransientChunks {
+    source;
+    constructor(source) {
+        this.source = source;
+    }
+    [Symbol.asyncIterator]() {
+        return this.source[Symbol.asyncIterator]();
+    }
+    toReadable() {
+        const source = this.source;
+        return external_node_stream_.Readable.from((async function* () {
+            for await (const chunk of source)
+                yield Buffer.from(chunk);
+        })(), { objectMode: false, highWaterMark: 1 << 20 });
+    }
+}
+/** The input as a stream whose chunks the reader may keep. */
+function toReadable(input) {
+    return input instanceof TransientChunks ? input.toReadable() : input;
+}
+/** Each chunk goes to `hash` (which must copy or consume it at once) before it is passed on. */
+function hashEach(input, hash) {
+    return new TransientChunks((async function* () {
+        for await (const chunk of input) {
+            const wait = hash.write(chunk);
+            if (wait)
+                await wait;
+            yield chunk;
+        }
+    })());
+}
+/**
+ * `peek` for chunks that may be transient (a stream's will do too): the first `n` bytes (copied)
+ * and the chunks again from the start. The first chunk is usually long enough and passed on
+ * untouched; shorter ones are joined into one copied chunk.
+ */
+async function peekTransient(input, n) {
+    const it = input[Symbol.asyncIterator]();
+    const copies = [];
+    let have = 0;
+    let last;
+    let ended = false;
+    while (have < n) {
+        // copied before the next is asked for, which may overwrite it
+        if (last)
+            copies.push(Buffer.from(last));
+        last = undefined;
+        const next = await it.next();
+        if (next.done) {
+            ended = true;
+            break;
+        }
+        last = next.value;
+        have += last.length;
+    }
+    const prefix = copies.length ? [Buffer.concat(last ? [...copies, last] : copies)] : last ? [last] : [];
+    const head = Buffer.from((prefix[0] ?? Buffer.alloc(0)).subarray(0, n));
+    return {
+        head,
+        rest: new TransientChunks((async function* () {
+            try {
+                yield* prefix;
+                if (ended)
+                    return;
+                for (;;) {
+                    const next = await it.next();
+                    if (next.done)
+                        return;
+                    yield next.value;
+                }
+            }
+            finally {
+                await it.return?.();
+            }
+        })()),
+    };
+}
+/**
+ * Writes a chunk that may be overwritten once this resolves: waits for the write's callback. A
+ * failed write resolves too; the sink's own error is what its owner reports (`finished(sink)`).
+ */
+function writeTransient(sink, chunk) {
+    return new Promise((resolve) => sink.write(chunk, () => resolve()));
+}
+/**
+ * Hands transient chunks to one consumer that iterates them: `push` resolves when the consumer
+ * asks for the next chunk (so it is done with this one) or has stopped iterating. The producer
+ * pushes one chunk at a time.
+ */
+class ChunkHandoff {
+    /** Pushed, not yet asked for. */
+    queued;
+    /** Given to the consumer, which may still be using it. */
+    current;
+    asking;
+    ended = false;
+    stopped = false;
+    /** Resolves once the consumer is done with `chunk` (or stopped). */
+    push(chunk) {
+        if (this.stopped)
+            return Promise.resolve();
+        return new Promise((taken) => {
+            const offer = { chunk, taken };
+            const ask = this.asking;
+            if (!ask) {
+                this.queued = offer;
+                return;
+            }
+            this.asking = undefined;
+            this.current = offer;
+            ask({ value: chunk, done: false });
+        });
+    }
+    end() {
+        this.ended = true;
+        const ask = this.asking;
+        this.asking = undefined;
+        ask?.({ value: undefined, done: true });
+    }
+    /** The consumer is gone (returned or failed without finishing its loop): pushes resolve at once. */
+    close() {
+        this.stopped = true;
+        this.release('current');
+        this.release('queued');
+    }
+    [Symbol.asyncIterator]() {
+        return {
+            next: () => {
+                this.release('current');
+                if (this.queued) {
+                    this.current = this.queued;
+                    this.queued = undefined;
+                    return Promise.resolve({ value: this.current.chunk, done: false });
+                }
+                if (this.ended || this.stopped)
+                    return Promise.resolve({ value: undefined, done: true });
+                return new Promise((resolve) => (this.asking = resolve));
+            },
+            return: () => {
+                this.close();
+                return Promise.resolve({ value: undefined, done: true });
+            },
+        };
+    }
+    release(which) {
+        const offer = this[which];
+        this[which] = undefined;
+        offer?.taken();
+    }
+}
+/** Drains a stream, discarding its data. */
+async function drain(stream) {
+    let n = 0;
+    for await (const chunk of stream)
+        n += chunk.length;
+    return n;
+}
+function passThrough() {
+    return new PassThrough({ highWaterMark: 1 << 20 });
+}
+/**
+ * Writes chunks that are each valid only until the next is asked for (`bundleChunks` with
+ * `reuseBuffers`) into a transform that seals or copies every input byte inside `_transform`, like
+ * the age encryptor. A write's callback comes after `_transform` ran on it, and only then is the
+ * next chunk asked for. Never for a transform that passes its input chunks on: queued, they would
+ * be overwritten. Errors on either side end both.
+ */
+function feedTransient(chunks, into) {
+    const closed = new Promise((_, reject) => into.once('close', () => reject(new Error('the stream closed before the last chunk was written'))));
+    closed.catch(() => undefined);
+    void (async () => {
+        try {
+            for await (const chunk of chunks) {
+                const written = new Promise((resolve, reject) => into.write(chunk, (error) => (error ? reject(error) : resolve())));
+                await Promise.race([written, closed]);
+            }
+            into.end();
+        }
+        catch (error) {
+            into.destroy(error);
+        }
+    })();
+    return into;
+}
+
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(75919);
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/bundle/sha256-worker.js
@@ -39719,282 +39997,6 @@ class OffThreadHashingStream extends external_node_stream_.Transform {
     digest() {
         return this.hash.digest();
     }
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/bundle/stream-utils.js
-
-
-
-
-/**
- * Reads the first `n` bytes of a stream (fewer at EOF) and returns them with a stream that
- * still yields every byte, so the format can be sniffed without buffering the rest.
- */
-async function peek(input, n) {
-    const chunks = [];
-    let have = 0;
-    const iterator = input[Symbol.asyncIterator]();
-    let done = false;
-    while (have < n) {
-        const next = await iterator.next();
-        if (next.done) {
-            done = true;
-            break;
-        }
-        const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
-        chunks.push(chunk);
-        have += chunk.length;
-    }
-    const head = Buffer.concat(chunks);
-    async function* rest() {
-        if (head.length)
-            yield head;
-        if (done)
-            return;
-        for (;;) {
-            const next = await iterator.next();
-            if (next.done)
-                return;
-            yield Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
-        }
-    }
-    return { head: head.subarray(0, n), stream: external_node_stream_.Readable.from(rest(), { objectMode: false }) };
-}
-/** Counts and hashes what flows through, without changing it. */
-class HashingStream extends external_node_stream_.Transform {
-    hash = (0,external_node_crypto_.createHash)('sha256');
-    bytes = 0;
-    _transform(chunk, _enc, cb) {
-        this.hash.update(chunk);
-        this.bytes += chunk.length;
-        cb(null, chunk);
-    }
-    hex;
-    /** Memoised: the layer and the drill report both want the digest, and a Hash digests once. */
-    digest() {
-        return (this.hex ??= this.hash.digest('hex'));
-    }
-}
-async function sha256File(path) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: 1 << 20 })) {
-        hash.update(chunk);
-        size += chunk.length;
-    }
-    return { sha256: hash.digest('hex'), sizeBytes: size };
-}
-/**
- * A file's bytes from `start` up to (not including) `end`, read through one reused buffer: each
- * chunk is valid only until the iterator is advanced, so the consumer must use or copy it first.
- * Where a consumer can (hashing, feeding the inflate pool, which copies), this saves a fresh buffer
- * per read: on the bench machine 100 MB read through fresh buffers took 0.4 s, through one 0.05 s.
- * A file shorter than `end` ends the iteration early; the consumer counts what it got. Given an
- * open handle, reads from it and closes it at the end.
- */
-async function* readFileTransient(file, range = {}) {
-    const handle = typeof file === 'string' ? await (0,promises_.open)(file, 'r') : file;
-    try {
-        const end = range.end ?? Infinity;
-        const buffer = Buffer.allocUnsafe(range.bufferSize ?? 1 << 20);
-        for (let at = range.start ?? 0; at < end;) {
-            const want = Math.min(buffer.length, end - at);
-            const { bytesRead } = await handle.read(buffer, 0, want, at);
-            if (bytesRead === 0)
-                return;
-            at += bytesRead;
-            yield buffer.subarray(0, bytesRead);
-        }
-    }
-    finally {
-        await handle.close();
-    }
-}
-/**
- * Bytes read once as chunks that are each valid only until the next is asked for (one reused
- * buffer). A consumer that keeps chunks takes `toReadable()`, which copies each.
- */
-class TransientChunks {
-    source;
-    constructor(source) {
-        this.source = source;
-    }
-    [Symbol.asyncIterator]() {
-        return this.source[Symbol.asyncIterator]();
-    }
-    toReadable() {
-        const source = this.source;
-        return external_node_stream_.Readable.from((async function* () {
-            for await (const chunk of source)
-                yield Buffer.from(chunk);
-        })(), { objectMode: false, highWaterMark: 1 << 20 });
-    }
-}
-/** The input as a stream whose chunks the reader may keep. */
-function toReadable(input) {
-    return input instanceof TransientChunks ? input.toReadable() : input;
-}
-/** Each chunk goes to `hash` (which must copy or consume it at once) before it is passed on. */
-function hashEach(input, hash) {
-    return new TransientChunks((async function* () {
-        for await (const chunk of input) {
-            const wait = hash.write(chunk);
-            if (wait)
-                await wait;
-            yield chunk;
-        }
-    })());
-}
-/**
- * `peek` for transient chunks: the first `n` bytes (copied) and the chunks again from the start.
- * The first chunk is usually long enough and passed on untouched; shorter ones are joined into one
- * copied chunk.
- */
-async function peekTransient(input, n) {
-    const it = input[Symbol.asyncIterator]();
-    const copies = [];
-    let have = 0;
-    let last;
-    let ended = false;
-    while (have < n) {
-        const next = await it.next();
-        if (next.done) {
-            ended = true;
-            break;
-        }
-        if (last)
-            copies.push(Buffer.from(last));
-        last = next.value;
-        have += last.length;
-    }
-    const prefix = copies.length ? [Buffer.concat([...copies, last])] : last ? [last] : [];
-    const head = Buffer.from((prefix[0] ?? Buffer.alloc(0)).subarray(0, n));
-    return {
-        head,
-        rest: new TransientChunks((async function* () {
-            try {
-                yield* prefix;
-                if (ended)
-                    return;
-                for (;;) {
-                    const next = await it.next();
-                    if (next.done)
-                        return;
-                    yield next.value;
-                }
-            }
-            finally {
-                await it.return?.();
-            }
-        })()),
-    };
-}
-/**
- * Writes a chunk that may be overwritten once this resolves: waits for the write's callback. A
- * failed write resolves too; the sink's own error is what its owner reports (`finished(sink)`).
- */
-function writeTransient(sink, chunk) {
-    return new Promise((resolve) => sink.write(chunk, () => resolve()));
-}
-/**
- * Hands transient chunks to one consumer that iterates them: `push` resolves when the consumer
- * asks for the next chunk (so it is done with this one) or has stopped iterating. The producer
- * pushes one chunk at a time.
- */
-class ChunkHandoff {
-    /** Pushed, not yet asked for. */
-    queued;
-    /** Given to the consumer, which may still be using it. */
-    current;
-    asking;
-    ended = false;
-    stopped = false;
-    /** Resolves once the consumer is done with `chunk` (or stopped). */
-    push(chunk) {
-        if (this.stopped)
-            return Promise.resolve();
-        return new Promise((taken) => {
-            const offer = { chunk, taken };
-            const ask = this.asking;
-            if (!ask) {
-                this.queued = offer;
-                return;
-            }
-            this.asking = undefined;
-            this.current = offer;
-            ask({ value: chunk, done: false });
-        });
-    }
-    end() {
-        this.ended = true;
-        const ask = this.asking;
-        this.asking = undefined;
-        ask?.({ value: undefined, done: true });
-    }
-    /** The consumer is gone (returned or failed without finishing its loop): pushes resolve at once. */
-    close() {
-        this.stopped = true;
-        this.release('current');
-        this.release('queued');
-    }
-    [Symbol.asyncIterator]() {
-        return {
-            next: () => {
-                this.release('current');
-                if (this.queued) {
-                    this.current = this.queued;
-                    this.queued = undefined;
-                    return Promise.resolve({ value: this.current.chunk, done: false });
-                }
-                if (this.ended || this.stopped)
-                    return Promise.resolve({ value: undefined, done: true });
-                return new Promise((resolve) => (this.asking = resolve));
-            },
-            return: () => {
-                this.close();
-                return Promise.resolve({ value: undefined, done: true });
-            },
-        };
-    }
-    release(which) {
-        const offer = this[which];
-        this[which] = undefined;
-        offer?.taken();
-    }
-}
-/** Drains a stream, discarding its data. */
-async function drain(stream) {
-    let n = 0;
-    for await (const chunk of stream)
-        n += chunk.length;
-    return n;
-}
-function passThrough() {
-    return new PassThrough({ highWaterMark: 1 << 20 });
-}
-/**
- * Writes chunks that are each valid only until the next is asked for (`bundleChunks` with
- * `reuseBuffers`) into a transform that seals or copies every input byte inside `_transform`, like
- * the age encryptor. A write's callback comes after `_transform` ran on it, and only then is the
- * next chunk asked for. Never for a transform that passes its input chunks on: queued, they would
- * be overwritten. Errors on either side end both.
- */
-function feedTransient(chunks, into) {
-    const closed = new Promise((_, reject) => into.once('close', () => reject(new Error('the stream closed before the last chunk was written'))));
-    closed.catch(() => undefined);
-    void (async () => {
-        try {
-            for await (const chunk of chunks) {
-                const written = new Promise((resolve, reject) => into.write(chunk, (error) => (error ? reject(error) : resolve())));
-                await Promise.race([written, closed]);
-            }
-            into.end();
-        }
-        catch (error) {
-            into.destroy(error);
-        }
-    })();
-    return into;
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/options/tool-options.js
@@ -41927,6 +41929,8 @@ async function* single(buffer) {
  * A forward-only cursor over an async byte stream. Small fields are read synchronously from
  * the buffered input (the common case costs no await); large payloads are handed out as
  * zero-copy slices of the input chunks, so nothing ever holds more than a few input chunks.
+ * The input may refill one buffer: a chunk is not read once the next is asked for (what a field
+ * needs across chunks is copied first).
  */
 class pgdump_source_ByteSource {
     iterator;
@@ -41958,8 +41962,10 @@ class pgdump_source_ByteSource {
     async ensure(n) {
         if (this.available() >= n)
             return true;
-        const parts = [this.buf.subarray(this.pos)];
-        let have = parts[0].length;
+        // copied before the next chunk is asked for: that may overwrite this one
+        const rest = this.buf.subarray(this.pos);
+        const parts = rest.length ? [Buffer.from(rest)] : [];
+        let have = rest.length;
         while (have < n) {
             const chunk = await this.next();
             if (!chunk)
@@ -45905,54 +45911,48 @@ async function countRows(client, relations, standby) {
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/inspect.js
+
+
+
+
+
+
+
 /**
- * Verify's PostgreSQL layers: one pass over a pg_dump custom-format member that hashes it, writes
- * it out for the drill when asked, parses it natively and, when an installed pg_restore can read
- * the archive's version, feeds the same bytes to `pg_restore --list` as an independent reader.
+ * The layers `dump header and TOC`, `data blocks` and `pg_restore --list`, from one read of the
+ * dump. Its chunks may refill one buffer (a bundle member's `chunks()`): each is hashed, written to
+ * `sink` and to pg_restore, and handed to the native reader before the next is read.
  */
-
-
-
-
-
-
-
-
-/** The layers `dump header and TOC`, `data blocks` and `pg_restore --list`, from one read of the dump. */
 async function inspectPgDumpStream(deps, input, member, options, sink) {
-    const { head, stream } = await peek(input, 8);
-    // on the shared sha256 worker, beside the stored object's hash
+    const { head, rest: stream } = await peekTransient(input, 8);
+    // on the shared sha256 worker or in place (sha256-worker.ts), beside the stored object's hash
     const hash = new OffThreadSha256();
     let bytes = 0;
-    const readerInput = new external_node_stream_.PassThrough({ highWaterMark: 4 << 20 });
+    const handoff = new ChunkHandoff();
     let readerFailed = false;
-    const reading = readPgDump(readerInput, { deep: options.deep, signal: deps.signal }).catch((err) => {
+    const reading = readPgDump(handoff, { deep: options.deep, signal: deps.signal })
+        .catch((err) => {
         readerFailed = true;
-        readerInput.resume();
         throw err;
-    });
+    })
+        .finally(() => handoff.close());
     reading.catch(() => undefined);
     const list = await startPgRestoreList(deps, head, options);
     try {
-        for await (const chunk of stream) {
-            const buf = chunk;
+        for await (const buf of stream) {
             const hashing = hash.write(buf);
             if (hashing)
                 await hashing;
             bytes += buf.length;
-            if (sink && !sink.write(buf))
-                await new Promise((r) => sink.once('drain', r));
+            if (sink)
+                await writeTransient(sink, buf);
             await list.write(buf);
-            if (!readerFailed && !readerInput.write(buf)) {
-                await Promise.race([
-                    new Promise((r) => readerInput.once('drain', r)),
-                    reading.catch(() => undefined),
-                ]);
-            }
+            if (!readerFailed)
+                await handoff.push(buf);
         }
     }
     finally {
-        readerInput.end();
+        handoff.end();
         list.end();
         if (sink) {
             sink.end();
@@ -46126,9 +46126,9 @@ async function startPgRestoreList(deps, head, options) {
     });
     return {
         write(buf) {
-            if (!stdinOpen || stdin.write(buf))
+            if (!stdinOpen)
                 return;
-            return Promise.race([new Promise((r) => stdin.once('drain', r)), stdinClosed]);
+            return Promise.race([new Promise((r) => stdin.write(buf, () => r())), stdinClosed]);
         },
         end() {
             if (stdinOpen)
@@ -46139,6 +46139,7 @@ async function startPgRestoreList(deps, head, options) {
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/postgres/postgres-engine.js
+
 
 
 
@@ -46259,7 +46260,7 @@ class PostgresMemberReader {
             return inspection.file(member, sink);
         }
         const component = manifest?.components.find((c) => c.engine === 'postgres' && c.member === path);
-        const inspected = await inspectPgDumpStream(deps, member.stream, path, { deep: options.deep, pgBinDir: options.pgBinDir, pgClient: options.pgClient }, sink);
+        const inspected = await inspectPgDumpStream(deps, new TransientChunks(member.chunks()), path, { deep: options.deep, pgBinDir: options.pgBinDir, pgClient: options.pgClient }, sink);
         findings.pgDump = inspected.summary;
         if (inspected.summary && component)
             (findings.pgDumps ??= {})[component.id] = inspected.summary;
