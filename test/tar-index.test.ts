@@ -75,4 +75,30 @@ describe('indexTarFile', () => {
     writeFileSync(junk, Buffer.alloc(4096, 0x41));
     expect(await indexTarFile(junk)).toBeUndefined();
   });
+
+  it('gives no index when a name occurs twice (the walk then sees and reports both)', async () => {
+    const src = path.join(dir, 'twice');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(path.join(src, '3001.dat'), 'first\n');
+    const file = path.join(dir, 'twice.tar');
+    execFileSync('tar', ['-cf', file, '-C', src, '3001.dat']);
+    writeFileSync(path.join(src, '3001.dat'), 'second, longer\n');
+    execFileSync('tar', ['-rf', file, '-C', src, '3001.dat']);
+    expect(execFileSync('tar', ['-tf', file], { encoding: 'utf8' })).toBe('3001.dat\n3001.dat\n');
+    expect(await indexTarFile(file)).toBeUndefined();
+  });
+
+  it('skips the pax header GNU tar writes before each member in pax format', async () => {
+    const src = path.join(dir, 'pax');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(path.join(src, 'a.dat'), Buffer.alloc(3000, 1));
+    const file = path.join(dir, 'pax.tar');
+    // --format=pax writes a pax header for every member (mtime records): the index must skip them
+    execFileSync('tar', ['--format=pax', '-cf', file, '-C', src, 'a.dat']);
+    const index = await indexTarFile(file);
+    expect(index?.get('a.dat')).toEqual({ offset: expect.any(Number), size: 3000 });
+    const bytes = readFileSync(file);
+    const span = index!.get('a.dat')!;
+    expect(bytes.subarray(span.offset, span.offset + span.size).equals(Buffer.alloc(3000, 1))).toBe(true);
+  });
 });

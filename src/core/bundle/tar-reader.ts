@@ -14,9 +14,10 @@
  */
 import { Readable } from 'node:stream';
 
+import { BLOCK, padding } from './tar-header.js';
+
 /** tar-stream's limit for a pax or GNU long-name header's body. */
 const MAX_HEADER_SIZE = 4 * 1024 * 1024;
-const BLOCK = 512;
 const EMPTY = Buffer.alloc(0);
 const UNEXPECTED_END = 'Unexpected end of data';
 
@@ -166,11 +167,6 @@ class Member implements TarMember {
   }
 }
 
-function padding(size: number): number {
-  const rest = size % BLOCK;
-  return rest && BLOCK - rest;
-}
-
 /**
  * Reads the tar in `input` member by member and calls `onMember` for each regular file, directory
  * or other kind (the caller decides what to accept). The handler's reading drives the input; what
@@ -184,48 +180,30 @@ export async function readTar(
 ): Promise<void> {
   const source = new ByteSource(input);
   const block = Buffer.alloc(BLOCK);
-  let gnuLongPath: string | undefined;
-  let pax: Record<string, string> | undefined;
-  let paxGlobal: Record<string, string> | undefined;
+  const names = new PendingNames();
   try {
     for (;;) {
       const got = await source.read(block, BLOCK);
       // tar-stream accepts an archive that ends at a block boundary without its two zero blocks
       if (got === 0) return;
       if (got < BLOCK) throw new Error(UNEXPECTED_END);
-      const header = decodeHeader(block);
-      if (!header) continue;
-      const { typeflag } = header;
-      if (typeflag === 72 || typeflag === 55 || typeflag === 27 || typeflag === 28 || typeflag === 30) {
-        if (header.size > MAX_HEADER_SIZE) throw new Error('Header exceeds max size');
-        const body = Buffer.alloc(header.size);
-        if ((await source.read(body, header.size)) < header.size) throw new Error(UNEXPECTED_END);
-        await source.skip(padding(header.size));
-        if (typeflag === 28 || typeflag === 30) gnuLongPath = decodeString(body, 0, body.length);
-        else if (typeflag === 55) paxGlobal = decodePax(body);
-        else if (typeflag === 72) pax = { ...paxGlobal, ...decodePax(body) };
+      const raw = decodeTarHeader(block);
+      if (!raw) continue;
+      if (PendingNames.carries(raw)) {
+        const body = Buffer.alloc(raw.size);
+        if ((await source.read(body, raw.size)) < raw.size) throw new Error(UNEXPECTED_END);
+        await source.skip(padding(raw.size));
+        names.take(raw, body);
         continue;
       }
-      let { name, size } = header;
-      if (gnuLongPath !== undefined) {
-        name = gnuLongPath;
-        gnuLongPath = undefined;
-      }
-      if (pax) {
-        if (pax.path) name = pax.path;
-        if (pax.size) size = parseInt(pax.size, 10);
-        pax = undefined;
-      }
-      if (!(size >= 0)) throw new Error('Invalid header');
-      const type = toType(typeflag);
-      const decoded: TarHeader = { name, size, type };
-      if (type === 'directory') {
+      const header = names.apply(raw);
+      if (header.type === 'directory') {
         // tar-stream reads no data for a directory, whatever its size field says
-        await onMember(decoded, undefined);
+        await onMember(header, undefined);
         continue;
       }
-      const member = new Member(source, name, size, String(type), options.owned);
-      await onMember(decoded, member);
+      const member = new Member(source, header.name, header.size, String(header.type), options.owned);
+      await onMember(header, member);
       // what the handler left unread, and the padding: a member cut short fails the walk here
       await member.finish();
     }
@@ -234,8 +212,53 @@ export async function readTar(
   }
 }
 
+/** A header block as decoded, before the pax and long-name headers ahead of it are applied. */
+export interface RawTarHeader {
+  name: string;
+  size: number;
+  typeflag: number;
+}
+
+/**
+ * The pax and GNU long-name headers in force for the next member, applied as tar-stream 3 applies
+ * them (a global pax header only through a local one). Shared by the walk and `indexTarFile`, so
+ * both resolve a member's name and size the same way.
+ */
+export class PendingNames {
+  private gnuLongPath?: string;
+  private pax?: Record<string, string>;
+  private paxGlobal?: Record<string, string>;
+
+  /** Whether the header only carries names for what follows; its body goes to `take`. */
+  static carries(header: RawTarHeader): boolean {
+    const t = header.typeflag;
+    if (t !== 72 && t !== 55 && t !== 27 && t !== 28 && t !== 30) return false;
+    if (header.size > MAX_HEADER_SIZE) throw new Error('Header exceeds max size');
+    return true;
+  }
+
+  take(header: RawTarHeader, body: Buffer): void {
+    const t = header.typeflag;
+    if (t === 28 || t === 30) this.gnuLongPath = decodeString(body, 0, body.length);
+    else if (t === 55) this.paxGlobal = decodePax(body);
+    else if (t === 72) this.pax = { ...this.paxGlobal, ...decodePax(body) };
+  }
+
+  /** The member's header with the pending names applied (and then forgotten). */
+  apply(header: RawTarHeader): TarHeader {
+    let { name, size } = header;
+    if (this.gnuLongPath !== undefined) name = this.gnuLongPath;
+    if (this.pax?.path) name = this.pax.path;
+    if (this.pax?.size) size = parseInt(this.pax.size, 10);
+    this.gnuLongPath = undefined;
+    this.pax = undefined;
+    if (!(size >= 0)) throw new Error('Invalid header');
+    return { name, size, type: toType(header.typeflag) };
+  }
+}
+
 /** tar-stream 3's header decoding: null for an all-zero block. */
-function decodeHeader(block: Buffer): { name: string; size: number; typeflag: number } | null {
+export function decodeTarHeader(block: Buffer): RawTarHeader | null {
   const typeflag = block[156] === 0 ? 0 : block[156]! - 48;
   let name = decodeString(block, 0, 100);
   const size = decodeOctal(block, 124, 12);

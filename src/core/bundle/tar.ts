@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 
 import { isSafeMemberPath } from './manifest.js';
 import { TransientChunks, type ByteInput } from './stream-utils.js';
-import { readTar, type TarMember } from './tar-reader.js';
+import { PendingNames, decodeTarHeader, readTar, type TarMember } from './tar-reader.js';
 import { BLOCK, END_OF_ARCHIVE, fileHeader, padding } from './tar-header.js';
 
 export type PackEntry = { path: string; mtime: Date } & (
@@ -195,39 +195,42 @@ export interface TarMemberSpan {
 /**
  * Where each regular member's data starts in a local, uncompressed tar file, read from its
  * headers alone (the data is skipped, not read). Lets a reader open several members at once by
- * offset instead of one after another from a stream. Undefined for anything it does not fully
- * understand (the caller then reads the stream as usual): this index never decides a verdict.
+ * offset instead of one after another from a stream. The headers are decoded as the walk decodes
+ * them (`tar-reader.ts`), so both name a member alike. Undefined for anything it does not fully
+ * understand, or a name that occurs twice (the caller then reads the stream as usual, and the walk
+ * reports what is wrong): this index never decides a verdict.
  */
 export async function indexTarFile(path: string): Promise<Map<string, TarMemberSpan> | undefined> {
   const handle = await open(path, 'r');
   try {
     const { size: fileSize } = await handle.stat();
     const out = new Map<string, TarMemberSpan>();
-    const header = Buffer.alloc(512);
+    const block = Buffer.alloc(BLOCK);
+    const names = new PendingNames();
     let at = 0;
-    let longName: string | undefined;
-    while (at + 512 <= fileSize) {
-      const { bytesRead } = await handle.read(header, 0, 512, at);
-      if (bytesRead < 512) return undefined;
-      if (header.every((b) => b === 0)) return out;
-      const size = parseOctal(header.subarray(124, 136));
-      const type = String.fromCharCode(header[156] || 0x30);
-      if (size === undefined) return undefined;
-      const dataAt = at + 512;
-      if (dataAt + size > fileSize) return undefined;
-      if (type === 'x' || type === 'L') {
-        if (size > 1 << 20) return undefined;
-        const body = Buffer.alloc(size);
-        await handle.read(body, 0, size, dataAt);
-        longName = type === 'L' ? body.toString('utf8').replace(/\0+$/, '') : paxPath(body);
-      } else if (type === 'g') {
-        // a pax header for the whole archive: no member path depends on it
-      } else {
-        const name = longName ?? ustarName(header);
-        longName = undefined;
-        if (type === '0' || type === '7') out.set(name.replace(/^\.\//, ''), { offset: dataAt, size });
+    while (at + BLOCK <= fileSize) {
+      const { bytesRead } = await handle.read(block, 0, BLOCK, at);
+      if (bytesRead < BLOCK) return undefined;
+      at += BLOCK;
+      const raw = decodeTarHeader(block);
+      if (!raw) continue;
+      if (PendingNames.carries(raw)) {
+        if (at + raw.size > fileSize) return undefined;
+        const body = Buffer.alloc(raw.size);
+        await handle.read(body, 0, raw.size, at);
+        names.take(raw, body);
+        at += raw.size + padding(raw.size);
+        continue;
       }
-      at = dataAt + Math.ceil(size / 512) * 512;
+      const header = names.apply(raw);
+      if (header.type === 'directory') continue;
+      if (at + header.size > fileSize) return undefined;
+      if (header.type === 'file' || header.type === 'contiguous-file') {
+        const name = header.name.replace(/^\.\//, '');
+        if (out.has(name)) return undefined;
+        out.set(name, { offset: at, size: header.size });
+      }
+      at += header.size + padding(header.size);
     }
     return out;
   } catch {
@@ -235,33 +238,4 @@ export async function indexTarFile(path: string): Promise<Map<string, TarMemberS
   } finally {
     await handle.close();
   }
-}
-
-function parseOctal(field: Buffer): number | undefined {
-  const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
-  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
-}
-
-function ustarName(header: Buffer): string {
-  const cut = (b: Buffer) => b.toString('utf8').replace(/\0.*$/s, '');
-  const name = cut(header.subarray(0, 100));
-  const prefix =
-    header.subarray(257, 262).toString('latin1') === 'ustar' ? cut(header.subarray(345, 500)) : '';
-  return prefix ? `${prefix}/${name}` : name;
-}
-
-/** The `path` record of a pax extended header ("<len> path=<value>\n" records). */
-function paxPath(body: Buffer): string | undefined {
-  let at = 0;
-  let path: string | undefined;
-  while (at < body.length) {
-    const space = body.indexOf(0x20, at);
-    if (space < 0) break;
-    const len = Number(body.subarray(at, space).toString('latin1'));
-    if (!Number.isInteger(len) || len <= 0) break;
-    const record = body.subarray(space + 1, at + len - 1).toString('utf8');
-    if (record.startsWith('path=')) path = record.slice(5);
-    at += len;
-  }
-  return path;
 }

@@ -4,7 +4,6 @@
  * engine; or a dbdrill bundle (a tar), walked member by member.
  */
 import { toReadable, type ByteInput } from '../bundle/stream-utils.js';
-
 import { ENGINES } from '../engines/registry.js';
 import { inspectBundleMembers } from './bundle-members.js';
 import { engineInspectContext } from './engine-context.js';

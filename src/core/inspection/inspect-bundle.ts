@@ -5,7 +5,6 @@
  * run fails with its reason, except the optional pg_restore --list cross-check, which is skipped
  * (and says so) when no installed pg_restore can read the archive's version.
  */
-
 import { OffThreadHashingStream, OffThreadSha256 } from '../bundle/sha256-worker.js';
 import { hashEach, peek, peekTransient, TransientChunks, type ByteInput } from '../bundle/stream-utils.js';
 import { openContents } from '../crypto/decrypt-layer.js';
