@@ -46403,6 +46403,105 @@ function manifestSummary(m) {
     };
 }
 
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/bundle/tar-header.js
+/**
+ * The headers of the bundle's tar, written by dbdrill itself so the packer can stream file members
+ * through buffers it reuses (see `bundleChunks` in tar.ts). The layout is exactly the one tar-stream
+ * 3 wrote before (ustar; a name longer than 100 bytes split at a "/" into the 155-byte prefix; a
+ * pax `path` record when it cannot be split or is not ASCII; a size of 8 GiB or more in GNU
+ * base-256): bundles stay byte for byte what they were, and every tar reader keeps reading them.
+ */
+const BLOCK = 512;
+/** Two zero blocks end a tar archive. */
+const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
+const FILE_MODE = 0o600;
+const TYPE_FILE = 0x30; // '0'
+const TYPE_PAX = 0x78; // 'x'
+const MAX_OCTAL_SIZE = 0o77777777777; // 11 octal digits
+/** The header block(s) of a regular file member: one ustar block, or a pax record, its data and the block. */
+function fileHeader(header) {
+    const plain = ustarBlock(header.name, header.size, header.mtime, TYPE_FILE);
+    if (plain)
+        return plain;
+    const record = paxRecord('path', header.name);
+    return Buffer.concat([
+        ustarBlock('PaxHeader', record.length, header.mtime, TYPE_PAX),
+        record,
+        Buffer.alloc(padding(record.length)),
+        ustarBlock('PaxHeader', header.size, header.mtime, TYPE_FILE),
+    ]);
+}
+/** Zero bytes that bring a member's data to a whole number of blocks. */
+function padding(size) {
+    return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+function ustarBlock(fullName, size, mtime, type) {
+    if (Buffer.byteLength(fullName) !== fullName.length)
+        return null; // not ASCII: pax
+    let name = fullName;
+    let prefix = '';
+    while (name.length > 100) {
+        const slash = name.indexOf('/');
+        if (slash === -1)
+            return null;
+        prefix += prefix ? '/' + name.slice(0, slash) : name.slice(0, slash);
+        name = name.slice(slash + 1);
+    }
+    if (prefix.length > 155)
+        return null;
+    const block = Buffer.alloc(BLOCK);
+    block.write(name, 0, 'latin1');
+    block.write(octal(FILE_MODE, 6), 100, 'latin1');
+    block.write(octal(0, 6), 108, 'latin1'); // uid
+    block.write(octal(0, 6), 116, 'latin1'); // gid
+    if (size > MAX_OCTAL_SIZE)
+        base256(size, block, 124);
+    else
+        block.write(octal(size, 11), 124, 'latin1');
+    block.write(octal(Math.trunc(mtime.getTime() / 1000), 11), 136, 'latin1');
+    block[156] = type;
+    block.write('ustar\0', 257, 'latin1');
+    block.write('00', 263, 'latin1');
+    block.write(octal(0, 6), 329, 'latin1'); // devmajor
+    block.write(octal(0, 6), 337, 'latin1'); // devminor
+    if (prefix)
+        block.write(prefix, 345, 'latin1');
+    block.write(octal(checksum(block), 6), 148, 'latin1');
+    return block;
+}
+/** Zero-padded octal digits and a space; all 7s when the value does not fit (as tar-stream wrote). */
+function octal(value, digits) {
+    const text = value.toString(8);
+    return (text.length > digits ? '7'.repeat(digits) : text.padStart(digits, '0')) + ' ';
+}
+/** GNU's base-256 size field: 0x80, then the value big-endian in the 11 bytes after it. */
+function base256(value, block, at) {
+    block[at] = 0x80;
+    let rest = value;
+    for (let i = 11; i > 0; i--) {
+        block[at + i] = rest % 256;
+        rest = Math.floor(rest / 256);
+    }
+}
+/** The header's byte sum with the checksum field itself counted as eight spaces. */
+function checksum(block) {
+    let sum = 8 * 0x20;
+    for (let i = 0; i < 148; i++)
+        sum += block[i];
+    for (let i = 156; i < BLOCK; i++)
+        sum += block[i];
+    return sum;
+}
+/** One pax record, "<length> <key>=<value>\n", whose length counts its own digits. */
+function paxRecord(key, value) {
+    const body = ` ${key}=${value}\n`;
+    const bytes = Buffer.byteLength(body);
+    let digits = String(bytes).length;
+    if (bytes + digits >= 10 ** digits)
+        digits++;
+    return Buffer.from(`${bytes + digits}${body}`);
+}
+
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/bundle/tar-reader.js
 /**
  * dbdrill's tar reader: the walk behind every verify and drill. It reads what tar-stream 3's
@@ -46419,9 +46518,9 @@ function manifestSummary(m) {
  * copied only when the input itself is transient).
  */
 
+
 /** tar-stream's limit for a pax or GNU long-name header's body. */
 const MAX_HEADER_SIZE = 4 * 1024 * 1024;
-const BLOCK = 512;
 const EMPTY = Buffer.alloc(0);
 const UNEXPECTED_END = 'Unexpected end of data';
 /**
@@ -46547,10 +46646,6 @@ class Member {
         await this.source.skip(left + padding(this.size));
     }
 }
-function padding(size) {
-    const rest = size % BLOCK;
-    return rest && BLOCK - rest;
-}
 /**
  * Reads the tar in `input` member by member and calls `onMember` for each regular file, directory
  * or other kind (the caller decides what to accept). The handler's reading drives the input; what
@@ -46560,9 +46655,7 @@ function padding(size) {
 async function readTar(input, options, onMember) {
     const source = new tar_reader_ByteSource(input);
     const block = Buffer.alloc(BLOCK);
-    let gnuLongPath;
-    let pax;
-    let paxGlobal;
+    const names = new PendingNames();
     try {
         for (;;) {
             const got = await source.read(block, BLOCK);
@@ -46571,48 +46664,25 @@ async function readTar(input, options, onMember) {
                 return;
             if (got < BLOCK)
                 throw new Error(UNEXPECTED_END);
-            const header = decodeHeader(block);
-            if (!header)
+            const raw = decodeTarHeader(block);
+            if (!raw)
                 continue;
-            const { typeflag } = header;
-            if (typeflag === 72 || typeflag === 55 || typeflag === 27 || typeflag === 28 || typeflag === 30) {
-                if (header.size > MAX_HEADER_SIZE)
-                    throw new Error('Header exceeds max size');
-                const body = Buffer.alloc(header.size);
-                if ((await source.read(body, header.size)) < header.size)
+            if (PendingNames.carries(raw)) {
+                const body = Buffer.alloc(raw.size);
+                if ((await source.read(body, raw.size)) < raw.size)
                     throw new Error(UNEXPECTED_END);
-                await source.skip(padding(header.size));
-                if (typeflag === 28 || typeflag === 30)
-                    gnuLongPath = decodeString(body, 0, body.length);
-                else if (typeflag === 55)
-                    paxGlobal = decodePax(body);
-                else if (typeflag === 72)
-                    pax = { ...paxGlobal, ...decodePax(body) };
+                await source.skip(padding(raw.size));
+                names.take(raw, body);
                 continue;
             }
-            let { name, size } = header;
-            if (gnuLongPath !== undefined) {
-                name = gnuLongPath;
-                gnuLongPath = undefined;
-            }
-            if (pax) {
-                if (pax.path)
-                    name = pax.path;
-                if (pax.size)
-                    size = parseInt(pax.size, 10);
-                pax = undefined;
-            }
-            if (!(size >= 0))
-                throw new Error('Invalid header');
-            const type = toType(typeflag);
-            const decoded = { name, size, type };
-            if (type === 'directory') {
+            const header = names.apply(raw);
+            if (header.type === 'directory') {
                 // tar-stream reads no data for a directory, whatever its size field says
-                await onMember(decoded, undefined);
+                await onMember(header, undefined);
                 continue;
             }
-            const member = new Member(source, name, size, String(type), options.owned);
-            await onMember(decoded, member);
+            const member = new Member(source, header.name, header.size, String(header.type), options.owned);
+            await onMember(header, member);
             // what the handler left unread, and the padding: a member cut short fails the walk here
             await member.finish();
         }
@@ -46621,12 +46691,55 @@ async function readTar(input, options, onMember) {
         await source.close().catch(() => undefined);
     }
 }
+/**
+ * The pax and GNU long-name headers in force for the next member, applied as tar-stream 3 applies
+ * them (a global pax header only through a local one). Shared by the walk and `indexTarFile`, so
+ * both resolve a member's name and size the same way.
+ */
+class PendingNames {
+    gnuLongPath;
+    pax;
+    paxGlobal;
+    /** Whether the header only carries names for what follows; its body goes to `take`. */
+    static carries(header) {
+        const t = header.typeflag;
+        if (t !== 72 && t !== 55 && t !== 27 && t !== 28 && t !== 30)
+            return false;
+        if (header.size > MAX_HEADER_SIZE)
+            throw new Error('Header exceeds max size');
+        return true;
+    }
+    take(header, body) {
+        const t = header.typeflag;
+        if (t === 28 || t === 30)
+            this.gnuLongPath = decodeString(body, 0, body.length);
+        else if (t === 55)
+            this.paxGlobal = decodePax(body);
+        else if (t === 72)
+            this.pax = { ...this.paxGlobal, ...decodePax(body) };
+    }
+    /** The member's header with the pending names applied (and then forgotten). */
+    apply(header) {
+        let { name, size } = header;
+        if (this.gnuLongPath !== undefined)
+            name = this.gnuLongPath;
+        if (this.pax?.path)
+            name = this.pax.path;
+        if (this.pax?.size)
+            size = parseInt(this.pax.size, 10);
+        this.gnuLongPath = undefined;
+        this.pax = undefined;
+        if (!(size >= 0))
+            throw new Error('Invalid header');
+        return { name, size, type: toType(header.typeflag) };
+    }
+}
 /** tar-stream 3's header decoding: null for an all-zero block. */
-function decodeHeader(block) {
+function decodeTarHeader(block) {
     const typeflag = block[156] === 0 ? 0 : block[156] - 48;
     let name = decodeString(block, 0, 100);
     const size = decodeOctal(block, 124, 12);
-    const sum = checksum(block);
+    const sum = tar_reader_checksum(block);
     if (sum === 8 * 32)
         return null;
     if (sum !== decodeOctal(block, 148, 8))
@@ -46654,7 +46767,7 @@ function toType(flag) {
         7: 'contiguous-file',
     }[flag] ?? null);
 }
-function checksum(block) {
+function tar_reader_checksum(block) {
     let sum = 8 * 32;
     for (let i = 0; i < 148; i++)
         sum += block[i];
@@ -46709,105 +46822,6 @@ function decodePax(body) {
         buf = buf.subarray(len);
     }
     return out;
-}
-
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/bundle/tar-header.js
-/**
- * The headers of the bundle's tar, written by dbdrill itself so the packer can stream file members
- * through buffers it reuses (see `bundleChunks` in tar.ts). The layout is exactly the one tar-stream
- * 3 wrote before (ustar; a name longer than 100 bytes split at a "/" into the 155-byte prefix; a
- * pax `path` record when it cannot be split or is not ASCII; a size of 8 GiB or more in GNU
- * base-256): bundles stay byte for byte what they were, and every tar reader keeps reading them.
- */
-const tar_header_BLOCK = 512;
-/** Two zero blocks end a tar archive. */
-const END_OF_ARCHIVE = Buffer.alloc(2 * tar_header_BLOCK);
-const FILE_MODE = 0o600;
-const TYPE_FILE = 0x30; // '0'
-const TYPE_PAX = 0x78; // 'x'
-const MAX_OCTAL_SIZE = 0o77777777777; // 11 octal digits
-/** The header block(s) of a regular file member: one ustar block, or a pax record, its data and the block. */
-function fileHeader(header) {
-    const plain = ustarBlock(header.name, header.size, header.mtime, TYPE_FILE);
-    if (plain)
-        return plain;
-    const record = paxRecord('path', header.name);
-    return Buffer.concat([
-        ustarBlock('PaxHeader', record.length, header.mtime, TYPE_PAX),
-        record,
-        Buffer.alloc(tar_header_padding(record.length)),
-        ustarBlock('PaxHeader', header.size, header.mtime, TYPE_FILE),
-    ]);
-}
-/** Zero bytes that bring a member's data to a whole number of blocks. */
-function tar_header_padding(size) {
-    return (tar_header_BLOCK - (size % tar_header_BLOCK)) % tar_header_BLOCK;
-}
-function ustarBlock(fullName, size, mtime, type) {
-    if (Buffer.byteLength(fullName) !== fullName.length)
-        return null; // not ASCII: pax
-    let name = fullName;
-    let prefix = '';
-    while (name.length > 100) {
-        const slash = name.indexOf('/');
-        if (slash === -1)
-            return null;
-        prefix += prefix ? '/' + name.slice(0, slash) : name.slice(0, slash);
-        name = name.slice(slash + 1);
-    }
-    if (prefix.length > 155)
-        return null;
-    const block = Buffer.alloc(tar_header_BLOCK);
-    block.write(name, 0, 'latin1');
-    block.write(octal(FILE_MODE, 6), 100, 'latin1');
-    block.write(octal(0, 6), 108, 'latin1'); // uid
-    block.write(octal(0, 6), 116, 'latin1'); // gid
-    if (size > MAX_OCTAL_SIZE)
-        base256(size, block, 124);
-    else
-        block.write(octal(size, 11), 124, 'latin1');
-    block.write(octal(Math.trunc(mtime.getTime() / 1000), 11), 136, 'latin1');
-    block[156] = type;
-    block.write('ustar\0', 257, 'latin1');
-    block.write('00', 263, 'latin1');
-    block.write(octal(0, 6), 329, 'latin1'); // devmajor
-    block.write(octal(0, 6), 337, 'latin1'); // devminor
-    if (prefix)
-        block.write(prefix, 345, 'latin1');
-    block.write(octal(tar_header_checksum(block), 6), 148, 'latin1');
-    return block;
-}
-/** Zero-padded octal digits and a space; all 7s when the value does not fit (as tar-stream wrote). */
-function octal(value, digits) {
-    const text = value.toString(8);
-    return (text.length > digits ? '7'.repeat(digits) : text.padStart(digits, '0')) + ' ';
-}
-/** GNU's base-256 size field: 0x80, then the value big-endian in the 11 bytes after it. */
-function base256(value, block, at) {
-    block[at] = 0x80;
-    let rest = value;
-    for (let i = 11; i > 0; i--) {
-        block[at + i] = rest % 256;
-        rest = Math.floor(rest / 256);
-    }
-}
-/** The header's byte sum with the checksum field itself counted as eight spaces. */
-function tar_header_checksum(block) {
-    let sum = 8 * 0x20;
-    for (let i = 0; i < 148; i++)
-        sum += block[i];
-    for (let i = 156; i < tar_header_BLOCK; i++)
-        sum += block[i];
-    return sum;
-}
-/** One pax record, "<length> <key>=<value>\n", whose length counts its own digits. */
-function paxRecord(key, value) {
-    const body = ` ${key}=${value}\n`;
-    const bytes = Buffer.byteLength(body);
-    let digits = String(bytes).length;
-    if (bytes + digits >= 10 ** digits)
-        digits++;
-    return Buffer.from(`${bytes + digits}${body}`);
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/bundle/tar.js
@@ -46879,7 +46893,7 @@ async function* bundleChunks(entries, options = {}) {
             // A file that grew after the stat would be cut short in the bundle: refuse it like a shrunk one.
             if ((await handle.stat()).size !== size)
                 throw new Error(`${entry.file} changed size while it was bundled`);
-            const pad = tar_header_padding(size);
+            const pad = padding(size);
             if (pad)
                 yield ZEROS.subarray(0, pad);
             sums.push(`${known ?? hash.digest('hex')}  ${entry.path}`);
@@ -46893,12 +46907,12 @@ async function* bundleChunks(entries, options = {}) {
     }
     yield END_OF_ARCHIVE;
 }
-const ZEROS = Buffer.alloc(tar_header_BLOCK);
+const ZEROS = Buffer.alloc(BLOCK);
 function* contentMember(name, content, mtime) {
     yield fileHeader({ name, size: content.length, mtime });
     if (content.length)
         yield content;
-    const pad = tar_header_padding(content.length);
+    const pad = padding(content.length);
     if (pad)
         yield ZEROS.subarray(0, pad);
 }
@@ -46974,47 +46988,48 @@ function describeTarError(err) {
 /**
  * Where each regular member's data starts in a local, uncompressed tar file, read from its
  * headers alone (the data is skipped, not read). Lets a reader open several members at once by
- * offset instead of one after another from a stream. Undefined for anything it does not fully
- * understand (the caller then reads the stream as usual): this index never decides a verdict.
+ * offset instead of one after another from a stream. The headers are decoded as the walk decodes
+ * them (`tar-reader.ts`), so both name a member alike. Undefined for anything it does not fully
+ * understand, or a name that occurs twice (the caller then reads the stream as usual, and the walk
+ * reports what is wrong): this index never decides a verdict.
  */
 async function indexTarFile(path) {
     const handle = await (0,promises_.open)(path, 'r');
     try {
         const { size: fileSize } = await handle.stat();
         const out = new Map();
-        const header = Buffer.alloc(512);
+        const block = Buffer.alloc(BLOCK);
+        const names = new PendingNames();
         let at = 0;
-        let longName;
-        while (at + 512 <= fileSize) {
-            const { bytesRead } = await handle.read(header, 0, 512, at);
-            if (bytesRead < 512)
+        while (at + BLOCK <= fileSize) {
+            const { bytesRead } = await handle.read(block, 0, BLOCK, at);
+            if (bytesRead < BLOCK)
                 return undefined;
-            if (header.every((b) => b === 0))
-                return out;
-            const size = parseOctal(header.subarray(124, 136));
-            const type = String.fromCharCode(header[156] || 0x30);
-            if (size === undefined)
-                return undefined;
-            const dataAt = at + 512;
-            if (dataAt + size > fileSize)
-                return undefined;
-            if (type === 'x' || type === 'L') {
-                if (size > 1 << 20)
+            at += BLOCK;
+            const raw = decodeTarHeader(block);
+            if (!raw)
+                continue;
+            if (PendingNames.carries(raw)) {
+                if (at + raw.size > fileSize)
                     return undefined;
-                const body = Buffer.alloc(size);
-                await handle.read(body, 0, size, dataAt);
-                longName = type === 'L' ? body.toString('utf8').replace(/\0+$/, '') : paxPath(body);
+                const body = Buffer.alloc(raw.size);
+                await handle.read(body, 0, raw.size, at);
+                names.take(raw, body);
+                at += raw.size + padding(raw.size);
+                continue;
             }
-            else if (type === 'g') {
-                // a pax header for the whole archive: no member path depends on it
+            const header = names.apply(raw);
+            if (header.type === 'directory')
+                continue;
+            if (at + header.size > fileSize)
+                return undefined;
+            if (header.type === 'file' || header.type === 'contiguous-file') {
+                const name = header.name.replace(/^\.\//, '');
+                if (out.has(name))
+                    return undefined;
+                out.set(name, { offset: at, size: header.size });
             }
-            else {
-                const name = longName ?? ustarName(header);
-                longName = undefined;
-                if (type === '0' || type === '7')
-                    out.set(name.replace(/^\.\//, ''), { offset: dataAt, size });
-            }
-            at = dataAt + Math.ceil(size / 512) * 512;
+            at += header.size + padding(header.size);
         }
         return out;
     }
@@ -47024,34 +47039,6 @@ async function indexTarFile(path) {
     finally {
         await handle.close();
     }
-}
-function parseOctal(field) {
-    const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
-    return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
-}
-function ustarName(header) {
-    const cut = (b) => b.toString('utf8').replace(/\0.*$/s, '');
-    const name = cut(header.subarray(0, 100));
-    const prefix = header.subarray(257, 262).toString('latin1') === 'ustar' ? cut(header.subarray(345, 500)) : '';
-    return prefix ? `${prefix}/${name}` : name;
-}
-/** The `path` record of a pax extended header ("<len> path=<value>\n" records). */
-function paxPath(body) {
-    let at = 0;
-    let path;
-    while (at < body.length) {
-        const space = body.indexOf(0x20, at);
-        if (space < 0)
-            break;
-        const len = Number(body.subarray(at, space).toString('latin1'));
-        if (!Number.isInteger(len) || len <= 0)
-            break;
-        const record = body.subarray(space + 1, at + len - 1).toString('utf8');
-        if (record.startsWith('path='))
-            path = record.slice(5);
-        at += len;
-    }
-    return path;
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/inspection/extract.js
