@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { PassThrough, Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 
 /**
  * Reads the first `n` bytes of a stream (fewer at EOF) and returns them with a stream that
@@ -189,6 +190,42 @@ export async function peekTransient(
  */
 export function writeTransient(sink: Writable, chunk: Buffer): Promise<void> {
   return new Promise((resolve) => sink.write(chunk, () => resolve()));
+}
+
+/**
+ * Reads `chunks` once and gives each chunk to every consumer before asking for the next, so the
+ * chunks may be one refilled buffer: `hash` (which copies or hashes at once), `also`, the `sink`
+ * (its write awaited) and the `reader` (done with a chunk once it asks for the next; a handoff its
+ * reader has left resolves at once). Ends the handoff and the sink; the sink's own error is for
+ * whoever reads what it wrote. Returns the bytes read.
+ */
+export async function passTransient(
+  chunks: AsyncIterable<Buffer>,
+  to: {
+    hash: { write(chunk: Buffer): Promise<void> | undefined };
+    also?: (chunk: Buffer) => Promise<void> | void;
+    sink?: Writable;
+    reader?: ChunkHandoff;
+  },
+): Promise<number> {
+  let bytes = 0;
+  try {
+    for await (const chunk of chunks) {
+      const hashing = to.hash.write(chunk);
+      if (hashing) await hashing;
+      bytes += chunk.length;
+      await to.also?.(chunk);
+      if (to.sink) await writeTransient(to.sink, chunk);
+      await to.reader?.push(chunk);
+    }
+  } finally {
+    to.reader?.end();
+    if (to.sink) {
+      to.sink.end();
+      await finished(to.sink).catch(() => undefined);
+    }
+  }
+  return bytes;
 }
 
 /**

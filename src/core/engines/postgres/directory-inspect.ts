@@ -10,11 +10,10 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 
 import type { Manifest, PostgresComponent } from '../../bundle/manifest.js';
 import { OffThreadSha256 } from '../../bundle/sha256-worker.js';
-import { ChunkHandoff, readFileTransient, writeTransient } from '../../bundle/stream-utils.js';
+import { ChunkHandoff, passTransient, readFileTransient } from '../../bundle/stream-utils.js';
 import type { TarEntry, TarMemberSpan } from '../../bundle/tar.js';
 import { messageOf } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -80,8 +79,8 @@ export interface SeekableTar {
 }
 
 /**
- * Data files read apart at once: one more than the cores (the inflating runs on libuv's pool
- * while the main thread counts rows), at least three.
+ * Data files read apart at once: one more than the cores, at least three. The reader inflates at
+ * most one per core at a time; the extra lane has its first chunk read when a job ends.
  */
 const APART_MIN_LANES = 3;
 
@@ -129,7 +128,6 @@ export class DirectoryDumpInspection {
     this.files++;
     // on the shared sha256 worker or in place (sha256-worker.ts), beside the stored object's hash
     const hash = new OffThreadSha256();
-    let size = 0;
     const repeated = this.walked.has(name);
     this.walked.add(name);
     if (!repeated && !this.apartNames.has(name)) {
@@ -137,37 +135,27 @@ export class DirectoryDumpInspection {
       // read before toc.dat (a tar from another tool): counted anyway, judged once the TOC is known
       if (span) this.queueApart([{ name, span }]);
     }
-    const handoff = new ChunkHandoff();
-    let failed = this.reader.failed || (!repeated && this.apartNames.has(name));
-    const reading = failed
-      ? Promise.resolve()
-      : this.reader
+    // read apart, or the reader already failed: the walk only hashes (and extracts) this file
+    const toReader = !this.reader.failed && (repeated || !this.apartNames.has(name));
+    const handoff = toReader ? new ChunkHandoff() : undefined;
+    const reading = handoff
+      ? this.reader
           .addFile(name, handoff)
-          .catch(() => {
-            // The reader keeps the first failure for finish(); the rest of the file is only hashed.
-            failed = true;
-          })
-          .finally(() => handoff.close());
-    try {
-      for await (const chunk of member.chunks()) {
-        const hashing = hash.write(chunk);
-        if (hashing) await hashing;
-        size += chunk.length;
-        if (isToc && this.tocCopy) {
-          this.tocCopyBytes += chunk.length;
-          if (this.tocCopyBytes > MAX_TOC_COPY) this.tocCopy = undefined;
-          else this.tocCopy.push(Buffer.from(chunk));
-        }
-        if (sink) await writeTransient(sink, chunk);
-        if (!failed) await handoff.push(chunk);
-      }
-    } finally {
-      handoff.end();
-      if (sink) {
-        sink.end();
-        await finished(sink).catch(() => undefined);
-      }
-    }
+          // the reader keeps the first failure for finish(); the rest of the file is only hashed
+          .catch(() => undefined)
+          .finally(() => handoff.close())
+      : Promise.resolve();
+    const size = await passTransient(member.chunks(), {
+      hash,
+      sink,
+      reader: handoff,
+      also: (chunk) => {
+        if (!isToc || !this.tocCopy) return;
+        this.tocCopyBytes += chunk.length;
+        if (this.tocCopyBytes > MAX_TOC_COPY) this.tocCopy = undefined;
+        else this.tocCopy.push(Buffer.from(chunk));
+      },
+    });
     if (isToc && this.tocCopy && !this.listing) {
       const toc = Buffer.concat(this.tocCopy);
       this.listing = listToc(this.deps, this.options, toc, { toc });

@@ -10,8 +10,8 @@ import type { PostgresComponent } from '../../bundle/manifest.js';
 import { OffThreadSha256 } from '../../bundle/sha256-worker.js';
 import {
   ChunkHandoff,
+  passTransient,
   peekTransient,
-  writeTransient,
   type TransientChunks,
 } from '../../bundle/stream-utils.js';
 import { messageOf } from '../../errors.js';
@@ -74,35 +74,20 @@ export async function inspectPgDumpStream(
   const { head, rest: stream } = await peekTransient(input, 8);
   // on the shared sha256 worker or in place (sha256-worker.ts), beside the stored object's hash
   const hash = new OffThreadSha256();
-  let bytes = 0;
 
   const handoff = new ChunkHandoff();
-  let readerFailed = false;
-  const reading = readPgDump(handoff, { deep: options.deep, signal: deps.signal })
-    .catch((err: unknown) => {
-      readerFailed = true;
-      throw err;
-    })
-    .finally(() => handoff.close());
+  // a reader that fails closes the handoff: the rest of the dump is only hashed and copied
+  const reading = readPgDump(handoff, { deep: options.deep, signal: deps.signal }).finally(() =>
+    handoff.close(),
+  );
   reading.catch(() => undefined);
 
   const list = await startPgRestoreList(deps, head, options);
+  let bytes: number;
   try {
-    for await (const buf of stream) {
-      const hashing = hash.write(buf);
-      if (hashing) await hashing;
-      bytes += buf.length;
-      if (sink) await writeTransient(sink, buf);
-      await list.write(buf);
-      if (!readerFailed) await handoff.push(buf);
-    }
+    bytes = await passTransient(stream, { hash, sink, reader: handoff, also: (buf) => list.write(buf) });
   } finally {
-    handoff.end();
     list.end();
-    if (sink) {
-      sink.end();
-      await finished(sink).catch(() => undefined);
-    }
   }
 
   const layers: VerifyLayer[] = [];
