@@ -39513,6 +39513,7 @@ class MongoMemberReader {
 
 
 
+
 /**
  * Reads the first `n` bytes of a stream (fewer at EOF) and returns them with a stream that
  * still yields every byte, so the format can be sniffed without buffering the rest.
@@ -39684,6 +39685,36 @@ async function peekTransient(input, n) {
  */
 function writeTransient(sink, chunk) {
     return new Promise((resolve) => sink.write(chunk, () => resolve()));
+}
+/**
+ * Reads `chunks` once and gives each chunk to every consumer before asking for the next, so the
+ * chunks may be one refilled buffer: `hash` (which copies or hashes at once), `also`, the `sink`
+ * (its write awaited) and the `reader` (done with a chunk once it asks for the next; a handoff its
+ * reader has left resolves at once). Ends the handoff and the sink; the sink's own error is for
+ * whoever reads what it wrote. Returns the bytes read.
+ */
+async function passTransient(chunks, to) {
+    let bytes = 0;
+    try {
+        for await (const chunk of chunks) {
+            const hashing = to.hash.write(chunk);
+            if (hashing)
+                await hashing;
+            bytes += chunk.length;
+            await to.also?.(chunk);
+            if (to.sink)
+                await writeTransient(to.sink, chunk);
+            await to.reader?.push(chunk);
+        }
+    }
+    finally {
+        to.reader?.end();
+        if (to.sink) {
+            to.sink.end();
+            await (0,external_node_stream_promises_namespaceObject.finished)(to.sink).catch(() => undefined);
+        }
+    }
+    return bytes;
 }
 /**
  * Hands transient chunks to one consumer that iterates them: `push` resolves when the consumer
@@ -43733,7 +43764,6 @@ function sampleList(toc, sampleTables, leaveOut = []) {
 
 
 
-
 /** toc.dat is kept for `pg_restore --list` up to this size (it holds no table data). */
 const MAX_TOC_COPY = 64 * 1024 * 1024;
 /**
@@ -43751,8 +43781,8 @@ function directoryDumpOf(manifest, path) {
         : undefined;
 }
 /**
- * Data files read apart at once: one more than the cores (the inflating runs on libuv's pool
- * while the main thread counts rows), at least three.
+ * Data files read apart at once: one more than the cores, at least three. The reader inflates at
+ * most one per core at a time; the extra lane has its first chunk read when a job ends.
  */
 const APART_MIN_LANES = 3;
 /** A data file of a directory dump (not toc.dat, large-object TOCs or blobs). */
@@ -43801,7 +43831,6 @@ class DirectoryDumpInspection {
         this.files++;
         // on the shared sha256 worker or in place (sha256-worker.ts), beside the stored object's hash
         const hash = new OffThreadSha256();
-        let size = 0;
         const repeated = this.walked.has(name);
         this.walked.add(name);
         if (!repeated && !this.apartNames.has(name)) {
@@ -43810,43 +43839,30 @@ class DirectoryDumpInspection {
             if (span)
                 this.queueApart([{ name, span }]);
         }
-        const handoff = new ChunkHandoff();
-        let failed = this.reader.failed || (!repeated && this.apartNames.has(name));
-        const reading = failed
-            ? Promise.resolve()
-            : this.reader
+        // read apart, or the reader already failed: the walk only hashes (and extracts) this file
+        const toReader = !this.reader.failed && (repeated || !this.apartNames.has(name));
+        const handoff = toReader ? new ChunkHandoff() : undefined;
+        const reading = handoff
+            ? this.reader
                 .addFile(name, handoff)
-                .catch(() => {
-                // The reader keeps the first failure for finish(); the rest of the file is only hashed.
-                failed = true;
-            })
-                .finally(() => handoff.close());
-        try {
-            for await (const chunk of member.chunks()) {
-                const hashing = hash.write(chunk);
-                if (hashing)
-                    await hashing;
-                size += chunk.length;
-                if (isToc && this.tocCopy) {
-                    this.tocCopyBytes += chunk.length;
-                    if (this.tocCopyBytes > MAX_TOC_COPY)
-                        this.tocCopy = undefined;
-                    else
-                        this.tocCopy.push(Buffer.from(chunk));
-                }
-                if (sink)
-                    await writeTransient(sink, chunk);
-                if (!failed)
-                    await handoff.push(chunk);
-            }
-        }
-        finally {
-            handoff.end();
-            if (sink) {
-                sink.end();
-                await (0,external_node_stream_promises_namespaceObject.finished)(sink).catch(() => undefined);
-            }
-        }
+                // the reader keeps the first failure for finish(); the rest of the file is only hashed
+                .catch(() => undefined)
+                .finally(() => handoff.close())
+            : Promise.resolve();
+        const size = await passTransient(member.chunks(), {
+            hash,
+            sink,
+            reader: handoff,
+            also: (chunk) => {
+                if (!isToc || !this.tocCopy)
+                    return;
+                this.tocCopyBytes += chunk.length;
+                if (this.tocCopyBytes > MAX_TOC_COPY)
+                    this.tocCopy = undefined;
+                else
+                    this.tocCopy.push(Buffer.from(chunk));
+            },
+        });
         if (isToc && this.tocCopy && !this.listing) {
             const toc = Buffer.concat(this.tocCopy);
             this.listing = listToc(this.deps, this.options, toc, { toc });
@@ -45927,37 +45943,17 @@ async function inspectPgDumpStream(deps, input, member, options, sink) {
     const { head, rest: stream } = await peekTransient(input, 8);
     // on the shared sha256 worker or in place (sha256-worker.ts), beside the stored object's hash
     const hash = new OffThreadSha256();
-    let bytes = 0;
     const handoff = new ChunkHandoff();
-    let readerFailed = false;
-    const reading = readPgDump(handoff, { deep: options.deep, signal: deps.signal })
-        .catch((err) => {
-        readerFailed = true;
-        throw err;
-    })
-        .finally(() => handoff.close());
+    // a reader that fails closes the handoff: the rest of the dump is only hashed and copied
+    const reading = readPgDump(handoff, { deep: options.deep, signal: deps.signal }).finally(() => handoff.close());
     reading.catch(() => undefined);
     const list = await startPgRestoreList(deps, head, options);
+    let bytes;
     try {
-        for await (const buf of stream) {
-            const hashing = hash.write(buf);
-            if (hashing)
-                await hashing;
-            bytes += buf.length;
-            if (sink)
-                await writeTransient(sink, buf);
-            await list.write(buf);
-            if (!readerFailed)
-                await handoff.push(buf);
-        }
+        bytes = await passTransient(stream, { hash, sink, reader: handoff, also: (buf) => list.write(buf) });
     }
     finally {
-        handoff.end();
         list.end();
-        if (sink) {
-            sink.end();
-            await (0,external_node_stream_promises_namespaceObject.finished)(sink).catch(() => undefined);
-        }
     }
     const layers = [];
     let summary;
