@@ -1,14 +1,23 @@
 /**
  * A real backup to a real S3 protocol server, read back by the real `aws` CLI and verified from
- * the downloaded file and straight from s3://.
+ * the downloaded file and straight from s3://; and a download cut short by the network (a proxy
+ * that closes the connection mid-body), which must not be taken for a damaged bundle.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { verifyJson } from '../src/cli/main.js';
 import { backup, type BackupResult } from '../src/core/backup.js';
+import { readVerifyRecord } from '../src/core/catalog/index.js';
+import { fetchAndVerify } from '../src/core/drill/fetch.js';
+import { DrillRecorder } from '../src/core/drill/recorder.js';
+import { CheckFailed, EnvironmentFault } from '../src/core/errors.js';
+import type { VerifyResult } from '../src/core/inspection/index.js';
 import { OptionReader, parseBackupOptions, parseVerifyOptions } from '../src/core/options/index.js';
 import { verify } from '../src/core/verify.js';
 import { startTestCluster, type TestCluster } from './helpers/pg-cluster.js';
@@ -84,3 +93,113 @@ describe('backup to S3', () => {
     expect(r.layers.find((l) => l.name === 'stored object')?.detail).toContain('intact');
   });
 });
+
+/**
+ * An HTTP proxy in front of s3rver that forwards everything, except that the body of a GET of a
+ * bundle (`*.dbdrill.tar`) is cut after `cutAfter` bytes by closing the connection: what a
+ * network fault or a store restart does to a download.
+ */
+async function cuttingProxy(
+  target: string,
+  cutAfter: number,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const server = http.createServer((req, res) => {
+    const forward = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.flushHeaders();
+        if (req.method !== 'GET' || !req.url?.split('?')[0].endsWith('.dbdrill.tar')) {
+          up.pipe(res);
+          return;
+        }
+        let sent = 0;
+        up.on('data', (chunk: Buffer) => {
+          if (sent + chunk.length >= cutAfter) {
+            up.destroy();
+            // the headers and the first bytes reach the client, then the connection drops
+            res.write(chunk.subarray(0, cutAfter - sent), () => res.socket?.destroy());
+            return;
+          }
+          sent += chunk.length;
+          res.write(chunk);
+        });
+        up.on('end', () => res.end());
+      },
+    );
+    req.pipe(forward);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+describe('a download cut short by the network', () => {
+  const store = () => `s3://${s3.bucket}/prod/shop`;
+
+  it('verify: could not verify (a fault reading the store), not a changed bundle; no record written', async () => {
+    const deps = testDeps();
+    // the oracle: read whole, the same bundle verifies, and its record says so
+    await verify(deps, parseVerifyOptions(new OptionReader({ store: store(), name: 'shop' })));
+    const before = await readVerifyRecord(deps.openStore(store()), result.key);
+    expect(before?.ok).toBe(true);
+
+    const proxy = await cuttingProxy(s3.endpoint, 40_000);
+    process.env.AWS_ENDPOINT_URL_S3 = proxy.endpoint;
+    try {
+      const err = await verify(
+        testDeps(),
+        parseVerifyOptions(new OptionReader({ store: store(), name: 'shop', deep: 'true' })),
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CheckFailed);
+      const r = (err as CheckFailed<VerifyResult>).result!;
+      expect((err as Error).message).toMatch(
+        /^could not verify s3:\/\/.*: could not read s3:\/\/.* to its end \(.*, after \d+ bytes\)\. This is a fault reading the store, not in the bundle/,
+      );
+      expect(r.ok).toBe(false);
+      expect(r.inconclusive).toBeDefined();
+      expect(verifyJson(r)).toMatchObject({ ok: false, inconclusive: r.inconclusive });
+      expect(r.layers.filter((l) => !l.ok).map((l) => l.name)).toEqual(['stored object']);
+      expect(r.problems.join('\n')).not.toMatch(/changed after the backup|truncated|corrupt/);
+      // the record still holds the last real verdict
+      expect(await readVerifyRecord(testDeps().openStore(store()), result.key)).toEqual(before);
+
+      // the drill's fetch says the same, and tries no other bundle
+      const dd = testDeps();
+      const recorder = new DrillRecorder(dd, 'shop');
+      const work = mkdtempSync(join(tmpdirOf(), 'fetch-'));
+      const fetchErr = await fetchAndVerify(
+        dd,
+        { name: 'shop' },
+        dd.openStore(store()),
+        recorder,
+        work,
+      ).catch((e: unknown) => e);
+      expect(fetchErr).toBeInstanceOf(EnvironmentFault);
+      expect((fetchErr as Error).message).toMatch(/could not be fetched: could not read .* to its end/);
+      expect((fetchErr as Error).message).not.toContain('verifies');
+    } finally {
+      process.env.AWS_ENDPOINT_URL_S3 = s3.env.AWS_ENDPOINT_URL_S3;
+      await proxy.close();
+    }
+    // before the fix this hung: the body failed unheard while the sidecar was read
+  }, 60_000);
+});
+
+function tmpdirOf(): string {
+  return work.dir;
+}

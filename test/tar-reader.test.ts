@@ -162,13 +162,16 @@ describe('walkTar reads what tar-stream read', () => {
 async function bothOn(bytes: Buffer): Promise<{ ours: string; theirs: string }> {
   const file = path.join(work, `case-${randomBytes(4).toString('hex')}.tar`);
   writeFileSync(file, bytes);
-  const ours = await walkTar(new TransientChunks(readFileTransient(file, { bufferSize: 700 })), async (e) => {
+  const input = new TransientChunks(readFileTransient(file, { bufferSize: 700 }));
+  const ours = await walkTar(input, async (e) => {
     for await (const c of e.chunks()) void c;
   }).then(
     () => 'accepted',
     (err: Error) =>
       err instanceof BundleFormatError ? err.message : `not a BundleFormatError: ${err.message}`,
   );
+  // a stopped walk leaves the input open for its caller (verify reads the rest): close it
+  await input[Symbol.asyncIterator]().return?.();
   const theirs = await withTarStream(file).then(
     () => 'accepted',
     (err: Error) => err.message,
@@ -236,6 +239,36 @@ describe('damaged and hostile archives', () => {
       walkTar(Readable.from(pack as unknown as AsyncIterable<Buffer>), async () => undefined),
     ).rejects.toThrow(/"\.\.\/escape\.txt" has an unsafe path/);
   });
+
+  it.each(['stream', 'one reused buffer'])(
+    'a walk stopped early (from a %s) leaves the rest of the input to be read, so the whole hash holds',
+    async (kind) => {
+      // verify hashes each chunk as the walk pulls it, then reads the rest: every byte, once
+      const file = tars.pax!;
+      const hash = createHash('sha256');
+      const source =
+        kind === 'stream'
+          ? createReadStream(file, { highWaterMark: 65536 })
+          : new TransientChunks(readFileTransient(file, { bufferSize: 65536 }));
+      const hashed = (async function* () {
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      })();
+      const input = kind === 'stream' ? Readable.from(hashed) : new TransientChunks(hashed);
+      const stop = new Error('the handler stops in big.bin, half read');
+      await expect(
+        walkTar(input, async (entry) => {
+          if (entry.path !== 'big.bin') return;
+          let n = 0;
+          for await (const chunk of entry.chunks()) if ((n += chunk.length) > 1 << 20) throw stop;
+        }),
+      ).rejects.toBe(stop);
+      for await (const _ of input) void _;
+      expect(hash.digest('hex')).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+    },
+  );
 });
 
 describe('ChunkHandoff', () => {

@@ -263,6 +263,8 @@ export function verifyJson(r: VerifyResult): Record<string, unknown> {
     bundle: r.bundle,
     ageSeconds: r.ageSeconds,
     problems: r.problems,
+    // only when a fault outside the bundle stopped the check: "could not verify", not "failed"
+    ...(r.inconclusive ? { inconclusive: r.inconclusive } : {}),
     kind: r.kind,
     encrypted: r.encrypted,
     layers: r.layers,

@@ -41,6 +41,20 @@ export class CheckFailed<R = unknown> extends Error {
   }
 }
 
+/**
+ * Something around the check failed, not the thing being checked: the machine running dbdrill (a
+ * full disk, a dir that is not writable) or the way to the store (a cut connection). Exit code 1
+ * like a failed check, but never reported as a finding about the bundle, so nobody goes looking
+ * for a better backup.
+ */
+export class EnvironmentFault extends Error {
+  readonly exitCode = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EnvironmentFault';
+  }
+}
+
 /** The run was cancelled (SIGINT/SIGTERM); treated like a failed check (exit 1) after clean-up. */
 export class Cancelled extends Error {
   readonly exitCode = 1;
@@ -58,7 +72,10 @@ export function exitCodeOf(error: unknown): number {
 }
 
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (error instanceof Error) return error.message;
+  // an Error from another realm (a vm context, jest's module VM) is still an error with a message
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }
 
 /**

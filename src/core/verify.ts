@@ -45,7 +45,9 @@ export async function verify(deps: UseCaseDeps, options: VerifyOptions): Promise
   if (!bareDir) await recordVerifyOutcome(deps, location, result, options.deep);
   if (!result.ok) {
     throw new CheckFailed(
-      `verification failed for ${location.display}: ${result.problems.join('; ')}`,
+      result.inconclusive
+        ? `could not verify ${location.display}: ${result.inconclusive}`
+        : `verification failed for ${location.display}: ${result.problems.join('; ')}`,
       result,
     );
   }

@@ -193,6 +193,25 @@ export function writeTransient(sink: Writable, chunk: Buffer): Promise<void> {
 }
 
 /**
+ * Writes a chunk the caller will not touch again, waiting only while the sink is full. A sink that
+ * has failed or closed takes nothing and never drains: this returns instead of waiting forever,
+ * and the sink's owner reports its error.
+ */
+export async function writeOwned(sink: Writable, chunk: Buffer): Promise<void> {
+  if (sink.destroyed || sink.writableEnded) return;
+  if (sink.write(chunk)) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      sink.off('drain', done);
+      sink.off('close', done);
+      resolve();
+    };
+    sink.on('drain', done);
+    sink.on('close', done);
+  });
+}
+
+/**
  * Reads `chunks` once and gives each chunk to every consumer before asking for the next, so the
  * chunks may be one refilled buffer: `hash` (which copies or hashes at once), `also`, the `sink`
  * (its write awaited) and the `reader` (done with a chunk once it asks for the next; a handoff its

@@ -21,6 +21,17 @@ const MAX_HEADER_SIZE = 4 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 const UNEXPECTED_END = 'Unexpected end of data';
 
+/**
+ * The bytes are not a tar archive this reader accepts (or end early). Errors from the input or
+ * from the handler are not wrapped: they are not about the archive's format.
+ */
+export class TarFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TarFormatError';
+  }
+}
+
 /** A member as the walk hands it over. Read its bytes with `chunks()` or `stream`, not both. */
 export interface TarMember {
   path: string;
@@ -93,13 +104,9 @@ class ByteSource {
   /** Skips `n` bytes, or throws at the end of the input. */
   async skip(n: number): Promise<void> {
     while (n > 0) {
-      if (!(await this.more())) throw new Error(UNEXPECTED_END);
+      if (!(await this.more())) throw new TarFormatError(UNEXPECTED_END);
       n -= this.take(n).length;
     }
-  }
-
-  async close(): Promise<void> {
-    await this.it.return?.();
   }
 }
 
@@ -125,7 +132,7 @@ class Member implements TarMember {
   private pull(): Promise<Buffer | null> {
     const p = (async () => {
       if (this.remaining === 0 || this.closed) return null;
-      if (!(await this.source.more())) throw new Error(UNEXPECTED_END);
+      if (!(await this.source.more())) throw new TarFormatError(UNEXPECTED_END);
       const chunk = this.source.take(this.remaining);
       this.remaining -= chunk.length;
       return chunk;
@@ -155,12 +162,16 @@ class Member implements TarMember {
     return this.readable;
   }
 
-  /** After the handler: what it left unread is skipped, then the padding to the next block. */
-  async finish(): Promise<void> {
-    // no pull starts from here on (a stream may still ask for more); the one in flight ends first
+  /** No pull starts from here on (a stream may still ask for more); the one in flight ends first. */
+  async close(): Promise<void> {
     this.closed = true;
     if (this.readable && !this.readable.destroyed) this.readable.destroy();
     await this.pulling;
+  }
+
+  /** After the handler: what it left unread is skipped, then the padding to the next block. */
+  async finish(): Promise<void> {
+    await this.close();
     const left = this.remaining;
     this.remaining = 0;
     await this.source.skip(left + padding(this.size));
@@ -170,8 +181,11 @@ class Member implements TarMember {
 /**
  * Reads the tar in `input` member by member and calls `onMember` for each regular file, directory
  * or other kind (the caller decides what to accept). The handler's reading drives the input; what
- * it leaves unread is skipped. Throws errors whose messages are tar-stream's (see the module
- * comment); an error from the input itself passes through.
+ * it leaves unread is skipped. A format error is a TarFormatError, with tar-stream's message (see
+ * the module comment); an error from the input or the handler passes through as it is.
+ *
+ * After an error the input is left where the walk stopped, not closed: verify reads the rest, so
+ * the stored object's hash covers every byte whatever stopped the walk.
  */
 export async function readTar(
   input: AsyncIterable<Buffer | Uint8Array>,
@@ -181,17 +195,18 @@ export async function readTar(
   const source = new ByteSource(input);
   const block = Buffer.alloc(BLOCK);
   const names = new PendingNames();
+  let member: Member | undefined;
   try {
     for (;;) {
       const got = await source.read(block, BLOCK);
       // tar-stream accepts an archive that ends at a block boundary without its two zero blocks
       if (got === 0) return;
-      if (got < BLOCK) throw new Error(UNEXPECTED_END);
+      if (got < BLOCK) throw new TarFormatError(UNEXPECTED_END);
       const raw = decodeTarHeader(block);
       if (!raw) continue;
       if (PendingNames.carries(raw)) {
         const body = Buffer.alloc(raw.size);
-        if ((await source.read(body, raw.size)) < raw.size) throw new Error(UNEXPECTED_END);
+        if ((await source.read(body, raw.size)) < raw.size) throw new TarFormatError(UNEXPECTED_END);
         await source.skip(padding(raw.size));
         names.take(raw, body);
         continue;
@@ -202,13 +217,16 @@ export async function readTar(
         await onMember(header, undefined);
         continue;
       }
-      const member = new Member(source, header.name, header.size, String(header.type), options.owned);
+      member = new Member(source, header.name, header.size, String(header.type), options.owned);
       await onMember(header, member);
       // what the handler left unread, and the padding: a member cut short fails the walk here
       await member.finish();
+      member = undefined;
     }
-  } finally {
-    await source.close().catch(() => undefined);
+  } catch (err) {
+    // a member's stream no longer pulls from the input, which is now the caller's
+    await member?.close();
+    throw err;
   }
 }
 
@@ -233,7 +251,10 @@ export class PendingNames {
   static carries(header: RawTarHeader): boolean {
     const t = header.typeflag;
     if (t !== 72 && t !== 55 && t !== 27 && t !== 28 && t !== 30) return false;
-    if (header.size > MAX_HEADER_SIZE) throw new Error('Header exceeds max size');
+    if (header.size > MAX_HEADER_SIZE)
+      throw new TarFormatError(
+        `a pax or long-name header of ${header.size} bytes, over the ${MAX_HEADER_SIZE}-byte limit`,
+      );
     return true;
   }
 
@@ -252,7 +273,7 @@ export class PendingNames {
     if (this.pax?.size) size = parseInt(this.pax.size, 10);
     this.gnuLongPath = undefined;
     this.pax = undefined;
-    if (!(size >= 0)) throw new Error('Invalid header');
+    if (!(size >= 0)) throw new TarFormatError('Invalid header: its size field is not a number');
     return { name, size, type: toType(header.typeflag) };
   }
 }
@@ -265,12 +286,12 @@ export function decodeTarHeader(block: Buffer): RawTarHeader | null {
   const sum = checksum(block);
   if (sum === 8 * 32) return null;
   if (sum !== decodeOctal(block, 148, 8))
-    throw new Error('Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?');
+    throw new TarFormatError('Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?');
   const magic = block.toString('latin1', 257, 263);
   if (magic === 'ustar\0') {
     if (block[345]) name = decodeString(block, 345, 155) + '/' + name;
   } else if (!(magic === 'ustar ' && block.toString('latin1', 263, 265) === ' \0')) {
-    throw new Error('Invalid tar header: unknown format.');
+    throw new TarFormatError('Invalid tar header: unknown format.');
   }
   // old tars mark a directory with a trailing slash on a regular file
   return { name, size, typeflag: typeflag === 0 && name.endsWith('/') ? 5 : typeflag };

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 
 import { isSafeMemberPath } from './manifest.js';
 import { TransientChunks, type ByteInput } from './stream-utils.js';
-import { PendingNames, decodeTarHeader, readTar, type TarMember } from './tar-reader.js';
+import { PendingNames, TarFormatError, decodeTarHeader, readTar, type TarMember } from './tar-reader.js';
 import { BLOCK, END_OF_ARCHIVE, fileHeader, padding } from './tar-header.js';
 
 export type PackEntry = { path: string; mtime: Date } & (
@@ -173,17 +173,16 @@ export async function walkTar(
       });
     });
   } catch (err) {
-    if (err instanceof BundleFormatError) throw err;
-    throw new BundleFormatError(describeTarError(err as Error));
+    // the handler's own errors (a work dir that is full, say) and the input's are not the bundle's
+    if (err instanceof TarFormatError) throw new BundleFormatError(describeTarError(err));
+    throw err;
   }
   return count;
 }
 
-function describeTarError(err: Error): string {
-  const msg = err.message || String(err);
-  if (/unexpected end|premature|aborted|truncat/i.test(msg)) return `bundle is truncated: ${msg}`;
-  if (/invalid tar header|checksum/i.test(msg)) return `bundle is not a valid tar archive (${msg})`;
-  return `bundle cannot be read as tar: ${msg}`;
+function describeTarError(err: TarFormatError): string {
+  if (/unexpected end/i.test(err.message)) return `bundle is truncated: ${err.message}`;
+  return `bundle is not a valid tar archive (${err.message})`;
 }
 
 /** Where one member's data lies in a tar file. */

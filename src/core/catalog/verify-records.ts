@@ -108,16 +108,21 @@ const NOT_ABOUT_THE_BUNDLE = new Set(['backup age']);
 
 /**
  * What verify records for a bundle it read from a store. Not recorded: bare dumps (not bundles),
- * and a result whose only failure is that it could not decrypt (a missing or wrong key says
- * nothing about the bundle; recording "failed" would block prune on a typo).
+ * a result whose only failure is that it could not decrypt (a missing or wrong key says nothing
+ * about the bundle; recording "failed" would block prune on a typo), and an inconclusive one (the
+ * store could not be read to the end: a cut connection says nothing about the bytes either).
  */
 export async function recordVerifyOutcome(
   deps: { logger: Logger; clock: { now(): Date } },
   location: { store: Store; key: string },
-  result: Pick<VerifyResult, 'ok' | 'problems' | 'layers' | 'kind'>,
+  result: Pick<VerifyResult, 'ok' | 'problems' | 'layers' | 'kind' | 'inconclusive'>,
   deep: boolean,
 ): Promise<void> {
   if (!parseBundleKey(location.key)) return;
+  if (result.inconclusive) {
+    deps.logger.debug(`not recording a verification of ${location.key}: ${result.inconclusive}`);
+    return;
+  }
   const failing = result.layers.filter((l) => !l.ok && !l.skipped && !NOT_ABOUT_THE_BUNDLE.has(l.name));
   if (failing.length > 0 && failing.every((l) => l.name === 'decrypts')) {
     deps.logger.debug(
@@ -164,7 +169,9 @@ export async function verifyAndRecord(
     { ok, problems: ok ? [] : result.problems },
     { deep: false, at: deps.clock.now(), by, scope },
   );
-  // A dry run (prune --dry-run) writes nothing, not even the record of what it checked.
-  if (options.write !== false) await writeVerifyRecord(store, key, record, deps.logger);
+  // A dry run (prune --dry-run) writes nothing, not even the record of what it checked; an
+  // inconclusive check (the store could not be read to the end) is no claim about the bytes.
+  if (options.write !== false && !result.inconclusive)
+    await writeVerifyRecord(store, key, record, deps.logger);
   return { record, result };
 }

@@ -4,7 +4,7 @@
  * tables: the report says the phase it stopped in, the message of the step that failed, and
  * where to look next.
  */
-import { Cancelled, ConfigError, messageOf } from '../errors.js';
+import { Cancelled, ConfigError, messageOf, EnvironmentFault } from '../errors.js';
 import type { DrillError, DrillReport } from '../report/model.js';
 
 /** Where to look next, per phase; the message itself already says what went wrong. */
@@ -39,6 +39,12 @@ export function describeFailure(stage: string, err: unknown, signal?: AbortSigna
   const message = messageOf(err);
   if (err instanceof ConfigError)
     return { phase: stage, message, hint: 'a usage error: fix the option the message names and run again' };
+  if (err instanceof EnvironmentFault)
+    return {
+      phase: stage,
+      message,
+      hint: 'a fault on the machine running the drill or on the way to the store, not in the bundle: fix what the message names and run again',
+    };
   return { phase: stage, message, hint: PHASE_HINTS[stage] };
 }
 

@@ -13,7 +13,7 @@ import {
   resolveNewest,
   type BundleLocation,
 } from '../catalog/index.js';
-import { CheckFailed } from '../errors.js';
+import { CheckFailed, EnvironmentFault } from '../errors.js';
 import type { UseCaseDeps } from '../deps.js';
 import { ENGINES, type RegisteredEngine } from '../engines/registry.js';
 import { inspectBundle, type VerifyResult } from '../inspection/index.js';
@@ -65,6 +65,9 @@ export async function fetchAndVerify(
       });
       deps.logger.info(`[${l.skipped ? 'skip' : l.ok ? ' ok ' : 'FAIL'}] ${l.name}: ${l.detail}`);
     }
+    // no verdict on the bundle: searching for an older one would only fill the disk again
+    if (r.inconclusive)
+      throw new EnvironmentFault(`the bundle ${location.display} could not be fetched: ${r.inconclusive}`);
     if (!r.ok) {
       const good = store
         ? await newestThatVerifies(deps, store, options.name!, {

@@ -124,17 +124,23 @@ async function walkBundle(
         await readManifest(entry, isFirst, walked);
         if (isFirst && walked.manifest) options.onManifest?.(walked.manifest);
       } else {
-        await inspectMember(options, entry, walked, extracted);
+        await inspectMember(options, entry, walked, extracted, result);
+        // a member that could not be extracted ends the walk: nothing after it can be restored
+        if (result.inconclusive) throw new StopWalk();
       }
     });
   } catch (err) {
-    walked.walkError =
-      err instanceof BundleFormatError ? err.message : `bundle cannot be read: ${messageOf(err)}`;
+    if (!result.inconclusive)
+      walked.walkError =
+        err instanceof BundleFormatError ? err.message : `bundle cannot be read: ${messageOf(err)}`;
   }
   for (const reader of readers) await reader.finish(walked.manifest);
   if (options.extractTo) result.extracted = extracted;
   return walked;
 }
+
+/** Ends the walk after a fault on this runner, which `result.inconclusive` already says. */
+class StopWalk extends Error {}
 
 async function readManifest(entry: TarEntry, isFirst: boolean, walked: Walked): Promise<void> {
   const text = await readSmall(entry.stream, 16 << 20);
@@ -159,10 +165,13 @@ async function inspectMember(
   entry: TarEntry,
   walked: Walked,
   extracted: Record<string, string>,
+  result: VerifyResult,
 ): Promise<void> {
   const { manifest } = walked;
   const reader = walked.readers.find((r) => r.claims(entry.path, manifest));
-  const sink = options.extractTo ? await openExtract(options.extractTo, entry.path, extracted) : undefined;
+  const sink = options.extractTo
+    ? await openExtract(options.extractTo, entry.path, extracted, (f) => (result.inconclusive ??= f.message))
+    : undefined;
   if (reader) {
     walked.seen.set(entry.path, await reader.read(entry, sink, manifest));
     return;
@@ -179,7 +188,8 @@ async function inspectMember(
   } finally {
     sink?.end();
   }
-  if (sink) await finished(sink);
+  // a failed write was handed to result.inconclusive as it happened
+  if (sink) await finished(sink).catch(() => undefined);
   walked.seen.set(entry.path, { size, sha256: hash.digest('hex') });
 }
 

@@ -23,7 +23,10 @@ export function engineInspectContext(
     options,
     findings: result,
     seekable,
-    extract: async (member) => (extractTo ? openExtract(extractTo, member, extracted()) : undefined),
+    extract: async (member) =>
+      extractTo
+        ? openExtract(extractTo, member, extracted(), (fault) => (result.inconclusive ??= fault.message))
+        : undefined,
     recordExtracted(key, member) {
       if (extractTo) extracted()[key] = resolve(extractTo, member);
     },

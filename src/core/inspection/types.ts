@@ -71,4 +71,10 @@ export interface VerifyResult {
   sha256?: string;
   /** Files written when `extractTo` was given: member path -> local path. */
   extracted?: Record<string, string>;
+  /**
+   * Set when a fault on this runner (a member could not be written to the work dir) stopped the
+   * inspection: the contents were not judged, `ok` is false, and this says why. Never a finding
+   * about the bundle.
+   */
+  inconclusive?: string;
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
+import { writeOwned } from '../../bundle/stream-utils.js';
 import type { MongoComponent } from '../../bundle/manifest.js';
 import { messageOf } from '../../errors.js';
 import type { VerifyLayer } from '../../verify-layer.js';
@@ -45,7 +46,7 @@ export async function inspectMongoStream(
     const buf = next.value as Buffer;
     hash.update(buf);
     bytes += buf.length;
-    if (sink && !sink.write(buf)) await new Promise((r) => sink.once('drain', r));
+    if (sink) await writeOwned(sink, buf);
     return buf;
   };
   const feed: AsyncIterable<Buffer> = {
