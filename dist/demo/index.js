@@ -6865,6 +6865,19 @@ class CheckFailed extends Error {
         return typeof result === 'object' && result !== null && key in result ? result : undefined;
     }
 }
+/**
+ * Something around the check failed, not the thing being checked: the machine running dbdrill (a
+ * full disk, a dir that is not writable) or the way to the store (a cut connection). Exit code 1
+ * like a failed check, but never reported as a finding about the bundle, so nobody goes looking
+ * for a better backup.
+ */
+class EnvironmentFault extends Error {
+    exitCode = 1;
+    constructor(message, options) {
+        super(message, options);
+        this.name = 'EnvironmentFault';
+    }
+}
 /** The run was cancelled (SIGINT/SIGTERM); treated like a failed check (exit 1) after clean-up. */
 class Cancelled extends Error {
     exitCode = 1;
@@ -6880,7 +6893,11 @@ function exitCodeOf(error) {
     return 1;
 }
 function messageOf(error) {
-    return error instanceof Error ? error.message : String(error);
+    if (error instanceof Error)
+        return error.message;
+    // an Error from another realm (a vm context, jest's module VM) is still an error with a message
+    const message = error?.message;
+    return typeof message === 'string' ? message : String(error);
 }
 /**
  * Throws Cancelled when the run's signal fired. The reason is the signal name (e.g. SIGINT), or
