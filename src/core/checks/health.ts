@@ -4,7 +4,6 @@ import { ConfigError } from '../errors.js';
 import { redactUrlPasswords, type Logger } from '../logger.js';
 import type { HealthResult } from '../report/model.js';
 import { evaluateJsonPath, jsonEquals, JsonPathError, parseJsonPath } from './json-path.js';
-import { loadYaml } from './yaml.js';
 
 export type { HealthResult };
 
@@ -177,7 +176,8 @@ export async function loadHealthChecksFile(path: string, input = 'health-checks'
   }
   let doc: unknown;
   try {
-    doc = (await loadYaml()).parse(text);
+    const { parse: parseYaml } = await import('yaml');
+    doc = parseYaml(text);
   } catch (e) {
     throw new ConfigError(
       `${input}: "${path}" is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,
