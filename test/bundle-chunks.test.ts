@@ -1,6 +1,6 @@
 /**
  * The bundle packer that reuses its read buffers (`bundleChunks`), and the two consumers allowed
- * to take reused chunks: the file store's `putChunks` and dbdrill's age encryptor (`feedTransient`).
+ * to take reused chunks: the file store's `putChunks` and dbdrill's age encryptor (`sealTransient`).
  * Oracles: tar-stream 3's packer (the writer before it: bundles must stay byte for byte the
  * same), GNU tar, `sha256sum`, and the real `age` CLI. The consumers are fed by an adversarial
  * producer that scribbles over its buffer the moment the next chunk is asked for, so a consumer
@@ -24,7 +24,6 @@ import * as tarStream from 'tar-stream';
 
 import { bundleChunks, packBundle, type PackEntry } from '../src/core/bundle/tar.js';
 import { fileHeader } from '../src/core/bundle/tar-header.js';
-import { feedTransient } from '../src/core/bundle/stream-utils.js';
 import { createEncryptStream } from '../src/core/crypto/age.js';
 import { ConsoleLogger } from '../src/core/logger.js';
 import { FileStore } from '../src/core/stores/file-store.js';
@@ -237,7 +236,7 @@ describe('FileStore.putChunks', () => {
   });
 });
 
-describe('feedTransient into the age encryptor', () => {
+describe('the age encryptor from and to reused buffers (sealTransient)', () => {
   let identity: string;
   let recipient: string;
   beforeAll(() => {
@@ -246,33 +245,62 @@ describe('feedTransient into the age encryptor', () => {
     recipient = execFileSync('age-keygen', ['-y', identity], { encoding: 'utf8' }).trim();
   });
 
+  const ageDecrypt = (file: string) =>
+    execFileSync('age', ['-d', '-i', identity, file], { maxBuffer: 64 << 20 });
+
   it('encrypts every byte of a producer that overwrites its buffer at once (age decrypts it)', async () => {
-    // Chunk sizes around age's 64 KiB payload chunk: copied into its buffer, or sealed in place.
-    const source = patterned(5 * 1024 * 1024 + 777, 4);
-    for (const chunk of [1000, 64 * 1024, (1 << 20) + 3]) {
-      // A slow reader: the encryptor's output backs up, so writes queue on its input side.
-      const encrypted = await collect(
-        slowly(
-          feedTransient(
-            scribblingProducer(source, chunk),
-            await createEncryptStream({ recipients: [recipient] }),
-          ),
-        ),
-      );
-      const file = path.join(dir, `enc-${chunk}.age`);
-      writeFileSync(file, encrypted);
-      const plain = execFileSync('age', ['-d', '-i', identity, file], { maxBuffer: 64 << 20 });
-      expect(plain.equals(source)).toBe(true);
+    // around age's 64 KiB payload chunk (copied into its buffer, or sealed in place) and its
+    // final flag: empty, exactly two and exactly sixteen chunks (one output buffer's worth), odd sizes
+    const sources = [
+      patterned(0, 1),
+      patterned(2 * 64 * 1024, 2),
+      patterned(16 * 64 * 1024, 3),
+      patterned(5 * 1024 * 1024 + 777, 4),
+    ];
+    for (const source of sources) {
+      for (const chunk of [1000, 64 * 1024, (1 << 20) + 3]) {
+        const encryptor = await createEncryptStream({ recipients: [recipient] });
+        // a slow reader that copies each chunk before asking for the next, as a store writes it
+        const encrypted = await collect(slowly(encryptor.sealTransient(scribblingProducer(source, chunk))));
+        const file = path.join(dir, `enc-${source.length}-${chunk}.age`);
+        writeFileSync(file, encrypted);
+        expect(ageDecrypt(file).equals(source)).toBe(true);
+      }
     }
   });
 
-  it('a failing producer fails the encrypted stream; a destroyed stream stops the producer', async () => {
+  it('hands over one reused buffer of about 1 MiB, not a fresh one per sealed chunk', async () => {
+    const encryptor = await createEncryptStream({ recipients: [recipient] });
+    const backing = new Set<ArrayBufferLike>();
+    const sizes: number[] = [];
+    for await (const c of encryptor.sealTransient(scribblingProducer(patterned(4 << 20, 5), 1 << 20))) {
+      backing.add(c.buffer);
+      sizes.push(c.length);
+    }
+    // the header (its own buffer), then 1 MiB + 16 tags at a time from one buffer, then the rest
+    expect(backing.size).toBe(2);
+    expect(sizes.slice(1, -1).every((n) => n === 16 * (64 * 1024 + 16))).toBe(true);
+  });
+
+  it('through the file store: the stored object is what age decrypts, its .sha256 that of the file', async () => {
+    const store = new FileStore(path.join(dir, 'store-enc'), { logger });
+    const source = patterned(3 * 1024 * 1024 + 5, 6);
+    const encryptor = await createEncryptStream({ recipients: [recipient] });
+    const put = await store.putChunks(
+      'e-20261130T123456Z.dbdrill.tar.age',
+      encryptor.sealTransient(scribblingProducer(source, 1 << 20)),
+    );
+    expect(ageDecrypt(put.location).equals(source)).toBe(true);
+    expect(put.sha256).toBe(createHash('sha256').update(readFileSync(put.location)).digest('hex'));
+  });
+
+  it('a failing producer fails the encryption; a reader that stops closes the producer', async () => {
     async function* failing(): AsyncGenerator<Buffer> {
       yield Buffer.alloc(1000, 1);
       throw new Error('read error in the dump');
     }
-    const encryptor = feedTransient(failing(), await createEncryptStream({ recipients: [recipient] }));
-    await expect(collect(encryptor)).rejects.toThrow('read error in the dump');
+    const encryptor = await createEncryptStream({ recipients: [recipient] });
+    await expect(collect(encryptor.sealTransient(failing()))).rejects.toThrow('read error in the dump');
 
     let closed = false;
     async function* endless(): AsyncGenerator<Buffer> {
@@ -283,10 +311,9 @@ describe('feedTransient into the age encryptor', () => {
         closed = true;
       }
     }
-    const out = feedTransient(endless(), await createEncryptStream({ recipients: [recipient] }));
-    out.once('data', () => out.destroy());
-    await new Promise((r) => out.once('close', r));
-    for (let i = 0; i < 50 && !closed; i++) await new Promise((r) => setTimeout(r, 10));
+    const sealed = (await createEncryptStream({ recipients: [recipient] })).sealTransient(endless());
+    let n = 0;
+    for await (const _ of sealed) if (++n === 3) break;
     expect(closed).toBe(true);
   });
 });

@@ -200,8 +200,11 @@ async function storeBundle(
   const options = { checksumsMember: CHECKSUMS_MEMBER, signal };
   const reused = () => bundleChunks(entries, { ...options, reuseBuffers: true });
   if (!security.encrypt && store.putChunks) return store.putChunks(key, reused(), putOptions);
+  // from the packer's reused buffers through the encryptor's to the store's writes: no copy kept
+  if (security.encryptChunks && store.putChunks)
+    return store.putChunks(key, security.encryptChunks(reused()), putOptions);
   const body = security.encryptChunks
-    ? security.encryptChunks(reused())
+    ? security.encryptChunks(reused()).toReadable()
     : security.encrypt
       ? security.encrypt(packBundle(entries, options))
       : packBundle(entries, options);

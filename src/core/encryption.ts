@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 
 import type { Manifest } from './bundle/manifest.js';
-import { feedTransient } from './bundle/stream-utils.js';
+import { TransientChunks } from './bundle/stream-utils.js';
 import {
   createDecryptStream,
   createEncryptStream,
@@ -36,11 +36,11 @@ const plainLabel: Label = (n) => n;
 export interface BackupSecurity {
   encrypt?: (plain: Readable) => Readable;
   /**
-   * The same encryption fed with chunks each valid only until the next is asked for: dbdrill's
-   * age encryptor seals or copies every byte inside its transform, so the packer can reuse its
-   * buffers. Absent for an encrypt hook a caller supplied.
+   * The same encryption from chunks each valid only until the next is asked for (the packer reuses
+   * its buffers), to chunks of one reused buffer (`PayloadEncryptor.sealTransient`). Absent for an
+   * encrypt hook a caller supplied.
    */
-  encryptChunks?: (chunks: AsyncIterable<Buffer>) => Readable;
+  encryptChunks?: (chunks: AsyncIterable<Buffer>) => TransientChunks;
   encryption: Manifest['encryption'];
   kek?: KekCheckResult;
 }
@@ -78,7 +78,7 @@ export async function prepareBackupSecurity(
       passphrase: validated.passphrase,
     });
     out.encrypt = (plain) => pipeline(plain, transform, () => undefined);
-    out.encryptChunks = (chunks) => feedTransient(chunks, transform);
+    out.encryptChunks = (chunks) => new TransientChunks(transform.sealTransient(chunks));
     out.encryption = {
       kind: 'age',
       recipients: validated.recipients.length,

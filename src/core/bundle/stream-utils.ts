@@ -327,31 +327,3 @@ export async function drain(stream: Readable): Promise<number> {
 export function passThrough(): PassThrough {
   return new PassThrough({ highWaterMark: 1 << 20 });
 }
-
-/**
- * Writes chunks that are each valid only until the next is asked for (`bundleChunks` with
- * `reuseBuffers`) into a transform that seals or copies every input byte inside `_transform`, like
- * the age encryptor. A write's callback comes after `_transform` ran on it, and only then is the
- * next chunk asked for. Never for a transform that passes its input chunks on: queued, they would
- * be overwritten. Errors on either side end both.
- */
-export function feedTransient(chunks: AsyncIterable<Buffer>, into: Transform): Transform {
-  const closed = new Promise<never>((_, reject) =>
-    into.once('close', () => reject(new Error('the stream closed before the last chunk was written'))),
-  );
-  closed.catch(() => undefined);
-  void (async () => {
-    try {
-      for await (const chunk of chunks) {
-        const written = new Promise<void>((resolve, reject) =>
-          into.write(chunk, (error) => (error ? reject(error) : resolve())),
-        );
-        await Promise.race([written, closed]);
-      }
-      into.end();
-    } catch (error) {
-      into.destroy(error as Error);
-    }
-  })();
-  return into;
-}
