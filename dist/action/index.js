@@ -39646,30 +39646,6 @@ async function drain(stream) {
 function passThrough() {
     return new PassThrough({ highWaterMark: 1 << 20 });
 }
-/**
- * Writes chunks that are each valid only until the next is asked for (`bundleChunks` with
- * `reuseBuffers`) into a transform that seals or copies every input byte inside `_transform`, like
- * the age encryptor. A write's callback comes after `_transform` ran on it, and only then is the
- * next chunk asked for. Never for a transform that passes its input chunks on: queued, they would
- * be overwritten. Errors on either side end both.
- */
-function feedTransient(chunks, into) {
-    const closed = new Promise((_, reject) => into.once('close', () => reject(new Error('the stream closed before the last chunk was written'))));
-    closed.catch(() => undefined);
-    void (async () => {
-        try {
-            for await (const chunk of chunks) {
-                const written = new Promise((resolve, reject) => into.write(chunk, (error) => (error ? reject(error) : resolve())));
-                await Promise.race([written, closed]);
-            }
-            into.end();
-        }
-        catch (error) {
-            into.destroy(error);
-        }
-    })();
-    return into;
-}
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/mongodb/inspect.js
 /**
@@ -48992,6 +48968,8 @@ const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 const CHUNK = 64 * 1024;
 const TAG = 16;
 const SEALED_CHUNK = CHUNK + TAG;
+/** Sealed chunks per buffer `sealTransient` hands over: a store writes about 1 MiB at a time. */
+const SEALED_PER_OUT = 16;
 const FILE_KEY_BYTES = 16;
 const NONCE_BYTES = 16;
 /** An X25519 stanza is ~110 bytes, so this fits thousands of recipients while capping what a hostile header can make us buffer. */
@@ -49125,7 +49103,10 @@ async function scryptStanza(passphrase, workFactor, fileKey) {
     const wrapKey = await scryptKey(passphrase, salt, workFactor);
     return { args: ['scrypt', b64(salt), String(workFactor)], body: aeadSeal(wrapKey, ZERO_NONCE, fileKey) };
 }
-/** Encrypts the STREAM payload: 64 KiB plaintext chunks, each sealed; the final one flagged. */
+/**
+ * Encrypts the STREAM payload: 64 KiB plaintext chunks, each sealed; the final one flagged. Used as
+ * a Transform, or through `sealTransient` (not both).
+ */
 class PayloadEncryptor extends external_node_stream_.Transform {
     streamKey;
     buffer = Buffer.allocUnsafe(CHUNK);
@@ -49144,6 +49125,60 @@ class PayloadEncryptor extends external_node_stream_.Transform {
         this.push(cipher.update(plaintext));
         cipher.final();
         this.push(cipher.getAuthTag());
+    }
+    /**
+     * The same age file as the transform writes, as chunks of one reused buffer, each valid only
+     * until the next is asked for (a local store writes it first); `input` may be transient too.
+     * Sealed chunks are copied into that buffer, so a store writes 1 MiB at a time. Pushed one by
+     * one from the transform, a reader got them joined into a fresh buffer for every read, which
+     * cost 0.1 to 0.2 CPU-seconds per 100 MB in allocation and GC in profiles of an encrypted backup.
+     */
+    async *sealTransient(input) {
+        const out = Buffer.allocUnsafe(SEALED_PER_OUT * SEALED_CHUNK);
+        let filled = 0;
+        const seal = (plaintext, last) => {
+            const cipher = (0,external_node_crypto_.createCipheriv)('chacha20-poly1305', this.streamKey, chunkNonce(this.counter++, last), {
+                authTagLength: TAG,
+            });
+            filled += cipher.update(plaintext).copy(out, filled);
+            cipher.final();
+            filled += cipher.getAuthTag().copy(out, filled);
+        };
+        if (this.prefix) {
+            yield this.prefix;
+            this.prefix = null;
+        }
+        for await (const chunk of input) {
+            let offset = 0;
+            while (offset < chunk.length) {
+                // handed over while `chunk` is still valid: the input is not read on until this resumes
+                if (filled + SEALED_CHUNK > out.length) {
+                    yield out.subarray(0, filled);
+                    filled = 0;
+                }
+                // A chunk is only sealed once more data follows: the last one must carry the final flag.
+                if (this.used === CHUNK) {
+                    seal(this.buffer, false);
+                    this.used = 0;
+                    continue;
+                }
+                if (this.used === 0 && chunk.length - offset > CHUNK) {
+                    seal(chunk.subarray(offset, offset + CHUNK), false);
+                    offset += CHUNK;
+                    continue;
+                }
+                const n = Math.min(CHUNK - this.used, chunk.length - offset);
+                chunk.copy(this.buffer, this.used, offset, offset + n);
+                this.used += n;
+                offset += n;
+            }
+        }
+        if (filled + SEALED_CHUNK > out.length) {
+            yield out.subarray(0, filled);
+            filled = 0;
+        }
+        seal(this.buffer.subarray(0, this.used), true);
+        yield out.subarray(0, filled);
     }
     start() {
         if (this.prefix) {
@@ -49684,7 +49719,7 @@ async function prepareBackupSecurity(deps, options, secrets, external) {
             passphrase: validated.passphrase,
         });
         out.encrypt = (plain) => (0,external_node_stream_.pipeline)(plain, transform, () => undefined);
-        out.encryptChunks = (chunks) => feedTransient(chunks, transform);
+        out.encryptChunks = (chunks) => new TransientChunks(transform.sealTransient(chunks));
         out.encryption = {
             kind: 'age',
             recipients: validated.recipients.length,
@@ -50128,8 +50163,11 @@ async function storeBundle(store, key, entries, security, signal, putOptions) {
     const reused = () => bundleChunks(entries, { ...options, reuseBuffers: true });
     if (!security.encrypt && store.putChunks)
         return store.putChunks(key, reused(), putOptions);
+    // from the packer's reused buffers through the encryptor's to the store's writes: no copy kept
+    if (security.encryptChunks && store.putChunks)
+        return store.putChunks(key, security.encryptChunks(reused()), putOptions);
     const body = security.encryptChunks
-        ? security.encryptChunks(reused())
+        ? security.encryptChunks(reused()).toReadable()
         : security.encrypt
             ? security.encrypt(packBundle(entries, options))
             : packBundle(entries, options);

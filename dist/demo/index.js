@@ -7224,6 +7224,8 @@ const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 const CHUNK = 64 * 1024;
 const TAG = 16;
 const SEALED_CHUNK = CHUNK + TAG;
+/** Sealed chunks per buffer `sealTransient` hands over: a store writes about 1 MiB at a time. */
+const SEALED_PER_OUT = 16;
 const FILE_KEY_BYTES = 16;
 const NONCE_BYTES = 16;
 /** An X25519 stanza is ~110 bytes, so this fits thousands of recipients while capping what a hostile header can make us buffer. */
@@ -7357,7 +7359,10 @@ async function scryptStanza(passphrase, workFactor, fileKey) {
     const wrapKey = await scryptKey(passphrase, salt, workFactor);
     return { args: ['scrypt', b64(salt), String(workFactor)], body: aeadSeal(wrapKey, ZERO_NONCE, fileKey) };
 }
-/** Encrypts the STREAM payload: 64 KiB plaintext chunks, each sealed; the final one flagged. */
+/**
+ * Encrypts the STREAM payload: 64 KiB plaintext chunks, each sealed; the final one flagged. Used as
+ * a Transform, or through `sealTransient` (not both).
+ */
 class PayloadEncryptor extends external_node_stream_namespaceObject.Transform {
     streamKey;
     buffer = Buffer.allocUnsafe(CHUNK);
@@ -7376,6 +7381,60 @@ class PayloadEncryptor extends external_node_stream_namespaceObject.Transform {
         this.push(cipher.update(plaintext));
         cipher.final();
         this.push(cipher.getAuthTag());
+    }
+    /**
+     * The same age file as the transform writes, as chunks of one reused buffer, each valid only
+     * until the next is asked for (a local store writes it first); `input` may be transient too.
+     * Sealed chunks are copied into that buffer, so a store writes 1 MiB at a time. Pushed one by
+     * one from the transform, a reader got them joined into a fresh buffer for every read, which
+     * cost 0.1 to 0.2 CPU-seconds per 100 MB in allocation and GC in profiles of an encrypted backup.
+     */
+    async *sealTransient(input) {
+        const out = Buffer.allocUnsafe(SEALED_PER_OUT * SEALED_CHUNK);
+        let filled = 0;
+        const seal = (plaintext, last) => {
+            const cipher = (0,external_node_crypto_namespaceObject.createCipheriv)('chacha20-poly1305', this.streamKey, chunkNonce(this.counter++, last), {
+                authTagLength: TAG,
+            });
+            filled += cipher.update(plaintext).copy(out, filled);
+            cipher.final();
+            filled += cipher.getAuthTag().copy(out, filled);
+        };
+        if (this.prefix) {
+            yield this.prefix;
+            this.prefix = null;
+        }
+        for await (const chunk of input) {
+            let offset = 0;
+            while (offset < chunk.length) {
+                // handed over while `chunk` is still valid: the input is not read on until this resumes
+                if (filled + SEALED_CHUNK > out.length) {
+                    yield out.subarray(0, filled);
+                    filled = 0;
+                }
+                // A chunk is only sealed once more data follows: the last one must carry the final flag.
+                if (this.used === CHUNK) {
+                    seal(this.buffer, false);
+                    this.used = 0;
+                    continue;
+                }
+                if (this.used === 0 && chunk.length - offset > CHUNK) {
+                    seal(chunk.subarray(offset, offset + CHUNK), false);
+                    offset += CHUNK;
+                    continue;
+                }
+                const n = Math.min(CHUNK - this.used, chunk.length - offset);
+                chunk.copy(this.buffer, this.used, offset, offset + n);
+                this.used += n;
+                offset += n;
+            }
+        }
+        if (filled + SEALED_CHUNK > out.length) {
+            yield out.subarray(0, filled);
+            filled = 0;
+        }
+        seal(this.buffer.subarray(0, this.used), true);
+        yield out.subarray(0, filled);
     }
     start() {
         if (this.prefix) {
