@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { createHash } from 'node:crypto';
 
 import { backup, type BackupResult } from '../src/core/backup.js';
 import { locateBundle } from '../src/core/catalog/index.js';
@@ -17,6 +19,7 @@ import { drill } from '../src/core/drill.js';
 import { fetchAndVerify } from '../src/core/drill/fetch.js';
 import { DrillRecorder } from '../src/core/drill/recorder.js';
 import { CheckFailed, EnvironmentFault } from '../src/core/errors.js';
+import { inspectMongoStream } from '../src/core/engines/mongodb/inspect.js';
 import { inspectBundle, type VerifyResult } from '../src/core/inspection/index.js';
 import {
   OptionReader,
@@ -150,7 +153,21 @@ describe('a member that cannot be written to the work dir', () => {
     expect(r.layers.filter((l) => !l.ok).map((l) => l.name)).toEqual(['bundle readable']);
   });
 
-  it('the drill fetch: a EnvironmentFault, and no search for an older bundle', async () => {
+  it('a MongoDB archive whose sink fails while full is still read to its end (no wait for a drain that never comes)', async () => {
+    const archive = await readFile(BARE_MONGO);
+    // the smallest buffer, failing on its first write: full at once, and never drained
+    const sink = new Writable({
+      highWaterMark: 1,
+      write: (_chunk, _enc, cb) => cb(new Error('ENOSPC: no space left on device, write')),
+    });
+    sink.on('error', () => undefined);
+    const input = Readable.from([archive.subarray(0, 1000), archive.subarray(1000)]);
+    const inspected = await inspectMongoStream(input, 'mongodb.archive', sink);
+    expect(inspected.bytes).toBe(archive.length);
+    expect(inspected.sha256).toBe(createHash('sha256').update(archive).digest('hex'));
+  });
+
+  it('the drill fetch: an EnvironmentFault, and no search for an older bundle', async () => {
     // a newer copy of the bundle in the same name: the drill picks it, an older one would verify
     const deps = testDeps();
     const work = join(env.work.dir, 'drill-work');
