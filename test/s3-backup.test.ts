@@ -200,6 +200,29 @@ describe('a download cut short by the network', () => {
   }, 60_000);
 });
 
+describe('a store that cannot be reached', () => {
+  it('verify: could not verify (not a failed bundle), and no record is written', async () => {
+    const before = await readVerifyRecord(testDeps().openStore(`s3://${s3.bucket}/prod/shop`), result.key);
+    process.env.AWS_ENDPOINT_URL_S3 = 'http://127.0.0.1:1'; // nothing listens there
+    try {
+      const err = await verify(
+        testDeps(),
+        parseVerifyOptions(new OptionReader({ bundle: result.bundle })),
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CheckFailed);
+      expect((err as Error).message).toMatch(/^could not verify s3:\/\/.*: cannot read s3:\/\/.*unreachable/);
+      const r = (err as CheckFailed<VerifyResult>).result!;
+      expect(r.inconclusive).toBeDefined();
+      expect(r.layers.filter((l) => !l.ok).map((l) => l.name)).toEqual(['stored object']);
+    } finally {
+      process.env.AWS_ENDPOINT_URL_S3 = s3.env.AWS_ENDPOINT_URL_S3;
+    }
+    expect(await readVerifyRecord(testDeps().openStore(`s3://${s3.bucket}/prod/shop`), result.key)).toEqual(
+      before,
+    );
+  }, 60_000);
+});
+
 function tmpdirOf(): string {
   return work.dir;
 }
