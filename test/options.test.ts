@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { loadYaml } from '../src/core/checks/yaml.js';
 import { ConfigError } from '../src/core/errors.js';
 import {
   OptionReader,
@@ -79,6 +80,11 @@ describe('post-restore-sql', () => {
 });
 
 describe('health checks', () => {
+  // a session loads the YAML parser before it parses options (adapters/startup.ts); here, by hand
+  beforeAll(async () => {
+    await loadYaml();
+  });
+
   it('health-urls lines come first, then the checks of the health-checks file', async () => {
     const file = join(work.dir, 'checks.yml');
     await writeFile(

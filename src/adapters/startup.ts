@@ -5,6 +5,7 @@
  * and wire core's ports. Both adapters differ only in how they collect raw options, name inputs
  * in messages, and report the outcome.
  */
+import { loadYaml } from '../core/checks/yaml.js';
 import { runtimeDeps, type RuntimeDeps } from '../core/deps.js';
 import { maskUrlOrValue, type Logger, type Redactor } from '../core/logger.js';
 import {
@@ -96,6 +97,8 @@ export async function withSession<T>(
     swallowLaterWriteErrors(stream);
   }
   try {
+    // option parsing is synchronous: a YAML health-checks file needs the parser loaded first
+    if (raw['health-checks'] !== undefined) await loadYaml();
     const reader = new OptionReader(raw, label);
     const store = parseStoreSettings(reader, command);
     const deps: SessionDeps = {

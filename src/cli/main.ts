@@ -1,17 +1,14 @@
 /**
  * The CLI adapter: argv -> the same option parsers and use cases as the actions. The only place
  * besides the actions' wrappers that turns errors into exit codes (0 ok, 1 check failed, 2 usage).
+ *
+ * Each command's code is imported when that command runs (its own ncc chunks), not at start-up:
+ * Node.js reads and compiles every module a bundle imports before the first line runs, and the
+ * whole CLI is 1.2 MB of JavaScript. `dbdrill --version` took 0.28 s with everything loaded, where
+ * the modules `verify` needs alone load in 0.19 s (`node -e 0`: 0.12 s).
  */
-import {
-  announcedName,
-  announcer,
-  backupOutcome,
-  drillOutcome,
-  verifyOutcome,
-} from '../adapters/announce.js';
 import { withSession } from '../adapters/startup.js';
-import { backupAndPrune } from '../core/backup.js';
-import { drill, type DrillResult } from '../core/drill.js';
+import type { DrillResult } from '../core/drill.js';
 import type { PruneResult } from '../core/prune.js';
 import { formatBytes, formatDuration } from '../core/duration.js';
 import { CheckFailed, ConfigError, exitCodeOf, messageOf } from '../core/errors.js';
@@ -30,10 +27,9 @@ import {
   type Command,
   type RawOptions,
 } from '../core/options/index.js';
-import { verify, type VerifyResult } from '../core/verify.js';
+import type { VerifyResult } from '../core/verify.js';
 import { DBDRILL_VERSION } from '../core/version.js';
-import { fleetFailureJson, runBackupFleet, runDrillFleet, runVerifyFleet } from './fleet-commands.js';
-import { pruneJson, runList, runPrune } from './store-commands.js';
+import type { CommandIo } from './store-commands.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -173,13 +169,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return await withSession(
       { command, raw, label: (n) => `--${n}`, logger: verboseLogger, env: io.env },
       async ({ reader, deps }) => {
+        const commandIo: CommandIo = { json, stdout: io.stdout, print };
         switch (command) {
           case 'backup': {
             const fleet = parseBackupFleet(reader);
             if (fleet)
-              return await runBackupFleet(deps, reader, fleet, io.env, { json, stdout: io.stdout, print });
+              return await (
+                await import('./fleet-commands.js')
+              ).runBackupFleet(deps, reader, fleet, io.env, commandIo);
             const options = parseBackupOptions(reader);
             const retention = parseRetentionPolicy(reader);
+            const [{ announcer, backupOutcome }, { backupAndPrune }] = await Promise.all([
+              import('../adapters/announce.js'),
+              import('../core/backup.js'),
+            ]);
             const announced = announcer(reader, deps, io.env);
             const result = await announced(
               'backup',
@@ -196,8 +199,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           case 'verify': {
             const fleet = parseVerifyFleet(reader);
             if (fleet)
-              return await runVerifyFleet(deps, reader, fleet, io.env, { json, stdout: io.stdout, print });
+              return await (
+                await import('./fleet-commands.js')
+              ).runVerifyFleet(deps, reader, fleet, io.env, commandIo);
             const options = parseVerifyOptions(reader);
+            const [{ announcedName, announcer, verifyOutcome }, { verify }] = await Promise.all([
+              import('../adapters/announce.js'),
+              import('../core/verify.js'),
+            ]);
             const name = announcedName(options);
             const result = await announcer(reader, deps, io.env)(
               'verify',
@@ -212,8 +221,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           case 'drill': {
             const fleet = parseDrillFleet(reader);
             if (fleet)
-              return await runDrillFleet(deps, reader, fleet, io.env, { json, stdout: io.stdout, print });
+              return await (
+                await import('./fleet-commands.js')
+              ).runDrillFleet(deps, reader, fleet, io.env, commandIo);
             const options = parseDrillOptions(reader);
+            const [{ announcedName, announcer, drillOutcome }, { drill }] = await Promise.all([
+              import('../adapters/announce.js'),
+              import('../core/drill.js'),
+            ]);
             const name = announcedName(options);
             const result = await announcer(reader, deps, io.env)(
               'drill',
@@ -225,14 +240,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
             return 0;
           }
           case 'list':
-            return await runList(deps, reader, { json, stdout: io.stdout, print });
+            return await (await import('./store-commands.js')).runList(deps, reader, commandIo);
           case 'prune':
-            return await runPrune(deps, reader, { json, stdout: io.stdout, print });
+            return await (await import('./store-commands.js')).runPrune(deps, reader, commandIo);
         }
       },
     );
   } catch (err) {
-    const failed = failureJson(err);
+    const failed = await failureJson(err);
     if (failed) print(failed);
     else if (json) print({ ok: false, error: messageOf(err), exitCode: exitCodeOf(err) });
     verboseLogger.error(messageOf(err));
@@ -244,15 +259,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** The --json answer of a failed check: the failed use case's own result, as on success. */
-function failureJson(err: unknown): Record<string, unknown> | undefined {
-  const fleet = fleetFailureJson(err);
+async function failureJson(err: unknown): Promise<Record<string, unknown> | undefined> {
+  if (!(err instanceof CheckFailed) || !err.result) return undefined;
+  const fleet = (await import('./fleet-commands.js')).fleetFailureJson(err);
   if (fleet) return fleet;
   const verified = CheckFailed.resultOf<VerifyResult>(err, 'layers');
   if (verified) return verifyJson(verified);
   const drilled = CheckFailed.resultOf<DrillResult>(err, 'report');
   if (drilled) return drillJson(drilled);
   const pruned = CheckFailed.resultOf<PruneResult>(err, 'kept');
-  if (pruned) return pruneJson(pruned);
+  if (pruned) return (await import('./store-commands.js')).pruneJson(pruned);
   const other = err instanceof CheckFailed ? err.result : undefined;
   return typeof other === 'object' && other !== null ? (other as Record<string, unknown>) : undefined;
 }

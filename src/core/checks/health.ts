@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import { redactUrlPasswords, type Logger } from '../logger.js';
 import type { HealthResult } from '../report/model.js';
 import { evaluateJsonPath, jsonEquals, JsonPathError, parseJsonPath } from './json-path.js';
+import { loadYaml } from './yaml.js';
 
 export type { HealthResult };
 
@@ -176,8 +177,7 @@ export async function loadHealthChecksFile(path: string, input = 'health-checks'
   }
   let doc: unknown;
   try {
-    const { parse: parseYaml } = await import('yaml');
-    doc = parseYaml(text);
+    doc = (await loadYaml()).parse(text);
   } catch (e) {
     throw new ConfigError(
       `${input}: "${path}" is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,

@@ -5,9 +5,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 
 import { healthChecksFromDocument, parseHealthUrls, type HealthCheck } from '../checks/health.js';
+import { loadedYaml } from '../checks/yaml.js';
 import { ConfigError } from '../errors.js';
 import { byEngine } from './database-urls.js';
 import { parseDrillSecurity, type DrillSecurityOptions } from './encryption-options.js';
@@ -430,9 +430,10 @@ function readHealthChecksFile(path: string, input: string): HealthCheck[] {
       `${input}: cannot read "${path}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of a YAML or JSON file with a list of checks`,
     );
   }
+  const yaml = loadedYaml();
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = yaml.parse(text);
   } catch (e) {
     throw new ConfigError(
       `${input}: "${path}" is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,
