@@ -298,6 +298,15 @@ describe('verify refuses damaged bundles', () => {
     expect(r.problems.join('\n')).toContain('postgres.dump');
   });
 
+  it('fails on a bundle path that does not exist, and writes no record beside nothing', async () => {
+    const missing = join(storeDir, 'shop-20200101T000000Z.dbdrill.tar');
+    const r = await verifyBundle(missing);
+    expect(r.ok).toBe(false);
+    expect(r.problems[0]).toMatch(/^stored object: cannot read .* not found in store/);
+    expect(r.inconclusive).toBeUndefined();
+    expect(existsSync(`${missing}.verify.json`)).toBe(false);
+  });
+
   it('fails on a file that is not a bundle', async () => {
     const r = await damaged('random.dbdrill.tar', Buffer.from('hello, I am not a backup\n'.repeat(100)));
     expect(r.ok).toBe(false);

@@ -109,16 +109,18 @@ const NOT_ABOUT_THE_BUNDLE = new Set(['backup age']);
 /**
  * What verify records for a bundle it read from a store. Not recorded: bare dumps (not bundles),
  * a result whose only failure is that it could not decrypt (a missing or wrong key says nothing
- * about the bundle; recording "failed" would block prune on a typo), and an inconclusive one (the
- * store could not be read to the end: a cut connection says nothing about the bytes either).
+ * about the bundle; recording "failed" would block prune on a typo), an inconclusive one (the
+ * store could not be read to the end: a cut connection says nothing about the bytes either), and
+ * one of an object the store does not have (a mistyped path, a bundle pruned meanwhile): its record
+ * would sit beside nothing.
  */
 export async function recordVerifyOutcome(
   deps: { logger: Logger; clock: { now(): Date } },
   location: { store: Store; key: string },
-  result: Pick<VerifyResult, 'ok' | 'problems' | 'layers' | 'kind' | 'inconclusive'>,
+  result: Pick<VerifyResult, 'ok' | 'problems' | 'layers' | 'kind' | 'inconclusive' | 'objectMissing'>,
   deep: boolean,
 ): Promise<void> {
-  if (!parseBundleKey(location.key)) return;
+  if (!parseBundleKey(location.key) || result.objectMissing) return;
   if (result.inconclusive) {
     deps.logger.debug(`not recording a verification of ${location.key}: ${result.inconclusive}`);
     return;
@@ -171,7 +173,7 @@ export async function verifyAndRecord(
   );
   // A dry run (prune --dry-run) writes nothing, not even the record of what it checked; an
   // inconclusive check (the store could not be read to the end) is no claim about the bytes.
-  if (options.write !== false && !result.inconclusive)
+  if (options.write !== false && !result.inconclusive && !result.objectMissing)
     await writeVerifyRecord(store, key, record, deps.logger);
   return { record, result };
 }

@@ -45,7 +45,8 @@ export async function inspectBundle(
     const detail = `cannot read ${location.display}: ${messageOf(err)}`;
     result.layers.push({ name: 'stored object', ok: false, detail });
     // a store that cannot be reached says nothing about the bundle; one that lacks it does
-    if (!(err instanceof ObjectNotFoundError)) result.inconclusive = detail;
+    if (err instanceof ObjectNotFoundError) result.objectMissing = true;
+    else result.inconclusive = detail;
     return finish(result);
   }
   // on the shared sha256 worker or in place (sha256-worker.ts), as the walk reads each chunk

@@ -77,4 +77,6 @@ export interface VerifyResult {
    * about the bundle.
    */
   inconclusive?: string;
+  /** The store has no such object: there is nothing to keep a verification record beside. */
+  objectMissing?: boolean;
 }
