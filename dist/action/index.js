@@ -39246,7 +39246,9 @@ async function inspectBundle(deps, location, options) {
         const detail = `cannot read ${location.display}: ${messageOf(err)}`;
         result.layers.push({ name: 'stored object', ok: false, detail });
         // a store that cannot be reached says nothing about the bundle; one that lacks it does
-        if (!(err instanceof ObjectNotFoundError))
+        if (err instanceof ObjectNotFoundError)
+            result.objectMissing = true;
+        else
             result.inconclusive = detail;
         return finish(result);
     }
@@ -39472,11 +39474,13 @@ const NOT_ABOUT_THE_BUNDLE = new Set(['backup age']);
 /**
  * What verify records for a bundle it read from a store. Not recorded: bare dumps (not bundles),
  * a result whose only failure is that it could not decrypt (a missing or wrong key says nothing
- * about the bundle; recording "failed" would block prune on a typo), and an inconclusive one (the
- * store could not be read to the end: a cut connection says nothing about the bytes either).
+ * about the bundle; recording "failed" would block prune on a typo), an inconclusive one (the
+ * store could not be read to the end: a cut connection says nothing about the bytes either), and
+ * one of an object the store does not have (a mistyped path, a bundle pruned meanwhile): its record
+ * would sit beside nothing.
  */
 async function recordVerifyOutcome(deps, location, result, deep) {
-    if (!parseBundleKey(location.key))
+    if (!parseBundleKey(location.key) || result.objectMissing)
         return;
     if (result.inconclusive) {
         deps.logger.debug(`not recording a verification of ${location.key}: ${result.inconclusive}`);
@@ -39513,7 +39517,7 @@ async function verifyAndRecord(deps, store, key, by, options = {}) {
     const record = recordOf({ ok, problems: ok ? [] : result.problems }, { deep: false, at: deps.clock.now(), by, scope });
     // A dry run (prune --dry-run) writes nothing, not even the record of what it checked; an
     // inconclusive check (the store could not be read to the end) is no claim about the bytes.
-    if (options.write !== false && !result.inconclusive)
+    if (options.write !== false && !result.inconclusive && !result.objectMissing)
         await writeVerifyRecord(store, key, record, deps.logger);
     return { record, result };
 }
