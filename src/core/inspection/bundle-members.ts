@@ -170,7 +170,7 @@ async function inspectMember(
   const { manifest } = walked;
   const reader = walked.readers.find((r) => r.claims(entry.path, manifest));
   const sink = options.extractTo
-    ? await openExtract(options.extractTo, entry.path, extracted, (f) => (result.inconclusive ??= f.message))
+    ? await openExtract(options.extractTo, entry.path, extracted, result)
     : undefined;
   if (reader) {
     walked.seen.set(entry.path, await reader.read(entry, sink, manifest));

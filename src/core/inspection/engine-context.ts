@@ -23,10 +23,7 @@ export function engineInspectContext(
     options,
     findings: result,
     seekable,
-    extract: async (member) =>
-      extractTo
-        ? openExtract(extractTo, member, extracted(), (fault) => (result.inconclusive ??= fault.message))
-        : undefined,
+    extract: async (member) => (extractTo ? openExtract(extractTo, member, extracted(), result) : undefined),
     recordExtracted(key, member) {
       if (extractTo) extracted()[key] = resolve(extractTo, member);
     },

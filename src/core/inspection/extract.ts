@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 
 import { BundleFormatError } from '../bundle/tar.js';
 import { messageOf, EnvironmentFault } from '../errors.js';
+import type { VerifyResult } from './types.js';
 
 /**
  * A member could not be written to the work dir: a fault on this runner (its disk is full, or
@@ -12,11 +13,7 @@ import { messageOf, EnvironmentFault } from '../errors.js';
  * failing a layer that judges the bundle.
  */
 export class ExtractFault extends EnvironmentFault {
-  constructor(
-    readonly member: string,
-    readonly target: string,
-    cause: unknown,
-  ) {
+  constructor(member: string, target: string, cause: unknown) {
     super(
       `could not write bundle member ${member} to ${target}: ${messageOf(cause)}. ` +
         `This is a fault on this runner, not in the bundle: ${remedyFor(cause, target)}`,
@@ -39,34 +36,34 @@ function remedyFor(cause: unknown, target: string): string {
 /**
  * Opens the file a member is copied to while it is inspected (the drill restores from these), and
  * records it in `extracted`. A member name that would land outside `dir` is a malformed bundle.
- * Any error creating or writing the file is an ExtractFault, handed to `onFault` the moment it
- * happens (before the write's callback): the writers keep reading the bundle for its hashes and
- * do not themselves report a sink's error, so the inspection learns of it there.
+ * Any error creating or writing the file is an ExtractFault, and the first one makes `result`
+ * inconclusive the moment it happens (before the write's callback): the writers keep reading the
+ * bundle for its hashes and do not themselves report a sink's error, so the inspection learns of
+ * it here.
  */
 export async function openExtract(
   dir: string,
   member: string,
   extracted: Record<string, string>,
-  onFault: (fault: ExtractFault) => void,
+  result: Pick<VerifyResult, 'inconclusive'>,
 ): Promise<Writable> {
   const root = resolve(dir);
   const target = resolve(root, member);
   if (!target.startsWith(root + sep))
     throw new BundleFormatError(`bundle member "${member}" would escape the work dir`);
+  const fault = (err: unknown): ExtractFault => {
+    const f = new ExtractFault(member, target, err);
+    result.inconclusive ??= f.message;
+    return f;
+  };
   try {
     await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   } catch (err) {
-    const fault = new ExtractFault(member, target, err);
-    onFault(fault);
-    throw fault;
+    throw fault(err);
   }
   extracted[member] = target;
-  const file = new ExtractFile(target, (err) => {
-    const fault = new ExtractFault(member, target, err);
-    onFault(fault);
-    return fault;
-  });
-  // the fault went to onFault; an unheard 'error' event would otherwise end the process
+  const file = new ExtractFile(target, fault);
+  // the fault is in result.inconclusive; an unheard 'error' event would otherwise end the process
   file.on('error', () => undefined);
   return file;
 }
