@@ -38512,13 +38512,9 @@ async function indexTarFile(path) {
  * failing a layer that judges the bundle.
  */
 class ExtractFault extends EnvironmentFault {
-    member;
-    target;
     constructor(member, target, cause) {
         super(`could not write bundle member ${member} to ${target}: ${messageOf(cause)}. ` +
             `This is a fault on this runner, not in the bundle: ${remedyFor(cause, target)}`, { cause });
-        this.member = member;
-        this.target = target;
         this.name = 'ExtractFault';
     }
 }
@@ -38534,30 +38530,30 @@ function remedyFor(cause, target) {
 /**
  * Opens the file a member is copied to while it is inspected (the drill restores from these), and
  * records it in `extracted`. A member name that would land outside `dir` is a malformed bundle.
- * Any error creating or writing the file is an ExtractFault, handed to `onFault` the moment it
- * happens (before the write's callback): the writers keep reading the bundle for its hashes and
- * do not themselves report a sink's error, so the inspection learns of it there.
+ * Any error creating or writing the file is an ExtractFault, and the first one makes `result`
+ * inconclusive the moment it happens (before the write's callback): the writers keep reading the
+ * bundle for its hashes and do not themselves report a sink's error, so the inspection learns of
+ * it here.
  */
-async function openExtract(dir, member, extracted, onFault) {
+async function openExtract(dir, member, extracted, result) {
     const root = (0,external_node_path_.resolve)(dir);
     const target = (0,external_node_path_.resolve)(root, member);
     if (!target.startsWith(root + external_node_path_.sep))
         throw new BundleFormatError(`bundle member "${member}" would escape the work dir`);
+    const fault = (err) => {
+        const f = new ExtractFault(member, target, err);
+        result.inconclusive ??= f.message;
+        return f;
+    };
     try {
         await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true, mode: 0o700 });
     }
     catch (err) {
-        const fault = new ExtractFault(member, target, err);
-        onFault(fault);
-        throw fault;
+        throw fault(err);
     }
     extracted[member] = target;
-    const file = new ExtractFile(target, (err) => {
-        const fault = new ExtractFault(member, target, err);
-        onFault(fault);
-        return fault;
-    });
-    // the fault went to onFault; an unheard 'error' event would otherwise end the process
+    const file = new ExtractFile(target, fault);
+    // the fault is in result.inconclusive; an unheard 'error' event would otherwise end the process
     file.on('error', () => undefined);
     return file;
 }
@@ -38628,9 +38624,7 @@ function engineInspectContext(deps, options, result, extracted, seekable) {
         options,
         findings: result,
         seekable,
-        extract: async (member) => extractTo
-            ? openExtract(extractTo, member, extracted(), (fault) => (result.inconclusive ??= fault.message))
-            : undefined,
+        extract: async (member) => (extractTo ? openExtract(extractTo, member, extracted(), result) : undefined),
         recordExtracted(key, member) {
             if (extractTo)
                 extracted()[key] = (0,external_node_path_.resolve)(extractTo, member);
@@ -39069,7 +39063,7 @@ async function inspectMember(options, entry, walked, extracted, result) {
     const { manifest } = walked;
     const reader = walked.readers.find((r) => r.claims(entry.path, manifest));
     const sink = options.extractTo
-        ? await openExtract(options.extractTo, entry.path, extracted, (f) => (result.inconclusive ??= f.message))
+        ? await openExtract(options.extractTo, entry.path, extracted, result)
         : undefined;
     if (reader) {
         walked.seen.set(entry.path, await reader.read(entry, sink, manifest));
