@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { access, chmod, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { access, chmod, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -105,6 +105,33 @@ describe('findClientTool', () => {
     expect(msg).toContain('postgresql-client-99');
     expect(msg).toContain('pg-bin-dir');
     expect(msg).toContain('docker-container');
+  });
+
+  it("asks only the tool its version: an install's postgres runs only to describe installs when none will do", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'dbdrill-client-probe-'));
+    try {
+      const marker = path.join(dir, 'postgres-was-run');
+      await symlink(path.join(systemServer!.binDir, 'pg_dump'), path.join(dir, 'pg_dump'));
+      // a stand-in postgres that leaves a mark when it is run
+      await writeFile(
+        path.join(dir, 'postgres'),
+        `#!/bin/sh\ntouch '${marker}'\necho 'postgres (PostgreSQL) ${systemServer!.version}'\n`,
+      );
+      await chmod(path.join(dir, 'postgres'), 0o755);
+      const tool = await findClientTool(runner, 'pg_dump', 12, { explicitBinDir: dir });
+      expect(tool.path).toBe(path.join(dir, 'pg_dump'));
+      expect(await exists(marker)).toBe(false);
+      // nothing new enough: the message describes every install, so now it is run
+      const err = await findClientTool(runner, 'pg_dump', 99, { explicitBinDir: dir }).catch(
+        (e: unknown) => e,
+      );
+      expect((err as Error).message).toContain(
+        `pg_dump ${systemServer!.version} at ${path.join(dir, 'pg_dump')} (explicit)`,
+      );
+      expect(await exists(marker)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a pg-bin-dir that does not exist or holds no PostgreSQL tools', async () => {

@@ -13,7 +13,7 @@ import type { Writable } from 'node:stream';
 
 import type { Manifest, PostgresComponent } from '../../bundle/manifest.js';
 import { OffThreadSha256 } from '../../bundle/sha256-worker.js';
-import { ChunkHandoff, passTransient, readFileTransient } from '../../bundle/stream-utils.js';
+import { ChunkHandoff, passTransient } from '../../bundle/stream-utils.js';
 import type { TarEntry, TarMemberSpan } from '../../bundle/tar.js';
 import { messageOf } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -208,8 +208,7 @@ export class DirectoryDumpInspection {
   private async readApart(name: string, span: TarMemberSpan): Promise<void> {
     this.apartRunning++;
     try {
-      // the reader copies what it keeps, so one buffer serves the whole file
-      const input = readFileTransient(this.seekable!.path, {
+      const input = this.reader.fileInput(this.seekable!.path, {
         start: span.offset,
         end: span.offset + span.size,
       });

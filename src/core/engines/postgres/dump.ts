@@ -15,7 +15,7 @@ import type { Logger } from '../../logger.js';
 import type { ProcessRunner } from '../../process.js';
 import type { PostgresComponent, TableCount } from '../../bundle/manifest.js';
 import type { PgClientChoice } from '../../options/tool-options.js';
-import { findPgInstalls } from './pg-binaries.js';
+import { warmClientTool } from './pg-binaries.js';
 import {
   pgClientMounts,
   pgEnvNames,
@@ -149,13 +149,13 @@ export async function dumpPostgres(deps: DumpDeps, options: DumpOptions): Promis
   const { logger, clock } = deps;
   const target = parsePgUrl(options.databaseUrl, options.urlInput);
   const id = options.id ?? 'postgres';
-  // Warm the binary lookup (a dozen `--version` probes) while connecting; the choice waits for the server version.
+  // Warm the pg_dump lookup (its `--version` in each install) while connecting; the choice waits for the server version.
   if (!options.dockerContainer) {
-    findPgInstalls(deps.runner, {
+    warmClientTool(deps.runner, 'pg_dump', {
       explicitBinDir: options.pgBinDir,
       searchRoots: options.searchRoots,
       systemRoot: options.pgClientPorts?.systemRoot,
-    }).catch(() => undefined);
+    });
   }
   const client = await connectPg(options.databaseUrl, options.urlInput, {
     applicationName: 'dbdrill backup',

@@ -344,6 +344,13 @@ export async function findPgInstalls(
   runner: ProcessRunner,
   options: PgSearchOptions = {},
 ): Promise<PgInstall[]> {
+  // Probed at the same time (each probe runs --version), reported in discovery order.
+  const inspected = await Promise.all(uniqueCandidates(options).map((c) => inspect(runner, c)));
+  return inspected.filter((i): i is PgInstall => i !== undefined);
+}
+
+/** Every directory that may hold PostgreSQL binaries, in search order, each once (by its real path). */
+function uniqueCandidates(options: PgSearchOptions): Candidate[] {
   const candidates: Candidate[] = [];
   if (options.explicitBinDir)
     candidates.push({ dir: path.resolve(options.explicitBinDir), source: 'explicit' });
@@ -366,9 +373,7 @@ export async function findPgInstalls(
     seen.add(key);
     unique.push(candidate);
   }
-  // Probed at the same time (each probe runs --version), reported in discovery order.
-  const inspected = await Promise.all(unique.map((c) => inspect(runner, c)));
-  return inspected.filter((i): i is PgInstall => i !== undefined);
+  return unique;
 }
 
 function describe(install: PgInstall): string {
@@ -382,7 +387,7 @@ function describe(install: PgInstall): string {
 }
 
 /** Makes sure a mistyped pg-bin-dir is reported instead of silently falling back to PATH. */
-function assertExplicitDir(installs: PgInstall[], options: PgSearchOptions): void {
+function assertExplicitDir(explicitHasTools: boolean, options: PgSearchOptions): void {
   if (!options.explicitBinDir) return;
   const dir = path.resolve(options.explicitBinDir);
   if (!isDirectory(dir)) {
@@ -390,11 +395,46 @@ function assertExplicitDir(installs: PgInstall[], options: PgSearchOptions): voi
       `pg-bin-dir ${dir} does not exist or is not a directory. Fix: point pg-bin-dir at the bin directory of a PostgreSQL install (the one holding pg_dump), or remove it to search PATH.`,
     );
   }
-  if (!installs.some((i) => i.source === 'explicit')) {
+  if (!explicitHasTools) {
     throw new ConfigError(
       `pg-bin-dir ${dir} contains no PostgreSQL tools (no pg_dump, pg_restore, psql, initdb, pg_ctl or postgres). Fix: point pg-bin-dir at the bin directory of a PostgreSQL install, or remove it to search PATH.`,
     );
   }
+}
+
+type FoundTool = { path: string; major: number; version: string; source: PgInstallSource };
+
+/**
+ * `<tool> --version` of every candidate directory holding the tool, in search order. Only the
+ * tool itself is asked: an install's own probe (its `postgres`, the heaviest binary) runs only
+ * when no tool will do and the message must describe every install.
+ */
+async function toolVersions(
+  runner: ProcessRunner,
+  tool: PgClientTool,
+  candidates: Candidate[],
+): Promise<FoundTool[]> {
+  const probed = await Promise.all(
+    candidates.map(async (candidate) => {
+      const file = path.join(candidate.dir, tool);
+      if (!isExecutable(file)) return undefined;
+      const version = await toolVersion(runner, file);
+      return version ? { path: file, ...version, source: candidate.source } : undefined;
+    }),
+  );
+  return probed.filter((f): f is FoundTool => !!f);
+}
+
+/**
+ * Starts the `--version` probes `findClientTool` will need, so they run while the caller does
+ * something else (connects to the server); their answers are kept for the life of the process.
+ */
+export function warmClientTool(
+  runner: ProcessRunner,
+  tool: PgClientTool,
+  options: PgSearchOptions = {},
+): void {
+  toolVersions(runner, tool, uniqueCandidates(options)).catch(() => undefined);
 }
 
 /**
@@ -409,23 +449,14 @@ export async function findClientTool(
   minMajor: number,
   options: PgSearchOptions = {},
 ): Promise<{ path: string; major: number; version: string }> {
-  const installs = await findPgInstalls(runner, options);
-  assertExplicitDir(installs, options);
-  const probed = await Promise.all(
-    installs.map(async (install) => {
-      const file = path.join(install.binDir, tool);
-      if (!isExecutable(file)) return undefined;
-      const version = await toolVersion(runner, file);
-      return version ? { path: file, ...version, source: install.source } : undefined;
-    }),
-  );
-  const found = probed.filter(
-    (f): f is { path: string; major: number; version: string; source: PgInstallSource } => !!f,
-  );
+  const candidates = uniqueCandidates(options);
+  const explicit = candidates.find((c) => c.source === 'explicit');
+  assertExplicitDir(!!explicit && ALL_TOOLS.some((t) => isExecutable(path.join(explicit.dir, t))), options);
+  const found = await toolVersions(runner, tool, candidates);
   const sufficient = found.filter((f) => f.major >= minMajor);
-  const explicit = sufficient.find((f) => f.source === 'explicit');
+  const explicitTool = sufficient.find((f) => f.source === 'explicit');
   // Stable sort keeps discovery order (PATH before Debian dirs) among equal majors.
-  const best = explicit ?? [...sufficient].sort((a, b) => a.major - b.major)[0];
+  const best = explicitTool ?? [...sufficient].sort((a, b) => a.major - b.major)[0];
   if (best) return { path: best.path, major: best.major, version: best.version };
 
   const server = options.serverVersion ?? String(minMajor);
@@ -433,6 +464,7 @@ export async function findClientTool(
     found.length > 0
       ? found.map((f) => `${tool} ${f.version} at ${f.path} (${f.source})`).join('; ')
       : `no ${tool} at all`;
+  const installs = await findPgInstalls(runner, options);
   const others = installs.filter((i) => !found.some((f) => path.dirname(f.path) === i.binDir));
   const othersText =
     others.length > 0 ? ` Also found, without ${tool}: ${others.map(describe).join('; ')}.` : '';
@@ -459,7 +491,10 @@ export async function findServer(
   options: PgSearchOptions = {},
 ): Promise<PgInstall> {
   const installs = await findPgInstalls(runner, options);
-  assertExplicitDir(installs, options);
+  assertExplicitDir(
+    installs.some((i) => i.source === 'explicit'),
+    options,
+  );
   const servers = installs.filter((i) => i.hasServer);
   const matching = servers.filter((i) => major === undefined || i.major === major);
   const usable = matching.filter((i) => !i.problem);

@@ -127,6 +127,14 @@ export class PgDumpDirectoryReader {
     }
   }
 
+  /**
+   * A byte range of a file on disk, as input for `addFile`: read deep, into the inflate pool's
+   * own batches, which zlib then takes without a copy; otherwise through one reused buffer.
+   */
+  fileInput(file: string, range: { start?: number; end?: number } = {}): AsyncIterable<Buffer> {
+    return this.pool ? this.pool.readFile(file, range) : readFileTransient(file, range);
+  }
+
   /** The header of toc.dat, once read (also when the dump fails later). */
   get tocHeader(): PgDumpHeader | undefined {
     return this.header;
@@ -469,8 +477,7 @@ export async function readPgDumpDirectory(
           await reader.addFile(`${d.name}/`, (async function* () {})());
           continue;
         }
-        // chunks of one reused buffer: the reader copies what it keeps (see readFileTransient)
-        await reader.addFile(d.name, readFileTransient(join(dir, d.name)));
+        await reader.addFile(d.name, reader.fileInput(join(dir, d.name)));
       }
     };
     await Promise.all(Array.from({ length: lanes }, lane));
