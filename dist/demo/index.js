@@ -9091,6 +9091,12 @@ function ownInstallRoots() {
  * roots, and their parents. One directory is reported once, under the first source that found it.
  */
 async function findPgInstalls(runner, options = {}) {
+    // Probed at the same time (each probe runs --version), reported in discovery order.
+    const inspected = await Promise.all(uniqueCandidates(options).map((c) => inspect(runner, c)));
+    return inspected.filter((i) => i !== undefined);
+}
+/** Every directory that may hold PostgreSQL binaries, in search order, each once (by its real path). */
+function uniqueCandidates(options) {
     const candidates = [];
     if (options.explicitBinDir)
         candidates.push({ dir: external_node_path_namespaceObject.resolve(options.explicitBinDir), source: 'explicit' });
@@ -9112,9 +9118,7 @@ async function findPgInstalls(runner, options = {}) {
         seen.add(key);
         unique.push(candidate);
     }
-    // Probed at the same time (each probe runs --version), reported in discovery order.
-    const inspected = await Promise.all(unique.map((c) => inspect(runner, c)));
-    return inspected.filter((i) => i !== undefined);
+    return unique;
 }
 function describe(install) {
     const kinds = [install.hasServer ? 'server' : '', install.hasClient ? 'client' : '']
@@ -9124,16 +9128,38 @@ function describe(install) {
         (install.problem ? ` - unusable: ${install.problem}` : ''));
 }
 /** Makes sure a mistyped pg-bin-dir is reported instead of silently falling back to PATH. */
-function assertExplicitDir(installs, options) {
+function assertExplicitDir(explicitHasTools, options) {
     if (!options.explicitBinDir)
         return;
     const dir = external_node_path_namespaceObject.resolve(options.explicitBinDir);
     if (!isDirectory(dir)) {
         throw new errors_ConfigError(`pg-bin-dir ${dir} does not exist or is not a directory. Fix: point pg-bin-dir at the bin directory of a PostgreSQL install (the one holding pg_dump), or remove it to search PATH.`);
     }
-    if (!installs.some((i) => i.source === 'explicit')) {
+    if (!explicitHasTools) {
         throw new errors_ConfigError(`pg-bin-dir ${dir} contains no PostgreSQL tools (no pg_dump, pg_restore, psql, initdb, pg_ctl or postgres). Fix: point pg-bin-dir at the bin directory of a PostgreSQL install, or remove it to search PATH.`);
     }
+}
+/**
+ * `<tool> --version` of every candidate directory holding the tool, in search order. Only the
+ * tool itself is asked: an install's own probe (its `postgres`, the heaviest binary) runs only
+ * when no tool will do and the message must describe every install.
+ */
+async function toolVersions(runner, tool, candidates) {
+    const probed = await Promise.all(candidates.map(async (candidate) => {
+        const file = path.join(candidate.dir, tool);
+        if (!isExecutable(file))
+            return undefined;
+        const version = await toolVersion(runner, file);
+        return version ? { path: file, ...version, source: candidate.source } : undefined;
+    }));
+    return probed.filter((f) => !!f);
+}
+/**
+ * Starts the `--version` probes `findClientTool` will need, so they run while the caller does
+ * something else (connects to the server); their answers are kept for the life of the process.
+ */
+function warmClientTool(runner, tool, options = {}) {
+    toolVersions(runner, tool, uniqueCandidates(options)).catch(() => undefined);
 }
 /**
  * The client tool whose major is at least `minMajor` (a pg_dump older than the server refuses to
@@ -9142,26 +9168,21 @@ function assertExplicitDir(installs, options) {
  * the server (newer pg_dump output may carry syntax an older target cannot restore).
  */
 async function findClientTool(runner, tool, minMajor, options = {}) {
-    const installs = await findPgInstalls(runner, options);
-    assertExplicitDir(installs, options);
-    const probed = await Promise.all(installs.map(async (install) => {
-        const file = path.join(install.binDir, tool);
-        if (!isExecutable(file))
-            return undefined;
-        const version = await toolVersion(runner, file);
-        return version ? { path: file, ...version, source: install.source } : undefined;
-    }));
-    const found = probed.filter((f) => !!f);
+    const candidates = uniqueCandidates(options);
+    const explicit = candidates.find((c) => c.source === 'explicit');
+    assertExplicitDir(!!explicit && ALL_TOOLS.some((t) => isExecutable(path.join(explicit.dir, t))), options);
+    const found = await toolVersions(runner, tool, candidates);
     const sufficient = found.filter((f) => f.major >= minMajor);
-    const explicit = sufficient.find((f) => f.source === 'explicit');
+    const explicitTool = sufficient.find((f) => f.source === 'explicit');
     // Stable sort keeps discovery order (PATH before Debian dirs) among equal majors.
-    const best = explicit ?? [...sufficient].sort((a, b) => a.major - b.major)[0];
+    const best = explicitTool ?? [...sufficient].sort((a, b) => a.major - b.major)[0];
     if (best)
         return { path: best.path, major: best.major, version: best.version };
     const server = options.serverVersion ?? String(minMajor);
     const foundText = found.length > 0
         ? found.map((f) => `${tool} ${f.version} at ${f.path} (${f.source})`).join('; ')
         : `no ${tool} at all`;
+    const installs = await findPgInstalls(runner, options);
     const others = installs.filter((i) => !found.some((f) => path.dirname(f.path) === i.binDir));
     const othersText = others.length > 0 ? ` Also found, without ${tool}: ${others.map(describe).join('; ')}.` : '';
     throw new ClientTooOldError(`No ${tool} of PostgreSQL ${minMajor} or newer was found, and the server is PostgreSQL ${server}. ` +
@@ -9179,7 +9200,7 @@ async function findClientTool(runner, tool, minMajor, options = {}) {
  */
 async function findServer(runner, major, options = {}) {
     const installs = await findPgInstalls(runner, options);
-    assertExplicitDir(installs, options);
+    assertExplicitDir(installs.some((i) => i.source === 'explicit'), options);
     const servers = installs.filter((i) => i.hasServer);
     const matching = servers.filter((i) => major === undefined || i.major === major);
     const usable = matching.filter((i) => !i.problem);
