@@ -262,6 +262,122 @@ describe('S3Store against s3rver', () => {
     }
   });
 
+  it('putChunks: chunks written over after each yield arrive byte-identical, each part with our SHA-256', async () => {
+    // What the SDK sends, recorded on the real client: the command and the part's checksum header.
+    const sent: { command?: string; partNumber?: number; checksum?: string; bytes?: number }[] = [];
+    const factory = (config: S3ClientConfig): S3Client => {
+      const client = new S3Client(config);
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const request = args.request as { headers: Record<string, string>; body?: { length?: number } };
+          const input = args.input as { PartNumber?: number };
+          sent.push({
+            command: context.commandName,
+            partNumber: input.PartNumber,
+            checksum: request.headers['x-amz-checksum-sha256'],
+            bytes: request.body?.length,
+          });
+          return next(args);
+        },
+        { step: 'finalizeRequest', name: 'recordParts' },
+      );
+      return client;
+    };
+    const s = new S3Store(`s3://${server.bucket}/chunks`, {
+      logger: new MemoryLogger(),
+      env: server.env,
+      clientFactory: factory,
+    });
+    const data = randomBytes(21 * MIB + 12_345);
+    // one buffer, refilled for every chunk and scribbled over as soon as the next is asked for
+    async function* refilled(from: Buffer, size: number): AsyncGenerator<Buffer> {
+      const buffer = Buffer.allocUnsafe(size);
+      for (let at = 0; at < from.length; at += size) {
+        const n = from.copy(buffer, 0, at, at + size);
+        yield buffer.subarray(0, n);
+        buffer.fill(0xee);
+      }
+    }
+    const result = await s.putChunks('c.dbdrill.tar', refilled(data, 1_000_003));
+    const expected = createHash('sha256').update(data).digest('hex');
+    expect(result).toMatchObject({ sizeBytes: data.length, sha256: expected });
+    expect(await sha256Of(await s.get('c.dbdrill.tar'))).toEqual({ sha256: expected, bytes: data.length });
+    // three 8 MiB parts, each sent with the SHA-256 of exactly its bytes (computed here, apart)
+    const parts = sent.filter((r) => r.command === 'UploadPartCommand');
+    expect(parts.map((p) => p.partNumber).sort()).toEqual([1, 2, 3]);
+    for (const p of parts) {
+      const slice = data.subarray((p.partNumber! - 1) * 8 * MIB, p.partNumber! * 8 * MIB);
+      expect(p.checksum).toBe(createHash('sha256').update(slice).digest('base64'));
+      expect(p.bytes).toBe(slice.length);
+    }
+    expect(sent.map((r) => r.command)).toContain('CompleteMultipartUploadCommand');
+
+    // fits in one part: one PutObject, no multipart upload; and an empty object
+    sent.length = 0;
+    const small = randomBytes(3 * MIB + 1);
+    await s.putChunks('small.dbdrill.tar', refilled(small, 65_536));
+    expect(sent.map((r) => r.command)).toEqual([
+      'ListObjectsV2Command',
+      'PutObjectCommand',
+      'HeadObjectCommand',
+    ]);
+    expect(sent[1]!.checksum).toBe(createHash('sha256').update(small).digest('base64'));
+    expect((await sha256Of(await s.get('small.dbdrill.tar'))).sha256).toBe(
+      createHash('sha256').update(small).digest('hex'),
+    );
+    await s.putChunks('empty.dbdrill.tar', refilled(Buffer.alloc(0), 10));
+    expect(await sha256Of(await s.get('empty.dbdrill.tar'))).toEqual({
+      sha256: createHash('sha256').digest('hex'),
+      bytes: 0,
+    });
+  });
+
+  it('a part the server refuses fails the put, stops the producer and lists nothing', async () => {
+    const factory = (config: S3ClientConfig): S3Client => {
+      const client = new S3Client(config);
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (
+            context.commandName === 'UploadPartCommand' &&
+            (args.input as { PartNumber?: number }).PartNumber === 2
+          ) {
+            throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
+              name: 'InternalError',
+              $metadata: { httpStatusCode: 500 },
+              $fault: 'server',
+            });
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'refusePart2' },
+      );
+      return client;
+    };
+    const logger = new MemoryLogger();
+    const s = new S3Store(`s3://${server.bucket}/refused`, {
+      logger,
+      env: server.env,
+      clientFactory: factory,
+    });
+    let asked = 0;
+    let closed = false;
+    async function* producer(): AsyncGenerator<Buffer> {
+      try {
+        for (; asked < 64; asked++) yield randomBytes(MIB);
+      } finally {
+        closed = true;
+      }
+    }
+    await expect(s.putChunks('r.dbdrill.tar', producer())).rejects.toThrow(/InternalError|internal error/);
+    expect(closed).toBe(true);
+    // it stopped soon after part 2 failed: at most the parts in flight and one being filled
+    expect(asked).toBeLessThan(64);
+    expect(await s.list('')).toEqual([]);
+    expect(logger.lines.join('\n')).toMatch(
+      /could not abort the failed multipart upload \w+ of s3:\/\/dbdrill-test\/refused\/r\.dbdrill\.tar/,
+    );
+  });
+
   it('rejected credentials give a clear ConfigError without the secret', async () => {
     const env = {
       ...server.env,

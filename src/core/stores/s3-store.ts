@@ -1,5 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
-import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type {
   ListObjectsV2CommandOutput,
   PutObjectCommandInput,
@@ -10,21 +10,16 @@ import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PutOptions, PutResult, Store, StoredObject } from './store.js';
 import { ObjectExistsError, ObjectNotFoundError, validateStoreKey } from './store-errors.js';
+import { uploadChunks, type UploadOutcome } from './s3-upload.js';
 
 /**
  * The AWS SDK is loaded on first use: it is most of the bundle, and every command that never
  * touches S3 (a local backup, the drill) would otherwise pay its load time at start-up.
  */
 type S3Sdk = typeof import('@aws-sdk/client-s3');
-type StorageSdk = typeof import('@aws-sdk/lib-storage');
-let sdkLoading: Promise<{ s3: S3Sdk; storage: StorageSdk }> | undefined;
-function loadSdk(): Promise<{ s3: S3Sdk; storage: StorageSdk }> {
-  sdkLoading ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(
-    ([s3, storage]) => ({
-      s3,
-      storage,
-    }),
-  );
+let sdkLoading: Promise<{ s3: S3Sdk }> | undefined;
+function loadSdk(): Promise<{ s3: S3Sdk }> {
+  sdkLoading ??= import('@aws-sdk/client-s3').then((s3) => ({ s3 }));
   return sdkLoading;
 }
 
@@ -85,51 +80,6 @@ export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   }
   const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '').replace(/\/{2,}/g, '/');
   return { bucket, prefix };
-}
-
-/**
- * Hashes the stream as a whole (our sha256) and per multipart part, so the server's composite
- * SHA-256 (sha256 of the part digests, "-N") can be checked end to end without a re-read.
- */
-class PartHasher extends Transform {
-  private readonly whole = createHash('sha256');
-  private part: Hash = createHash('sha256');
-  private partBytes = 0;
-  readonly partDigests: Buffer[] = [];
-  bytes = 0;
-
-  constructor(private readonly partSize: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.whole.update(chunk);
-    this.bytes += chunk.length;
-    let offset = 0;
-    while (offset < chunk.length) {
-      const take = Math.min(this.partSize - this.partBytes, chunk.length - offset);
-      this.part.update(chunk.subarray(offset, offset + take));
-      this.partBytes += take;
-      offset += take;
-      if (this.partBytes === this.partSize) this.closePart();
-    }
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    if (this.partBytes > 0 || this.partDigests.length === 0) this.closePart();
-    callback();
-  }
-
-  private closePart(): void {
-    this.partDigests.push(this.part.digest());
-    this.part = createHash('sha256');
-    this.partBytes = 0;
-  }
-
-  wholeDigest(): Buffer {
-    return this.whole.digest();
-  }
 }
 
 interface S3ErrorShape {
@@ -246,7 +196,7 @@ export class S3Store implements Store {
   }
 
   /** Set by client(): every S3 call awaits the client first, so the SDK is loaded when it is read. */
-  private sdk!: { s3: S3Sdk; storage: StorageSdk };
+  private sdk!: { s3: S3Sdk };
 
   private client(): Promise<S3Client> {
     this.clientLoading ??= loadSdk().then((sdk) => {
@@ -275,53 +225,61 @@ export class S3Store implements Store {
   }
 
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<PutResult> {
+    try {
+      return await this.putChunks(key, body, options);
+    } finally {
+      body.destroy();
+    }
+  }
+
+  /**
+   * Each chunk is copied into a part buffer before the next is asked for, so a producer may refill
+   * one buffer for every chunk (`bundleChunks` with `reuseBuffers`); see `uploadChunks`.
+   */
+  async putChunks(key: string, chunks: AsyncIterable<Buffer>, options: PutOptions = {}): Promise<PutResult> {
     const objectKey = this.objectKey(key);
     const metadata = checkMetadata(options.metadata ?? {});
     const noOverwrite = options.noOverwrite ?? true;
-    if (noOverwrite && (await this.exists(objectKey))) {
-      body.destroy();
-      throw new ObjectExistsError(key, this.displayUri);
-    }
+    if (noOverwrite && (await this.exists(objectKey))) throw new ObjectExistsError(key, this.displayUri);
 
-    const hasher = new PartHasher(this.partSize);
-    // pipeline forwards a body error into the hasher (so the upload fails) and destroys both on any failure.
-    pipeline(body, hasher, () => undefined);
     const client = await this.client();
-    const upload = new this.sdk.storage.Upload({
-      client,
-      queueSize: this.queueSize,
-      partSize: this.partSize,
-      // We abort ourselves: the SDK's abort failure would otherwise replace the real error.
-      leavePartsOnError: true,
-      params: {
-        Bucket: this.bucket,
-        Key: objectKey,
-        Body: hasher,
-        ContentType: 'application/octet-stream',
-        Metadata: metadata,
-        ...this.encryption(),
-        ...(this.checksum === 'sha256' ? { ChecksumAlgorithm: 'SHA256' as const } : {}),
-        ...(noOverwrite && this.conditionalWrites ? { IfNoneMatch: '*' } : {}),
-      },
-    });
+    let uploadId: string | undefined;
+    let outcome: UploadOutcome;
     try {
-      await upload.done();
+      outcome = await uploadChunks(
+        client,
+        this.sdk.s3,
+        {
+          Bucket: this.bucket,
+          Key: objectKey,
+          ContentType: 'application/octet-stream',
+          Metadata: metadata,
+          ...this.encryption(),
+          ...(noOverwrite && this.conditionalWrites ? { IfNoneMatch: '*' } : {}),
+        },
+        chunks,
+        {
+          partSize: this.partSize,
+          queueSize: this.queueSize,
+          sha256: this.checksum === 'sha256',
+          onUploadId: (id) => (uploadId = id),
+        },
+      );
     } catch (error) {
-      hasher.destroy();
-      await this.abortUpload(objectKey, upload.uploadId);
+      await this.abortUpload(objectKey, uploadId);
       if (noOverwrite && isPreconditionFailed(error)) throw new ObjectExistsError(key, this.displayUri);
       throw this.mapError(error, 'upload', objectKey);
     }
 
-    const multipart = upload.uploadId !== undefined;
-    const sha256 = hasher.wholeDigest();
+    const multipart = outcome.uploadId !== undefined;
+    const { sha256, partDigests } = outcome;
     const expectedChecksum = multipart
-      ? `${createHash('sha256').update(Buffer.concat(hasher.partDigests)).digest('base64')}-${hasher.partDigests.length}`
+      ? `${createHash('sha256').update(Buffer.concat(partDigests)).digest('base64')}-${partDigests.length}`
       : sha256.toString('base64');
     const head = await this.headOrThrow(objectKey, 'verify upload');
     const problems: string[] = [];
-    if (head.ContentLength !== hasher.bytes) {
-      problems.push(`server reports ${head.ContentLength} bytes, we sent ${hasher.bytes}`);
+    if (head.ContentLength !== outcome.bytes) {
+      problems.push(`server reports ${head.ContentLength} bytes, we sent ${outcome.bytes}`);
     }
     if (head.ChecksumSHA256) {
       const [got, parts] = head.ChecksumSHA256.split('-');
@@ -342,9 +300,9 @@ export class S3Store implements Store {
     }
     const hex = sha256.toString('hex');
     this.logger.debug(
-      `stored ${this.location(objectKey)} (${hasher.bytes} bytes, sha256 ${hex}, ${multipart ? `${hasher.partDigests.length} parts` : 'single put'})`,
+      `stored ${this.location(objectKey)} (${outcome.bytes} bytes, sha256 ${hex}, ${multipart ? `${partDigests.length} parts` : 'single put'})`,
     );
-    return { key, sizeBytes: hasher.bytes, sha256: hex, location: this.location(objectKey) };
+    return { key, sizeBytes: outcome.bytes, sha256: hex, location: this.location(objectKey) };
   }
 
   /** Aborting frees the stored parts; a server that cannot abort (s3rver) leaves parts that never list as objects. */

@@ -37,8 +37,8 @@ export interface Store {
   put(key: string, body: Readable, options?: PutOptions): Promise<PutResult>;
   /**
    * `put` from chunks each valid only until the next is asked for (the producer refills one
-   * buffer): for stores that write or copy every chunk at once. A store that keeps chunks (to
-   * batch multipart parts) leaves it out, and gets a stream through `put`.
+   * buffer): for stores that write or copy every chunk at once. A store that would keep chunks
+   * leaves it out, and gets a stream through `put`.
    */
   putChunks?(key: string, chunks: AsyncIterable<Buffer>, options?: PutOptions): Promise<PutResult>;
   get(key: string): Promise<Readable>;
