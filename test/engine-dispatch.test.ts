@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 import type { Component } from '../src/core/bundle/manifest.js';
+import { toReadable } from '../src/core/bundle/stream-utils.js';
 import { componentSummary, componentTotals, dumpComponents } from '../src/core/components.js';
 import type { BundleMemberReader, EngineInspectContext, EngineName } from '../src/core/engines/engine.js';
 import { ENGINES, type RegisteredEngine } from '../src/core/engines/registry.js';
@@ -51,8 +52,8 @@ function fakeEngine(calls: string[]): RegisteredEngine {
     describeSource: () => ({ engine: 'fakedb', database: 'x', serverVersion: '1.0' }),
     totals: (c) => ({ documents: (c as unknown as { items: number }).items }),
     recognizesBareDump: (head) => head.subarray(0, MAGIC.length).equals(MAGIC),
-    async inspectBareDump(_head, stream, { findings }: EngineInspectContext) {
-      const { text } = await digest(stream);
+    async inspectBareDump(_head, input, { findings }: EngineInspectContext) {
+      const { text } = await digest(toReadable(input));
       findings.kind = 'bare-fakedb';
       findings.layers.push(
         { name: 'bundle readable', ok: true, detail: 'a bare fake dump' },

@@ -11,9 +11,10 @@
  * lists them. What the engines fill in for verify is declared here (`InspectionFindings`), not
  * imported from the inspection, so the dependency points one way.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 
 import type { Component, DatabaseLocale, Manifest } from '../bundle/manifest.js';
+import type { ByteInput } from '../bundle/stream-utils.js';
 import type { TarEntry } from '../bundle/tar.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -288,8 +289,11 @@ export interface Engine<Options = unknown> {
 
   /** Whether a stored object's first bytes (at most 512) start one of this engine's dump files, stored bare. */
   recognizesBareDump(head: Buffer): boolean;
-  /** Reads a bare dump this engine recognised: its kind, its layers, and the `manifest` layer that does not apply. */
-  inspectBareDump(head: Buffer, stream: Readable, context: EngineInspectContext): Promise<void>;
+  /**
+   * Reads a bare dump this engine recognised: its kind, its layers, and the `manifest` layer that
+   * does not apply. The input may be transient chunks (a local file read through one buffer).
+   */
+  inspectBareDump(head: Buffer, input: ByteInput, context: EngineInspectContext): Promise<void>;
   /** A reader for the members of one bundle this engine may hold. */
   readMembers(context: EngineInspectContext): BundleMemberReader;
   /** Whether a local directory holds one of this engine's dumps in a form verify reads in place (pg_dump -Fd); absent: none does. */

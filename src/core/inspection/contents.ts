@@ -3,7 +3,7 @@
  * recognises, stored bare (a pg_dump custom-format file, a mongodump archive), read by that
  * engine; or a dbdrill bundle (a tar), walked member by member.
  */
-import { toReadable, type ByteInput } from '../bundle/stream-utils.js';
+import type { ByteInput } from '../bundle/stream-utils.js';
 import { ENGINES } from '../engines/registry.js';
 import { inspectBundleMembers } from './bundle-members.js';
 import { engineInspectContext } from './engine-context.js';
@@ -19,7 +19,7 @@ export async function inspectContents(
   const bare = (deps.engines ?? ENGINES).find((e) => e.recognizesBareDump(head));
   if (bare) {
     const context = engineInspectContext(deps, options, result, () => (result.extracted ??= {}));
-    return bare.inspectBareDump(head, toReadable(stream), context);
+    return bare.inspectBareDump(head, stream, context);
   }
   if (head.length < 512 || head.subarray(257, 262).toString('latin1') !== 'ustar') {
     result.layers.push({

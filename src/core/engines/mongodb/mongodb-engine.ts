@@ -6,6 +6,7 @@
 import type { Writable } from 'node:stream';
 
 import type { Component, Manifest, MongoComponent } from '../../bundle/manifest.js';
+import { toReadable } from '../../bundle/stream-utils.js';
 import type { TarEntry } from '../../bundle/tar.js';
 import type { BundleMemberReader, Engine, EngineInspectContext } from '../engine.js';
 import { manifestNotApplicable } from '../../verify-layer.js';
@@ -53,7 +54,7 @@ export const mongodbEngine: Engine<MongoDrillOptions> = {
 
   recognizesBareDump: (head) => isMongoArchive(head),
 
-  async inspectBareDump(head, stream, { deps, findings, extract }) {
+  async inspectBareDump(head, input, { deps, findings, extract }) {
     findings.kind = 'bare-mongo-archive';
     findings.layers.push({
       name: 'bundle readable',
@@ -62,7 +63,8 @@ export const mongodbEngine: Engine<MongoDrillOptions> = {
     });
     const member = head[0] === 0x1f ? 'mongodb.archive.gz' : 'mongodb.archive';
     const sink = await extract(member);
-    const inspected = await inspectMongoStream(stream, 'mongodump archive', sink, deps.signal);
+    // the archive reader keeps slices of what it reads: a stream of chunks it may keep
+    const inspected = await inspectMongoStream(toReadable(input), 'mongodump archive', sink, deps.signal);
     if (inspected.summary) findings.mongo = [{ ...inspected.summary, member }];
     findings.layers.push(
       ...inspected.layers,

@@ -68,7 +68,7 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
 
   recognizesBareDump: (head) => isPgDump(head),
 
-  async inspectBareDump(_head, stream, { deps, options, findings, extract }) {
+  async inspectBareDump(_head, input, { deps, options, findings, extract }) {
     findings.kind = 'bare-pg-dump';
     findings.layers.push({
       name: 'bundle readable',
@@ -78,7 +78,7 @@ export const postgresEngine: Engine<PostgresDrillOptions> = {
     const sink = await extract('postgres.dump');
     const inspected = await inspectPgDumpStream(
       deps,
-      stream,
+      input,
       'pg_dump file',
       {
         deep: options.deep || !!options.deepForBareDumps,
