@@ -28750,7 +28750,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(17059);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51783);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -28759,7 +28759,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 17059:
+/***/ 51783:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29009,6 +29009,319 @@ async function resolveNewest(store, name) {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(57075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/bundle/stream-utils.js
+
+
+
+
+
+/**
+ * Reads the first `n` bytes of a stream (fewer at EOF) and returns them with a stream that
+ * still yields every byte, so the format can be sniffed without buffering the rest.
+ */
+async function peek(input, n) {
+    const chunks = [];
+    let have = 0;
+    const iterator = input[Symbol.asyncIterator]();
+    let done = false;
+    while (have < n) {
+        const next = await iterator.next();
+        if (next.done) {
+            done = true;
+            break;
+        }
+        const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+        chunks.push(chunk);
+        have += chunk.length;
+    }
+    const head = Buffer.concat(chunks);
+    async function* rest() {
+        if (head.length)
+            yield head;
+        if (done)
+            return;
+        for (;;) {
+            const next = await iterator.next();
+            if (next.done)
+                return;
+            yield Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+        }
+    }
+    return { head: head.subarray(0, n), stream: external_node_stream_.Readable.from(rest(), { objectMode: false }) };
+}
+/** Counts and hashes what flows through, without changing it. */
+class HashingStream extends external_node_stream_.Transform {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    bytes = 0;
+    _transform(chunk, _enc, cb) {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        cb(null, chunk);
+    }
+    hex;
+    /** Memoised: the layer and the drill report both want the digest, and a Hash digests once. */
+    digest() {
+        return (this.hex ??= this.hash.digest('hex'));
+    }
+}
+async function sha256File(path) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: 1 << 20 })) {
+        hash.update(chunk);
+        size += chunk.length;
+    }
+    return { sha256: hash.digest('hex'), sizeBytes: size };
+}
+/**
+ * A file's bytes from `start` up to (not including) `end`, read through one reused buffer: each
+ * chunk is valid only until the iterator is advanced, so the consumer must use or copy it first.
+ * Where a consumer can (hashing, feeding the inflate pool, which copies), this saves a fresh buffer
+ * per read: on the bench machine 100 MB read through fresh buffers took 0.4 s, through one 0.05 s.
+ * A file shorter than `end` ends the iteration early; the consumer counts what it got. Given an
+ * open handle, reads from it and closes it at the end.
+ */
+async function* readFileTransient(file, range = {}) {
+    const handle = typeof file === 'string' ? await (0,promises_.open)(file, 'r') : file;
+    try {
+        const end = range.end ?? Infinity;
+        const buffer = Buffer.allocUnsafe(range.bufferSize ?? 1 << 20);
+        for (let at = range.start ?? 0; at < end;) {
+            const want = Math.min(buffer.length, end - at);
+            const { bytesRead } = await handle.read(buffer, 0, want, at);
+            if (bytesRead === 0)
+                return;
+            at += bytesRead;
+            yield buffer.subarray(0, bytesRead);
+        }
+    }
+    finally {
+        await handle.close();
+    }
+}
+/**
+ * Bytes read once as chunks that are each valid only until the next is asked for (one reused
+ * buffer). A consumer that keeps chunks takes `toReadable()`, which copies each.
+ */
+class TransientChunks {
+    source;
+    constructor(source) {
+        this.source = source;
+    }
+    [Symbol.asyncIterator]() {
+        return this.source[Symbol.asyncIterator]();
+    }
+    toReadable() {
+        const source = this.source;
+        return external_node_stream_.Readable.from((async function* () {
+            for await (const chunk of source)
+                yield Buffer.from(chunk);
+        })(), { objectMode: false, highWaterMark: 1 << 20 });
+    }
+}
+/** The input as a stream whose chunks the reader may keep. */
+function toReadable(input) {
+    return input instanceof TransientChunks ? input.toReadable() : input;
+}
+/** Each chunk goes to `hash` (which must copy or consume it at once) before it is passed on. */
+function hashEach(input, hash) {
+    return new TransientChunks((async function* () {
+        for await (const chunk of input) {
+            const wait = hash.write(chunk);
+            if (wait)
+                await wait;
+            yield chunk;
+        }
+    })());
+}
+/**
+ * `peek` for chunks that may be transient (a stream's will do too): the first `n` bytes (copied)
+ * and the chunks again from the start. The first chunk is usually long enough and passed on
+ * untouched; shorter ones are joined into one copied chunk.
+ */
+async function peekTransient(input, n) {
+    const it = input[Symbol.asyncIterator]();
+    const copies = [];
+    let have = 0;
+    let last;
+    let ended = false;
+    while (have < n) {
+        // copied before the next is asked for, which may overwrite it
+        if (last)
+            copies.push(Buffer.from(last));
+        last = undefined;
+        const next = await it.next();
+        if (next.done) {
+            ended = true;
+            break;
+        }
+        last = next.value;
+        have += last.length;
+    }
+    const prefix = copies.length ? [Buffer.concat(last ? [...copies, last] : copies)] : last ? [last] : [];
+    const head = Buffer.from((prefix[0] ?? Buffer.alloc(0)).subarray(0, n));
+    return {
+        head,
+        rest: new TransientChunks((async function* () {
+            try {
+                yield* prefix;
+                if (ended)
+                    return;
+                for (;;) {
+                    const next = await it.next();
+                    if (next.done)
+                        return;
+                    yield next.value;
+                }
+            }
+            finally {
+                await it.return?.();
+            }
+        })()),
+    };
+}
+/**
+ * Writes a chunk that may be overwritten once this resolves: waits for the write's callback. A
+ * failed write resolves too; the sink's own error is what its owner reports (`finished(sink)`).
+ */
+function writeTransient(sink, chunk) {
+    return new Promise((resolve) => sink.write(chunk, () => resolve()));
+}
+/**
+ * Writes a chunk the caller will not touch again, waiting only while the sink is full. A sink that
+ * has failed or closed takes nothing and never drains: this returns instead of waiting forever,
+ * and the sink's owner reports its error.
+ */
+async function writeOwned(sink, chunk) {
+    if (sink.destroyed || sink.writableEnded)
+        return;
+    if (sink.write(chunk))
+        return;
+    await new Promise((resolve) => {
+        const done = () => {
+            sink.off('drain', done);
+            sink.off('close', done);
+            resolve();
+        };
+        sink.on('drain', done);
+        sink.on('close', done);
+    });
+}
+/**
+ * Reads `chunks` once and gives each chunk to every consumer before asking for the next, so the
+ * chunks may be one refilled buffer: `hash` (which copies or hashes at once), `also`, the `sink`
+ * (its write awaited) and the `reader` (done with a chunk once it asks for the next; a handoff its
+ * reader has left resolves at once). Ends the handoff and the sink; the sink's own error is for
+ * whoever reads what it wrote. Returns the bytes read.
+ */
+async function passTransient(chunks, to) {
+    let bytes = 0;
+    try {
+        for await (const chunk of chunks) {
+            const hashing = to.hash.write(chunk);
+            if (hashing)
+                await hashing;
+            bytes += chunk.length;
+            await to.also?.(chunk);
+            if (to.sink)
+                await writeTransient(to.sink, chunk);
+            await to.reader?.push(chunk);
+        }
+    }
+    finally {
+        to.reader?.end();
+        if (to.sink) {
+            to.sink.end();
+            await (0,external_node_stream_promises_namespaceObject.finished)(to.sink).catch(() => undefined);
+        }
+    }
+    return bytes;
+}
+/**
+ * Hands transient chunks to one consumer that iterates them: `push` resolves when the consumer
+ * asks for the next chunk (so it is done with this one) or has stopped iterating. The producer
+ * pushes one chunk at a time.
+ */
+class ChunkHandoff {
+    /** Pushed, not yet asked for. */
+    queued;
+    /** Given to the consumer, which may still be using it. */
+    current;
+    asking;
+    ended = false;
+    stopped = false;
+    /** Resolves once the consumer is done with `chunk` (or stopped). */
+    push(chunk) {
+        if (this.stopped)
+            return Promise.resolve();
+        return new Promise((taken) => {
+            const offer = { chunk, taken };
+            const ask = this.asking;
+            if (!ask) {
+                this.queued = offer;
+                return;
+            }
+            this.asking = undefined;
+            this.current = offer;
+            ask({ value: chunk, done: false });
+        });
+    }
+    end() {
+        this.ended = true;
+        const ask = this.asking;
+        this.asking = undefined;
+        ask?.({ value: undefined, done: true });
+    }
+    /** The consumer is gone (returned or failed without finishing its loop): pushes resolve at once. */
+    close() {
+        this.stopped = true;
+        this.release('current');
+        this.release('queued');
+    }
+    [Symbol.asyncIterator]() {
+        return {
+            next: () => {
+                this.release('current');
+                if (this.queued) {
+                    this.current = this.queued;
+                    this.queued = undefined;
+                    return Promise.resolve({ value: this.current.chunk, done: false });
+                }
+                if (this.ended || this.stopped)
+                    return Promise.resolve({ value: undefined, done: true });
+                return new Promise((resolve) => (this.asking = resolve));
+            },
+            return: () => {
+                this.close();
+                return Promise.resolve({ value: undefined, done: true });
+            },
+        };
+    }
+    release(which) {
+        const offer = this[which];
+        this[which] = undefined;
+        offer?.taken();
+    }
+}
+/** Drains a stream, discarding its data. */
+async function drain(stream) {
+    let n = 0;
+    for await (const chunk of stream)
+        n += chunk.length;
+    return n;
+}
+function passThrough() {
+    return new PassThrough({ highWaterMark: 1 << 20 });
+}
+
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/verify-layer.js
 /**
  * The `manifest` layer of a dump another tool wrote (a bare file, directory or tarball): it has
@@ -29024,10 +29337,6 @@ function manifestNotApplicable(what, counts = 'table counts') {
     };
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(57075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(38522);
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/mongodb/bson-walk.js
@@ -30172,8 +30481,6 @@ async function compareMongoWithProduction(prod, restored, tolerance) {
     });
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(48161);
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/mongodb/mongo-tools.js
@@ -30773,313 +31080,6 @@ async function checkMongoCounts(plan, renames, o, ledger, label = (n) => n) {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-;// CONCATENATED MODULE: ./build/ncc-src/src/core/bundle/stream-utils.js
-
-
-
-
-
-/**
- * Reads the first `n` bytes of a stream (fewer at EOF) and returns them with a stream that
- * still yields every byte, so the format can be sniffed without buffering the rest.
- */
-async function peek(input, n) {
-    const chunks = [];
-    let have = 0;
-    const iterator = input[Symbol.asyncIterator]();
-    let done = false;
-    while (have < n) {
-        const next = await iterator.next();
-        if (next.done) {
-            done = true;
-            break;
-        }
-        const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
-        chunks.push(chunk);
-        have += chunk.length;
-    }
-    const head = Buffer.concat(chunks);
-    async function* rest() {
-        if (head.length)
-            yield head;
-        if (done)
-            return;
-        for (;;) {
-            const next = await iterator.next();
-            if (next.done)
-                return;
-            yield Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
-        }
-    }
-    return { head: head.subarray(0, n), stream: external_node_stream_.Readable.from(rest(), { objectMode: false }) };
-}
-/** Counts and hashes what flows through, without changing it. */
-class HashingStream extends external_node_stream_.Transform {
-    hash = (0,external_node_crypto_.createHash)('sha256');
-    bytes = 0;
-    _transform(chunk, _enc, cb) {
-        this.hash.update(chunk);
-        this.bytes += chunk.length;
-        cb(null, chunk);
-    }
-    hex;
-    /** Memoised: the layer and the drill report both want the digest, and a Hash digests once. */
-    digest() {
-        return (this.hex ??= this.hash.digest('hex'));
-    }
-}
-async function sha256File(path) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: 1 << 20 })) {
-        hash.update(chunk);
-        size += chunk.length;
-    }
-    return { sha256: hash.digest('hex'), sizeBytes: size };
-}
-/**
- * A file's bytes from `start` up to (not including) `end`, read through one reused buffer: each
- * chunk is valid only until the iterator is advanced, so the consumer must use or copy it first.
- * Where a consumer can (hashing, feeding the inflate pool, which copies), this saves a fresh buffer
- * per read: on the bench machine 100 MB read through fresh buffers took 0.4 s, through one 0.05 s.
- * A file shorter than `end` ends the iteration early; the consumer counts what it got. Given an
- * open handle, reads from it and closes it at the end.
- */
-async function* readFileTransient(file, range = {}) {
-    const handle = typeof file === 'string' ? await (0,promises_.open)(file, 'r') : file;
-    try {
-        const end = range.end ?? Infinity;
-        const buffer = Buffer.allocUnsafe(range.bufferSize ?? 1 << 20);
-        for (let at = range.start ?? 0; at < end;) {
-            const want = Math.min(buffer.length, end - at);
-            const { bytesRead } = await handle.read(buffer, 0, want, at);
-            if (bytesRead === 0)
-                return;
-            at += bytesRead;
-            yield buffer.subarray(0, bytesRead);
-        }
-    }
-    finally {
-        await handle.close();
-    }
-}
-/**
- * Bytes read once as chunks that are each valid only until the next is asked for (one reused
- * buffer). A consumer that keeps chunks takes `toReadable()`, which copies each.
- */
-class TransientChunks {
-    source;
-    constructor(source) {
-        this.source = source;
-    }
-    [Symbol.asyncIterator]() {
-        return this.source[Symbol.asyncIterator]();
-    }
-    toReadable() {
-        const source = this.source;
-        return external_node_stream_.Readable.from((async function* () {
-            for await (const chunk of source)
-                yield Buffer.from(chunk);
-        })(), { objectMode: false, highWaterMark: 1 << 20 });
-    }
-}
-/** The input as a stream whose chunks the reader may keep. */
-function toReadable(input) {
-    return input instanceof TransientChunks ? input.toReadable() : input;
-}
-/** Each chunk goes to `hash` (which must copy or consume it at once) before it is passed on. */
-function hashEach(input, hash) {
-    return new TransientChunks((async function* () {
-        for await (const chunk of input) {
-            const wait = hash.write(chunk);
-            if (wait)
-                await wait;
-            yield chunk;
-        }
-    })());
-}
-/**
- * `peek` for chunks that may be transient (a stream's will do too): the first `n` bytes (copied)
- * and the chunks again from the start. The first chunk is usually long enough and passed on
- * untouched; shorter ones are joined into one copied chunk.
- */
-async function peekTransient(input, n) {
-    const it = input[Symbol.asyncIterator]();
-    const copies = [];
-    let have = 0;
-    let last;
-    let ended = false;
-    while (have < n) {
-        // copied before the next is asked for, which may overwrite it
-        if (last)
-            copies.push(Buffer.from(last));
-        last = undefined;
-        const next = await it.next();
-        if (next.done) {
-            ended = true;
-            break;
-        }
-        last = next.value;
-        have += last.length;
-    }
-    const prefix = copies.length ? [Buffer.concat(last ? [...copies, last] : copies)] : last ? [last] : [];
-    const head = Buffer.from((prefix[0] ?? Buffer.alloc(0)).subarray(0, n));
-    return {
-        head,
-        rest: new TransientChunks((async function* () {
-            try {
-                yield* prefix;
-                if (ended)
-                    return;
-                for (;;) {
-                    const next = await it.next();
-                    if (next.done)
-                        return;
-                    yield next.value;
-                }
-            }
-            finally {
-                await it.return?.();
-            }
-        })()),
-    };
-}
-/**
- * Writes a chunk that may be overwritten once this resolves: waits for the write's callback. A
- * failed write resolves too; the sink's own error is what its owner reports (`finished(sink)`).
- */
-function writeTransient(sink, chunk) {
-    return new Promise((resolve) => sink.write(chunk, () => resolve()));
-}
-/**
- * Writes a chunk the caller will not touch again, waiting only while the sink is full. A sink that
- * has failed or closed takes nothing and never drains: this returns instead of waiting forever,
- * and the sink's owner reports its error.
- */
-async function writeOwned(sink, chunk) {
-    if (sink.destroyed || sink.writableEnded)
-        return;
-    if (sink.write(chunk))
-        return;
-    await new Promise((resolve) => {
-        const done = () => {
-            sink.off('drain', done);
-            sink.off('close', done);
-            resolve();
-        };
-        sink.on('drain', done);
-        sink.on('close', done);
-    });
-}
-/**
- * Reads `chunks` once and gives each chunk to every consumer before asking for the next, so the
- * chunks may be one refilled buffer: `hash` (which copies or hashes at once), `also`, the `sink`
- * (its write awaited) and the `reader` (done with a chunk once it asks for the next; a handoff its
- * reader has left resolves at once). Ends the handoff and the sink; the sink's own error is for
- * whoever reads what it wrote. Returns the bytes read.
- */
-async function passTransient(chunks, to) {
-    let bytes = 0;
-    try {
-        for await (const chunk of chunks) {
-            const hashing = to.hash.write(chunk);
-            if (hashing)
-                await hashing;
-            bytes += chunk.length;
-            await to.also?.(chunk);
-            if (to.sink)
-                await writeTransient(to.sink, chunk);
-            await to.reader?.push(chunk);
-        }
-    }
-    finally {
-        to.reader?.end();
-        if (to.sink) {
-            to.sink.end();
-            await (0,external_node_stream_promises_namespaceObject.finished)(to.sink).catch(() => undefined);
-        }
-    }
-    return bytes;
-}
-/**
- * Hands transient chunks to one consumer that iterates them: `push` resolves when the consumer
- * asks for the next chunk (so it is done with this one) or has stopped iterating. The producer
- * pushes one chunk at a time.
- */
-class ChunkHandoff {
-    /** Pushed, not yet asked for. */
-    queued;
-    /** Given to the consumer, which may still be using it. */
-    current;
-    asking;
-    ended = false;
-    stopped = false;
-    /** Resolves once the consumer is done with `chunk` (or stopped). */
-    push(chunk) {
-        if (this.stopped)
-            return Promise.resolve();
-        return new Promise((taken) => {
-            const offer = { chunk, taken };
-            const ask = this.asking;
-            if (!ask) {
-                this.queued = offer;
-                return;
-            }
-            this.asking = undefined;
-            this.current = offer;
-            ask({ value: chunk, done: false });
-        });
-    }
-    end() {
-        this.ended = true;
-        const ask = this.asking;
-        this.asking = undefined;
-        ask?.({ value: undefined, done: true });
-    }
-    /** The consumer is gone (returned or failed without finishing its loop): pushes resolve at once. */
-    close() {
-        this.stopped = true;
-        this.release('current');
-        this.release('queued');
-    }
-    [Symbol.asyncIterator]() {
-        return {
-            next: () => {
-                this.release('current');
-                if (this.queued) {
-                    this.current = this.queued;
-                    this.queued = undefined;
-                    return Promise.resolve({ value: this.current.chunk, done: false });
-                }
-                if (this.ended || this.stopped)
-                    return Promise.resolve({ value: undefined, done: true });
-                return new Promise((resolve) => (this.asking = resolve));
-            },
-            return: () => {
-                this.close();
-                return Promise.resolve({ value: undefined, done: true });
-            },
-        };
-    }
-    release(which) {
-        const offer = this[which];
-        this[which] = undefined;
-        offer?.taken();
-    }
-}
-/** Drains a stream, discarding its data. */
-async function drain(stream) {
-    let n = 0;
-    for await (const chunk of stream)
-        n += chunk.length;
-    return n;
-}
-function passThrough() {
-    return new PassThrough({ highWaterMark: 1 << 20 });
-}
-
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/mongodb/inspect.js
 /**
  * Verify's MongoDB layers: one pass over an archive member that hashes it, writes it out for the
@@ -31182,6 +31182,7 @@ function collectionsLayer(component, report) {
 
 
 
+
 const mongodbEngine = {
     name: 'mongodb',
     dump: (deps, { databaseUrl, id, workDir, options, label }) => dumpMongo(deps, {
@@ -31214,7 +31215,7 @@ const mongodbEngine = {
         return { engine: 'mongodb', database: mongo.database ?? '(all)', serverVersion: mongo.serverVersion };
     },
     recognizesBareDump: (head) => isMongoArchive(head),
-    async inspectBareDump(head, stream, { deps, findings, extract }) {
+    async inspectBareDump(head, input, { deps, findings, extract }) {
         findings.kind = 'bare-mongo-archive';
         findings.layers.push({
             name: 'bundle readable',
@@ -31223,7 +31224,8 @@ const mongodbEngine = {
         });
         const member = head[0] === 0x1f ? 'mongodb.archive.gz' : 'mongodb.archive';
         const sink = await extract(member);
-        const inspected = await inspectMongoStream(stream, 'mongodump archive', sink, deps.signal);
+        // the archive reader keeps slices of what it reads: a stream of chunks it may keep
+        const inspected = await inspectMongoStream(toReadable(input), 'mongodump archive', sink, deps.signal);
         if (inspected.summary)
             findings.mongo = [{ ...inspected.summary, member }];
         findings.layers.push(...inspected.layers, manifestNotApplicable('a bare mongodump archive', 'recorded counts'));
@@ -37748,7 +37750,7 @@ const postgresEngine = {
         };
     },
     recognizesBareDump: (head) => isPgDump(head),
-    async inspectBareDump(_head, stream, { deps, options, findings, extract }) {
+    async inspectBareDump(_head, input, { deps, options, findings, extract }) {
         findings.kind = 'bare-pg-dump';
         findings.layers.push({
             name: 'bundle readable',
@@ -37756,7 +37758,7 @@ const postgresEngine = {
             detail: 'a bare pg_dump custom-format file (no dbdrill manifest)',
         });
         const sink = await extract('postgres.dump');
-        const inspected = await inspectPgDumpStream(deps, stream, 'pg_dump file', {
+        const inspected = await inspectPgDumpStream(deps, input, 'pg_dump file', {
             deep: options.deep || !!options.deepForBareDumps,
             pgBinDir: options.pgBinDir,
             pgClient: options.pgClient,
@@ -39258,12 +39260,6 @@ async function readSmall(stream, limit) {
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/inspection/contents.js
-/**
- * What a (decrypted) stored object holds, told by its first bytes: a dump one of the engines
- * recognises, stored bare (a pg_dump custom-format file, a mongodump archive), read by that
- * engine; or a dbdrill bundle (a tar), walked member by member.
- */
-
 
 
 
@@ -39271,7 +39267,7 @@ async function inspectContents(deps, options, result, head, stream) {
     const bare = (deps.engines ?? ENGINES).find((e) => e.recognizesBareDump(head));
     if (bare) {
         const context = engineInspectContext(deps, options, result, () => (result.extracted ??= {}));
-        return bare.inspectBareDump(head, toReadable(stream), context);
+        return bare.inspectBareDump(head, stream, context);
     }
     if (head.length < 512 || head.subarray(257, 262).toString('latin1') !== 'ustar') {
         result.layers.push({
@@ -41702,8 +41698,9 @@ async function backup(deps, options) {
 /**
  * Streams the bundle into the store. A dump file's chunks come through one refilled buffer
  * (`bundleChunks` with `reuseBuffers`) when whoever takes them is done with each before asking for
- * the next: a store with `putChunks` (a local directory), or dbdrill's own age encryptor. An S3
- * upload batches chunks into parts and a caller's encrypt hook is unknown: those get fresh buffers.
+ * the next: a store with `putChunks` (a local directory, S3: each chunk is copied into a reused
+ * part buffer), or dbdrill's own age encryptor. A caller's encrypt hook is unknown, and the
+ * artifact store takes a stream: those get fresh buffers.
  */
 async function storeBundle(store, key, entries, security, signal, putOptions) {
     const options = { checksumsMember: CHECKSUMS_MEMBER, signal };
@@ -48687,17 +48684,173 @@ async function file_store_exists(file) {
     }
 }
 
+;// CONCATENATED MODULE: ./build/ncc-src/src/core/stores/s3-upload.js
+
+/**
+ * Uploads chunks as one object: a single PutObject when they fit in one part, else a multipart
+ * upload with `queueSize` parts in flight. Chunks may be reused by their producer as soon as the
+ * next is asked for: each is copied at once into one of `queueSize + 1` part buffers, which are
+ * reused once their part is stored.
+ *
+ * Why not `@aws-sdk/lib-storage`'s `Upload`: it joins the chunks of every part with
+ * `Buffer.concat` into fresh memory (and a stream's chunks are fresh copies before that), and on
+ * this project's bench machine fresh memory costs more than the copy (a page fault per 4 KiB).
+ * It also has the SDK hash every part again for its checksum, although the bundle's own part
+ * hashes are computed anyway: here they are sent as the parts' `ChecksumSHA256`, and the server
+ * checks each part against them.
+ */
+async function uploadChunks(client, sdk, params, chunks, options) {
+    const { partSize } = options;
+    const whole = (0,external_node_crypto_.createHash)('sha256');
+    const partDigests = [];
+    const free = [];
+    let allocated = 0;
+    const waiting = [];
+    const inFlight = new Set();
+    const completed = [];
+    /** The first failure, of a part or of the input; read by the loops that must stop on it. */
+    const state = {};
+    const stopIfFailed = () => {
+        if (state.failure)
+            throw state.failure.error;
+    };
+    let creating;
+    let uploadId;
+    let bytes = 0;
+    const release = (buffer) => {
+        free.push(buffer);
+        waiting.shift()?.();
+    };
+    const take = async () => {
+        for (;;) {
+            stopIfFailed();
+            const buffer = free.pop();
+            if (buffer)
+                return buffer;
+            if (allocated < options.queueSize + 1) {
+                allocated++;
+                return Buffer.allocUnsafeSlow(partSize);
+            }
+            await new Promise((resolve) => waiting.push(resolve));
+        }
+    };
+    const create = () => {
+        creating ??= client
+            .send(new sdk.CreateMultipartUploadCommand({
+            ...params,
+            ...(options.sha256 ? { ChecksumAlgorithm: 'SHA256' } : {}),
+        }))
+            .then((out) => {
+            if (!out.UploadId)
+                throw new Error('CreateMultipartUpload returned no UploadId');
+            uploadId = out.UploadId;
+            options.onUploadId?.(uploadId);
+            return uploadId;
+        });
+        return creating;
+    };
+    const send = (buffer, length, partNumber) => {
+        const body = buffer.subarray(0, length);
+        const digest = (0,external_node_crypto_.createHash)('sha256').update(body).digest();
+        partDigests[partNumber - 1] = digest;
+        const sending = (async () => {
+            try {
+                const id = await create();
+                const out = await client.send(new sdk.UploadPartCommand({
+                    Bucket: params.Bucket,
+                    Key: params.Key,
+                    UploadId: id,
+                    PartNumber: partNumber,
+                    Body: body,
+                    ContentLength: length,
+                    ...(options.sha256 ? { ChecksumSHA256: digest.toString('base64') } : {}),
+                }));
+                if (!out.ETag)
+                    throw new Error(`UploadPart ${partNumber} returned no ETag`);
+                completed.push({
+                    PartNumber: partNumber,
+                    ETag: out.ETag,
+                    ...(options.sha256 ? { ChecksumSHA256: out.ChecksumSHA256 ?? digest.toString('base64') } : {}),
+                });
+                release(buffer);
+            }
+            catch (error) {
+                state.failure ??= { error };
+                // wake the reader so it stops at once
+                for (const w of waiting.splice(0))
+                    w();
+            }
+        })();
+        inFlight.add(sending);
+        void sending.finally(() => inFlight.delete(sending));
+    };
+    let buffer = await take();
+    let filled = 0;
+    let partNumber = 0;
+    try {
+        for await (const chunk of chunks) {
+            stopIfFailed();
+            whole.update(chunk);
+            bytes += chunk.length;
+            for (let at = 0; at < chunk.length;) {
+                const n = Math.min(partSize - filled, chunk.length - at);
+                chunk.copy(buffer, filled, at, at + n);
+                filled += n;
+                at += n;
+                if (filled === partSize) {
+                    send(buffer, filled, ++partNumber);
+                    buffer = await take();
+                    filled = 0;
+                }
+            }
+        }
+        stopIfFailed();
+        if (partNumber === 0) {
+            // it all fits in one part: one PutObject, no multipart upload
+            const body = buffer.subarray(0, filled);
+            const digest = (0,external_node_crypto_.createHash)('sha256').update(body).digest();
+            await client.send(new sdk.PutObjectCommand({
+                ...params,
+                Body: body,
+                ContentLength: filled,
+                ...(options.sha256
+                    ? { ChecksumAlgorithm: 'SHA256', ChecksumSHA256: digest.toString('base64') }
+                    : {}),
+            }));
+            return { bytes, sha256: whole.digest(), partDigests: [digest] };
+        }
+        if (filled > 0)
+            send(buffer, filled, ++partNumber);
+        while (inFlight.size > 0)
+            await Promise.all([...inFlight]);
+        stopIfFailed();
+        completed.sort((a, b) => a.PartNumber - b.PartNumber);
+        await client.send(new sdk.CompleteMultipartUploadCommand({
+            Bucket: params.Bucket,
+            Key: params.Key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: completed },
+            ...(params.IfNoneMatch ? { IfNoneMatch: params.IfNoneMatch } : {}),
+        }));
+        return { bytes, sha256: whole.digest(), partDigests, uploadId };
+    }
+    catch (error) {
+        state.failure ??= { error };
+        // let the parts in flight settle before the caller aborts the upload
+        await Promise.allSettled([...inFlight]);
+        throw state.failure.error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/stores/s3-store.js
+
 
 
 
 
 let sdkLoading;
 function loadSdk() {
-    sdkLoading ??= Promise.all([__nccwpck_require__.e(/* import() */ 711).then(__nccwpck_require__.t.bind(__nccwpck_require__, 53711, 19)), Promise.all(/* import() */[__nccwpck_require__.e(711), __nccwpck_require__.e(358)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 22358, 19))]).then(([s3, storage]) => ({
-        s3,
-        storage,
-    }));
+    sdkLoading ??= __nccwpck_require__.e(/* import() */ 711).then(__nccwpck_require__.t.bind(__nccwpck_require__, 53711, 19)).then((s3) => ({ s3 }));
     return sdkLoading;
 }
 const METADATA_PREFIX = 'dbdrill-';
@@ -48719,49 +48872,6 @@ function parseS3Uri(uri) {
     }
     const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '').replace(/\/{2,}/g, '/');
     return { bucket, prefix };
-}
-/**
- * Hashes the stream as a whole (our sha256) and per multipart part, so the server's composite
- * SHA-256 (sha256 of the part digests, "-N") can be checked end to end without a re-read.
- */
-class PartHasher extends external_node_stream_.Transform {
-    partSize;
-    whole = (0,external_node_crypto_.createHash)('sha256');
-    part = (0,external_node_crypto_.createHash)('sha256');
-    partBytes = 0;
-    partDigests = [];
-    bytes = 0;
-    constructor(partSize) {
-        super();
-        this.partSize = partSize;
-    }
-    _transform(chunk, _encoding, callback) {
-        this.whole.update(chunk);
-        this.bytes += chunk.length;
-        let offset = 0;
-        while (offset < chunk.length) {
-            const take = Math.min(this.partSize - this.partBytes, chunk.length - offset);
-            this.part.update(chunk.subarray(offset, offset + take));
-            this.partBytes += take;
-            offset += take;
-            if (this.partBytes === this.partSize)
-                this.closePart();
-        }
-        callback(null, chunk);
-    }
-    _flush(callback) {
-        if (this.partBytes > 0 || this.partDigests.length === 0)
-            this.closePart();
-        callback();
-    }
-    closePart() {
-        this.partDigests.push(this.part.digest());
-        this.part = (0,external_node_crypto_.createHash)('sha256');
-        this.partBytes = 0;
-    }
-    wholeDigest() {
-        return this.whole.digest();
-    }
 }
 const CREDENTIAL_ERRORS = new Set([
     'InvalidAccessKeyId',
@@ -48883,53 +48993,56 @@ class S3Store {
         };
     }
     async put(key, body, options = {}) {
+        try {
+            return await this.putChunks(key, body, options);
+        }
+        finally {
+            body.destroy();
+        }
+    }
+    /**
+     * Each chunk is copied into a part buffer before the next is asked for, so a producer may refill
+     * one buffer for every chunk (`bundleChunks` with `reuseBuffers`); see `uploadChunks`.
+     */
+    async putChunks(key, chunks, options = {}) {
         const objectKey = this.objectKey(key);
         const metadata = checkMetadata(options.metadata ?? {});
         const noOverwrite = options.noOverwrite ?? true;
-        if (noOverwrite && (await this.exists(objectKey))) {
-            body.destroy();
+        if (noOverwrite && (await this.exists(objectKey)))
             throw new ObjectExistsError(key, this.displayUri);
-        }
-        const hasher = new PartHasher(this.partSize);
-        // pipeline forwards a body error into the hasher (so the upload fails) and destroys both on any failure.
-        (0,external_node_stream_.pipeline)(body, hasher, () => undefined);
         const client = await this.client();
-        const upload = new this.sdk.storage.Upload({
-            client,
-            queueSize: this.queueSize,
-            partSize: this.partSize,
-            // We abort ourselves: the SDK's abort failure would otherwise replace the real error.
-            leavePartsOnError: true,
-            params: {
+        let uploadId;
+        let outcome;
+        try {
+            outcome = await uploadChunks(client, this.sdk.s3, {
                 Bucket: this.bucket,
                 Key: objectKey,
-                Body: hasher,
                 ContentType: 'application/octet-stream',
                 Metadata: metadata,
                 ...this.encryption(),
-                ...(this.checksum === 'sha256' ? { ChecksumAlgorithm: 'SHA256' } : {}),
                 ...(noOverwrite && this.conditionalWrites ? { IfNoneMatch: '*' } : {}),
-            },
-        });
-        try {
-            await upload.done();
+            }, chunks, {
+                partSize: this.partSize,
+                queueSize: this.queueSize,
+                sha256: this.checksum === 'sha256',
+                onUploadId: (id) => (uploadId = id),
+            });
         }
         catch (error) {
-            hasher.destroy();
-            await this.abortUpload(objectKey, upload.uploadId);
+            await this.abortUpload(objectKey, uploadId);
             if (noOverwrite && isPreconditionFailed(error))
                 throw new ObjectExistsError(key, this.displayUri);
             throw this.mapError(error, 'upload', objectKey);
         }
-        const multipart = upload.uploadId !== undefined;
-        const sha256 = hasher.wholeDigest();
+        const multipart = outcome.uploadId !== undefined;
+        const { sha256, partDigests } = outcome;
         const expectedChecksum = multipart
-            ? `${(0,external_node_crypto_.createHash)('sha256').update(Buffer.concat(hasher.partDigests)).digest('base64')}-${hasher.partDigests.length}`
+            ? `${(0,external_node_crypto_.createHash)('sha256').update(Buffer.concat(partDigests)).digest('base64')}-${partDigests.length}`
             : sha256.toString('base64');
         const head = await this.headOrThrow(objectKey, 'verify upload');
         const problems = [];
-        if (head.ContentLength !== hasher.bytes) {
-            problems.push(`server reports ${head.ContentLength} bytes, we sent ${hasher.bytes}`);
+        if (head.ContentLength !== outcome.bytes) {
+            problems.push(`server reports ${head.ContentLength} bytes, we sent ${outcome.bytes}`);
         }
         if (head.ChecksumSHA256) {
             const [got, parts] = head.ChecksumSHA256.split('-');
@@ -48946,8 +49059,8 @@ class S3Store {
             throw new Error(`upload of ${this.location(objectKey)} did not verify (${problems.join('; ')}); the object was deleted, run the backup again`);
         }
         const hex = sha256.toString('hex');
-        this.logger.debug(`stored ${this.location(objectKey)} (${hasher.bytes} bytes, sha256 ${hex}, ${multipart ? `${hasher.partDigests.length} parts` : 'single put'})`);
-        return { key, sizeBytes: hasher.bytes, sha256: hex, location: this.location(objectKey) };
+        this.logger.debug(`stored ${this.location(objectKey)} (${outcome.bytes} bytes, sha256 ${hex}, ${multipart ? `${partDigests.length} parts` : 'single put'})`);
+        return { key, sizeBytes: outcome.bytes, sha256: hex, location: this.location(objectKey) };
     }
     /** Aborting frees the stored parts; a server that cannot abort (s3rver) leaves parts that never list as objects. */
     async abortUpload(objectKey, uploadId) {

@@ -2198,6 +2198,8 @@ __webpack_require__.d(__webpack_exports__, {
   K: () => (/* binding */ engineNamed)
 });
 
+// EXTERNAL MODULE: ./build/ncc-src/src/core/bundle/stream-utils.js
+var stream_utils = __webpack_require__(18208);
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/verify-layer.js
 /**
  * The `manifest` layer of a dump another tool wrote (a bare file, directory or tarball): it has
@@ -3970,8 +3972,6 @@ async function checkMongoCounts(plan, renames, o, ledger, label = (n) => n) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(77598);
-// EXTERNAL MODULE: ./build/ncc-src/src/core/bundle/stream-utils.js
-var stream_utils = __webpack_require__(18208);
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/engines/mongodb/inspect.js
 /**
  * Verify's MongoDB layers: one pass over an archive member that hashes it, writes it out for the
@@ -4074,6 +4074,7 @@ function collectionsLayer(component, report) {
 
 
 
+
 const mongodbEngine = {
     name: 'mongodb',
     dump: (deps, { databaseUrl, id, workDir, options, label }) => dumpMongo(deps, {
@@ -4106,7 +4107,7 @@ const mongodbEngine = {
         return { engine: 'mongodb', database: mongo.database ?? '(all)', serverVersion: mongo.serverVersion };
     },
     recognizesBareDump: (head) => isMongoArchive(head),
-    async inspectBareDump(head, stream, { deps, findings, extract }) {
+    async inspectBareDump(head, input, { deps, findings, extract }) {
         findings.kind = 'bare-mongo-archive';
         findings.layers.push({
             name: 'bundle readable',
@@ -4115,7 +4116,8 @@ const mongodbEngine = {
         });
         const member = head[0] === 0x1f ? 'mongodb.archive.gz' : 'mongodb.archive';
         const sink = await extract(member);
-        const inspected = await inspectMongoStream(stream, 'mongodump archive', sink, deps.signal);
+        // the archive reader keeps slices of what it reads: a stream of chunks it may keep
+        const inspected = await inspectMongoStream((0,stream_utils/* toReadable */.qO)(input), 'mongodump archive', sink, deps.signal);
         if (inspected.summary)
             findings.mongo = [{ ...inspected.summary, member }];
         findings.layers.push(...inspected.layers, manifestNotApplicable('a bare mongodump archive', 'recorded counts'));
@@ -9316,7 +9318,7 @@ const postgresEngine = {
         };
     },
     recognizesBareDump: (head) => isPgDump(head),
-    async inspectBareDump(_head, stream, { deps, options, findings, extract }) {
+    async inspectBareDump(_head, input, { deps, options, findings, extract }) {
         findings.kind = 'bare-pg-dump';
         findings.layers.push({
             name: 'bundle readable',
@@ -9324,7 +9326,7 @@ const postgresEngine = {
             detail: 'a bare pg_dump custom-format file (no dbdrill manifest)',
         });
         const sink = await extract('postgres.dump');
-        const inspected = await inspectPgDumpStream(deps, stream, 'pg_dump file', {
+        const inspected = await inspectPgDumpStream(deps, input, 'pg_dump file', {
             deep: options.deep || !!options.deepForBareDumps,
             pgBinDir: options.pgBinDir,
             pgClient: options.pgClient,
@@ -10008,12 +10010,6 @@ async function readSmall(stream, limit) {
 }
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/inspection/contents.js
-/**
- * What a (decrypted) stored object holds, told by its first bytes: a dump one of the engines
- * recognises, stored bare (a pg_dump custom-format file, a mongodump archive), read by that
- * engine; or a dbdrill bundle (a tar), walked member by member.
- */
-
 
 
 
@@ -10021,7 +10017,7 @@ async function inspectContents(deps, options, result, head, stream) {
     const bare = (deps.engines ?? registry/* ENGINES */.u).find((e) => e.recognizesBareDump(head));
     if (bare) {
         const context = engineInspectContext(deps, options, result, () => (result.extracted ??= {}));
-        return bare.inspectBareDump(head, (0,stream_utils/* toReadable */.qO)(stream), context);
+        return bare.inspectBareDump(head, stream, context);
     }
     if (head.length < 512 || head.subarray(257, 262).toString('latin1') !== 'ustar') {
         result.layers.push({

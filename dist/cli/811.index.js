@@ -1022,8 +1022,9 @@ async function backup(deps, options) {
 /**
  * Streams the bundle into the store. A dump file's chunks come through one refilled buffer
  * (`bundleChunks` with `reuseBuffers`) when whoever takes them is done with each before asking for
- * the next: a store with `putChunks` (a local directory), or dbdrill's own age encryptor. An S3
- * upload batches chunks into parts and a caller's encrypt hook is unknown: those get fresh buffers.
+ * the next: a store with `putChunks` (a local directory, S3: each chunk is copied into a reused
+ * part buffer), or dbdrill's own age encryptor. A caller's encrypt hook is unknown, and the
+ * artifact store takes a stream: those get fresh buffers.
  */
 async function storeBundle(store, key, entries, security, signal, putOptions) {
     const options = { checksumsMember: _bundle_manifest_js__WEBPACK_IMPORTED_MODULE_7__/* .CHECKSUMS_MEMBER */ .oM, signal };
