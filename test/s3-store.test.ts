@@ -13,6 +13,7 @@ import { ConfigError } from '../src/core/errors.js';
 import { MemoryLogger } from './helpers/memory-logger.js';
 import { openStore } from '../src/core/stores/open-store.js';
 import { S3Store, type S3StoreOptions } from '../src/core/stores/s3-store.js';
+import { maxUploadBytes, partSizeOf, uploadChunks } from '../src/core/stores/s3-upload.js';
 import { ObjectExistsError, ObjectNotFoundError } from '../src/core/stores/store-errors.js';
 import { startS3Server, type S3TestServer } from './helpers/s3-server.js';
 
@@ -330,6 +331,81 @@ describe('S3Store against s3rver', () => {
       sha256: createHash('sha256').digest('hex'),
       bytes: 0,
     });
+  });
+
+  it('parts grow every partsPerStep parts, so 10,000 parts reach 429 GiB with the defaults', async () => {
+    expect([1, 1000, 1001, 2000, 2001, 10_000].map((n) => partSizeOf(n, 8 * MIB))).toEqual([
+      8 * MIB,
+      8 * MIB,
+      16 * MIB,
+      16 * MIB,
+      24 * MIB,
+      80 * MIB,
+    ]);
+    expect(maxUploadBytes(8 * MIB)).toBe(440_000 * MIB); // 429.7 GiB
+    // with a step of two parts: 5, 5, 10, 10, 15 MiB parts for 40 MiB + 1 byte
+    const sizes: number[] = [];
+    const factory = (config: S3ClientConfig): S3Client => {
+      const client = new S3Client(config);
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { PartNumber?: number; ContentLength?: number };
+          if (context.commandName === 'UploadPartCommand')
+            sizes[input.PartNumber! - 1] = input.ContentLength!;
+          return next(args);
+        },
+        { step: 'initialize', name: 'recordSizes' },
+      );
+      return client;
+    };
+    const s = new S3Store(`s3://${server.bucket}/grow`, {
+      logger: new MemoryLogger(),
+      env: server.env,
+      clientFactory: factory,
+      options: { partSizeBytes: 5 * MIB, partsPerStep: 2 },
+    });
+    const src = randomStream(40 * MIB + 1);
+    const result = await s.put('g.dbdrill.tar', src.stream);
+    expect(sizes).toEqual([5 * MIB, 5 * MIB, 10 * MIB, 10 * MIB, 10 * MIB + 1]);
+    expect(result.sha256).toBe(src.sha256());
+    expect(await sha256Of(await s.get('g.dbdrill.tar'))).toEqual({
+      sha256: result.sha256,
+      bytes: 40 * MIB + 1,
+    });
+  });
+
+  it('the 10,000th part is the last: one more byte fails before it is sent (an in-memory stand-in for S3)', async () => {
+    // Test double: 10,000 real parts would be 429 GiB; a stand-in client that records each
+    // command lets one-byte parts (1 to 10 bytes as they grow) show the boundary exactly.
+    const sdk = await import('@aws-sdk/client-s3');
+    const run = async (total: number) => {
+      const commands: string[] = [];
+      const client = {
+        send: async (command: { constructor: { name: string } }) => {
+          commands.push(command.constructor.name);
+          return { UploadId: 'u1', ETag: '"e"' };
+        },
+      } as unknown as S3Client;
+      const data = Buffer.alloc(total, 7);
+      const outcome = await uploadChunks(client, sdk, { Bucket: 'b', Key: 'k' }, Readable.from([data]), {
+        partSize: 1,
+        queueSize: 4,
+        sha256: true,
+      }).catch((e: unknown) => e as Error);
+      return { outcome, commands };
+    };
+    const max = maxUploadBytes(1);
+    expect(max).toBe(55_000);
+    const fits = await run(max);
+    expect(fits.outcome).toMatchObject({ bytes: max });
+    expect(fits.commands.filter((c) => c === 'UploadPartCommand')).toHaveLength(10_000);
+    expect(fits.commands.at(-1)).toBe('CompleteMultipartUploadCommand');
+    const over = await run(max + 1);
+    expect((over.outcome as Error).message).toMatch(
+      /larger than one S3 object can be uploaded in \(10000 parts, 55000 bytes/,
+    );
+    expect(over.commands).not.toContain('CompleteMultipartUploadCommand');
+    expect(over.commands.filter((c) => c === 'UploadPartCommand')).toHaveLength(9_999);
   });
 
   it('a part the server refuses fails the put, stops the producer and lists nothing', async () => {

@@ -41,8 +41,13 @@ export interface S3StoreOptions {
   checksum?: 'sha256' | 'off';
   /** Send If-None-Match: * so the server itself refuses an overwrite; default on for AWS, off for custom endpoints. */
   conditionalWrites?: boolean;
-  /** Multipart part size; memory use is about (queueSize + 1) x this. Default 8 MiB. */
+  /**
+   * Size of the first multipart parts; memory use is about (queueSize + 1) x the part size. Default
+   * 8 MiB, growing by the same every `partsPerStep` parts (see `partSizeOf` in s3-upload.ts).
+   */
   partSizeBytes?: number;
+  /** Parts between two growths of the part size. Default 1,000 (S3 takes at most 10,000 parts). */
+  partsPerStep?: number;
   /** Parts in flight at once. Default 4. */
   queueSize?: number;
 }
@@ -134,6 +139,7 @@ export class S3Store implements Store {
   private readonly conditionalWrites: boolean;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly partsPerStep?: number;
 
   constructor(uri: string, deps: S3StoreDeps) {
     const { bucket, prefix } = parseS3Uri(uri);
@@ -163,6 +169,7 @@ export class S3Store implements Store {
       throw new ConfigError(`S3 part size ${this.partSize} is below the S3 minimum of 5 MiB`);
     }
     this.queueSize = options.queueSize ?? 4;
+    this.partsPerStep = options.partsPerStep;
 
     const endpoint = (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || '').trim() || undefined;
     if (endpoint && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
@@ -261,6 +268,7 @@ export class S3Store implements Store {
         {
           partSize: this.partSize,
           queueSize: this.queueSize,
+          partsPerStep: this.partsPerStep,
           sha256: this.checksum === 'sha256',
           onUploadId: (id) => (uploadId = id),
         },

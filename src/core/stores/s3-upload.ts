@@ -15,7 +15,10 @@ export type UploadParams = Pick<
 >;
 
 export interface UploadOptions {
+  /** The size of the first parts; see `partSizeOf`. */
   partSize: number;
+  /** Parts between two growths of the part size; 1,000 unless a test asks for fewer. */
+  partsPerStep?: number;
   /** Parts sent at once; one more buffer is filled meanwhile. */
   queueSize: number;
   /** Send each part's SHA-256 (ours), which the server checks against the bytes it received. */
@@ -32,6 +35,28 @@ export interface UploadOutcome {
   partDigests: Buffer[];
   /** Undefined for an object small enough for one PutObject. */
   uploadId?: string;
+}
+
+/** S3 takes at most this many parts in one multipart upload. */
+export const MAX_PARTS = 10_000;
+
+/**
+ * The size of part `n` (from 1): the first size for the first `perStep` parts, then one more of it
+ * for each further `perStep` (8, 16, 24 … 80 MiB with the defaults). S3 allows at most 10,000
+ * parts, so fixed 8 MiB parts would end a bundle at 78 GiB, after uploading all of it; these reach
+ * 429 GiB, while a bundle under 7.8 GiB keeps its 8 MiB parts and memory (about five parts) grows
+ * only with the bundle.
+ */
+export function partSizeOf(n: number, first: number, perStep = 1000): number {
+  return first * (Math.floor((n - 1) / perStep) + 1);
+}
+
+/** The largest object the part sizes reach in `MAX_PARTS` parts. */
+export function maxUploadBytes(first: number, perStep = 1000): number {
+  let total = 0;
+  for (let n = 1; n <= MAX_PARTS; n += perStep)
+    total += partSizeOf(n, first, perStep) * Math.min(perStep, MAX_PARTS - n + 1);
+  return total;
 }
 
 /**
@@ -54,7 +79,8 @@ export async function uploadChunks(
   chunks: AsyncIterable<Buffer>,
   options: UploadOptions,
 ): Promise<UploadOutcome> {
-  const { partSize } = options;
+  const perStep = options.partsPerStep ?? 1000;
+  const sizeOf = (n: number): number => partSizeOf(n, options.partSize, perStep);
   const whole = createHash('sha256');
   const partDigests: Buffer[] = [];
   const free: Buffer[] = [];
@@ -75,14 +101,18 @@ export async function uploadChunks(
     free.push(buffer);
     waiting.shift()?.();
   };
-  const take = async (): Promise<Buffer> => {
+  /** A buffer for part `n`: a free one of its size, else a new one while fewer than queueSize + 1 exist. */
+  const take = async (n: number): Promise<Buffer> => {
+    const size = sizeOf(n);
     for (;;) {
       stopIfFailed();
       const buffer = free.pop();
-      if (buffer) return buffer;
+      if (buffer && buffer.length === size) return buffer;
+      // smaller, from before the part size grew: let it go
+      if (buffer) allocated--;
       if (allocated < options.queueSize + 1) {
         allocated++;
-        return Buffer.allocUnsafeSlow(partSize);
+        return Buffer.allocUnsafeSlow(size);
       }
       await new Promise<void>((resolve) => waiting.push(resolve));
     }
@@ -138,7 +168,7 @@ export async function uploadChunks(
     void sending.finally(() => inFlight.delete(sending));
   };
 
-  let buffer = await take();
+  let buffer = await take(1);
   let filled = 0;
   let partNumber = 0;
   try {
@@ -147,20 +177,26 @@ export async function uploadChunks(
       whole.update(chunk);
       bytes += chunk.length;
       for (let at = 0; at < chunk.length;) {
-        const n = Math.min(partSize - filled, chunk.length - at);
+        if (filled === buffer.length) {
+          // full, and more bytes follow: it goes now, unless it is the last part S3 takes
+          if (partNumber + 1 >= MAX_PARTS) {
+            throw new Error(
+              `the bundle is larger than one S3 object can be uploaded in (${MAX_PARTS} parts, ${maxUploadBytes(options.partSize, perStep)} bytes at most with these part sizes)`,
+            );
+          }
+          send(buffer, filled, ++partNumber);
+          buffer = await take(partNumber + 1);
+          filled = 0;
+        }
+        const n = Math.min(buffer.length - filled, chunk.length - at);
         chunk.copy(buffer, filled, at, at + n);
         filled += n;
         at += n;
-        if (filled === partSize) {
-          send(buffer, filled, ++partNumber);
-          buffer = await take();
-          filled = 0;
-        }
       }
     }
     stopIfFailed();
     if (partNumber === 0) {
-      // it all fits in one part: one PutObject, no multipart upload
+      // it all fits in the first part: one PutObject, no multipart upload
       const body = buffer.subarray(0, filled);
       const digest = createHash('sha256').update(body).digest();
       await client.send(
