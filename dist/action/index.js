@@ -48686,6 +48686,25 @@ async function file_store_exists(file) {
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/stores/s3-upload.js
 
+/** S3 takes at most this many parts in one multipart upload. */
+const MAX_PARTS = 10_000;
+/**
+ * The size of part `n` (from 1): the first size for the first `perStep` parts, then one more of it
+ * for each further `perStep` (8, 16, 24 … 80 MiB with the defaults). S3 allows at most 10,000
+ * parts, so fixed 8 MiB parts would end a bundle at 78 GiB, after uploading all of it; these reach
+ * 429 GiB, while a bundle under 7.8 GiB keeps its 8 MiB parts and memory (about five parts) grows
+ * only with the bundle.
+ */
+function partSizeOf(n, first, perStep = 1000) {
+    return first * (Math.floor((n - 1) / perStep) + 1);
+}
+/** The largest object the part sizes reach in `MAX_PARTS` parts. */
+function maxUploadBytes(first, perStep = 1000) {
+    let total = 0;
+    for (let n = 1; n <= MAX_PARTS; n += perStep)
+        total += partSizeOf(n, first, perStep) * Math.min(perStep, MAX_PARTS - n + 1);
+    return total;
+}
 /**
  * Uploads chunks as one object: a single PutObject when they fit in one part, else a multipart
  * upload with `queueSize` parts in flight. Chunks may be reused by their producer as soon as the
@@ -48700,7 +48719,8 @@ async function file_store_exists(file) {
  * checks each part against them.
  */
 async function uploadChunks(client, sdk, params, chunks, options) {
-    const { partSize } = options;
+    const perStep = options.partsPerStep ?? 1000;
+    const sizeOf = (n) => partSizeOf(n, options.partSize, perStep);
     const whole = (0,external_node_crypto_.createHash)('sha256');
     const partDigests = [];
     const free = [];
@@ -48721,15 +48741,20 @@ async function uploadChunks(client, sdk, params, chunks, options) {
         free.push(buffer);
         waiting.shift()?.();
     };
-    const take = async () => {
+    /** A buffer for part `n`: a free one of its size, else a new one while fewer than queueSize + 1 exist. */
+    const take = async (n) => {
+        const size = sizeOf(n);
         for (;;) {
             stopIfFailed();
             const buffer = free.pop();
-            if (buffer)
+            if (buffer && buffer.length === size)
                 return buffer;
+            // smaller, from before the part size grew: let it go
+            if (buffer)
+                allocated--;
             if (allocated < options.queueSize + 1) {
                 allocated++;
-                return Buffer.allocUnsafeSlow(partSize);
+                return Buffer.allocUnsafeSlow(size);
             }
             await new Promise((resolve) => waiting.push(resolve));
         }
@@ -48784,7 +48809,7 @@ async function uploadChunks(client, sdk, params, chunks, options) {
         inFlight.add(sending);
         void sending.finally(() => inFlight.delete(sending));
     };
-    let buffer = await take();
+    let buffer = await take(1);
     let filled = 0;
     let partNumber = 0;
     try {
@@ -48793,20 +48818,24 @@ async function uploadChunks(client, sdk, params, chunks, options) {
             whole.update(chunk);
             bytes += chunk.length;
             for (let at = 0; at < chunk.length;) {
-                const n = Math.min(partSize - filled, chunk.length - at);
+                if (filled === buffer.length) {
+                    // full, and more bytes follow: it goes now, unless it is the last part S3 takes
+                    if (partNumber + 1 >= MAX_PARTS) {
+                        throw new Error(`the bundle is larger than one S3 object can be uploaded in (${MAX_PARTS} parts, ${maxUploadBytes(options.partSize, perStep)} bytes at most with these part sizes)`);
+                    }
+                    send(buffer, filled, ++partNumber);
+                    buffer = await take(partNumber + 1);
+                    filled = 0;
+                }
+                const n = Math.min(buffer.length - filled, chunk.length - at);
                 chunk.copy(buffer, filled, at, at + n);
                 filled += n;
                 at += n;
-                if (filled === partSize) {
-                    send(buffer, filled, ++partNumber);
-                    buffer = await take();
-                    filled = 0;
-                }
             }
         }
         stopIfFailed();
         if (partNumber === 0) {
-            // it all fits in one part: one PutObject, no multipart upload
+            // it all fits in the first part: one PutObject, no multipart upload
             const body = buffer.subarray(0, filled);
             const digest = (0,external_node_crypto_.createHash)('sha256').update(body).digest();
             await client.send(new sdk.PutObjectCommand({
@@ -48915,6 +48944,7 @@ class S3Store {
     conditionalWrites;
     partSize;
     queueSize;
+    partsPerStep;
     constructor(uri, deps) {
         const { bucket, prefix } = parseS3Uri(uri);
         const options = deps.options ?? {};
@@ -48940,6 +48970,7 @@ class S3Store {
             throw new errors_ConfigError(`S3 part size ${this.partSize} is below the S3 minimum of 5 MiB`);
         }
         this.queueSize = options.queueSize ?? 4;
+        this.partsPerStep = options.partsPerStep;
         const endpoint = (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || '').trim() || undefined;
         if (endpoint && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
             throw new errors_ConfigError(`AWS_ENDPOINT_URL_S3 "${endpoint}" is not a URL: write it like https://minio.example.com:9000 or http://127.0.0.1:9000`);
@@ -49024,6 +49055,7 @@ class S3Store {
             }, chunks, {
                 partSize: this.partSize,
                 queueSize: this.queueSize,
+                partsPerStep: this.partsPerStep,
                 sha256: this.checksum === 'sha256',
                 onUploadId: (id) => (uploadId = id),
             });
