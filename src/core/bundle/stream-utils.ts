@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { PassThrough, Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
+import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
 /**
@@ -315,15 +315,4 @@ export class ChunkHandoff implements AsyncIterable<Buffer> {
     this[which] = undefined;
     offer?.taken();
   }
-}
-
-/** Drains a stream, discarding its data. */
-export async function drain(stream: Readable): Promise<number> {
-  let n = 0;
-  for await (const chunk of stream) n += (chunk as Buffer).length;
-  return n;
-}
-
-export function passThrough(): PassThrough {
-  return new PassThrough({ highWaterMark: 1 << 20 });
 }

@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import { redactUrlPasswords, type Logger } from '../logger.js';
 import type { HealthResult } from '../report/model.js';
 import { evaluateJsonPath, jsonEquals, JsonPathError, parseJsonPath } from './json-path.js';
-import { loadYaml } from './yaml.js';
+import { loadYaml, type Yaml } from './yaml.js';
 
 export type { HealthResult };
 
@@ -170,14 +170,27 @@ export async function loadHealthChecksFile(path: string, input = 'health-checks'
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(
-      `${input}: cannot read "${path}" (${code ?? (e as Error).message}); give the path of a YAML or JSON file with a list of checks`,
-    );
+    throw unreadableHealthChecks(path, input, e);
   }
+  return healthChecksFromText(text, path, input, await loadYaml());
+}
+
+/** A health-checks file that could not be read, named with the input it came from. */
+export function unreadableHealthChecks(path: string, input: string, e: unknown): ConfigError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new ConfigError(
+    `${input}: cannot read "${path}" (${code ?? (e as Error).message}); give the path of a YAML or JSON file with a list of checks`,
+  );
+}
+
+/**
+ * The checks in the text of a `health-checks` file, parsed with `yaml` loaded by the caller
+ * (option parsing is synchronous: see `checks/yaml.ts`).
+ */
+export function healthChecksFromText(text: string, path: string, input: string, yaml: Yaml): HealthCheck[] {
   let doc: unknown;
   try {
-    doc = (await loadYaml()).parse(text);
+    doc = yaml.parse(text);
   } catch (e) {
     throw new ConfigError(
       `${input}: "${path}" is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,

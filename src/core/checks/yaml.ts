@@ -4,7 +4,7 @@
  * Node.js's own). Option parsing stays synchronous: the session loads it before options are
  * parsed when a health-checks file is given (`adapters/startup.ts`).
  */
-type Yaml = typeof import('yaml');
+export type Yaml = typeof import('yaml');
 
 let loaded: Yaml | undefined;
 

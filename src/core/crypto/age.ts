@@ -266,10 +266,15 @@ export class PayloadEncryptor extends Transform {
     this.prefix = prefix;
   }
 
-  private seal(plaintext: Buffer, last: boolean): void {
-    const cipher = createCipheriv('chacha20-poly1305', this.streamKey, chunkNonce(this.counter++, last), {
+  /** The cipher of the next payload chunk: its nonce is the chunk counter and the final flag. */
+  private nextCipher(last: boolean) {
+    return createCipheriv('chacha20-poly1305', this.streamKey, chunkNonce(this.counter++, last), {
       authTagLength: TAG,
     });
+  }
+
+  private seal(plaintext: Buffer, last: boolean): void {
+    const cipher = this.nextCipher(last);
     this.push(cipher.update(plaintext));
     cipher.final();
     this.push(cipher.getAuthTag());
@@ -286,9 +291,7 @@ export class PayloadEncryptor extends Transform {
     const out = Buffer.allocUnsafe(SEALED_PER_OUT * SEALED_CHUNK);
     let filled = 0;
     const seal = (plaintext: Buffer, last: boolean): void => {
-      const cipher = createCipheriv('chacha20-poly1305', this.streamKey, chunkNonce(this.counter++, last), {
-        authTagLength: TAG,
-      });
+      const cipher = this.nextCipher(last);
       filled += cipher.update(plaintext).copy(out, filled);
       cipher.final();
       filled += cipher.getAuthTag().copy(out, filled);

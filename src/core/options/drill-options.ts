@@ -6,7 +6,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { healthChecksFromDocument, parseHealthUrls, type HealthCheck } from '../checks/health.js';
+import {
+  healthChecksFromText,
+  parseHealthUrls,
+  unreadableHealthChecks,
+  type HealthCheck,
+} from '../checks/health.js';
 import { loadedYaml } from '../checks/yaml.js';
 import { ConfigError } from '../errors.js';
 import { byEngine } from './database-urls.js';
@@ -426,20 +431,9 @@ function readHealthChecksFile(path: string, input: string): HealthCheck[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(
-      `${input}: cannot read "${path}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of a YAML or JSON file with a list of checks`,
-    );
+    throw unreadableHealthChecks(path, input, e);
   }
-  const yaml = loadedYaml();
-  let doc: unknown;
-  try {
-    doc = yaml.parse(text);
-  } catch (e) {
-    throw new ConfigError(
-      `${input}: "${path}" is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`,
-    );
-  }
-  return healthChecksFromDocument(doc, path, input);
+  return healthChecksFromText(text, path, input, loadedYaml());
 }
 
 /**

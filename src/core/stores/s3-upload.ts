@@ -6,6 +6,8 @@ import type {
   S3Client,
 } from '@aws-sdk/client-s3';
 
+import { formatBytes } from '../duration.js';
+
 type S3Sdk = typeof import('@aws-sdk/client-s3');
 
 /** What every object of the upload is written with: the key and the headers of its creation. */
@@ -180,8 +182,9 @@ export async function uploadChunks(
         if (filled === buffer.length) {
           // full, and more bytes follow: it goes now, unless it is the last part S3 takes
           if (partNumber + 1 >= MAX_PARTS) {
+            const max = maxUploadBytes(options.partSize, perStep);
             throw new Error(
-              `the bundle is larger than one S3 object can be uploaded in (${MAX_PARTS} parts, ${maxUploadBytes(options.partSize, perStep)} bytes at most with these part sizes)`,
+              `the bundle is larger than one S3 object can be uploaded in (${MAX_PARTS} parts, ${max} bytes = ${formatBytes(max)} at most with these part sizes); nothing was stored: back up fewer databases per bundle (fleet-mode: separate) or to a directory store`,
             );
           }
           send(buffer, filled, ++partNumber);
