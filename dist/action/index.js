@@ -29311,16 +29311,6 @@ class ChunkHandoff {
         offer?.taken();
     }
 }
-/** Drains a stream, discarding its data. */
-async function drain(stream) {
-    let n = 0;
-    for await (const chunk of stream)
-        n += chunk.length;
-    return n;
-}
-function passThrough() {
-    return new PassThrough({ highWaterMark: 1 << 20 });
-}
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/verify-layer.js
 /**
@@ -39585,11 +39575,19 @@ const NOT_ABOUT_THE_BUNDLE = new Set(['backup age']);
  * one of an object the store does not have (a mistyped path, a bundle pruned meanwhile): its record
  * would sit beside nothing.
  */
+/**
+ * Why a result is no claim about the stored bytes, so no record is written: the store could not
+ * be read to the end (inconclusive), or it has no such object.
+ */
+function noClaimAboutTheBytes(result) {
+    return result.objectMissing ? 'the store has no such object' : result.inconclusive;
+}
 async function recordVerifyOutcome(deps, location, result, deep) {
-    if (!parseBundleKey(location.key) || result.objectMissing)
+    if (!parseBundleKey(location.key))
         return;
-    if (result.inconclusive) {
-        deps.logger.debug(`not recording a verification of ${location.key}: ${result.inconclusive}`);
+    const noClaim = noClaimAboutTheBytes(result);
+    if (noClaim) {
+        deps.logger.debug(`not recording a verification of ${location.key}: ${noClaim}`);
         return;
     }
     const failing = result.layers.filter((l) => !l.ok && !l.skipped && !NOT_ABOUT_THE_BUNDLE.has(l.name));
@@ -39621,9 +39619,8 @@ async function verifyAndRecord(deps, store, key, by, options = {}) {
         }
     }
     const record = recordOf({ ok, problems: ok ? [] : result.problems }, { deep: false, at: deps.clock.now(), by, scope });
-    // A dry run (prune --dry-run) writes nothing, not even the record of what it checked; an
-    // inconclusive check (the store could not be read to the end) is no claim about the bytes.
-    if (options.write !== false && !result.inconclusive && !result.objectMissing)
+    // A dry run (prune --dry-run) writes nothing, not even the record of what it checked.
+    if (options.write !== false && !noClaimAboutTheBytes(result))
         await writeVerifyRecord(store, key, record, deps.logger);
     return { record, result };
 }
@@ -40661,10 +40658,14 @@ class PayloadEncryptor extends external_node_stream_.Transform {
         this.streamKey = streamKey;
         this.prefix = prefix;
     }
-    seal(plaintext, last) {
-        const cipher = (0,external_node_crypto_.createCipheriv)('chacha20-poly1305', this.streamKey, chunkNonce(this.counter++, last), {
+    /** The cipher of the next payload chunk: its nonce is the chunk counter and the final flag. */
+    nextCipher(last) {
+        return (0,external_node_crypto_.createCipheriv)('chacha20-poly1305', this.streamKey, chunkNonce(this.counter++, last), {
             authTagLength: TAG,
         });
+    }
+    seal(plaintext, last) {
+        const cipher = this.nextCipher(last);
         this.push(cipher.update(plaintext));
         cipher.final();
         this.push(cipher.getAuthTag());
@@ -40680,9 +40681,7 @@ class PayloadEncryptor extends external_node_stream_.Transform {
         const out = Buffer.allocUnsafe(SEALED_PER_OUT * SEALED_CHUNK);
         let filled = 0;
         const seal = (plaintext, last) => {
-            const cipher = (0,external_node_crypto_.createCipheriv)('chacha20-poly1305', this.streamKey, chunkNonce(this.counter++, last), {
-                authTagLength: TAG,
-            });
+            const cipher = this.nextCipher(last);
             filled += cipher.update(plaintext).copy(out, filled);
             cipher.final();
             filled += cipher.getAuthTag().copy(out, filled);
@@ -42360,15 +42359,26 @@ async function loadHealthChecksFile(path, input = 'health-checks') {
         text = await readFile(path, 'utf8');
     }
     catch (e) {
-        const code = e.code;
-        throw new ConfigError(`${input}: cannot read "${path}" (${code ?? e.message}); give the path of a YAML or JSON file with a list of checks`);
+        throw unreadableHealthChecks(path, input, e);
     }
+    return healthChecksFromText(text, path, input, await loadYaml());
+}
+/** A health-checks file that could not be read, named with the input it came from. */
+function unreadableHealthChecks(path, input, e) {
+    const code = e.code;
+    return new errors_ConfigError(`${input}: cannot read "${path}" (${code ?? e.message}); give the path of a YAML or JSON file with a list of checks`);
+}
+/**
+ * The checks in the text of a `health-checks` file, parsed with `yaml` loaded by the caller
+ * (option parsing is synchronous: see `checks/yaml.ts`).
+ */
+function healthChecksFromText(text, path, input, yaml) {
     let doc;
     try {
-        doc = (await loadYaml()).parse(text);
+        doc = yaml.parse(text);
     }
     catch (e) {
-        throw new ConfigError(`${input}: "${path}" is not valid YAML or JSON: ${e.message.split('\n')[0]}`);
+        throw new errors_ConfigError(`${input}: "${path}" is not valid YAML or JSON: ${e.message.split('\n')[0]}`);
     }
     return healthChecksFromDocument(doc, path, input);
 }
@@ -43228,17 +43238,9 @@ function readHealthChecksFile(path, input) {
         text = (0,external_node_fs_.readFileSync)(path, 'utf8');
     }
     catch (e) {
-        throw new errors_ConfigError(`${input}: cannot read "${path}" (${e.code ?? e.message}); give the path of a YAML or JSON file with a list of checks`);
+        throw unreadableHealthChecks(path, input, e);
     }
-    const yaml = loadedYaml();
-    let doc;
-    try {
-        doc = yaml.parse(text);
-    }
-    catch (e) {
-        throw new errors_ConfigError(`${input}: "${path}" is not valid YAML or JSON: ${e.message.split('\n')[0]}`);
-    }
-    return healthChecksFromDocument(doc, path, input);
+    return healthChecksFromText(text, path, input, loadedYaml());
 }
 /**
  * post-restore-sql items: a statement as given, `@file.sql` that file, `@dir` every `*.sql` in
@@ -48686,6 +48688,7 @@ async function file_store_exists(file) {
 
 ;// CONCATENATED MODULE: ./build/ncc-src/src/core/stores/s3-upload.js
 
+
 /** S3 takes at most this many parts in one multipart upload. */
 const MAX_PARTS = 10_000;
 /**
@@ -48821,7 +48824,8 @@ async function uploadChunks(client, sdk, params, chunks, options) {
                 if (filled === buffer.length) {
                     // full, and more bytes follow: it goes now, unless it is the last part S3 takes
                     if (partNumber + 1 >= MAX_PARTS) {
-                        throw new Error(`the bundle is larger than one S3 object can be uploaded in (${MAX_PARTS} parts, ${maxUploadBytes(options.partSize, perStep)} bytes at most with these part sizes)`);
+                        const max = maxUploadBytes(options.partSize, perStep);
+                        throw new Error(`the bundle is larger than one S3 object can be uploaded in (${MAX_PARTS} parts, ${max} bytes = ${formatBytes(max)} at most with these part sizes); nothing was stored: back up fewer databases per bundle (fleet-mode: separate) or to a directory store`);
                     }
                     send(buffer, filled, ++partNumber);
                     buffer = await take(partNumber + 1);

@@ -977,11 +977,19 @@ const NOT_ABOUT_THE_BUNDLE = new Set(['backup age']);
  * one of an object the store does not have (a mistyped path, a bundle pruned meanwhile): its record
  * would sit beside nothing.
  */
+/**
+ * Why a result is no claim about the stored bytes, so no record is written: the store could not
+ * be read to the end (inconclusive), or it has no such object.
+ */
+function noClaimAboutTheBytes(result) {
+    return result.objectMissing ? 'the store has no such object' : result.inconclusive;
+}
 async function recordVerifyOutcome(deps, location, result, deep) {
-    if (!(0,naming/* parseBundleKey */.dD)(location.key) || result.objectMissing)
+    if (!(0,naming/* parseBundleKey */.dD)(location.key))
         return;
-    if (result.inconclusive) {
-        deps.logger.debug(`not recording a verification of ${location.key}: ${result.inconclusive}`);
+    const noClaim = noClaimAboutTheBytes(result);
+    if (noClaim) {
+        deps.logger.debug(`not recording a verification of ${location.key}: ${noClaim}`);
         return;
     }
     const failing = result.layers.filter((l) => !l.ok && !l.skipped && !NOT_ABOUT_THE_BUNDLE.has(l.name));
@@ -1013,9 +1021,8 @@ async function verifyAndRecord(deps, store, key, by, options = {}) {
         }
     }
     const record = recordOf({ ok, problems: ok ? [] : result.problems }, { deep: false, at: deps.clock.now(), by, scope });
-    // A dry run (prune --dry-run) writes nothing, not even the record of what it checked; an
-    // inconclusive check (the store could not be read to the end) is no claim about the bytes.
-    if (options.write !== false && !result.inconclusive && !result.objectMissing)
+    // A dry run (prune --dry-run) writes nothing, not even the record of what it checked.
+    if (options.write !== false && !noClaimAboutTheBytes(result))
         await writeVerifyRecord(store, key, record, deps.logger);
     return { record, result };
 }

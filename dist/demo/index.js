@@ -7374,10 +7374,14 @@ class PayloadEncryptor extends external_node_stream_namespaceObject.Transform {
         this.streamKey = streamKey;
         this.prefix = prefix;
     }
-    seal(plaintext, last) {
-        const cipher = (0,external_node_crypto_namespaceObject.createCipheriv)('chacha20-poly1305', this.streamKey, chunkNonce(this.counter++, last), {
+    /** The cipher of the next payload chunk: its nonce is the chunk counter and the final flag. */
+    nextCipher(last) {
+        return (0,external_node_crypto_namespaceObject.createCipheriv)('chacha20-poly1305', this.streamKey, chunkNonce(this.counter++, last), {
             authTagLength: TAG,
         });
+    }
+    seal(plaintext, last) {
+        const cipher = this.nextCipher(last);
         this.push(cipher.update(plaintext));
         cipher.final();
         this.push(cipher.getAuthTag());
@@ -7393,9 +7397,7 @@ class PayloadEncryptor extends external_node_stream_namespaceObject.Transform {
         const out = Buffer.allocUnsafe(SEALED_PER_OUT * SEALED_CHUNK);
         let filled = 0;
         const seal = (plaintext, last) => {
-            const cipher = (0,external_node_crypto_namespaceObject.createCipheriv)('chacha20-poly1305', this.streamKey, chunkNonce(this.counter++, last), {
-                authTagLength: TAG,
-            });
+            const cipher = this.nextCipher(last);
             filled += cipher.update(plaintext).copy(out, filled);
             cipher.final();
             filled += cipher.getAuthTag().copy(out, filled);
