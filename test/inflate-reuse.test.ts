@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
 
 import { readFileTransient } from '../src/core/bundle/stream-utils.js';
@@ -21,6 +22,7 @@ import {
   type InflateResult,
   reuseZlibOutput,
 } from '../src/core/engines/postgres/pgdump-inflate.js';
+import { Lz4FrameDecoder } from '../src/core/engines/postgres/lz4-frame.js';
 
 const hasZstd = typeof (zlib as unknown as Record<string, unknown>).createZstdDecompress === 'function';
 
@@ -189,6 +191,149 @@ describe('reuseZlibOutput: one output buffer for a zlib stream read at once', ()
     // output was queued, so fresh buffers were taken
     expect(backing.size).toBeGreaterThan(1);
     expect(hash.digest('hex')).toBe(createHash('sha256').update(readFileSync(plain)).digest('hex'));
+  });
+});
+
+describe('reuseZlibOutput with a lent buffer: every write from its first byte', () => {
+  const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+  it('a synchronous reader gets every byte, each chunk at the start of the lent buffer', async () => {
+    const z = zlib.createGunzip({ chunkSize: 16 * 1024 });
+    const lent = Buffer.alloc(512 * 1024);
+    expect(reuseZlibOutput(z, lent)).toBe(true);
+    const hash = createHash('sha256');
+    const starts = new Set<number>();
+    let foreign = 0;
+    let chunks = 0;
+    z.on('data', (d: Buffer) => {
+      if (d.buffer !== lent.buffer) foreign++;
+      starts.add(d.byteOffset - lent.byteOffset);
+      hash.update(d);
+      chunks++;
+    });
+    const done = new Promise<void>((resolve, reject) => {
+      z.on('end', resolve);
+      z.on('error', reject);
+    });
+    createReadStream(plain + '.gz', { highWaterMark: 64 * 1024 }).pipe(z);
+    await done;
+    expect(hash.digest('hex')).toBe(sha(plain));
+    expect(chunks).toBeGreaterThan(20);
+    // all of it in the lent buffer, and every chunk from its first byte: zlib's offset is reset
+    // once its output was read (without the reset, chunks would start further and further in)
+    expect(foreign).toBe(0);
+    expect([...starts]).toEqual([0]);
+  });
+
+  it('a lent buffer smaller than one write fills: zlib continues at its start, every byte arrives', async () => {
+    const z = zlib.createGunzip();
+    const lent = Buffer.alloc(8 * 1024);
+    expect(reuseZlibOutput(z, lent)).toBe(true);
+    const hash = createHash('sha256');
+    const backing = new Set<ArrayBufferLike>();
+    z.on('data', (d: Buffer) => {
+      backing.add(d.buffer);
+      hash.update(d);
+    });
+    const done = new Promise<void>((resolve, reject) => {
+      z.on('end', resolve);
+      z.on('error', reject);
+    });
+    createReadStream(plain + '.gz', { highWaterMark: 256 * 1024 }).pipe(z);
+    await done;
+    expect(hash.digest('hex')).toBe(sha(plain));
+    expect(backing.size).toBe(1);
+  });
+
+  it('a reader that lets output queue up: zlib is held back, and nothing it held is written over', async () => {
+    const z = zlib.createGunzip({ chunkSize: 16 * 1024 });
+    const lent = Buffer.alloc(64 * 1024);
+    expect(reuseZlibOutput(z, lent)).toBe(true);
+    createReadStream(plain + '.gz').pipe(z);
+    const hash = createHash('sha256');
+    let chunks = 0;
+    // An async reader: each chunk is hashed only after a turn of the event loop, while zlib may
+    // run. When its readable buffer is full, zlib waits for the reader and then writes on; starting
+    // that write at the lent buffer's first byte would overwrite the chunk being held.
+    for await (const chunk of z as AsyncIterable<Buffer>) {
+      await new Promise((resolve) => setImmediate(resolve));
+      hash.update(chunk);
+      chunks++;
+    }
+    expect(chunks).toBeGreaterThan(20);
+    expect(hash.digest('hex')).toBe(sha(plain));
+  });
+
+  it('the offset starts over only in the synchronous run that moved it, and only with nothing unread', async () => {
+    // a stand-in with zlib's three fields, moved by hand as lib/zlib.js moves them
+    const z = new PassThrough() as PassThrough & {
+      _outBuffer: Buffer;
+      _outOffset: number;
+      _chunkSize: number;
+    };
+    Object.assign(z, { _outBuffer: Buffer.alloc(64), _outOffset: 0, _chunkSize: 64 });
+    expect(reuseZlibOutput(z)).toBe(true);
+    z._outOffset = 10;
+    expect(z._outOffset).toBe(0);
+    // read in a later turn (as a write deferred until the reader drained): zlib's offset stands
+    z._outOffset = 10;
+    await Promise.resolve();
+    expect(z._outOffset).toBe(10);
+    // output still unread: zlib's offset stands
+    z.write(Buffer.from('unread'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(z.readableLength).toBeGreaterThan(0);
+    z._outOffset = 30;
+    expect(z._outOffset).toBe(30);
+  });
+
+  it('changes nothing on a stream without the fields it relies on', () => {
+    const other = new Lz4FrameDecoder();
+    expect(reuseZlibOutput(other, Buffer.alloc(1024))).toBe(false);
+    expect(Object.getOwnPropertyDescriptor(other, '_outOffset')).toBeUndefined();
+  });
+
+  it('the pool lends one buffer per job in flight, and takes it back only from a stream that ended', async () => {
+    const pool = new InflatePool(2, 1 << 20);
+    const rows: number[] = [];
+    try {
+      // eight files, two at a time: two buffers serve them all
+      for (let round = 0; round < 4; round++) {
+        const jobs = await Promise.all(
+          [0, 1].map(async () => {
+            const counter = new CopyRowCounter();
+            const job = await pool.start('gzip-file', plain + '.gz', false, counter, () =>
+              rows.push(counter.rows),
+            );
+            return job;
+          }),
+        );
+        for (const job of jobs) {
+          let at = 0;
+          for await (const chunk of pool.readFile(plain + '.gz')) {
+            job.write(chunk, at);
+            at += chunk.length;
+            if (pool.overBudget()) await pool.throttle();
+          }
+          job.end();
+        }
+        await pool.drain();
+      }
+      expect(rows).toEqual(Array(8).fill(ROWS));
+      expect(pool.outputsAllocated).toBe(2);
+      expect(pool.outputsIdle).toBe(2);
+
+      // a job destroyed mid-stream may still have a write running on the threadpool: its buffer
+      // is not given back
+      const job = await pool.start('gzip-file', plain + '.gz', false, new CopyRowCounter(), () => {});
+      expect(pool.outputsIdle).toBe(1);
+      job.write(readFileSync(plain + '.gz').subarray(0, 200_000), 0);
+      pool.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(pool.outputsIdle).toBe(1);
+    } finally {
+      pool.destroy();
+    }
   });
 });
 

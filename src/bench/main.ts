@@ -17,7 +17,7 @@
  * BENCH_RUNS (default 2; the fastest run counts), BENCH_MONGO_MB (default 200, 0 skips).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -169,6 +169,12 @@ async function main(): Promise<void> {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   const rows: Row[] = [];
+  // what the ratios were measured on, so runs from different machines can be told apart
+  const machine: Record<string, string | number> = {
+    node: process.version,
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+  };
   const helpText = (await measure(process.execPath, [cli, 'backup', '--help'])).stdout;
 
   say(
@@ -185,6 +191,8 @@ async function main(): Promise<void> {
     cluster = await startLocalCluster({ runner, logger }, { major, database: 'bench', searchRoots: [root] });
     const pgDump = await findClientTool(runner, 'pg_dump', cluster.major, { searchRoots: [root] });
     const binDir = dirname(pgDump.path);
+    machine.postgres = cluster.version;
+    machine.pgDump = pgDump.version;
     say(`1. generating the bench database (PostgreSQL ${cluster.version})`);
     const gen = await measure(join(binDir, 'pgbench'), ['-i', '-s', String(SCALE), '-q', '-d', cluster.url]);
     if (TEXT_MB > 0) {
@@ -501,9 +509,28 @@ async function main(): Promise<void> {
   }
   await writeFile(
     join(out, 'results.json'),
-    JSON.stringify({ scale: SCALE, textMb: TEXT_MB, runs: RUNS, rows }, null, 2) + '\n',
+    JSON.stringify({ scale: SCALE, textMb: TEXT_MB, runs: RUNS, machine, rows }, null, 2) + '\n',
   );
-  say(`\nwritten to ${join(out, 'results.json')}`);
+  await writeFile(join(out, 'results.md'), resultsMarkdown(machine, rows));
+  say(`\nwritten to ${join(out, 'results.json')} and results.md`);
+}
+
+/** The results as a Markdown table: the GitHub bench workflow shows it as its job summary. */
+function resultsMarkdown(machine: Record<string, string | number>, rows: Row[]): string {
+  const cell = (t: string) => t.replace(/\|/g, '\\|');
+  const lines = [
+    `### dbdrill bench: pgbench scale ${SCALE}${TEXT_MB ? ` + ${TEXT_MB} MB of text` : ''}, best of ${RUNS}`,
+    '',
+    `${machine.cores} core(s) (${cell(String(machine.cpu))}), Node.js ${machine.node}, PostgreSQL ${machine.postgres ?? '?'}, pg_dump ${machine.pgDump ?? '?'}`,
+    '',
+    '| measure | value | goal | met |',
+    '| --- | ---: | --- | :---: |',
+    ...rows.map(
+      (r) =>
+        `| ${cell(r.metric)} | ${cell(r.value)} | ${cell(r.goal)} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`,
+    ),
+  ];
+  return lines.join('\n') + '\n';
 }
 
 function ratioRow(metric: string, a: number, b: number, goal: number, unit: 's' | 'bytes' = 's'): Row {
