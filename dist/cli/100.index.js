@@ -4915,11 +4915,23 @@ class InflateFailure extends Error {
     }
 }
 /**
- * Output chunk of a table's inflater: large, so a big table costs few threadpool round trips and
- * few fresh buffers (each one is new memory the kernel must fault in). 1 MiB against 256 KiB: deep
- * verify of the bench bundle 1.68 s against 1.80 s (mean of four), peak RSS 8 to 15 MB higher.
+ * Output chunk of a table's inflater as created (LZ4, and zlib where `reuseZlibOutput` cannot
+ * apply): large, so a big table costs few threadpool round trips and few fresh buffers (each one is
+ * new memory the kernel must fault in). 1 MiB against 256 KiB: deep verify of the bench bundle
+ * 1.68 s against 1.80 s (mean of four), peak RSS 8 to 15 MB higher.
  */
 const OUTPUT_CHUNK = 1024 * 1024;
+/**
+ * The output buffer a zlib or zstd job writes into instead (`reuseZlibOutput`): one per job in
+ * flight, lent by the pool. Every write starts at its first byte, so only as much of it is ever
+ * touched as one input batch inflates to (about 5 MB for a 256 KiB batch of pgbench's blank-padded
+ * rows); the rest is address space. A buffer that one batch's output fills is replaced by a fresh
+ * one at each fill (Node's zlib allocates it, and this stream drops it): at 1 MiB that was 900
+ * untouched buffers for the bench bundle's 500 MB, and the memory V8 counted for them made
+ * Node.js 24 run a full mark-compact every few dozen (deep verify 1.33 against 1.16 s with 16 MiB,
+ * medians of six; Node.js 20: 1.27 against 1.18 s).
+ */
+const LENT_OUTPUT = 16 * 1024 * 1024;
 /** Large objects are often small and many: a smaller buffer per stream. */
 const LO_OUTPUT_CHUNK = 32 * 1024;
 /**
@@ -4955,37 +4967,70 @@ function createDecompressor(algorithm, small) {
     return external_node_zlib_.createInflate({ chunkSize });
 }
 /**
- * Makes a zlib stream write all its output into one buffer instead of a fresh one per chunk. Only
- * for a stream whose one reader is a synchronous `'data'` listener that keeps no chunk.
+ * Makes a zlib stream write all its output into one buffer instead of a fresh one per chunk, each
+ * write from its first byte. Only for a stream whose one reader is a synchronous `'data'` listener
+ * that keeps no chunk. With `output`, that buffer is the caller's (the stream's chunk size becomes
+ * its length). Returns false, and changes nothing, where this Node.js lacks the private fields
+ * (`_outBuffer`, `_outOffset`, `_chunkSize` of lib/zlib.js, the same in Node.js 20 to 24).
  *
  * Node's zlib takes a new `Buffer.allocUnsafe(chunkSize)` each time its output buffer is used up
- * (`processCallback` in lib/zlib.js, the same in Node.js 20 to 24), and every 4 KiB page of that
- * new memory faults when zlib first writes to it: deep verify of the bench bundle (97 MB,
- * inflating to 500 MB) spent 6 to 7% of its CPU time in those faults. Reusing the buffer took it
- * from 1.48 to 1.27 s on Node.js 20 and from 1.78 to 1.38 s on Node.js 24 (medians of 8 and 5,
- * interleaved), and its peak RSS from 109 to 76 MB.
+ * (`processCallback` in lib/zlib.js), and every 4 KiB page of that new memory faults when zlib
+ * first writes to it: deep verify of the bench bundle (97 MB, inflating to 500 MB) spent 6 to 7%
+ * of its CPU time in those faults. Reusing the buffer took it from 1.48 to 1.27 s on Node.js 20
+ * and from 1.78 to 1.38 s on Node.js 24 (medians of 8 and 5, interleaved), and its peak RSS from
+ * 109 to 76 MB. Starting each write at the buffer's first byte means the buffer fills only when one
+ * write's output does (`LENT_OUTPUT`).
  *
- * Once the stream holds no unread output, the chunk just read may be written over; the fresh
- * buffer zlib asks for is then dropped untouched (never written, so it never faulted). While
- * output is queued, the fresh buffer is taken as before. `_outBuffer` is a private field of Node's
- * zlib streams: where a Node.js version has no such field, nothing changes.
+ * A chunk may be written over only once the stream holds no unread output. Both decisions are
+ * taken at that point, right after zlib pushed its output: the fresh buffer zlib asks for is then
+ * dropped untouched, and the next write starts at 0. The offset is judged at its first read after
+ * zlib moved it, in the same synchronous run as the push (zlib reads it there to decide whether
+ * the buffer is full); a later read, as when a full readable buffer deferred zlib's next write,
+ * keeps zlib's offset. While output is queued, zlib's own behaviour is kept.
  */
-function reuseZlibOutput(z) {
+function reuseZlibOutput(z, output) {
     const fields = z;
-    let current = fields._outBuffer;
-    if (!Buffer.isBuffer(current))
-        return;
+    const initial = fields._outBuffer;
+    if (!Buffer.isBuffer(initial) || fields._outOffset !== 0 || typeof fields._chunkSize !== 'number')
+        return false;
+    let current = output ?? initial;
+    if (output)
+        fields._chunkSize = output.length;
     Object.defineProperty(z, '_outBuffer', {
         configurable: true,
         enumerable: true,
         get: () => current,
         set: (fresh) => {
             // Output still queued in the stream points into `current`: only then is a new buffer needed.
-            const unread = z.readableLength > 0;
-            if (unread || !Buffer.isBuffer(fresh) || fresh.length !== current.length)
+            if (z.readableLength > 0 || !Buffer.isBuffer(fresh) || fresh.length !== current.length)
                 current = fresh;
         },
     });
+    let offset = 0;
+    let judge = false;
+    Object.defineProperty(z, '_outOffset', {
+        configurable: true,
+        enumerable: true,
+        get: () => {
+            if (judge) {
+                judge = false;
+                if (z.readableLength === 0)
+                    offset = 0;
+            }
+            return offset;
+        },
+        set: (next) => {
+            offset = next;
+            if (next === 0)
+                judge = false;
+            else if (!judge) {
+                judge = true;
+                // the chance to start over ends with this synchronous run (see above)
+                queueMicrotask(() => (judge = false));
+            }
+        },
+    });
+    return true;
 }
 /**
  * Keeps several compressed streams inflating on libuv's threadpool at once while the parser
@@ -5002,6 +5047,14 @@ class InflatePool {
     freeBatches = [];
     /** Input batches allocated so far; the rest were reused. */
     batchesAllocated = 0;
+    /** Output buffers of finished jobs (`LENT_OUTPUT`), for the next ones. */
+    freeOutputs = [];
+    /** Output buffers allocated so far: at most one per job in flight. */
+    outputsAllocated = 0;
+    /** Output buffers waiting for the next job. */
+    get outputsIdle() {
+        return this.freeOutputs.length;
+    }
     /** Bytes copied into batches (the rest went to zlib in the batch they were read into). */
     copiedBytes = 0;
     /** Chunks `readFile` yielded and their batch, so a job can take the batch instead of copying it. */
@@ -5111,6 +5164,18 @@ class InflatePool {
         this.freeBatches.push(batch);
     }
     /** @internal */
+    takeOutput() {
+        const free = this.freeOutputs.pop();
+        if (free)
+            return free;
+        this.outputsAllocated++;
+        return Buffer.allocUnsafeSlow(LENT_OUTPUT);
+    }
+    /** @internal Only once zlib can no longer write into it: after the stream's 'end'. */
+    returnOutput(output) {
+        this.freeOutputs.push(output);
+    }
+    /** @internal */
     finished(job, failure) {
         this.active.delete(job);
         if (failure && !this.failure)
@@ -5152,6 +5217,8 @@ class InflateJob {
     batchOffsets = [];
     lastOffset = 0;
     settled = false;
+    /** The pool's output buffer zlib writes into, given back when the stream ends. */
+    output;
     constructor(pool, algorithm, label, small, counter, onDone, requireEndMarker = true) {
         this.pool = pool;
         this.algorithm = algorithm;
@@ -5161,8 +5228,14 @@ class InflateJob {
         this.requireEndMarker = requireEndMarker;
         this.z = createDecompressor(algorithm, small);
         this.recycle = algorithm !== 'lz4';
-        if (algorithm !== 'lz4')
-            reuseZlibOutput(this.z);
+        if (algorithm !== 'lz4') {
+            // Large objects are small and many: their own small buffer each, not a lent one.
+            const lent = small ? undefined : pool.takeOutput();
+            if (reuseZlibOutput(this.z, lent))
+                this.output = lent;
+            else if (lent)
+                pool.returnOutput(lent);
+        }
         this.z.on('data', (d) => {
             this.out += d.length;
             this.counter?.feed(d);
@@ -5172,6 +5245,11 @@ class InflateJob {
             this.fail(`corrupted compressed data in ${label} at or after byte ${at}: ${algorithm.startsWith('gzip') ? 'zlib' : algorithm} says "${err.message}"${err.code ? ` (${err.code})` : ''}`, at);
         });
         this.z.on('end', () => {
+            // Ended: zlib writes no more, and every chunk has been read. After a failure or a destroy a
+            // write may still be running on the threadpool, so the buffer is not given back then.
+            if (this.output)
+                this.pool.returnOutput(this.output);
+            this.output = undefined;
             const consumed = this.z.bytesWritten;
             if (typeof consumed === 'number' && consumed < this.fed) {
                 const at = this.lastOffset;
