@@ -454,6 +454,26 @@ describe('S3Store against s3rver', () => {
     );
   });
 
+  it('an unclassified failure names the operation, the object, the S3 error and the endpoint', () => {
+    const { store: s } = store('messages');
+    const plain = s.mapError(new Error('socket hang up'), 'put', 'messages/a.tar');
+    expect(plain.message).toMatch(
+      /^S3 put of s3:\/\/dbdrill-test\/messages\/a\.tar failed \(socket hang up\) at /,
+    );
+    const service = s.mapError(
+      Object.assign(new Error('We encountered an internal error.'), {
+        name: 'InternalError',
+        $metadata: { httpStatusCode: 500 },
+      }),
+      'upload',
+      'messages/a.tar',
+    );
+    expect(service.message).toMatch(
+      /failed \(InternalError, HTTP 500, We encountered an internal error\.\) at /,
+    );
+    expect(service.cause).toBeInstanceOf(Error);
+  });
+
   it('rejected credentials give a clear ConfigError without the secret', async () => {
     const env = {
       ...server.env,

@@ -533,7 +533,13 @@ export class S3Store implements Store {
         { cause: error },
       );
     }
-    const detail = [name, status ? `HTTP ${status}` : '', e.message && e.message !== name ? e.message : '']
+    // a plain Error's name says nothing the message does not
+    const shownName = name === 'Error' && e.message ? '' : name;
+    const detail = [
+      shownName,
+      status ? `HTTP ${status}` : '',
+      e.message && e.message !== name ? e.message : '',
+    ]
       .filter(Boolean)
       .join(', ');
     return Object.assign(
