@@ -4924,12 +4924,13 @@ const OUTPUT_CHUNK = 1024 * 1024;
 /**
  * The output buffer a zlib or zstd job writes into instead (`reuseZlibOutput`): one per job in
  * flight, lent by the pool. Every write starts at its first byte, so only as much of it is ever
- * touched as one input batch inflates to (about 5 MB for a 256 KiB batch of pgbench's blank-padded
- * rows); the rest is address space. A buffer that one batch's output fills is replaced by a fresh
- * one at each fill (Node's zlib allocates it, and this stream drops it): at 1 MiB that was 900
- * untouched buffers for the bench bundle's 500 MB, and the memory V8 counted for them made
- * Node.js 24 run a full mark-compact every few dozen (deep verify 1.33 against 1.16 s with 16 MiB,
- * medians of six; Node.js 20: 1.27 against 1.18 s).
+ * touched as one input batch inflates to (a 256 KiB batch of pgbench's blank-padded rows inflates
+ * to more than 4 MiB); the rest is address space. Each time one write's output fills the buffer,
+ * Node's zlib allocates a fresh one (which this stream drops untouched): at 1 MiB that was 473
+ * buffers for the bench bundle's 498 MB, and the memory V8 counted for them made Node.js 24 run 11
+ * full mark-compacts per deep verify. At 16 MiB none is allocated there, and deep verify took 1.06
+ * instead of 1.24 s on Node.js 24, 1.03 instead of 1.12 s on Node.js 20 (medians of seven,
+ * interleaved).
  */
 const LENT_OUTPUT = 16 * 1024 * 1024;
 /** Large objects are often small and many: a smaller buffer per stream. */
