@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -161,10 +162,7 @@ describe('reuseZlibOutput: one output buffer for a zlib stream read at once', ()
         hash.update(d);
         chunks++;
       });
-      const done = new Promise<void>((resolve, reject) => {
-        z.on('end', resolve);
-        z.on('error', reject);
-      });
+      const done = once(z, 'end');
       createReadStream(plain + ext).pipe(z);
       await done;
       // the file the CLI compressed is the oracle
@@ -211,10 +209,7 @@ describe('reuseZlibOutput with a lent buffer: every write from its first byte', 
       hash.update(d);
       chunks++;
     });
-    const done = new Promise<void>((resolve, reject) => {
-      z.on('end', resolve);
-      z.on('error', reject);
-    });
+    const done = once(z, 'end');
     createReadStream(plain + '.gz', { highWaterMark: 64 * 1024 }).pipe(z);
     await done;
     expect(hash.digest('hex')).toBe(sha(plain));
@@ -235,10 +230,7 @@ describe('reuseZlibOutput with a lent buffer: every write from its first byte', 
       backing.add(d.buffer);
       hash.update(d);
     });
-    const done = new Promise<void>((resolve, reject) => {
-      z.on('end', resolve);
-      z.on('error', reject);
-    });
+    const done = once(z, 'end');
     createReadStream(plain + '.gz', { highWaterMark: 256 * 1024 }).pipe(z);
     await done;
     expect(hash.digest('hex')).toBe(sha(plain));

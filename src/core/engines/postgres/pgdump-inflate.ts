@@ -197,6 +197,29 @@ export function reuseZlibOutput(z: Transform, output?: Buffer): boolean {
   return true;
 }
 
+/** Buffers of one size, reused once given back: no fresh memory per batch or per job. */
+class FreeList {
+  private readonly free: Buffer[] = [];
+  allocated = 0;
+
+  constructor(private readonly size: number) {}
+
+  get idle(): number {
+    return this.free.length;
+  }
+
+  take(): Buffer {
+    const reused = this.free.pop();
+    if (reused) return reused;
+    this.allocated++;
+    return Buffer.allocUnsafeSlow(this.size);
+  }
+
+  give(buffer: Buffer): void {
+    this.free.push(buffer);
+  }
+}
+
 /**
  * Keeps several compressed streams inflating on libuv's threadpool at once while the parser
  * walks on. Bounded by the number of streams in flight and by the compressed bytes handed to
@@ -205,17 +228,21 @@ export function reuseZlibOutput(z: Transform, output?: Buffer): boolean {
 export class InflatePool {
   private readonly active = new Set<InflateJob>();
   private waiters: Array<() => void> = [];
-  /** Input batches zlib has finished with, for the next ones. */
-  private readonly freeBatches: Buffer[] = [];
+  /** Input batches; zlib's come back once it has consumed them. */
+  private readonly batches = new FreeList(INPUT_BATCH);
+  /** Output buffers (`LENT_OUTPUT`), at most one per job in flight; back when a stream ends. */
+  private readonly outputs = new FreeList(LENT_OUTPUT);
   /** Input batches allocated so far; the rest were reused. */
-  batchesAllocated = 0;
-  /** Output buffers of finished jobs (`LENT_OUTPUT`), for the next ones. */
-  private readonly freeOutputs: Buffer[] = [];
-  /** Output buffers allocated so far: at most one per job in flight. */
-  outputsAllocated = 0;
+  get batchesAllocated(): number {
+    return this.batches.allocated;
+  }
+  /** Output buffers allocated so far. */
+  get outputsAllocated(): number {
+    return this.outputs.allocated;
+  }
   /** Output buffers waiting for the next job. */
   get outputsIdle(): number {
-    return this.freeOutputs.length;
+    return this.outputs.idle;
   }
   /** Bytes copied into batches (the rest went to zlib in the batch they were read into). */
   copiedBytes = 0;
@@ -325,28 +352,22 @@ export class InflatePool {
 
   /** @internal */
   takeBatch(): Buffer {
-    const free = this.freeBatches.pop();
-    if (free) return free;
-    this.batchesAllocated++;
-    return Buffer.allocUnsafeSlow(INPUT_BATCH);
+    return this.batches.take();
   }
 
   /** @internal */
   returnBatch(batch: Buffer): void {
-    this.freeBatches.push(batch);
+    this.batches.give(batch);
   }
 
   /** @internal */
   takeOutput(): Buffer {
-    const free = this.freeOutputs.pop();
-    if (free) return free;
-    this.outputsAllocated++;
-    return Buffer.allocUnsafeSlow(LENT_OUTPUT);
+    return this.outputs.take();
   }
 
   /** @internal Only once zlib can no longer write into it: after the stream's 'end'. */
   returnOutput(output: Buffer): void {
-    this.freeOutputs.push(output);
+    this.outputs.give(output);
   }
 
   /** @internal */
