@@ -5033,6 +5033,28 @@ function reuseZlibOutput(z, output) {
     });
     return true;
 }
+/** Buffers of one size, reused once given back: no fresh memory per batch or per job. */
+class FreeList {
+    size;
+    free = [];
+    allocated = 0;
+    constructor(size) {
+        this.size = size;
+    }
+    get idle() {
+        return this.free.length;
+    }
+    take() {
+        const reused = this.free.pop();
+        if (reused)
+            return reused;
+        this.allocated++;
+        return Buffer.allocUnsafeSlow(this.size);
+    }
+    give(buffer) {
+        this.free.push(buffer);
+    }
+}
 /**
  * Keeps several compressed streams inflating on libuv's threadpool at once while the parser
  * walks on. Bounded by the number of streams in flight and by the compressed bytes handed to
@@ -5044,17 +5066,21 @@ class InflatePool {
     signal;
     active = new Set();
     waiters = [];
-    /** Input batches zlib has finished with, for the next ones. */
-    freeBatches = [];
+    /** Input batches; zlib's come back once it has consumed them. */
+    batches = new FreeList(INPUT_BATCH);
+    /** Output buffers (`LENT_OUTPUT`), at most one per job in flight; back when a stream ends. */
+    outputs = new FreeList(LENT_OUTPUT);
     /** Input batches allocated so far; the rest were reused. */
-    batchesAllocated = 0;
-    /** Output buffers of finished jobs (`LENT_OUTPUT`), for the next ones. */
-    freeOutputs = [];
-    /** Output buffers allocated so far: at most one per job in flight. */
-    outputsAllocated = 0;
+    get batchesAllocated() {
+        return this.batches.allocated;
+    }
+    /** Output buffers allocated so far. */
+    get outputsAllocated() {
+        return this.outputs.allocated;
+    }
     /** Output buffers waiting for the next job. */
     get outputsIdle() {
-        return this.freeOutputs.length;
+        return this.outputs.idle;
     }
     /** Bytes copied into batches (the rest went to zlib in the batch they were read into). */
     copiedBytes = 0;
@@ -5154,27 +5180,19 @@ class InflatePool {
     }
     /** @internal */
     takeBatch() {
-        const free = this.freeBatches.pop();
-        if (free)
-            return free;
-        this.batchesAllocated++;
-        return Buffer.allocUnsafeSlow(INPUT_BATCH);
+        return this.batches.take();
     }
     /** @internal */
     returnBatch(batch) {
-        this.freeBatches.push(batch);
+        this.batches.give(batch);
     }
     /** @internal */
     takeOutput() {
-        const free = this.freeOutputs.pop();
-        if (free)
-            return free;
-        this.outputsAllocated++;
-        return Buffer.allocUnsafeSlow(LENT_OUTPUT);
+        return this.outputs.take();
     }
     /** @internal Only once zlib can no longer write into it: after the stream's 'end'. */
     returnOutput(output) {
-        this.freeOutputs.push(output);
+        this.outputs.give(output);
     }
     /** @internal */
     finished(job, failure) {
